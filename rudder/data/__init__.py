@@ -1,0 +1,15 @@
+"""Episodes: the validated record of one run, and saving, loading and recording them."""
+
+from rudder.data.episode import Episode
+from rudder.data.io import EPISODES_FORMAT_VERSION, check_same_shapes, load_episodes, save_episodes
+from rudder.data.record import record_episode, record_episodes
+
+__all__ = [
+    "EPISODES_FORMAT_VERSION",
+    "Episode",
+    "check_same_shapes",
+    "load_episodes",
+    "record_episode",
+    "record_episodes",
+    "save_episodes",
+]

@@ -1,0 +1,244 @@
+"""The profile model: a position-specific scoring matrix over the alignment columns."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsensusColumn:
+    """One sub-goal of the profile: a column whose most frequent event is common enough.
+
+    Attributes:
+        column: index of the alignment column.
+        event: the most frequent event id in that column.
+        fraction: the share of aligned sequences that have ``event`` in that column.
+    """
+
+    column: int
+    event: int
+    fraction: float
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ProfileModel:
+    """A profile of aligned demonstrations (Align-RUDDER, arXiv 2009.14108).
+
+    The score of event k in column c is the log-odds of the column's event frequency
+    against a fixed background (the event frequencies of the demonstrations), with
+    pseudocounts, counting gaps in the denominator so that a column filled by few
+    sequences scores lower:
+
+        f_c(k) = (count_c(k) + beta * background_k) / (num_sequences + beta)
+        scores[c, k] = ln(f_c(k) / background_k)
+
+    An event whose background frequency is 0 (never seen in the demonstrations) gets the
+    lowest possible match score, ln(beta / (num_sequences + beta)), in every column: it
+    scores as a mismatch.
+
+    Attributes:
+        scores: shape (L, N), float64: the PSSM.
+        column_counts: shape (L, N), int64: event counts per alignment column.
+        background: shape (N,), float64: background event frequencies (sums to 1).
+        num_sequences: number of aligned sequences.
+        pseudocount: beta above.
+        insert_score: score of an episode event that matches no profile column.
+        delete_score: score of a profile column skipped by an episode.
+        consensus_threshold: share of sequences the most frequent event of a column must
+            reach for the column to be a sub-goal (paper: 0.8).
+    """
+
+    scores: np.ndarray
+    column_counts: np.ndarray
+    background: np.ndarray
+    num_sequences: int
+    pseudocount: float = 1.0
+    insert_score: float = 0.0
+    delete_score: float = 0.0
+    consensus_threshold: float = 0.8
+
+    def __post_init__(self) -> None:
+        scores = np.asarray(self.scores, dtype=np.float64)
+        counts = np.asarray(self.column_counts, dtype=np.int64)
+        background = np.asarray(self.background, dtype=np.float64)
+        if scores.ndim != 2 or counts.shape != scores.shape:
+            raise ValueError(
+                f"`scores` {scores.shape} and `column_counts` {counts.shape} must both be (L, N)"
+            )
+        if background.shape != (scores.shape[1],):
+            raise ValueError(f"`background` must have shape ({scores.shape[1]},), got {background.shape}")
+        if not np.all(np.isfinite(scores)):
+            raise ValueError("`scores` must be finite")
+        if self.insert_score > 0 or self.delete_score > 0:
+            # A positive gap score would let an episode earn reward by doing nothing useful.
+            raise ValueError(
+                f"`insert_score` and `delete_score` must be <= 0, got {self.insert_score} "
+                f"and {self.delete_score}"
+            )
+        if not 0.0 < self.consensus_threshold <= 1.0:
+            raise ValueError(f"`consensus_threshold` must be in (0, 1], got {self.consensus_threshold}")
+        for name, array in (("scores", scores), ("column_counts", counts), ("background", background)):
+            array.setflags(write=False)
+            object.__setattr__(self, name, array)
+        object.__setattr__(self, "num_sequences", int(self.num_sequences))
+        # The score of an event outside the alphabet or never seen: the match floor.
+        floor = float(np.log(self.pseudocount / (self.num_sequences + self.pseudocount)))
+        object.__setattr__(self, "mismatch_score", floor)
+        # Columns of `scores` made contiguous for the per-event hot path.
+        object.__setattr__(self, "_event_columns", np.ascontiguousarray(scores.T))
+
+    @classmethod
+    def from_alignment(
+        cls,
+        rows: np.ndarray,
+        num_events: int,
+        *,
+        background: np.ndarray,
+        pseudocount: float = 1.0,
+        insert_score: float = 0.0,
+        delete_score: float = 0.0,
+        consensus_threshold: float = 0.8,
+    ) -> ProfileModel:
+        """Builds the PSSM from the rows of a multiple alignment.
+
+        Args:
+            rows: shape (n, L), int: aligned event ids, -1 for gaps.
+            num_events: alphabet size N.
+            background: shape (N,): event frequencies of the demonstrations.
+            pseudocount: beta, the weight of the background in each column (> 0).
+            insert_score: see the class docstring.
+            delete_score: see the class docstring.
+            consensus_threshold: see the class docstring.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.ndim != 2 or rows.shape[0] == 0 or rows.shape[1] == 0:
+            raise ValueError(f"`rows` must be a non-empty (n, L) alignment, got shape {rows.shape}")
+        if np.any((rows < -1) | (rows >= num_events)):
+            raise ValueError(f"alignment rows hold ids outside [-1, {num_events})")
+        if pseudocount <= 0:
+            # Without pseudocounts an event absent from a column would score -inf.
+            raise ValueError(f"`pseudocount` must be > 0, got {pseudocount}")
+        background = np.asarray(background, dtype=np.float64)
+        if background.shape != (num_events,) or np.any(background < 0) or background.sum() <= 0:
+            raise ValueError(
+                f"`background` must be {num_events} non-negative frequencies, got shape {background.shape}"
+            )
+        background = background / background.sum()
+        num_sequences = rows.shape[0]
+        length = rows.shape[1]
+        counts = np.zeros((length, num_events), dtype=np.int64)
+        present = rows >= 0
+        np.add.at(counts, (np.nonzero(present)[1], rows[present]), 1)
+        floor = np.log(pseudocount / (num_sequences + pseudocount))
+        seen = background > 0
+        scores = np.full((length, num_events), floor)
+        frequencies = (counts[:, seen] + pseudocount * background[seen]) / (num_sequences + pseudocount)
+        scores[:, seen] = np.log(frequencies / background[seen])
+        return cls(
+            scores=scores,
+            column_counts=counts,
+            background=background,
+            num_sequences=num_sequences,
+            pseudocount=pseudocount,
+            insert_score=insert_score,
+            delete_score=delete_score,
+            consensus_threshold=consensus_threshold,
+        )
+
+    @property
+    def length(self) -> int:
+        """Number of profile columns L."""
+        return int(self.scores.shape[0])
+
+    @property
+    def num_events(self) -> int:
+        """Alphabet size N."""
+        return int(self.scores.shape[1])
+
+    def event_scores(self, event: int) -> np.ndarray:
+        """Shape (L,): the score of ``event`` in every column (the floor if unknown)."""
+        if 0 <= event < self.num_events:
+            return self._event_columns[event]  # type: ignore[attr-defined]
+        return np.full(self.length, self.mismatch_score)  # type: ignore[attr-defined]
+
+    @property
+    def consensus(self) -> list[ConsensusColumn]:
+        """The sub-goals: columns whose most frequent event reaches the threshold."""
+        top = np.argmax(self.column_counts, axis=1)
+        fractions = self.column_counts[np.arange(self.length), top] / self.num_sequences
+        return [
+            ConsensusColumn(column=int(c), event=int(top[c]), fraction=float(fractions[c]))
+            for c in np.flatnonzero(fractions >= self.consensus_threshold - 1e-12)
+        ]
+
+    def score(self, events: Sequence[int] | np.ndarray) -> float:
+        """Best score of aligning all of ``events`` to a prefix of the profile."""
+        scorer = self.prefix_scorer()
+        for event in events:
+            scorer.add(int(event))
+        return scorer.score
+
+    def prefix_scorer(self) -> PrefixScorer:
+        """A fresh incremental scorer for one episode."""
+        return PrefixScorer(self)
+
+
+class PrefixScorer:
+    """Incremental score of an event prefix against a profile, O(L) per event.
+
+    Keeps one dynamic-programming column: ``best[j]`` is the best score of aligning all
+    events so far to the first j profile columns (global in the events, free end gap in
+    the profile). A new event e updates it as
+
+        best'[0] = best[0] + insert
+        best'[j] = max(best[j-1] + scores[j-1, e], best[j] + insert, best'[j-1] + delete)
+
+    and the prefix score is S = max_j best[j]. Nothing is computed between events.
+    """
+
+    __slots__ = ("profile", "_best", "_ramp", "_delete", "_insert", "score", "num_events_seen")
+
+    def __init__(self, profile: ProfileModel) -> None:
+        self.profile = profile
+        self._delete = profile.delete_score
+        self._insert = profile.insert_score
+        self._ramp = np.arange(profile.length + 1, dtype=np.float64) * self._delete
+        self._best = self._ramp.copy()
+        self.score = float(self._best.max())
+        self.num_events_seen = 0
+
+    def reset(self) -> None:
+        """Forgets all events (a new episode)."""
+        self._best = self._ramp.copy()
+        self.score = float(self._best.max())
+        self.num_events_seen = 0
+
+    def add(self, event: int) -> float:
+        """Appends one event; returns the new prefix score."""
+        best = self._best
+        updated = np.empty_like(best)
+        updated[0] = best[0] + self._insert
+        np.maximum(best[:-1] + self.profile.event_scores(event), best[1:] + self._insert, out=updated[1:])
+        if self._delete == 0.0:
+            np.maximum.accumulate(updated, out=updated)
+        else:
+            updated -= self._ramp
+            np.maximum.accumulate(updated, out=updated)
+            updated += self._ramp
+        self._best = updated
+        self.score = float(updated.max())
+        self.num_events_seen += 1
+        return self.score
+
+    @property
+    def position(self) -> int:
+        """Number of profile columns covered by the best alignment of the prefix."""
+        return int(np.argmax(self._best))
+
+    @property
+    def dp_column(self) -> np.ndarray:
+        """Shape (L+1,): a copy of the current dynamic-programming column."""
+        return self._best.copy()

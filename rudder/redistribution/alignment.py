@@ -1,0 +1,319 @@
+"""Align-RUDDER: reward redistribution by alignment to a profile of demonstrations.
+
+Reference: Patil et al., "Align-RUDDER: Learning From Few Demonstrations by Reward
+Redistribution", arXiv 2009.14108.
+
+With S_k the profile score of the events emitted up to state s_k (events at reset
+included in S_0), the reward of step t (the transition s_t -> s_{t+1}) is
+
+    R_{t+1} = C * (S_{t+1} - S_t),    C = mean demo return / mean demo (S_T - S_0),
+
+and at the last step of an episode the correction G - sum(R) is added, so that the
+redistributed rewards of every episode sum exactly to its return (return equivalence:
+the optimal policies do not change). Optionally the result is mixed with the
+environment reward: (1 - w) * R + w * r; both sum to G, so the mix does too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from rudder.alignment import MultipleAlignment, ScoringScheme, align_sequences, event_frequencies
+from rudder.data.episode import Episode
+from rudder.data.io import check_same_shapes
+from rudder.errors import AlignmentError, NotFittedError
+from rudder.events.base import EventEncoder, EventSequence, EventStream
+from rudder.profile.model import PrefixScorer, ProfileModel
+
+
+@dataclasses.dataclass(frozen=True)
+class AlignmentSettings:
+    """Knobs of the alignment and the profile (saved with the model).
+
+    Attributes:
+        scoring_form: "paper" (self-match 1/p) or "official" (self-match -0.2 ln p).
+        match_scale: factor on the self-match scores.
+        mismatch_score: score of two different events in the multiple alignment.
+        gap_score: linear gap score of the multiple alignment (<= 0).
+        guide_tree: "upgma" or "nj".
+        top_n: align only the n demonstrations with the highest return (None: all).
+        pseudocount: pseudocount weight of the profile (> 0).
+        insert_score: profile score of an episode event matching no column (<= 0).
+        delete_score: profile score of a skipped profile column (<= 0).
+        consensus_threshold: share of demonstrations a sub-goal column needs.
+        correction: add G - sum(R) at the last step (return equivalence).
+        env_reward_weight: w in (1 - w) * R + w * r, in [0, 1].
+    """
+
+    scoring_form: Literal["paper", "official"] = "paper"
+    match_scale: float = 1.0
+    mismatch_score: float = -1.0
+    gap_score: float = 0.0
+    guide_tree: Literal["upgma", "nj"] = "upgma"
+    top_n: int | None = None
+    pseudocount: float = 1.0
+    insert_score: float = 0.0
+    delete_score: float = 0.0
+    consensus_threshold: float = 0.8
+    correction: bool = True
+    env_reward_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.scoring_form not in ("paper", "official"):
+            raise ValueError(f"`scoring_form` must be 'paper' or 'official', got {self.scoring_form!r}")
+        if self.guide_tree not in ("upgma", "nj"):
+            raise ValueError(f"`guide_tree` must be 'upgma' or 'nj', got {self.guide_tree!r}")
+        if self.top_n is not None and self.top_n < 1:
+            raise ValueError(f"`top_n` must be None or >= 1, got {self.top_n}")
+        if not 0.0 <= self.env_reward_weight <= 1.0:
+            raise ValueError(f"`env_reward_weight` must be in [0, 1], got {self.env_reward_weight}")
+
+
+class AlignmentRedistributor:
+    """Redistributes delayed reward by aligning an episode's events to a profile.
+
+    Example:
+        >>> redistributor = AlignmentRedistributor(StateClusterEncoder()).fit(demos)
+        >>> rewards = redistributor.redistribute(episode)   # shape (T,), sums to G
+        >>> env = RedistributedReward(env, redistributor)   # the same, online
+
+    Args:
+        encoder: maps steps to events; fitted on the demonstrations by :meth:`fit`
+            unless ``fit_encoder=False`` there.
+        **settings: fields of :class:`AlignmentSettings`.
+    """
+
+    def __init__(self, encoder: EventEncoder, **settings: Any) -> None:
+        if not isinstance(encoder, EventEncoder):
+            raise TypeError(f"`encoder` must be an EventEncoder, got {type(encoder).__name__}")
+        self.encoder = encoder
+        self.settings = AlignmentSettings(**settings)
+        self.profile: ProfileModel | None = None
+        self.alignment: MultipleAlignment | None = None
+        self.scoring: ScoringScheme | None = None
+        self.scale: float = 1.0
+        self.demo_returns: np.ndarray | None = None
+        self.demo_scores: np.ndarray | None = None
+        #: Index (into the fitted demonstrations) of each alignment row.
+        self.aligned_demos: np.ndarray | None = None
+
+    # -- fitting --------------------------------------------------------------------
+    def fit(self, demonstrations: Sequence[Episode], *, fit_encoder: bool = True) -> AlignmentRedistributor:
+        """Builds the profile from demonstrations and the scale C; returns ``self``.
+
+        A single demonstration works: its profile is that one event sequence.
+
+        Raises:
+            ValueError: if there are no demonstrations or their shapes differ.
+            AlignmentError: if no demonstration emits any event, or the demonstrations
+                score zero against their own profile.
+        """
+        demonstrations = list(demonstrations)
+        if not demonstrations:
+            raise ValueError("`demonstrations` is empty; give at least one Episode")
+        for index, episode in enumerate(demonstrations):
+            if not isinstance(episode, Episode):
+                raise TypeError(f"demonstrations[{index}] must be an Episode, got {type(episode).__name__}")
+        check_same_shapes(demonstrations, name="demonstrations")
+        if fit_encoder:
+            self.encoder.fit(demonstrations)
+        num_events = len(self.encoder.alphabet)
+        sequences = self.encoder.encode_all(demonstrations)
+        returns = np.array([episode.episode_return for episode in demonstrations])
+        with_events = [i for i, sequence in enumerate(sequences) if len(sequence) > 0]
+        if not with_events:
+            raise AlignmentError(
+                f"none of the {len(demonstrations)} demonstrations emits any event with "
+                f"{type(self.encoder).__name__}; choose an encoder that sees what the "
+                "demonstrations do"
+            )
+        chosen = sorted(with_events, key=lambda i: (-returns[i], i))
+        if self.settings.top_n is not None:
+            chosen = chosen[: self.settings.top_n]
+        chosen.sort()
+        event_arrays = [sequences[i].events for i in range(len(sequences))]
+        frequencies = event_frequencies(event_arrays, num_events)
+        self.scoring = ScoringScheme.from_frequencies(
+            frequencies,
+            form=self.settings.scoring_form,
+            match_scale=self.settings.match_scale,
+            mismatch_score=self.settings.mismatch_score,
+            gap_score=self.settings.gap_score,
+        )
+        self.alignment = align_sequences(
+            [event_arrays[i] for i in chosen], self.scoring, guide_tree=self.settings.guide_tree
+        )
+        self.aligned_demos = np.asarray(chosen, dtype=np.int64)
+        self.profile = ProfileModel.from_alignment(
+            self.alignment.rows,
+            num_events,
+            background=frequencies,
+            pseudocount=self.settings.pseudocount,
+            insert_score=self.settings.insert_score,
+            delete_score=self.settings.delete_score,
+            consensus_threshold=self.settings.consensus_threshold,
+        )
+        gains = np.array([self._score_gain(sequence) for sequence in sequences])
+        if gains.mean() <= 1e-12:
+            raise AlignmentError(
+                "the demonstrations score zero against their own profile, so no reward can be "
+                "redistributed; use an encoder with more distinct events or a lower pseudocount"
+            )
+        self.scale = float(returns.mean() / gains.mean())
+        self.demo_returns = returns
+        self.demo_scores = gains
+        return self
+
+    def _score_gain(self, sequence: EventSequence) -> float:
+        """S_T - S_0 of one event sequence (events at reset are not paid)."""
+        scorer = self.profile.prefix_scorer()  # type: ignore[union-attr]
+        at_reset = int(np.searchsorted(sequence.steps, 1))
+        for event in sequence.events[:at_reset]:
+            scorer.add(int(event))
+        initial = scorer.score
+        for event in sequence.events[at_reset:]:
+            scorer.add(int(event))
+        return scorer.score - initial
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.profile is not None
+
+    def _require_fitted(self) -> ProfileModel:
+        if self.profile is None:
+            raise NotFittedError("AlignmentRedistributor is not fitted; call .fit(demonstrations) first")
+        return self.profile
+
+    # -- offline --------------------------------------------------------------------
+    def prefix_scores(self, episode: Episode) -> np.ndarray:
+        """Shape (T+1,): S_0 .. S_T, the profile score of the events up to each state."""
+        profile = self._require_fitted()
+        sequence = self.encoder.encode(episode)
+        scores = np.empty(episode.length + 1)
+        scorer = profile.prefix_scorer()
+        position = 0
+        for step in range(episode.length + 1):
+            while position < len(sequence) and sequence.steps[position] == step:
+                scorer.add(int(sequence.events[position]))
+                position += 1
+            scores[step] = scorer.score
+        return scores
+
+    def redistribute(self, episode: Episode) -> np.ndarray:
+        """Shape (T,): the redistributed reward of every step of ``episode``.
+
+        With ``correction`` on and a finished episode (terminated or truncated), the
+        rewards sum to ``episode.episode_return`` up to float rounding.
+        """
+        scores = self.prefix_scores(episode)
+        rewards = self.scale * np.diff(scores)
+        if self.settings.correction and (episode.terminated or episode.truncated):
+            rewards[-1] += episode.episode_return - rewards.sum()
+        weight = self.settings.env_reward_weight
+        if weight:
+            rewards = (1.0 - weight) * rewards + weight * episode.rewards
+        return rewards
+
+    # -- online ---------------------------------------------------------------------
+    def start(self, observation: Any) -> OnlineRedistribution:
+        """Begins online redistribution of one episode (one per environment)."""
+        self._require_fitted()
+        state = OnlineRedistribution(self)
+        state.reset(observation)
+        return state
+
+    # -- saving ---------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Writes the fitted model to directory ``path`` (``model.json`` + ``arrays.npz``)."""
+        from rudder.redistribution.serialization import save_redistributor
+
+        save_redistributor(self, path)
+
+    @classmethod
+    def load(cls, path, **encoder_overrides: Any) -> AlignmentRedistributor:
+        """Reads a model written by :meth:`save`; ``encoder_overrides`` reach the encoder
+        (for example ``function=`` for a :class:`~rudder.events.CallableEventEncoder`)."""
+        from rudder.redistribution.serialization import load_redistributor
+
+        return load_redistributor(path, **encoder_overrides)
+
+
+class OnlineRedistribution:
+    """The causal, per-environment state of online redistribution.
+
+    Made by :meth:`AlignmentRedistributor.start`. Feeding an episode's steps through
+    :meth:`step` gives the same rewards as :meth:`AlignmentRedistributor.redistribute`.
+    """
+
+    __slots__ = ("_redistributor", "_stream", "_scorer", "_scale", "_correction", "_weight",
+                 "last_score", "episode_return", "redistributed_return", "last_correction")
+
+    def __init__(self, redistributor: AlignmentRedistributor) -> None:
+        self._redistributor = redistributor
+        self._stream: EventStream = redistributor.encoder.stream()
+        self._scorer: PrefixScorer = redistributor._require_fitted().prefix_scorer()
+        self._scale = redistributor.scale
+        self._correction = redistributor.settings.correction
+        self._weight = redistributor.settings.env_reward_weight
+        self.last_score = 0.0
+        self.episode_return = 0.0
+        self.redistributed_return = 0.0
+        self.last_correction = 0.0
+
+    def reset(self, observation: Any) -> None:
+        """Starts a new episode from observation s_0."""
+        self._scorer.reset()
+        for event in self._stream.reset(observation):
+            self._scorer.add(event)
+        self.last_score = self._scorer.score
+        self.episode_return = 0.0
+        self.redistributed_return = 0.0
+        self.last_correction = 0.0
+
+    def step(
+        self,
+        observation: Any,
+        action: Any,
+        next_observation: Any,
+        reward: float,
+        terminated: bool,
+        truncated: bool,
+        info: Mapping,
+    ) -> float:
+        """The redistributed reward of the transition ``observation, action -> next_observation``."""
+        events = self._stream.step(observation, action, next_observation, info)
+        if events:
+            for event in events:
+                self._scorer.add(event)
+            score = self._scorer.score
+            redistributed = self._scale * (score - self.last_score)
+            self.last_score = score
+        else:
+            redistributed = 0.0
+        self.episode_return += reward
+        if self._correction and (terminated or truncated):
+            self.last_correction = self.episode_return - (self.redistributed_return + redistributed)
+            redistributed += self.last_correction
+        self.redistributed_return += redistributed
+        if self._weight:
+            return (1.0 - self._weight) * redistributed + self._weight * reward
+        return redistributed
+
+    @property
+    def score(self) -> float:
+        """The current prefix score S_t."""
+        return self.last_score
+
+    @property
+    def position(self) -> int:
+        """Profile columns covered by the best alignment so far (alignment progress)."""
+        return self._scorer.position
+
+    @property
+    def num_events(self) -> int:
+        """Events emitted so far in this episode."""
+        return self._scorer.num_events_seen

@@ -1,0 +1,94 @@
+"""Gymnasium wrappers that change when reward is paid."""
+
+from __future__ import annotations
+
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+from gymnasium.error import ResetNeeded
+
+
+class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Replaces the env's reward by reward redistributed online by a fitted redistributor.
+
+    One wrapper per environment; it keeps the causal redistribution state of the current
+    episode and starts it afresh on ``reset``. The env's own reward is kept in
+    ``info["original_reward"]``; at the end of an episode ``info["redistribution"]``
+    holds the episode return, the redistributed return, the terminal correction and the
+    final profile score and position.
+
+    With the redistributor's correction on (the default), the rewards of every finished
+    episode sum to its return. Put ``Monitor`` *inside* this wrapper (closer to the env)
+    so that logged episode returns are the env's true returns.
+
+    Args:
+        env: the environment to wrap.
+        redistributor: a fitted redistributor (e.g. :class:`~rudder.AlignmentRedistributor`).
+    """
+
+    def __init__(self, env: gym.Env, redistributor) -> None:
+        if not getattr(redistributor, "is_fitted", False):
+            raise ValueError("`redistributor` is not fitted; call redistributor.fit(demonstrations) first")
+        gym.utils.RecordConstructorArgs.__init__(self, redistributor=redistributor)
+        gym.Wrapper.__init__(self, env)
+        self.redistributor = redistributor
+        self._state = None
+        self._observation = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        observation, info = self.env.reset(seed=seed, options=options)
+        if self._state is None:
+            self._state = self.redistributor.start(observation)
+        else:
+            self._state.reset(observation)
+        self._observation = observation
+        return observation, info
+
+    def step(self, action):
+        if self._state is None:
+            raise ResetNeeded("call reset() before step() on RedistributedReward")
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        state = self._state
+        redistributed = state.step(self._observation, action, observation, float(reward), terminated, truncated, info)
+        self._observation = observation
+        info["original_reward"] = reward
+        if terminated or truncated:
+            info["redistribution"] = {
+                "episode_return": state.episode_return,
+                "redistributed_return": state.redistributed_return,
+                "correction": state.last_correction,
+                "score": state.score,
+                "position": state.position,
+            }
+        return observation, redistributed, terminated, truncated, info
+
+    @property
+    def redistribution_state(self):
+        """The online state of the current episode (score, position, returns so far)."""
+        return self._state
+
+
+class DelayedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Pays the accumulated env reward only at the end of the episode (0 before).
+
+    Turns any environment into a delayed-reward task with the same return. The reward
+    of each step is kept in ``info["original_reward"]``.
+    """
+
+    def __init__(self, env: gym.Env) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.Wrapper.__init__(self, env)
+        self._accumulated = 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        self._accumulated = 0.0
+        return self.env.reset(seed=seed, options=options)
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        self._accumulated += float(reward)
+        info["original_reward"] = reward
+        paid: SupportsFloat = 0.0
+        if terminated or truncated:
+            paid, self._accumulated = self._accumulated, 0.0
+        return observation, paid, terminated, truncated, info
