@@ -1,12 +1,13 @@
 """Episodes: the validated record of one run, and saving, loading and recording them."""
 
-from rudder.data.episode import Episode
+from rudder.data.episode import Episode, check_episodes
 from rudder.data.io import EPISODES_FORMAT_VERSION, check_same_shapes, load_episodes, save_episodes
 from rudder.data.record import record_episode, record_episodes
 
 __all__ = [
     "EPISODES_FORMAT_VERSION",
     "Episode",
+    "check_episodes",
     "check_same_shapes",
     "load_episodes",
     "record_episode",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Any, Union
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-Observations = Union[np.ndarray, Mapping[str, np.ndarray]]
+Observations = np.ndarray | Mapping[str, np.ndarray]
 
 
 def _as_array(value: Any, field: str) -> np.ndarray:
@@ -156,3 +156,30 @@ class Episode:
             f"actions={self.actions.shape}, terminated={self.terminated}, "
             f"truncated={self.truncated}, infos={sorted(self.infos)})"
         )
+
+
+def check_episodes(episodes: Sequence[Episode], *, name: str = "episodes") -> list[Episode]:
+    """Returns ``episodes`` as a non-empty list of :class:`Episode`, or raises.
+
+    Raises:
+        TypeError: if ``episodes`` is a single Episode or holds something else.
+        ValueError: if ``episodes`` is empty.
+    """
+    if isinstance(episodes, Episode):
+        raise TypeError(
+            f"`{name}` must be a sequence of Episode objects, got a single Episode; "
+            "wrap it in a list: [episode]"
+        )
+    try:
+        episodes = list(episodes)
+    except TypeError:
+        raise TypeError(f"`{name}` must be a sequence of Episode objects, got {type(episodes).__name__}") from None
+    if not episodes:
+        raise ValueError(f"`{name}` is empty; give at least one Episode")
+    for index, episode in enumerate(episodes):
+        if not isinstance(episode, Episode):
+            raise TypeError(
+                f"`{name}[{index}]` must be an Episode, got {type(episode).__name__}; "
+                "build episodes with rudder.Episode(...)"
+            )
+    return episodes

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rudder.alignment import MultipleAlignment, ScoringScheme, align_sequences, event_frequencies
-from rudder.data.episode import Episode
+from rudder.data.episode import Episode, check_episodes
 from rudder.data.io import check_same_shapes
 from rudder.errors import AlignmentError, NotFittedError
 from rudder.events.base import EventEncoder, EventSequence, EventStream
@@ -112,12 +112,7 @@ class AlignmentRedistributor:
             AlignmentError: if no demonstration emits any event, or the demonstrations
                 score zero against their own profile.
         """
-        demonstrations = list(demonstrations)
-        if not demonstrations:
-            raise ValueError("`demonstrations` is empty; give at least one Episode")
-        for index, episode in enumerate(demonstrations):
-            if not isinstance(episode, Episode):
-                raise TypeError(f"demonstrations[{index}] must be an Episode, got {type(episode).__name__}")
+        demonstrations = check_episodes(demonstrations, name="demonstrations")
         check_same_shapes(demonstrations, name="demonstrations")
         if fit_encoder:
             self.encoder.fit(demonstrations)

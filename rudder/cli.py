@@ -1,0 +1,247 @@
+"""The ``rudder`` command: align demonstrations, look at the alignment, redistribute reward.
+
+    rudder quickstart                       built-in example, end to end
+    rudder align DEMOS.npz -o MODEL_DIR     build and save a profile model
+    rudder show MODEL_DIR                   print a saved model's alignment
+    rudder redistribute MODEL_DIR EPISODES.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from rudder.data import Episode, load_episodes
+from rudder.errors import RudderError
+from rudder.events import FeatureClusterEncoder, InventoryEncoder, StateClusterEncoder
+from rudder.events.base import EventEncoder
+from rudder.redistribution import AlignmentRedistributor, load_redistributor
+
+EVENT_CHOICES = ("auto", "state-clusters", "feature-clusters", "inventory")
+
+
+def choose_encoder(kind: str, episodes: Sequence[Episode], *, seed: int = 0) -> EventEncoder:
+    """The event encoder for ``kind``; "auto" picks one from the observations' type.
+
+    Dict observations -> inventory changes; integer observations -> state clusters
+    (successor representation + affinity propagation); float vectors -> feature clusters.
+    """
+    if kind == "auto":
+        observations = episodes[0].observations
+        if isinstance(observations, Mapping):
+            kind = "inventory"
+        elif np.issubdtype(observations.dtype, np.integer):
+            kind = "state-clusters"
+        else:
+            kind = "feature-clusters"
+    if kind == "inventory":
+        return InventoryEncoder()
+    if kind == "state-clusters":
+        observations = episodes[0].observations
+        if isinstance(observations, Mapping):
+            raise ValueError("state-clusters needs array observations, the episodes have dict observations")
+        if observations.ndim > 1:
+            stacked = np.concatenate([np.asarray(e.observations) for e in episodes])
+            shape = tuple(int(x) + 1 for x in stacked.reshape(len(stacked), -1).max(axis=0))
+            return StateClusterEncoder(state_shape=shape, seed=seed)
+        return StateClusterEncoder(seed=seed)
+    if kind == "feature-clusters":
+        return FeatureClusterEncoder(seed=seed)
+    raise ValueError(f"unknown event encoder {kind!r}; choose one of {', '.join(EVENT_CHOICES)}")
+
+
+def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Sequence[Episode] | None = None) -> str:
+    """Text report: the alignment with event names, consensus marks, per-demo scores."""
+    alphabet = redistributor.encoder.alphabet
+    profile = redistributor.profile
+    alignment = redistributor.alignment
+    consensus = profile.consensus
+    labels = [f"demo {int(i)}" for i in redistributor.aligned_demos]
+    lines = [
+        f"Multiple alignment: {alignment.num_sequences} demonstrations x {alignment.length} columns, "
+        f"{len(alphabet)} events ({type(redistributor.encoder).__name__})",
+        "",
+        alignment.format(
+            alphabet.names, row_labels=labels, marked_columns=[c.column for c in consensus]
+        ),
+        "",
+        f"Consensus (sub-goals, >= {profile.consensus_threshold:.0%} of demonstrations): "
+        + (", ".join(_run_length([alphabet.name(c.event) for c in consensus])) or "none"),
+        "",
+        "Per-demonstration return and profile score gain (S_T - S_0):",
+    ]
+    for index, (episode_return, gain) in enumerate(zip(redistributor.demo_returns, redistributor.demo_scores)):
+        aligned = "aligned" if index in set(redistributor.aligned_demos.tolist()) else "not aligned"
+        lines.append(f"  demo {index:3d}: return {episode_return:9.4f}   score {gain:9.4f}   ({aligned})")
+    lines.append(f"Scale C = mean return / mean score = {redistributor.scale:.6g}")
+    return "\n".join(lines)
+
+
+def _run_length(names: Sequence[str]) -> list[str]:
+    """["log", "log", "planks"] -> ["2x log", "planks"]."""
+    out: list[str] = []
+    index = 0
+    while index < len(names):
+        end = index
+        while end + 1 < len(names) and names[end + 1] == names[index]:
+            end += 1
+        count = end - index + 1
+        out.append(f"{count}x {names[index]}" if count > 1 else names[index])
+        index = end + 1
+    return out
+
+
+def describe_redistribution(redistributor: AlignmentRedistributor, episode: Episode, *, index: int = 0) -> str:
+    """Text table of one episode: env reward, redistributed reward, events, their sums."""
+    rewards = redistributor.redistribute(episode)
+    sequence = redistributor.encoder.encode(episode)
+    names = redistributor.encoder.alphabet
+    events_at: dict[int, list[str]] = {}
+    for event, step in zip(sequence.events, sequence.steps):
+        events_at.setdefault(int(step), []).append(names.name(int(event)))
+    lines = [f"Episode {index}: T={episode.length}, return G={episode.episode_return:.6g}"]
+    if events_at.get(0):
+        lines.append(f"  events at reset: {', '.join(events_at[0])}")
+    lines.append(f"  {'step':>5}  {'env reward':>11}  {'redistributed':>13}  events")
+    for t in range(episode.length):
+        lines.append(
+            f"  {t:5d}  {episode.rewards[t]:11.4f}  {rewards[t]:13.4f}  {', '.join(events_at.get(t + 1, []))}"
+        )
+    lines.append(
+        f"  {'sum':>5}  {episode.rewards.sum():11.4f}  {rewards.sum():13.4f}  "
+        f"(difference {rewards.sum() - episode.episode_return:.2e})"
+    )
+    return "\n".join(lines)
+
+
+def _add_alignment_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--events", choices=EVENT_CHOICES, default="auto", help="event encoder (default: auto)")
+    parser.add_argument("--scoring", choices=("paper", "official"), default="paper", help="self-match scores: paper 1/p or official -0.2 ln p")
+    parser.add_argument("--mismatch-score", type=float, default=-1.0, help="score of two different events (default -1)")
+    parser.add_argument("--gap-score", type=float, default=0.0, help="linear gap score of the alignment (default 0)")
+    parser.add_argument("--guide-tree", choices=("upgma", "nj"), default="upgma", help="guide tree of the progressive alignment")
+    parser.add_argument("--top-n", type=int, default=None, help="align only the n demonstrations with the highest return")
+    parser.add_argument("--threshold", type=float, default=0.8, help="consensus threshold (default 0.8)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the clustering (default 0)")
+    parser.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
+
+
+def _fit(args: argparse.Namespace, demonstrations: Sequence[Episode]) -> AlignmentRedistributor:
+    encoder = choose_encoder(args.events, demonstrations, seed=args.seed)
+    return AlignmentRedistributor(
+        encoder,
+        scoring_form=args.scoring,
+        mismatch_score=args.mismatch_score,
+        gap_score=args.gap_score,
+        guide_tree=args.guide_tree,
+        top_n=args.top_n,
+        consensus_threshold=args.threshold,
+    ).fit(demonstrations)
+
+
+def _draw(redistributor: AlignmentRedistributor, path: str) -> None:
+    from rudder.viz import plot_alignment
+
+    plot_alignment(
+        redistributor.alignment.rows,
+        redistributor.encoder.alphabet.names,
+        path,
+        consensus_columns=[c.column for c in redistributor.profile.consensus],
+        row_labels=[f"demo {int(i)}" for i in redistributor.aligned_demos],
+    )
+    print(f"Wrote the alignment picture to {path}")
+
+
+def command_align(args: argparse.Namespace) -> int:
+    demonstrations = load_episodes(args.demos)
+    redistributor = _fit(args, demonstrations)
+    print(describe_model(redistributor))
+    redistributor.save(args.output)
+    print(f"Wrote the model to {args.output}/")
+    if args.png:
+        _draw(redistributor, args.png)
+    return 0
+
+
+def command_show(args: argparse.Namespace) -> int:
+    redistributor = load_redistributor(args.model)
+    print(describe_model(redistributor))
+    if args.png:
+        _draw(redistributor, args.png)
+    return 0
+
+
+def command_redistribute(args: argparse.Namespace) -> int:
+    redistributor = load_redistributor(args.model)
+    episodes = load_episodes(args.episodes)
+    indices = range(len(episodes)) if args.episode is None else [args.episode]
+    for index in indices:
+        if not 0 <= index < len(episodes):
+            raise ValueError(f"--episode {index} is out of range: the file has {len(episodes)} episodes")
+        print(describe_redistribution(redistributor, episodes[index], index=index))
+        print()
+    return 0
+
+
+def command_quickstart(args: argparse.Namespace) -> int:
+    from rudder.data import record_episode
+    from rudder.envs import FrozenLakeDemonstrator, frozen_lake_demonstrations, make_frozen_lake
+
+    print(f"Recording {args.demos} demonstrations of FrozenLake 8x8 (reward 1 only at the goal) ...")
+    demonstrations = frozen_lake_demonstrations(args.demos, seed=args.seed)
+    redistributor = AlignmentRedistributor(StateClusterEncoder(seed=args.seed)).fit(demonstrations)
+    print(describe_model(redistributor))
+    env = make_frozen_lake()
+    episode = record_episode(env, FrozenLakeDemonstrator(env, noise=0.3), seed=args.seed + 1000)
+    print()
+    print("A new episode, its delayed env reward and the redistributed reward:")
+    print(describe_redistribution(redistributor, episode))
+    if args.png:
+        _draw(redistributor, args.png)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rudder", description="Align-RUDDER reward redistribution.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    quickstart = commands.add_parser("quickstart", help="built-in example: demonstrations -> alignment -> redistributed reward")
+    quickstart.add_argument("--demos", type=int, default=5, help="number of demonstrations (default 5)")
+    quickstart.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    quickstart.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
+    quickstart.set_defaults(handler=command_quickstart)
+
+    align = commands.add_parser("align", help="align demonstrations and write a profile model")
+    align.add_argument("demos", metavar="DEMOS.npz", help="demonstrations saved with rudder.save_episodes")
+    align.add_argument("-o", "--output", metavar="MODEL_DIR", required=True, help="directory to write the model to")
+    _add_alignment_options(align)
+    align.set_defaults(handler=command_align)
+
+    show = commands.add_parser("show", help="print the alignment of a saved model")
+    show.add_argument("model", metavar="MODEL_DIR")
+    show.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
+    show.set_defaults(handler=command_show)
+
+    redistribute = commands.add_parser("redistribute", help="print per-step redistributed rewards of episodes")
+    redistribute.add_argument("model", metavar="MODEL_DIR")
+    redistribute.add_argument("episodes", metavar="EPISODES.npz")
+    redistribute.add_argument("--episode", type=int, default=None, help="only this episode (default: all)")
+    redistribute.set_defaults(handler=command_redistribute)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (RudderError, ValueError, FileNotFoundError, FileExistsError, KeyError) as error:
+        print(f"rudder {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

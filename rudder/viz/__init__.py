@@ -1,0 +1,5 @@
+"""Pictures of alignments and redistributed reward (needs ``pip install "align-rudder[viz]"``)."""
+
+from rudder.viz.plots import plot_alignment, plot_redistribution
+
+__all__ = ["plot_alignment", "plot_redistribution"]
