@@ -57,7 +57,7 @@ def plot_alignment(
     image = np.ones((num_rows, length, 4))
     present = rows >= 0
     image[present] = colours[np.clip(rows[present], 0, len(event_names) - 1)]
-    width = min(max(6.0, 0.22 * length + 3.0), 40.0)
+    width = min(max(8.0, 0.22 * length + 4.0), 40.0)
     height = min(max(2.5, 0.35 * num_rows + 1.8), 30.0)
     figure, axes = plt.subplots(figsize=(width, height))
     axes.imshow(image, aspect="auto", interpolation="nearest")
@@ -65,12 +65,17 @@ def plot_alignment(
     axes.set_yticklabels(row_labels if row_labels is not None else [f"demo {i}" for i in range(num_rows)])
     axes.set_xlabel("alignment column")
     axes.set_xlim(-0.5, length - 0.5)
-    if len(consensus_columns):
-        axes.scatter(list(consensus_columns), [-0.75] * len(consensus_columns), marker="v", color="black", s=30, clip_on=False)
-    axes.set_title(title + (f"  (▼ = consensus sub-goal, {len(consensus_columns)} columns)" if len(consensus_columns) else ""))
     used = sorted({int(e) for e in rows[present]})
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[e]) for e in used]
-    axes.legend(handles, [event_names[e] for e in used], loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    labels = [event_names[e] for e in used]
+    if len(consensus_columns):
+        marker = axes.scatter(
+            list(consensus_columns), [-0.75] * len(consensus_columns), marker="v", color="black", s=30, clip_on=False
+        )
+        handles.append(marker)
+        labels.append(f"consensus sub-goal ({len(consensus_columns)})")
+    axes.set_title(title, fontsize=11, pad=12)
+    axes.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -74,6 +74,7 @@ def test_reset_starts_a_new_episode(redistributor):
     np.testing.assert_array_equal(rewards_first, rewards_second)
 
 
+@pytest.mark.filterwarnings("ignore:.*is different from the unwrapped version")
 def test_check_env(redistributor):
     check_env(RedistributedReward(make_frozen_lake(), redistributor), skip_render_check=True)
     check_env(DelayedReward(make_frozen_lake()), skip_render_check=True)

@@ -1,0 +1,441 @@
+"""Progressive multiple sequence alignment of event sequences.
+
+:func:`align_sequences` follows the classic ClustalW recipe with our own profile
+dynamic programming:
+
+1. all pairwise global alignment scores (:func:`~rudder.alignment.pairwise_scores`),
+2. distances ``1 - s_ij / min(s_ii, s_jj)`` (:func:`~rudder.alignment.distances_from_scores`),
+3. a guide tree (UPGMA or neighbor joining),
+4. bottom-up along the tree, two profiles (sub-alignments) are aligned to each other
+   by a global profile-profile DP with linear gaps, keeping each profile's columns
+   intact ("once a gap, always a gap").
+
+The profile-profile objective is the exact sum-of-pairs (SP) score of the merged
+alignment. Pairs of rows within one profile do not change (inserting an all-gap column
+only adds gap-gap pairs, which score 0), so only the cross pairs (one row from each
+profile) are optimised. With per-column event counts ``a`` (profile A, n_A rows) and
+``b`` (profile B, n_B rows), residue totals ``|a|``, ``|b|`` and gap counts
+``n_A - |a|``, ``n_B - |b|``:
+
+- column i of A against column j of B scores
+  ``a S b + g (|a| (n_B - |b|) + (n_A - |a|) |b|)``,
+- column i of A against a new all-gap column of B scores ``g |a| n_B``,
+- a new all-gap column of A against column j of B scores ``g n_A |b|``,
+
+where ``S`` is the substitution matrix and ``g`` the gap score. This is the mean
+column-pair score over cross pairs multiplied by the constant ``n_A n_B``, so
+maximising it is the same as maximising the mean; sequences are not weighted. For two
+single sequences it reduces to ordinary pairwise global alignment.
+
+The DP is vectorised along rows: with linear gaps the horizontal dependency
+``M[i, j] = max(A[j], M[i, j-1] + h[j])`` is a running maximum,
+``M[i, :] = P + maximum.accumulate(A - P)`` with ``P`` the prefix sums of ``h``.
+Ties are broken in the order match (diagonal), gap in B (up), gap in A (left), and the
+running maximum keeps the earliest (leftmost) start, so results are deterministic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+from rudder.alignment.guide_tree import GuideTree, distances_from_scores, neighbor_joining, upgma
+from rudder.alignment.pairwise import pairwise_scores
+from rudder.alignment.scoring import (
+    GAP,
+    ScoringScheme,
+    as_event_array,
+    check_rows,
+    column_counts,
+    sum_of_pairs_score,
+)
+from rudder.errors import AlignmentError
+
+__all__ = ["MultipleAlignment", "align_profiles", "align_sequences", "align_to_profile"]
+
+#: Rows of the substitution block computed at once (bounds the memory to ~block x L_B).
+_BLOCK_ROWS = 256
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class MultipleAlignment:
+    """Aligned event sequences.
+
+    Attributes:
+        rows: shape (n, L), int64, read-only: event ids, ``-1`` for a gap; row k
+            belongs to the k-th input sequence.
+    """
+
+    rows: np.ndarray
+
+    def __post_init__(self) -> None:
+        rows = np.array(self.rows, dtype=np.int64, copy=True)
+        if rows.ndim != 2:
+            raise ValueError(f"`rows` must be 2-D (sequences, columns), got shape {rows.shape}")
+        if rows.size and rows.min() < GAP:
+            raise ValueError(
+                f"`rows` has entry {int(rows.min())}; use -1 for gaps and ids >= 0 for events"
+            )
+        rows.setflags(write=False)
+        object.__setattr__(self, "rows", rows)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MultipleAlignment):
+            return NotImplemented
+        return self.rows.shape == other.rows.shape and np.array_equal(self.rows, other.rows)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MultipleAlignment(num_sequences={self.num_sequences}, length={self.length})"
+
+    @property
+    def num_sequences(self) -> int:
+        """n, the number of rows."""
+        return int(self.rows.shape[0])
+
+    @property
+    def length(self) -> int:
+        """L, the number of columns."""
+        return int(self.rows.shape[1])
+
+    def column_counts(self, num_events: int) -> np.ndarray:
+        """How often each event occurs in each column.
+
+        Args:
+            num_events: the alphabet size N (must exceed every id in the rows).
+
+        Returns:
+            shape (L, N), int64.
+        """
+        rows = check_rows(self.rows, num_events=num_events)
+        return column_counts(rows, num_events)
+
+    def sequences(self) -> list[np.ndarray]:
+        """The rows with the gaps removed, each shape (K_i,), int64."""
+        return [row[row >= 0].copy() for row in self.rows]
+
+    def sum_of_pairs(self, scoring: ScoringScheme) -> float:
+        """The sum-of-pairs score (see :func:`~rudder.alignment.sum_of_pairs_score`)."""
+        return sum_of_pairs_score(self.rows, scoring)
+
+    def format(
+        self,
+        names: Sequence[str] | None = None,
+        *,
+        sequence_names: Sequence[str] | None = None,
+        marked_columns: Sequence[int] = (),
+        width: int = 100,
+    ) -> str:
+        """A readable text block of the alignment.
+
+        Each event is shown by a short label of at most 3 characters in a fixed-width
+        cell; gaps are shown as ``-``. With event ``names`` the labels are derived
+        from the names (initials of the words, or the first letters; made unique,
+        falling back to the id) and a legend lists ``label = name``; without names
+        the labels are the ids. Long alignments are wrapped in blocks, each starting
+        with the index of its first column.
+
+        Args:
+            names: event names indexed by event id, e.g. ``alphabet.names``.
+            sequence_names: one name per row (default ``"0"``, ``"1"``, ...).
+            marked_columns: columns to mark with ``*`` on an extra line under each
+                block (e.g. the consensus sub-goals).
+            width: maximum characters per line (at least 20).
+
+        Returns:
+            The text, lines separated by ``"\\n"``.
+        """
+        if width < 20:
+            raise ValueError(f"`width` must be at least 20 characters, got {width}")
+        count = self.num_sequences
+        if sequence_names is None:
+            sequence_names = [str(k) for k in range(count)]
+        if len(sequence_names) != count:
+            raise ValueError(
+                f"`sequence_names` has {len(sequence_names)} names for {count} rows; pass one per row"
+            )
+        used = sorted({int(event) for event in np.unique(self.rows) if event >= 0})
+        if names is not None:
+            if used and used[-1] >= len(names):
+                raise ValueError(
+                    f"event id {used[-1]} has no name: `names` has {len(names)} entries; "
+                    "pass the alphabet's names"
+                )
+            labels = _short_labels(names, used)
+        else:
+            labels = {event: str(event) for event in used}
+        cell = max([len(label) for label in labels.values()] + [1]) + 1
+        marked = {int(column) for column in marked_columns}
+        mark_label = "consensus"
+        name_width = min(max([len(str(name)) for name in sequence_names] + [len(mark_label) if marked else 1]), 16)
+        per_line = max(1, (width - name_width - 2) // cell)
+        header = f"{count} sequences x {self.length} columns"
+        lines = [header]
+        cells = [
+            [(labels[int(event)] if event >= 0 else "-").rjust(cell) for event in row]
+            for row in self.rows
+        ]
+        for start in range(0, max(self.length, 1), per_line):
+            stop = min(start + per_line, self.length)
+            lines.append("")
+            lines.append(f"{'':<{name_width}}  columns {start}-{max(stop - 1, start)}")
+            for name, row_cells in zip(sequence_names, cells, strict=True):
+                label = str(name)[:name_width]
+                lines.append(f"{label:<{name_width}} |" + "".join(row_cells[start:stop]))
+            if marked:
+                marks = "".join(("*" if column in marked else "").rjust(cell) for column in range(start, stop))
+                lines.append(f"{mark_label:<{name_width}} |" + marks)
+        if names is not None and used:
+            lines.append("")
+            lines.append("legend:")
+            lines.extend(f"  {labels[event]:>{cell - 1}} = {names[event]}" for event in used)
+        return "\n".join(lines)
+
+
+def _short_labels(names: Sequence[str], events: Sequence[int]) -> dict[int, str]:
+    """Unique labels of at most 3 characters for the given event ids."""
+    labels: dict[int, str] = {}
+    taken: set[str] = set()
+    for event in events:
+        name = str(names[event])
+        words = [word for word in re.split(r"[^0-9A-Za-z]+", name) if word]
+        candidates = []
+        if len(words) > 1:
+            candidates.append("".join(word[0] for word in words)[:3])
+            candidates.append((words[0][:2] + words[-1][:1])[:3])
+        if words:
+            candidates.append("".join(words)[:3])
+        candidates.append(name.replace(" ", "")[:3])
+        label = next((c for c in candidates if c and c not in taken), None)
+        if label is None:
+            label = next(c for c in _fallback_labels(event) if c not in taken)
+        taken.add(label)
+        labels[event] = label
+    return labels
+
+
+def _fallback_labels(event: int):
+    """Labels to try when the name gives no unique one: the id, then base-36 codes."""
+    if len(str(event)) <= 3:
+        yield str(event)
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    for code in range(36**3):
+        yield digits[code // 1296] + digits[code // 36 % 36] + digits[code % 36]
+
+
+def _profile_dp(
+    rows_a: np.ndarray, rows_b: np.ndarray, scoring: ScoringScheme
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Global linear-gap profile-profile DP maximising the cross sum-of-pairs score.
+
+    Args:
+        rows_a: shape (n_A, L_A), int64, ``-1`` = gap.
+        rows_b: shape (n_B, L_B), int64, ``-1`` = gap.
+        scoring: the scoring scheme.
+
+    Returns:
+        ``(score, columns_a, columns_b)``: the optimal cross score and, for each
+        column of the merged alignment (length L), the column of A and of B it takes
+        (``-1`` = a new all-gap column).
+    """
+    num_events = scoring.num_events
+    gap = scoring.gap_score
+    count_a, length_a = rows_a.shape
+    count_b, length_b = rows_b.shape
+    counts_a = column_counts(rows_a, num_events).astype(np.float64)
+    counts_b = column_counts(rows_b, num_events).astype(np.float64)
+    residues_a = counts_a.sum(axis=1)
+    residues_b = counts_b.sum(axis=1)
+    weighted_a = counts_a @ scoring.matrix  # (L_A, N)
+    delete = gap * count_b * residues_a  # column of A against a new gap column of B
+    insert = gap * count_a * residues_b  # new gap column of A against a column of B
+    # The DP runs on M'[i, j] = M[i, j] - P[j] with P the prefix sums of `insert`:
+    # horizontal moves then cost nothing, so a row is a plain running maximum, and the
+    # diagonal move gains substitution[i, j] - insert[j].
+    gaps_b_term = gap * (count_b - residues_b)
+
+    diagonal_flags = np.empty((length_a, length_b), dtype=bool)
+    left_flags = np.empty((length_a, length_b + 1), dtype=bool)
+    previous = np.zeros(length_b + 1)
+    best = np.empty(length_b + 1)
+    best_tail = best[1:]
+    diagonal = np.empty(length_b)
+    for block_start in range(0, length_a, _BLOCK_ROWS):
+        block_stop = min(block_start + _BLOCK_ROWS, length_a)
+        block = weighted_a[block_start:block_stop] @ counts_b.T
+        if gap != 0.0:
+            block += np.outer(residues_a[block_start:block_stop], gaps_b_term)
+            block += np.outer(count_a - residues_a[block_start:block_stop], gap * residues_b)
+        block -= insert
+        for offset in range(block_stop - block_start):
+            i = block_start + offset
+            np.add(previous, delete[i], out=best)  # up: column i of A against a gap
+            np.add(previous[:-1], block[offset], out=diagonal)
+            np.greater_equal(diagonal, best_tail, out=diagonal_flags[i])
+            np.maximum(best_tail, diagonal, out=best_tail)
+            np.maximum.accumulate(best, out=previous)
+            np.less(best, previous, out=left_flags[i])
+    score = float(previous[-1] + insert.sum())
+
+    columns_a: list[int] = []
+    columns_b: list[int] = []
+    i, j = length_a, length_b
+    while i > 0 or j > 0:
+        if i == 0 or left_flags[i - 1, j]:
+            j -= 1
+            columns_a.append(GAP)
+            columns_b.append(j)
+        elif j > 0 and diagonal_flags[i - 1, j - 1]:
+            i -= 1
+            j -= 1
+            columns_a.append(i)
+            columns_b.append(j)
+        else:
+            i -= 1
+            columns_a.append(i)
+            columns_b.append(GAP)
+    return (
+        score,
+        np.array(columns_a[::-1], dtype=np.int64),
+        np.array(columns_b[::-1], dtype=np.int64),
+    )
+
+
+def _take_columns(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The rows re-laid on the merged columns (``-1`` column index = all gaps)."""
+    if rows.shape[1] == 0:
+        return np.full((rows.shape[0], columns.size), GAP, dtype=np.int64)
+    taken = rows[:, np.maximum(columns, 0)]
+    taken[:, columns < 0] = GAP
+    return taken
+
+
+def _merge(
+    rows_a: np.ndarray, rows_b: np.ndarray, scoring: ScoringScheme
+) -> tuple[float, np.ndarray]:
+    score, columns_a, columns_b = _profile_dp(rows_a, rows_b, scoring)
+    merged = np.concatenate([_take_columns(rows_a, columns_a), _take_columns(rows_b, columns_b)])
+    return score, merged
+
+
+def align_profiles(
+    first: MultipleAlignment, second: MultipleAlignment, scoring: ScoringScheme
+) -> tuple[float, MultipleAlignment]:
+    """Aligns two alignments (profiles) to each other.
+
+    Args:
+        first: n_A rows.
+        second: n_B rows.
+        scoring: the scoring scheme.
+
+    Returns:
+        ``(score, merged)``: the optimal sum-of-pairs score of the cross pairs (one row
+        from each input) and the merged alignment, rows of ``first`` then of
+        ``second``. ``merged.sum_of_pairs(scoring)`` equals
+        ``first.sum_of_pairs(scoring) + second.sum_of_pairs(scoring) + score`` up to
+        rounding.
+    """
+    rows_a = check_rows(first.rows, num_events=scoring.num_events, name="first.rows")
+    rows_b = check_rows(second.rows, num_events=scoring.num_events, name="second.rows")
+    score, merged = _merge(rows_a, rows_b, scoring)
+    return score, MultipleAlignment(rows=merged)
+
+
+def _as_sequences(sequences: Sequence[np.ndarray], scoring: ScoringScheme) -> list[np.ndarray]:
+    if isinstance(sequences, np.ndarray) and sequences.ndim == 1 and sequences.dtype != object:
+        raise ValueError(
+            "`sequences` is a single 1-D array; pass a list of sequences, e.g. [sequence]"
+        )
+    arrays = [
+        as_event_array(sequence, num_events=scoring.num_events, name=f"sequences[{index}]")
+        for index, sequence in enumerate(sequences)
+    ]
+    if not arrays:
+        raise AlignmentError("no sequences to align; pass at least one event sequence")
+    if all(array.size == 0 for array in arrays):
+        raise AlignmentError(
+            f"all {len(arrays)} sequences are empty; there is nothing to align "
+            "(check that the event encoder emits events for the demonstrations)"
+        )
+    return arrays
+
+
+def align_sequences(
+    sequences: Sequence[np.ndarray],
+    scoring: ScoringScheme,
+    *,
+    guide_tree: Literal["upgma", "nj"] | GuideTree = "upgma",
+) -> MultipleAlignment:
+    """Progressive multiple alignment (see the module docstring).
+
+    Empty sequences among non-empty ones are allowed: their rows are all gaps.
+
+    Args:
+        sequences: n event sequences, each shape (K_i,), ids in ``[0, N)``.
+        scoring: the scoring scheme (N events).
+        guide_tree: ``"upgma"``, ``"nj"`` (neighbor joining), or a ready
+            :class:`GuideTree` with n leaves.
+
+    Returns:
+        The alignment; row k holds sequence k.
+
+    Raises:
+        AlignmentError: no sequences, or all of them empty.
+        ValueError: an id lies outside ``[0, N)``, or a bad ``guide_tree``.
+    """
+    arrays = _as_sequences(sequences, scoring)
+    count = len(arrays)
+    if isinstance(guide_tree, GuideTree):
+        if guide_tree.num_leaves != count:
+            raise ValueError(
+                f"`guide_tree` has {guide_tree.num_leaves} leaves but there are {count} sequences"
+            )
+        tree = guide_tree
+    elif guide_tree in ("upgma", "nj"):
+        if count == 1:
+            tree = GuideTree(num_leaves=1, merges=np.zeros((0, 2)), branch_lengths=np.zeros((0, 2)))
+        else:
+            distances = distances_from_scores(pairwise_scores(arrays, scoring))
+            tree = upgma(distances) if guide_tree == "upgma" else neighbor_joining(distances)
+    else:
+        raise ValueError(f"`guide_tree` must be 'upgma', 'nj' or a GuideTree, got {guide_tree!r}")
+
+    profiles: dict[int, tuple[list[int], np.ndarray]] = {
+        index: ([index], array[None, :]) for index, array in enumerate(arrays)
+    }
+    for k, (left, right) in enumerate(tree.merges):
+        members_left, rows_left = profiles.pop(int(left))
+        members_right, rows_right = profiles.pop(int(right))
+        _, merged = _merge(rows_left, rows_right, scoring)
+        profiles[count + k] = (members_left + members_right, merged)
+    ((members, rows),) = profiles.values()
+    ordered = np.empty_like(rows)
+    ordered[np.asarray(members)] = rows
+    return MultipleAlignment(rows=ordered)
+
+
+def align_to_profile(
+    alignment: MultipleAlignment, sequence: np.ndarray, scoring: ScoringScheme
+) -> MultipleAlignment:
+    """Adds one sequence to an existing alignment (profile-sequence alignment).
+
+    The existing columns stay together; new all-gap columns may be inserted where the
+    sequence has events that match no column.
+
+    Args:
+        alignment: the existing alignment, n rows.
+        sequence: shape (K,), event ids in ``[0, N)`` (may be empty).
+        scoring: the scoring scheme (N events).
+
+    Returns:
+        An alignment of n + 1 rows; the new sequence is the last row.
+    """
+    rows = check_rows(alignment.rows, num_events=scoring.num_events, name="alignment.rows")
+    array = as_event_array(sequence, num_events=scoring.num_events, name="sequence")
+    _, merged = _merge(rows, array[None, :], scoring)
+    return MultipleAlignment(rows=merged)

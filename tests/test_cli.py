@@ -1,0 +1,81 @@
+"""Tests of the `rudder` command line."""
+
+from __future__ import annotations
+
+import pytest
+
+from rudder.cli import main
+from rudder.data import save_episodes
+from rudder.envs import frozen_lake_demonstrations
+
+
+@pytest.fixture(scope="module")
+def demos_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "demos.npz"
+    save_episodes(path, frozen_lake_demonstrations(6, seed=0))
+    return path
+
+
+def test_align_show_redistribute(tmp_path, demos_file, capsys):
+    model = tmp_path / "model"
+    picture = tmp_path / "alignment.png"
+    assert main(["align", str(demos_file), "-o", str(model), "--png", str(picture)]) == 0
+    output = capsys.readouterr().out
+    assert "Multiple alignment: 6 demonstrations" in output
+    assert "consensus |" in output and "legend:" in output
+    assert "demo   5: return" in output
+    assert (model / "model.json").exists() and (model / "arrays.npz").exists()
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    assert main(["show", str(model)]) == 0
+    assert "Multiple alignment: 6 demonstrations" in capsys.readouterr().out
+
+    assert main(["redistribute", str(model), str(demos_file), "--episode", "2"]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith("Episode 2:")
+    sum_line = next(line for line in output.splitlines() if line.strip().startswith("sum"))
+    env_sum, redistributed_sum = (float(x) for x in sum_line.split()[1:3])
+    assert env_sum == pytest.approx(1.0) and redistributed_sum == pytest.approx(1.0)
+
+
+def test_align_options(tmp_path, demos_file, capsys):
+    model = tmp_path / "model"
+    arguments = ["align", str(demos_file), "-o", str(model), "--scoring", "official", "--guide-tree", "nj", "--top-n", "3"]
+    assert main(arguments) == 0
+    assert "Multiple alignment: 3 demonstrations" in capsys.readouterr().out
+
+
+def test_errors_are_reported_not_raised(tmp_path, demos_file, capsys):
+    assert main(["align", str(tmp_path / "absent.npz"), "-o", str(tmp_path / "m")]) == 2
+    assert "no episodes file" in capsys.readouterr().err
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(demos_file.read_bytes()[:100])
+    assert main(["align", str(broken), "-o", str(tmp_path / "m")]) == 2
+    assert "truncated or corrupt" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+    assert main(["show", str(tmp_path / "nothing")]) == 2
+    assert "no align-rudder model" in capsys.readouterr().err
+
+
+def test_episode_out_of_range(tmp_path, demos_file, capsys):
+    model = tmp_path / "model"
+    main(["align", str(demos_file), "-o", str(model)])
+    capsys.readouterr()
+    assert main(["redistribute", str(model), str(demos_file), "--episode", "99"]) == 2
+    assert "out of range" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["quickstart"], ["align"], ["show"], ["redistribute"]])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: rudder" in capsys.readouterr().out
+
+
+def test_quickstart(capsys):
+    assert main(["quickstart", "--demos", "4"]) == 0
+    output = capsys.readouterr().out
+    assert "Consensus (sub-goals" in output
+    sum_line = next(line for line in output.splitlines() if line.strip().startswith("sum"))
+    assert float(sum_line.split()[1]) == pytest.approx(float(sum_line.split()[2]))
