@@ -55,7 +55,7 @@ from rudder.alignment.scoring import (
 )
 from rudder.errors import AlignmentError
 
-__all__ = ["MultipleAlignment", "align_profiles", "align_sequences", "align_to_profile"]
+__all__ = ["MultipleAlignment", "align_profiles", "align_sequences", "align_to_profile", "refine_alignment"]
 
 #: Rows of the substitution block computed at once (bounds the memory to ~block x L_B).
 _BLOCK_ROWS = 256
@@ -229,7 +229,11 @@ def _fallback_labels(event: int):
 
 
 def _profile_dp(
-    rows_a: np.ndarray, rows_b: np.ndarray, scoring: ScoringScheme
+    rows_a: np.ndarray,
+    rows_b: np.ndarray,
+    scoring: ScoringScheme,
+    *,
+    counts_b: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Global linear-gap profile-profile DP maximising the cross sum-of-pairs score.
 
@@ -237,6 +241,7 @@ def _profile_dp(
         rows_a: shape (n_A, L_A), int64, ``-1`` = gap.
         rows_b: shape (n_B, L_B), int64, ``-1`` = gap.
         scoring: the scoring scheme.
+        counts_b: shape (L_B, N): ``column_counts(rows_b)`` if the caller has it.
 
     Returns:
         ``(score, columns_a, columns_b)``: the optimal cross score and, for each
@@ -248,7 +253,9 @@ def _profile_dp(
     count_a, length_a = rows_a.shape
     count_b, length_b = rows_b.shape
     counts_a = column_counts(rows_a, num_events).astype(np.float64)
-    counts_b = column_counts(rows_b, num_events).astype(np.float64)
+    if counts_b is None:
+        counts_b = column_counts(rows_b, num_events)
+    counts_b = counts_b.astype(np.float64, copy=False)
     residues_a = counts_a.sum(axis=1)
     residues_b = counts_b.sum(axis=1)
     weighted_a = counts_a @ scoring.matrix  # (L_A, N)
@@ -315,6 +322,13 @@ def _take_columns(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return taken
 
 
+def _take_counts(counts: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Column counts re-laid on the merged columns (``-1`` column index = zeros)."""
+    taken = counts[np.maximum(columns, 0)]
+    taken[columns < 0] = 0.0
+    return taken
+
+
 def _merge(
     rows_a: np.ndarray, rows_b: np.ndarray, scoring: ScoringScheme
 ) -> tuple[float, np.ndarray]:
@@ -365,13 +379,76 @@ def _as_sequences(sequences: Sequence[np.ndarray], scoring: ScoringScheme) -> li
     return arrays
 
 
+def _cross_score(row: np.ndarray, rest_counts: np.ndarray, rest_size: int, scoring: ScoringScheme) -> float:
+    """Sum-of-pairs score between one aligned row and the other rows (given by counts)."""
+    present = row >= 0
+    residues = rest_counts.sum(axis=1)
+    matched = rest_counts[present] @ scoring.matrix  # (K, N)
+    score = float(matched[np.arange(matched.shape[0]), row[present]].sum())
+    if scoring.gap_score:
+        score += scoring.gap_score * float((rest_size - residues[present]).sum() + residues[~present].sum())
+    return score
+
+
+def refine_alignment(rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 1) -> np.ndarray:
+    """Leave-one-out refinement: realign each row to the others, keep it if SP improves.
+
+    For k = 0 .. n-1, row k is taken out, all-gap columns of the other rows are dropped,
+    and the ungapped sequence k is aligned to them by the profile DP. The result is
+    kept only when its cross score beats the current one, so the sum-of-pairs score
+    never decreases. Repeats for ``passes`` passes or until a pass changes nothing.
+
+    Args:
+        rows: shape (n, L), int64, -1 = gap.
+        scoring: the scoring scheme.
+        passes: the maximum number of passes over all rows (0 = no refinement).
+
+    Returns:
+        shape (n, L'), the refined rows, in the same row order.
+    """
+    if passes < 0:
+        raise ValueError(f"`passes` must be >= 0, got {passes}")
+    count = rows.shape[0]
+    if count < 2:
+        return rows
+    rows = rows[:, np.any(rows >= 0, axis=0)]
+    counts = column_counts(rows, scoring.num_events).astype(np.float64)
+    for _ in range(passes):
+        changed = False
+        for k in range(count):
+            row = rows[k]
+            present = np.flatnonzero(row >= 0)
+            # Counts of the other rows: remove row k's events from the column counts.
+            counts[present, row[present]] -= 1.0
+            current = _cross_score(row, counts, count - 1, scoring)
+            keep = counts.sum(axis=1) > 0
+            rest = np.delete(rows, k, axis=0)[:, keep]
+            rest_counts = counts[keep]
+            sequence = row[present]
+            score, columns_single, columns_rest = _profile_dp(
+                sequence[None, :], rest, scoring, counts_b=rest_counts
+            )
+            if score > current + 1e-9 * max(1.0, abs(current)):
+                new_row = _take_columns(sequence[None, :], columns_single)[0]
+                rows = np.insert(_take_columns(rest, columns_rest), k, new_row, axis=0)
+                counts = _take_counts(rest_counts, columns_rest)
+                row = new_row
+                present = np.flatnonzero(row >= 0)
+                changed = True
+            counts[present, row[present]] += 1.0
+        if not changed:
+            break
+    return rows
+
+
 def align_sequences(
     sequences: Sequence[np.ndarray],
     scoring: ScoringScheme,
     *,
     guide_tree: Literal["upgma", "nj"] | GuideTree = "upgma",
+    refine_passes: int = 1,
 ) -> MultipleAlignment:
-    """Progressive multiple alignment (see the module docstring).
+    """Progressive multiple alignment (see the module docstring), then refinement.
 
     Empty sequences among non-empty ones are allowed: their rows are all gaps.
 
@@ -380,6 +457,8 @@ def align_sequences(
         scoring: the scoring scheme (N events).
         guide_tree: ``"upgma"``, ``"nj"`` (neighbor joining), or a ready
             :class:`GuideTree` with n leaves.
+        refine_passes: passes of leave-one-out refinement after the progressive
+            stage (:func:`refine_alignment`); 0 keeps the progressive alignment.
 
     Returns:
         The alignment; row k holds sequence k.
@@ -416,7 +495,7 @@ def align_sequences(
     ((members, rows),) = profiles.values()
     ordered = np.empty_like(rows)
     ordered[np.asarray(members)] = rows
-    return MultipleAlignment(rows=ordered)
+    return MultipleAlignment(rows=refine_alignment(ordered, scoring, passes=refine_passes))
 
 
 def align_to_profile(

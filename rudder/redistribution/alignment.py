@@ -40,6 +40,7 @@ class AlignmentSettings:
         mismatch_score: score of two different events in the multiple alignment.
         gap_score: linear gap score of the multiple alignment (<= 0).
         guide_tree: "upgma" or "nj".
+        refine_passes: passes of leave-one-out refinement of the multiple alignment.
         top_n: align only the n demonstrations with the highest return (None: all).
         pseudocount: pseudocount weight of the profile (> 0).
         insert_score: profile score of an episode event matching no column (<= 0).
@@ -54,6 +55,7 @@ class AlignmentSettings:
     mismatch_score: float = -1.0
     gap_score: float = 0.0
     guide_tree: Literal["upgma", "nj"] = "upgma"
+    refine_passes: int = 1
     top_n: int | None = None
     pseudocount: float = 1.0
     insert_score: float = 0.0
@@ -140,7 +142,10 @@ class AlignmentRedistributor:
             gap_score=self.settings.gap_score,
         )
         self.alignment = align_sequences(
-            [event_arrays[i] for i in chosen], self.scoring, guide_tree=self.settings.guide_tree
+            [event_arrays[i] for i in chosen],
+            self.scoring,
+            guide_tree=self.settings.guide_tree,
+            refine_passes=self.settings.refine_passes,
         )
         self.aligned_demos = np.asarray(chosen, dtype=np.int64)
         self.profile = ProfileModel.from_alignment(

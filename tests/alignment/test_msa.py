@@ -284,3 +284,26 @@ def test_format():
     assert wide.count(" columns ") == 6 and "columns 90-99" in wide
     with pytest.raises(ValueError, match="names"):
         alignment.format(["a"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(sequences=st.lists(event_lists, min_size=2, max_size=7), gap=st.sampled_from([0.0, -1.0]))
+def test_refinement_never_lowers_the_sum_of_pairs(sequences, gap):
+    if all(s.size == 0 for s in sequences):
+        return
+    scheme = random_scheme(len(sequences), 4, gap)
+    progressive = align_sequences(sequences, scheme, refine_passes=0)
+    refined = align_sequences(sequences, scheme, refine_passes=2)
+    assert refined.sum_of_pairs(scheme) >= progressive.sum_of_pairs(scheme) - 1e-9
+    for row, sequence in zip(refined.sequences(), sequences, strict=True):
+        np.testing.assert_array_equal(row, sequence)
+    assert np.all(np.any(refined.rows >= 0, axis=0)), "no all-gap columns"
+
+
+def test_refinement_improves_a_progressive_alignment():
+    sequences, scheme = skewed_sequences(20, 40, seed=5)
+    progressive = align_sequences(sequences, scheme, refine_passes=0)
+    refined = align_sequences(sequences, scheme, refine_passes=1)
+    assert refined.sum_of_pairs(scheme) > progressive.sum_of_pairs(scheme)
+    with pytest.raises(ValueError, match="passes"):
+        align_sequences(sequences, scheme, refine_passes=-1)
