@@ -162,8 +162,8 @@ def bench_alignment(args: Args) -> list[dict]:
             "ours_profile_alignment_seconds": ours_profile_time,
         }
         if have_clustalw:
-            clustal_time, clustal = median_seconds(partial(clustalw_align, sequences, scoring), 1)
-            clustal_profile_time, _ = median_seconds(partial(clustalw_profile_align, ours, query, scoring), 1)
+            clustal_time, clustal = median_seconds(partial(clustalw_align, sequences, scoring), args.repeats)
+            clustal_profile_time, _ = median_seconds(partial(clustalw_profile_align, ours, query, scoring), args.repeats)
             row.update(
                 {
                     "clustalw_seconds": clustal_time,
