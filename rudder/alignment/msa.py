@@ -59,6 +59,8 @@ __all__ = ["MultipleAlignment", "align_profiles", "align_sequences", "align_to_p
 
 #: Rows of the substitution block computed at once (bounds the memory to ~block x L_B).
 _BLOCK_ROWS = 256
+#: Traceback moves: a new gap column in A (left), both columns (diagonal), a gap in B (up).
+_LEFT, _DIAGONAL, _UP = 0, 1, 2
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -269,48 +271,66 @@ def _profile_dp(
     diagonal_flags = np.empty((length_a, length_b), dtype=bool)
     left_flags = np.empty((length_a, length_b + 1), dtype=bool)
     previous = np.zeros(length_b + 1)
-    best = np.empty(length_b + 1)
-    best_tail = best[1:]
-    diagonal = np.empty(length_b)
     for block_start in range(0, length_a, _BLOCK_ROWS):
         block_stop = min(block_start + _BLOCK_ROWS, length_a)
+        num_rows = block_stop - block_start
         block = weighted_a[block_start:block_stop] @ counts_b.T
         if gap != 0.0:
             block += np.outer(residues_a[block_start:block_stop], gaps_b_term)
             block += np.outer(count_a - residues_a[block_start:block_stop], gap * residues_b)
         block -= insert
-        for offset in range(block_stop - block_start):
-            i = block_start + offset
-            np.add(previous, delete[i], out=best)  # up: column i of A against a gap
-            np.add(previous[:-1], block[offset], out=diagonal)
-            np.greater_equal(diagonal, best_tail, out=diagonal_flags[i])
-            np.maximum(best_tail, diagonal, out=best_tail)
-            np.maximum.accumulate(best, out=previous)
-            np.less(best, previous, out=left_flags[i])
+        # after[r]: the finished DP row before block row r; before[r]: row r before the
+        # running maximum (the best of the diagonal and up moves). `block` is turned
+        # into the diagonal candidates in place. Three numpy calls per row (four with a
+        # gap score); the traceback flags are derived once per block afterwards.
+        after = np.empty((num_rows + 1, length_b + 1))
+        before = np.empty((num_rows, length_b + 1))
+        after[0] = previous
+        up = np.empty(length_b + 1)
+        for row in range(num_rows):
+            last = after[row]
+            if gap != 0.0:
+                np.add(last, delete[block_start + row], out=up)
+            else:
+                up = last
+            diagonal = block[row]
+            np.add(last[:-1], diagonal, out=diagonal)
+            current = before[row]
+            current[0] = up[0]
+            np.maximum(up[1:], diagonal, out=current[1:])
+            np.maximum.accumulate(current, out=after[row + 1])
+        # The diagonal won where the best equals it (ties go to the diagonal); the left
+        # move won where the running maximum raised the value.
+        diagonal_flags[block_start:block_stop] = before[:, 1:] == block
+        left_flags[block_start:block_stop] = before < after[1:]
+        previous = after[-1].copy()
     score = float(previous[-1] + insert.sum())
 
-    columns_a: list[int] = []
-    columns_b: list[int] = []
+    # Traceback over one byte per cell (plain bytes indexing is far cheaper in the
+    # Python loop than numpy scalar indexing); the column maps follow from the moves.
+    codes = np.full((length_a + 1, length_b + 1), _LEFT, dtype=np.uint8)
+    codes[1:] = np.where(left_flags, _LEFT, _UP)
+    codes[1:, 1:][~left_flags[:, 1:] & diagonal_flags] = _DIAGONAL
+    table = codes.tobytes()
+    width = length_b + 1
+    moves = bytearray()
     i, j = length_a, length_b
-    while i > 0 or j > 0:
-        if i == 0 or left_flags[i - 1, j]:
+    while i or j:
+        move = table[i * width + j]
+        moves.append(move)
+        if move == _LEFT:
             j -= 1
-            columns_a.append(GAP)
-            columns_b.append(j)
-        elif j > 0 and diagonal_flags[i - 1, j - 1]:
+        elif move == _DIAGONAL:
             i -= 1
             j -= 1
-            columns_a.append(i)
-            columns_b.append(j)
         else:
             i -= 1
-            columns_a.append(i)
-            columns_b.append(GAP)
-    return (
-        score,
-        np.array(columns_a[::-1], dtype=np.int64),
-        np.array(columns_b[::-1], dtype=np.int64),
-    )
+    path = np.frombuffer(bytes(moves[::-1]), dtype=np.uint8)
+    takes_a = path != _LEFT
+    takes_b = path != _UP
+    columns_a = np.where(takes_a, np.cumsum(takes_a) - 1, GAP)
+    columns_b = np.where(takes_b, np.cumsum(takes_b) - 1, GAP)
+    return score, columns_a.astype(np.int64), columns_b.astype(np.int64)
 
 
 def _take_columns(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
