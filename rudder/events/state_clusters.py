@@ -315,6 +315,26 @@ class StateClusterEncoder(EventEncoder):
 
     def state_index(self, observation: Any) -> int:
         """The state index of one observation (-1 if outside ``[0, num_states)``)."""
+        # Fast path for the per-step hot loop: plain integers, no array validation.
+        if isinstance(observation, np.ndarray) and observation.dtype.kind in "iu":
+            values = observation.tolist()
+        elif isinstance(observation, (int, np.integer)) and not isinstance(observation, bool):
+            values = int(observation)
+        else:
+            values = None
+        if self.state_shape is None:
+            if isinstance(values, list) and len(values) == 1:
+                values = values[0]
+            if isinstance(values, int):
+                limit = self.num_states
+                return values if values >= 0 and (limit is None or values < limit) else -1
+        elif isinstance(values, list) and len(values) == len(self.state_shape):
+            index = 0
+            for value, size in zip(values, self.state_shape):
+                if not 0 <= value < size:
+                    return -1
+                index = index * size + value
+            return index
         return int(
             self._state_indices(np.asarray(observation)[None], num_states=self.num_states)[0]
         )

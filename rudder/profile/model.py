@@ -197,23 +197,28 @@ class PrefixScorer:
         best'[j] = max(best[j-1] + scores[j-1, e], best[j] + insert, best'[j-1] + delete)
 
     and the prefix score is S = max_j best[j]. Nothing is computed between events.
+
+    Attributes:
+        score: the current prefix score S.
+        position: profile columns covered by the best alignment of the prefix (the
+            first j where ``best[j]`` reaches S): the episode's progress along the profile.
+        num_events_seen: events added since the last reset.
     """
 
-    __slots__ = ("profile", "_best", "_ramp", "_delete", "_insert", "score", "num_events_seen")
+    __slots__ = ("profile", "_best", "_ramp", "_delete", "_insert", "score", "position", "num_events_seen")
 
     def __init__(self, profile: ProfileModel) -> None:
         self.profile = profile
         self._delete = profile.delete_score
         self._insert = profile.insert_score
         self._ramp = np.arange(profile.length + 1, dtype=np.float64) * self._delete
-        self._best = self._ramp.copy()
-        self.score = float(self._best.max())
-        self.num_events_seen = 0
+        self.reset()
 
     def reset(self) -> None:
         """Forgets all events (a new episode)."""
         self._best = self._ramp.copy()
-        self.score = float(self._best.max())
+        self.position = int(np.argmax(self._best))
+        self.score = float(self._best[self.position])
         self.num_events_seen = 0
 
     def add(self, event: int) -> float:
@@ -229,14 +234,10 @@ class PrefixScorer:
             np.maximum.accumulate(updated, out=updated)
             updated += self._ramp
         self._best = updated
-        self.score = float(updated.max())
+        self.position = int(updated.argmax())
+        self.score = float(updated[self.position])
         self.num_events_seen += 1
         return self.score
-
-    @property
-    def position(self) -> int:
-        """Number of profile columns covered by the best alignment of the prefix."""
-        return int(np.argmax(self._best))
 
     @property
     def dp_column(self) -> np.ndarray:

@@ -268,3 +268,21 @@ def test_encode_equals_stream(rooms, states):
     # Collapsed: never the same event twice in a row, and the first event is s_0's.
     assert all(a != b for a, b in zip(events, events[1:], strict=False))
     assert events[0] == rooms.events_at_reset(states[0])[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.integers(-3, 9), min_size=3, max_size=3),
+    as_array=st.booleans(),
+    dtype=st.sampled_from([np.int64, np.int32, np.uint8, np.float64]),
+)
+def test_single_state_index_matches_the_batch_path(values, as_array, dtype):
+    shaped = StateClusterEncoder(state_shape=(4, 5, 6))
+    flat = StateClusterEncoder(num_states=7)
+    if dtype is np.uint8 and min(values) < 0:
+        return
+    vector = np.asarray(values, dtype=dtype) if as_array else values
+    batch = shaped._state_indices(np.asarray(vector)[None], num_states=shaped.num_states)[0]
+    assert shaped.state_index(vector) == batch
+    scalar = np.asarray(values[0], dtype=dtype) if as_array else values[0]
+    assert flat.state_index(scalar) == flat._state_indices(np.asarray(scalar).reshape(1), num_states=7)[0]

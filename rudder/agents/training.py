@@ -1,0 +1,273 @@
+"""Training tabular agents until they reach a share of the demonstrations' return.
+
+The metric of Align-RUDDER (arXiv 2009.14108): the number of training episodes until
+the mean return of ``eval_episodes`` evaluation episodes (epsilon-greedy with
+``eval_epsilon``), run every ``eval_every`` training episodes, reaches
+``threshold_fraction`` times the mean demonstration return. Evaluation episodes are not
+counted; a run that never gets there counts as ``max_episodes``.
+
+Methods:
+    ``"align-rudder"``: learns from the reward redistributed online by an
+        :class:`~rudder.AlignmentRedistributor`, on (state, profile position), with
+        behaviour-cloning initialisation. After each episode every visited (s, c, a)
+        moves towards kappa_t = R_{t+1} + ... + R_{t+lookahead}, the sum of the next
+        ``lookahead`` redistributed rewards without bootstrapping (the paper's target:
+        with a good redistribution the expected future reward is close to zero, so a
+        short sum suffices, and loops that earn nothing lose value).
+    ``"bc-q"``: the paper's baseline: online Q-learning on the env reward with
+        behaviour-cloning initialisation (alpha 0.01, gamma 1, epsilon 0.2).
+
+The environment must expose ``env.unwrapped.state_index`` (an int in
+``[0, env.unwrapped.num_states)``) and discrete actions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import gymnasium as gym
+import numpy as np
+
+from rudder.agents.tabular import QTable, initial_q_table
+from rudder.data.episode import Episode, check_episodes
+from rudder.events.state_clusters import StateClusterEncoder
+from rudder.redistribution.alignment import AlignmentRedistributor
+
+Method = Literal["align-rudder", "bc-q"]
+METHODS: tuple[str, ...] = ("align-rudder", "bc-q")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingSettings:
+    """Settings of one training run (defaults: the paper's values where it has them).
+
+    Attributes:
+        method: "align-rudder" or "bc-q".
+        learning_rate: Q-learning step size (None: 0.1 for align-rudder, 0.01 for bc-q).
+        discount: discount factor gamma.
+        epsilon: exploration rate while training.
+        eval_epsilon: exploration rate of the evaluation episodes.
+        eval_every: training episodes between evaluations.
+        eval_episodes: evaluation episodes per evaluation (the same for every method).
+        threshold_fraction: the target share of the mean demonstration return.
+        max_episodes: cap on training episodes.
+        init_mean: mean of the random initial Q-values.
+        init_std: standard deviation of the random initial Q-values.
+        lookahead: number of redistributed rewards summed in the align-rudder target.
+        context: "position" (profile position, Markov for the redistributed reward) or
+            "none" (the env state alone).
+    """
+
+    method: Method = "align-rudder"
+    learning_rate: float | None = None
+    discount: float = 1.0
+    epsilon: float = 0.2
+    eval_epsilon: float = 0.1
+    eval_every: int = 10
+    eval_episodes: int = 20
+    threshold_fraction: float = 0.8
+    max_episodes: int = 100_000
+    init_mean: float = 1.0
+    init_std: float = 0.5
+    lookahead: int = 20
+    context: Literal["position", "none"] = "position"
+    target: Literal["lookahead", "q-learning"] = "lookahead"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"`method` must be one of {METHODS}, got {self.method!r}")
+        if self.context not in ("position", "none"):
+            raise ValueError(f"`context` must be 'position' or 'none', got {self.context!r}")
+        for name in ("eval_every", "eval_episodes", "max_episodes", "lookahead"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)}")
+        for name in ("epsilon", "eval_epsilon"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1], got {getattr(self, name)}")
+
+    @property
+    def step_size(self) -> float:
+        if self.learning_rate is not None:
+            return self.learning_rate
+        return 0.1 if self.method == "align-rudder" else 0.01
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """The outcome of one training run.
+
+    Attributes:
+        episodes: training episodes until the threshold (``max_episodes`` if never).
+        reached: whether the threshold was reached.
+        threshold: the target mean evaluation return.
+        evaluations: shape (E, 2): (training episodes so far, mean evaluation return).
+        env_steps: training env steps taken.
+    """
+
+    episodes: int
+    reached: bool
+    threshold: float
+    evaluations: np.ndarray
+    env_steps: int
+
+
+class _Context:
+    """Online redistribution of the current episode and its Markov context.
+
+    The context is the profile position (``use_position``) or always 0.
+    """
+
+    __slots__ = ("redistributor", "online", "use_position")
+
+    def __init__(self, redistributor: AlignmentRedistributor | None, *, use_position: bool) -> None:
+        self.redistributor = redistributor
+        self.online = None
+        self.use_position = use_position and redistributor is not None
+
+    def reset(self, observation) -> int:
+        if self.redistributor is None:
+            return 0
+        if self.online is None:
+            self.online = self.redistributor.start(observation)
+        else:
+            self.online.reset(observation)
+        return self.online.position if self.use_position else 0
+
+    def step(self, observation, action, next_observation, reward, terminated, truncated) -> tuple[float, int]:
+        if self.online is None:
+            return reward, 0
+        redistributed = self.online.step(observation, action, next_observation, reward, terminated, truncated, {})
+        return redistributed, (self.online.position if self.use_position else 0)
+
+
+def _episode_return(env, table: QTable, context: _Context, epsilon: float, rng, seed: int) -> float:
+    core = env.unwrapped
+    observation, _ = env.reset(seed=seed)
+    position = context.reset(observation)
+    total = 0.0
+    while True:
+        action = table.act(core.state_index, position, epsilon, rng)
+        next_observation, reward, terminated, truncated, _ = env.step(action)
+        total += reward
+        if terminated or truncated:
+            return total
+        _, position = context.step(observation, action, next_observation, reward, terminated, truncated)
+        observation = next_observation
+
+
+def train_until_threshold(
+    make_env: Callable[[], gym.Env],
+    demonstrations: Sequence[Episode],
+    settings: TrainingSettings = TrainingSettings(),
+    *,
+    seed: int = 0,
+    state_shape: tuple[int, ...] | None = None,
+    redistributor: AlignmentRedistributor | None = None,
+) -> RunResult:
+    """Trains one agent until its evaluation return reaches the threshold.
+
+    Args:
+        make_env: builds the environment (called twice: training and evaluation).
+        demonstrations: the demonstrations (behaviour cloning, threshold, profile).
+        settings: the method and its settings.
+        seed: seed of everything random in the run.
+        state_shape: shape of the discrete observation for the state-cluster events of
+            "align-rudder" (e.g. (6, 6, rooms)); ignored when ``redistributor`` is given.
+        redistributor: a ready, fitted redistributor for "align-rudder".
+
+    Returns:
+        the :class:`RunResult`.
+    """
+    demonstrations = check_episodes(demonstrations, name="demonstrations")
+    rng = np.random.default_rng(seed)
+    env, eval_env = make_env(), make_env()
+    core = env.unwrapped
+    num_states, num_actions = core.num_states, env.action_space.n
+    threshold = settings.threshold_fraction * float(np.mean([d.episode_return for d in demonstrations]))
+
+    def state_of(observation) -> int:
+        return int(np.ravel_multi_index(tuple(int(x) for x in np.asarray(observation).reshape(-1)), core.observation_space.nvec))
+
+    if settings.method == "align-rudder":
+        if redistributor is None:
+            encoder = StateClusterEncoder(state_shape=state_shape, seed=seed)
+            redistributor = AlignmentRedistributor(encoder).fit(demonstrations)
+        cloned_rewards = [redistributor.redistribute(d) for d in demonstrations]
+        num_contexts = redistributor.profile.length + 1 if settings.context == "position" else 1
+    else:
+        redistributor, cloned_rewards, num_contexts = None, None, 1
+    table = initial_q_table(
+        demonstrations,
+        state_of,
+        num_states,
+        num_actions,
+        num_contexts=num_contexts,
+        rng=rng,
+        rewards=cloned_rewards,
+        mean=settings.init_mean,
+        std=settings.init_std,
+    )
+    values = table.values
+    use_position = settings.context == "position"
+    context = _Context(redistributor, use_position=use_position)
+    eval_context = _Context(redistributor, use_position=use_position)
+    alpha, gamma, epsilon = settings.step_size, settings.discount, settings.epsilon
+    episodic = settings.method == "align-rudder"
+    lookahead = settings.lookahead
+    evaluations: list[tuple[int, float]] = []
+    env_steps = 0
+    seeds = rng.integers(2**31, size=2)
+    train_seed, eval_seed = int(seeds[0]), int(seeds[1])
+
+    def evaluate(episodes_done: int) -> bool:
+        returns = [
+            _episode_return(eval_env, table, eval_context, settings.eval_epsilon, rng, eval_seed + episodes_done * 1000 + k)
+            for k in range(settings.eval_episodes)
+        ]
+        mean = float(np.mean(returns))
+        evaluations.append((episodes_done, mean))
+        return mean >= threshold
+
+    if evaluate(0):
+        return RunResult(0, True, threshold, np.asarray(evaluations), 0)
+    for episode in range(1, settings.max_episodes + 1):
+        observation, _ = env.reset(seed=train_seed + episode)
+        state = core.state_index
+        position = context.reset(observation)
+        visits: list[tuple[int, int, int]] = []
+        rewards: list[float] = []
+        while True:
+            action = table.act(state, position, epsilon, rng)
+            next_observation, reward, terminated, truncated, _ = env.step(action)
+            env_steps += 1
+            next_state = core.state_index
+            reward, next_position = context.step(observation, action, next_observation, reward, terminated, truncated)
+            done = terminated or truncated
+            if episodic:
+                visits.append((state, position, action))
+                rewards.append(reward)
+            else:
+                target = reward if done else reward + gamma * values[next_state, next_position].max()
+                values[state, position, action] += alpha * (target - values[state, position, action])
+            if done:
+                break
+            observation, state, position = next_observation, next_state, next_position
+        if episodic and settings.target == "lookahead":
+            # kappa_t = sum of R_{t+1} .. R_{t+lookahead}, from suffix sums.
+            suffix = np.concatenate([np.cumsum(np.asarray(rewards)[::-1])[::-1], [0.0]])
+            length = len(rewards)
+            for t, (state, position, action) in enumerate(visits):
+                kappa = suffix[t] - suffix[min(t + lookahead, length)]
+                values[state, position, action] += alpha * (kappa - values[state, position, action])
+        elif episodic:
+            # One backward sweep of Q-learning over the finished episode.
+            following = None
+            for (state, position, action), reward in zip(reversed(visits), reversed(rewards)):
+                target = reward if following is None else reward + gamma * values[following].max()
+                values[state, position, action] += alpha * (target - values[state, position, action])
+                following = (state, position)
+        if episode % settings.eval_every == 0 and evaluate(episode):
+            return RunResult(episode, True, threshold, np.asarray(evaluations), env_steps)
+    return RunResult(settings.max_episodes, False, threshold, np.asarray(evaluations), env_steps)
