@@ -1,9 +1,11 @@
 """The ``rudder`` command: align demonstrations, look at the alignment, redistribute reward.
 
     rudder quickstart                       built-in example, end to end
+    rudder demos generate ENV_ID -n N -o DEMOS.npz
     rudder align DEMOS.npz -o MODEL_DIR     build and save a profile model
     rudder show MODEL_DIR                   print a saved model's alignment
     rudder redistribute MODEL_DIR EPISODES.npz
+    rudder train ENV_ID --demos N           tabular Align-RUDDER on FourRooms / EightRooms
 """
 
 from __future__ import annotations
@@ -206,6 +208,72 @@ def command_quickstart(args: argparse.Namespace) -> int:
     return 0
 
 
+def _make_rooms(env_id: str, paper_compat: bool):
+    import gymnasium as gym
+
+    import rudder.envs  # noqa: F401 - registers the envs
+    from rudder.envs import RoomsEnv
+
+    try:
+        env = gym.make(env_id, paper_compat=paper_compat)
+    except gym.error.Error as error:
+        raise ValueError(f"cannot make {env_id!r}: {error}; try rudder/FourRooms-v0 or rudder/EightRooms-v0") from error
+    if not isinstance(env.unwrapped, RoomsEnv):
+        raise ValueError(f"{env_id!r} is not a rooms env; try rudder/FourRooms-v0 or rudder/EightRooms-v0")
+    return env.unwrapped
+
+
+def command_demos_generate(args: argparse.Namespace) -> int:
+    from rudder.data import save_episodes
+    from rudder.envs import rooms_demonstrations
+
+    if args.num < 1:
+        raise ValueError(f"-n must be >= 1, got {args.num}")
+    env = _make_rooms(args.env_id, args.paper_compat)
+    demonstrations = rooms_demonstrations(env, args.num, seed=args.seed, noise=args.noise)
+    save_episodes(args.output, demonstrations)
+    lengths = [d.length for d in demonstrations]
+    returns = [d.episode_return for d in demonstrations]
+    print(
+        f"Wrote {len(demonstrations)} demonstrations of {args.env_id} to {args.output}: "
+        f"lengths {min(lengths)}-{max(lengths)} (mean {np.mean(lengths):.1f}), mean return {np.mean(returns):.3f}"
+    )
+    return 0
+
+
+def command_train(args: argparse.Namespace) -> int:
+    import time
+
+    from rudder.agents import TrainingSettings, train_until_threshold
+    from rudder.envs import rooms_demonstrations
+
+    env = _make_rooms(args.env_id, args.paper_compat)
+    state_shape = (6, 6, env.num_rooms)
+    demonstrations = rooms_demonstrations(env, args.demos, seed=args.seed)
+    redistributor = AlignmentRedistributor(StateClusterEncoder(state_shape=state_shape, seed=args.seed))
+    redistributor.fit(demonstrations)
+    print(describe_model(redistributor))
+    if args.png:
+        _draw(redistributor, args.png)
+    settings = TrainingSettings(method=args.method, max_episodes=args.max_episodes)
+    print(f"\nTraining {args.method} on {args.env_id} (paper_compat={args.paper_compat}) with {args.demos} demonstrations ...")
+    start = time.perf_counter()
+    result = train_until_threshold(
+        lambda: _make_rooms(args.env_id, args.paper_compat),
+        demonstrations,
+        settings,
+        seed=args.seed,
+        state_shape=state_shape,
+        redistributor=redistributor if args.method == "align-rudder" else None,
+    )
+    outcome = "reached" if result.reached else "did not reach"
+    print(
+        f"{outcome} 80% of the demonstrations' mean return ({result.threshold:.3f}) after "
+        f"{result.episodes} training episodes ({result.env_steps} env steps, {time.perf_counter() - start:.1f} s)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rudder", description="Align-RUDDER reward redistribution.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -215,6 +283,27 @@ def build_parser() -> argparse.ArgumentParser:
     quickstart.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     quickstart.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
     quickstart.set_defaults(handler=command_quickstart)
+
+    demos = commands.add_parser("demos", help="demonstrations: generate them from a built-in demonstrator")
+    demos_commands = demos.add_subparsers(dest="demos_command", required=True)
+    generate = demos_commands.add_parser("generate", help="record demonstrations of rudder/FourRooms-v0 or rudder/EightRooms-v0")
+    generate.add_argument("env_id", metavar="ENV_ID", help="e.g. rudder/FourRooms-v0")
+    generate.add_argument("-n", "--num", type=int, default=100, help="number of demonstrations (default 100)")
+    generate.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    generate.add_argument("--noise", type=float, default=None, help="demonstrator noise (default: tuned to the paper's demonstrations)")
+    generate.add_argument("--paper-compat", action="store_true", help="the official env with its unwinnable start rooms")
+    generate.add_argument("-o", "--output", metavar="DEMOS.npz", required=True, help="file to write")
+    generate.set_defaults(handler=command_demos_generate)
+
+    train = commands.add_parser("train", help="train a tabular agent on FourRooms / EightRooms until 80%% of the demo return")
+    train.add_argument("env_id", metavar="ENV_ID", help="e.g. rudder/FourRooms-v0")
+    train.add_argument("--demos", type=int, default=2, help="number of demonstrations (default 2)")
+    train.add_argument("--method", choices=("align-rudder", "bc-q"), default="align-rudder")
+    train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    train.add_argument("--max-episodes", type=int, default=100_000, help="cap on training episodes")
+    train.add_argument("--paper-compat", action=argparse.BooleanOptionalAction, default=True, help="the official env with its unwinnable start rooms (default on, to compare with the paper)")
+    train.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
+    train.set_defaults(handler=command_train)
 
     align = commands.add_parser("align", help="align demonstrations and write a profile model")
     align.add_argument("demos", metavar="DEMOS.npz", help="demonstrations saved with rudder.save_episodes")

@@ -27,6 +27,7 @@ from rudder.errors import DataFormatError, NotFittedError
 from rudder.events.base import EventAlphabet, EventEncoder
 
 UNVISITED = "unvisited"
+TERMINAL = "terminal"
 
 _SETTINGS = (
     "num_states",
@@ -38,6 +39,7 @@ _SETTINGS = (
     "damping",
     "max_clusters",
     "seed",
+    "terminal_cluster",
 )
 
 
@@ -132,6 +134,10 @@ class StateClusterEncoder(EventEncoder):
             (symmetrised M) are merged until ``max_clusters`` remain.
         seed: random seed of affinity propagation; the same seed gives the same
             clusters.
+        terminal_cluster: give the states in which terminated demonstrations ended
+            (their goals) an event of their own, ``"terminal"``, so that reaching a
+            goal is a sub-goal of the profile. (The official code meant this with its
+            goal cluster, but gave the goal cell of every room that event.)
 
     Attributes:
         state_clusters: shape (num_states,), int64: the event id of each state.
@@ -159,6 +165,7 @@ class StateClusterEncoder(EventEncoder):
         damping: float = 0.5,
         max_clusters: int | None = 15,
         seed: int = 0,
+        terminal_cluster: bool = True,
     ) -> None:
         self._num_states_setting = _check_int(num_states, "num_states", minimum=1, allow_none=True)
         if state_shape is not None:
@@ -199,6 +206,9 @@ class StateClusterEncoder(EventEncoder):
         self.damping = _check_float(damping, "damping", low=0.5, high=1.0, high_open=True)
         self.max_clusters = _check_int(max_clusters, "max_clusters", minimum=1, allow_none=True)
         self.seed = _check_int(seed, "seed", minimum=0)
+        if not isinstance(terminal_cluster, (bool, np.bool_)):
+            raise TypeError(f"`terminal_cluster` must be a bool, got {terminal_cluster!r}")
+        self.terminal_cluster = bool(terminal_cluster)
         self._reset_fit()
 
     def _reset_fit(self) -> None:
@@ -407,10 +417,19 @@ class StateClusterEncoder(EventEncoder):
         exemplars = exemplars[order]
 
         num_clusters = len(order)
-        state_clusters = np.full(num_states, num_clusters, dtype=np.int64)
+        state_clusters = np.empty(num_states, dtype=np.int64)
         state_clusters[visited] = labels
+        names = [f"cluster {cluster}" for cluster in range(num_clusters)]
+        terminal_states = sorted({int(states[-1]) for states, terminated in sequences if terminated})
+        if self.terminal_cluster and terminal_states:
+            # The states where the demonstrations terminated (a goal) form their own
+            # event, so that reaching them is a sub-goal of its own.
+            state_clusters[terminal_states] = num_clusters
+            names.append(TERMINAL)
+        unvisited = len(names)
+        state_clusters[np.setdiff1d(np.arange(num_states), visited)] = unvisited
         state_clusters.setflags(write=False)
-        names = [f"cluster {cluster}" for cluster in range(num_clusters)] + [UNVISITED]
+        names.append(UNVISITED)
 
         self._fitted_num_states = int(num_states)
         self._state_clusters = state_clusters
@@ -508,6 +527,7 @@ class StateClusterEncoder(EventEncoder):
             "damping": self.damping,
             "max_clusters": self.max_clusters,
             "seed": self.seed,
+            "terminal_cluster": self.terminal_cluster,
             "fitted_num_states": self._fitted_num_states,
             "clustering": self.clustering,
         }

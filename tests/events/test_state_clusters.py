@@ -45,7 +45,7 @@ def _grid_walks(seed: int, *, count: int = 6, length: int = 60) -> list[Episode]
 
 @pytest.fixture(scope="module")
 def rooms() -> StateClusterEncoder:
-    return StateClusterEncoder(num_states=8).fit(ROOMS)
+    return StateClusterEncoder(num_states=8, terminal_cluster=False).fit(ROOMS)
 
 
 # -- successor representation (checked by hand) --------------------------------------
@@ -90,6 +90,17 @@ def test_rooms_become_clusters(rooms):
     assert rooms.state_clusters[rooms.cluster_exemplars].tolist() == [0, 1]
 
 
+def test_terminal_states_get_their_own_event():
+    # ROOMS end (terminated) in states 0 and 3: with terminal_cluster they become "terminal".
+    encoder = StateClusterEncoder(num_states=8).fit(ROOMS)
+    assert encoder.alphabet.names == ("cluster 0", "cluster 1", "terminal", "unvisited")
+    np.testing.assert_array_equal(encoder.state_clusters, [2, 0, 0, 2, 1, 1, 3, 3])
+    assert encoder.encode(_episode([1, 2, 0])).events.tolist() == [0, 2]
+    # Truncated demonstrations end in no goal: no terminal event.
+    truncated = [_episode([0, 1, 2], terminated=False), _episode([3, 4, 5], terminated=False)]
+    assert "terminal" not in StateClusterEncoder(num_states=8).fit(truncated).alphabet
+
+
 def test_encode_golden_sequence(rooms):
     # Clusters of [0, 1, 3, 4, 6, 2] are 0 0 1 1 unvisited 0; repeats are collapsed.
     sequence = rooms.encode(_episode([0, 1, 3, 4, 6, 2]))
@@ -99,14 +110,14 @@ def test_encode_golden_sequence(rooms):
 
 
 def test_clusters_are_numbered_by_first_appearance():
-    encoder = StateClusterEncoder(num_states=8).fit(ROOMS[::-1])
+    encoder = StateClusterEncoder(num_states=8, terminal_cluster=False).fit(ROOMS[::-1])
     np.testing.assert_array_equal(encoder.state_clusters, [1, 1, 1, 0, 0, 0, 2, 2])
 
 
 def test_max_clusters_merges():
-    encoder = StateClusterEncoder(num_states=8, max_clusters=1).fit(ROOMS)
+    encoder = StateClusterEncoder(num_states=8, max_clusters=1, terminal_cluster=False).fit(ROOMS)
     np.testing.assert_array_equal(encoder.state_clusters, [0, 0, 0, 0, 0, 0, 1, 1])
-    encoder = StateClusterEncoder(state_shape=(6, 6), max_clusters=3).fit(_grid_walks(0))
+    encoder = StateClusterEncoder(state_shape=(6, 6), max_clusters=3, terminal_cluster=False).fit(_grid_walks(0))
     assert len(encoder.alphabet) <= 4
     assert set(encoder.state_clusters[encoder.visited_states]) == set(
         range(len(encoder.alphabet) - 1)
@@ -157,15 +168,15 @@ def test_fallback_when_affinity_propagation_fails(monkeypatch):
             return self
 
     monkeypatch.setattr(state_clusters_module, "AffinityPropagation", NotConverging)
-    encoder = StateClusterEncoder(num_states=8, max_clusters=None).fit(ROOMS)
+    encoder = StateClusterEncoder(num_states=8, max_clusters=None, terminal_cluster=False).fit(ROOMS)
     assert encoder.clustering == "one_per_state"
     np.testing.assert_array_equal(encoder.state_clusters, [0, 1, 2, 3, 4, 5, 6, 6])
-    encoder = StateClusterEncoder(num_states=8, max_clusters=2).fit(ROOMS)
+    encoder = StateClusterEncoder(num_states=8, max_clusters=2, terminal_cluster=False).fit(ROOMS)
     np.testing.assert_array_equal(encoder.state_clusters, [0, 0, 0, 1, 1, 1, 2, 2])
 
 
 def test_single_visited_state():
-    encoder = StateClusterEncoder().fit([_episode([4, 4, 4])])
+    encoder = StateClusterEncoder(terminal_cluster=False).fit([_episode([4, 4, 4])])
     assert encoder.clustering == "single_state"
     assert encoder.num_states == 5
     np.testing.assert_array_equal(encoder.state_clusters, [1, 1, 1, 1, 0])
