@@ -216,6 +216,8 @@ def _make_rooms(env_id: str, paper_compat: bool):
 
     try:
         env = gym.make(env_id, paper_compat=paper_compat)
+    except TypeError as error:
+        raise ValueError(f"{env_id!r} is not a rooms env ({error}); try rudder/FourRooms-v0 or rudder/EightRooms-v0") from error
     except gym.error.Error as error:
         raise ValueError(f"cannot make {env_id!r}: {error}; try rudder/FourRooms-v0 or rudder/EightRooms-v0") from error
     if not isinstance(env.unwrapped, RoomsEnv):

@@ -1,7 +1,9 @@
 """Episodes to 80% of the demonstrations' return on FourRooms / EightRooms.
 
-    python scripts/bench_rooms.py --env rudder/FourRooms-v0 --demos 2 5 10 50 100 \\
-        --seeds 20 --methods align-rudder bc-q --workers 2 --out benchmarks/results/rooms.json
+    python scripts/bench_rooms.py --env rudder/FourRooms-v0 rudder/EightRooms-v0 \\
+        --demos 2 5 10 50 100 --seeds 20 --methods align-rudder bc-q --workers 2 \\
+        --out benchmarks/results/rooms.json --markdown benchmarks/results/rooms.md \\
+        --png benchmarks/results/rooms.png
 
 The Align-RUDDER paper's metric (arXiv 2009.14108, section 7 of our reference notes):
 training episodes until the mean return of the evaluation episodes (epsilon = 0.1, the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import multiprocessing
 import sys
@@ -47,8 +50,8 @@ PAPER = {
 class Args:
     """Command-line arguments."""
 
-    env: str = "rudder/FourRooms-v0"
-    """Registered env id."""
+    env: tuple[str, ...] = ("rudder/FourRooms-v0",)
+    """Registered env ids."""
     demos: tuple[int, ...] = (2, 5, 10, 50, 100)
     """Numbers of demonstrations."""
     seeds: int = 20
@@ -69,6 +72,8 @@ class Args:
     """Draw the bar chart to this file."""
     markdown: str | None = None
     """Write the markdown table to this file."""
+    combine: tuple[str, ...] | None = None
+    """Combine the rows of earlier --out files instead of running."""
 
 
 def run_one(job: tuple) -> tuple:
@@ -78,53 +83,68 @@ def run_one(job: tuple) -> tuple:
         return gym.make(env_id, paper_compat=paper_compat).unwrapped
 
     demonstrations = rooms_demonstrations(make(), n_demos, seed=10_000 * n_demos + seed)
-    settings = TrainingSettings(method=method, max_episodes=max_episodes, eval_episodes=eval_episodes)
+    settings = TrainingSettings(
+        method=method, max_episodes=max_episodes, eval_episodes=eval_episodes
+    )
     start = time.perf_counter()
     result = train_until_threshold(
         make, demonstrations, settings, seed=seed, state_shape=(6, 6, make().num_rooms)
     )
-    return (method, n_demos, seed, result.episodes, result.reached, time.perf_counter() - start, result.env_steps)
+    elapsed = time.perf_counter() - start
+    return (
+        method,
+        n_demos,
+        seed,
+        result.episodes,
+        result.reached,
+        elapsed,
+        result.env_steps,
+        env_id,
+    )
 
 
 def summarise(args: Args, outcomes: list[tuple]) -> list[dict]:
     rows = []
-    for method in args.methods:
-        for n_demos in args.demos:
-            cell = sorted((o for o in outcomes if o[0] == method and o[1] == n_demos), key=lambda o: o[2])
-            episodes = [o[3] for o in cell]
-            rows.append(
-                {
-                    "env": args.env,
-                    "paper_compat": args.paper_compat,
-                    "method": method,
-                    "n_demos": n_demos,
-                    "seeds": len(cell),
-                    "episodes": episodes,
-                    "median": float(np.median(episodes)),
-                    "q25": float(np.percentile(episodes, 25)),
-                    "q75": float(np.percentile(episodes, 75)),
-                    "failures": int(sum(not o[4] for o in cell)),
-                    "seconds": float(sum(o[5] for o in cell)),
-                    "env_steps": int(sum(o[6] for o in cell)),
-                    "paper": PAPER.get(args.env, {}).get(method, {}).get(n_demos),
-                }
-            )
+    for env_id, method, n_demos in itertools.product(args.env, args.methods, args.demos):
+        cell = sorted(
+            (o for o in outcomes if o[7] == env_id and o[0] == method and o[1] == n_demos),
+            key=lambda o: o[2],
+        )
+        episodes = [o[3] for o in cell]
+        rows.append(
+            {
+                "env": env_id,
+                "paper_compat": args.paper_compat,
+                "method": method,
+                "n_demos": n_demos,
+                "seeds": len(cell),
+                "episodes": episodes,
+                "median": float(np.median(episodes)),
+                "mean": float(np.mean(episodes)),
+                "q25": float(np.percentile(episodes, 25)),
+                "q75": float(np.percentile(episodes, 75)),
+                "failures": int(sum(not o[4] for o in cell)),
+                "seconds": float(sum(o[5] for o in cell)),
+                "env_steps": int(sum(o[6] for o in cell)),
+                "paper": PAPER.get(env_id, {}).get(method, {}).get(n_demos),
+            }
+        )
     return rows
 
 
 def markdown_table(args: Args, rows: list[dict]) -> str:
     lines = [
-        f"Episodes to 80% of the demonstration return, {args.env}, paper_compat={args.paper_compat}, "
+        f"Episodes to 80% of the demonstration return, paper_compat={args.paper_compat}, "
         f"{args.eval_episodes} evaluation episodes (epsilon 0.1) every 10 training episodes, cap {args.max_episodes}.",
         "",
-        "| method | demos | seeds | median | q25 | q75 | failures | paper (mean of 100) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| env | method | demos | seeds | median | q25 | q75 | mean | failures | run time (s) | paper (mean of 100) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         paper = "" if row["paper"] is None else f"~{row['paper']:,}"
         lines.append(
-            f"| {row['method']} | {row['n_demos']} | {row['seeds']} | {row['median']:,.0f} | "
-            f"{row['q25']:,.0f} | {row['q75']:,.0f} | {row['failures']} | {paper} |"
+            f"| {row['env']} | {row['method']} | {row['n_demos']} | {row['seeds']} | {row['median']:,.0f} | "
+            f"{row['q25']:,.0f} | {row['q75']:,.0f} | {row['mean']:,.0f} | {row['failures']} | {row['seconds']:.0f} | {paper} |"
         )
     return "\n".join(lines)
 
@@ -135,72 +155,137 @@ def draw(args: Args, rows: list[dict], path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(8, 4))
+    figure, panels = plt.subplots(1, len(args.env), figsize=(7 * len(args.env), 4), squeeze=False)
     width = 0.8 / (2 * len(args.methods))
     positions = np.arange(len(args.demos))
-    for index, method in enumerate(args.methods):
-        cells = [r for r in rows if r["method"] == method]
-        medians = [r["median"] for r in cells]
-        errors = [[r["median"] - r["q25"] for r in cells], [r["q75"] - r["median"] for r in cells]]
-        offset = (2 * index) * width
-        axes.bar(positions + offset, medians, width, yerr=errors, capsize=3, label=f"{method} (ours, median, IQR)")
-        paper = [PAPER.get(args.env, {}).get(method, {}).get(n, np.nan) for n in args.demos]
-        axes.bar(positions + offset + width, paper, width, alpha=0.45, hatch="//", label=f"{method} (paper, mean)")
-    axes.set_xticks(positions + width * (len(args.methods) - 0.5))
-    axes.set_xticklabels([str(n) for n in args.demos])
-    axes.set_xlabel("demonstrations")
-    axes.set_ylabel("episodes to 80% of demo return")
-    axes.set_title(f"{args.env} (paper_compat={args.paper_compat})")
-    axes.legend(fontsize=8)
+    for axes, env_id in zip(panels[0], args.env):
+        for index, method in enumerate(args.methods):
+            cells = [r for r in rows if r["env"] == env_id and r["method"] == method]
+            medians = [r["median"] for r in cells]
+            errors = [
+                [r["median"] - r["q25"] for r in cells],
+                [r["q75"] - r["median"] for r in cells],
+            ]
+            offset = (2 * index) * width
+            axes.bar(
+                positions + offset,
+                medians,
+                width,
+                yerr=errors,
+                capsize=3,
+                label=f"{method} (ours: median, IQR)",
+            )
+            paper = [PAPER.get(env_id, {}).get(method, {}).get(n, np.nan) for n in args.demos]
+            axes.bar(
+                positions + offset + width,
+                paper,
+                width,
+                alpha=0.45,
+                hatch="//",
+                label=f"{method} (paper: mean)",
+            )
+        axes.set_xticks(positions + width * (len(args.methods) - 0.5))
+        axes.set_xticklabels([str(n) for n in args.demos])
+        axes.set_xlabel("demonstrations")
+        axes.set_ylabel("training episodes to 80% of demo return")
+        axes.set_title(f"{env_id} (paper_compat={args.paper_compat})")
+        axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
 def parse(argv) -> Args:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", default=Args.env)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--env", nargs="+", default=list(Args.env))
     parser.add_argument("--demos", type=int, nargs="+", default=list(Args.demos))
     parser.add_argument("--seeds", type=int, default=Args.seeds)
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(Args.methods))
     parser.add_argument("--workers", type=int, default=Args.workers)
-    parser.add_argument("--paper-compat", action=argparse.BooleanOptionalAction, default=Args.paper_compat)
+    parser.add_argument(
+        "--paper-compat", action=argparse.BooleanOptionalAction, default=Args.paper_compat
+    )
     parser.add_argument("--max-episodes", type=int, default=Args.max_episodes)
     parser.add_argument("--eval-episodes", type=int, default=Args.eval_episodes)
     parser.add_argument("--out")
     parser.add_argument("--png")
     parser.add_argument("--markdown")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        metavar="FILE",
+        help="do not run: combine the rows of earlier --out files into one table, JSON and PNG",
+    )
     namespace = parser.parse_args(argv)
     values = vars(namespace)
     values["demos"] = tuple(values["demos"])
+    values["env"] = tuple(values["env"])
+    values["combine"] = tuple(values["combine"]) if values["combine"] else None
     values["methods"] = tuple(values["methods"])
     return Args(**values)
 
 
+def combine(args: Args) -> tuple[list[dict], str, float]:
+    """Rows, commands and wall time of earlier runs (their --out files)."""
+    rows, commands, wall = [], [], 0.0
+    for path in args.combine:
+        result = json.loads(Path(path).read_text())
+        for row in result["rows"]:
+            row.setdefault("mean", float(np.mean(row["episodes"])))
+            rows.append(row)
+        commands.append(result["command"])
+        wall += result["wall_seconds"]
+    return rows, "; ".join(commands), wall
+
+
 def main(argv=None) -> int:
     args = parse(argv)
+    if args.combine:
+        rows, command, elapsed = combine(args)
+        args = dataclasses.replace(
+            args,
+            env=tuple(dict.fromkeys(r["env"] for r in rows)),
+            methods=tuple(dict.fromkeys(r["method"] for r in rows)),
+            demos=tuple(sorted({r["n_demos"] for r in rows})),
+        )
+        rows.sort(key=lambda r: (args.env.index(r["env"]), args.methods.index(r["method"]), r["n_demos"]))
+        return write_outputs(args, rows, command, elapsed)
+    # Longest jobs first (few demonstrations, the baseline), so the pool ends together.
     jobs = [
-        (args.env, args.paper_compat, method, n_demos, seed, args.max_episodes, args.eval_episodes)
-        for method in args.methods
+        (env_id, args.paper_compat, method, n_demos, seed, args.max_episodes, args.eval_episodes)
+        for env_id in args.env
+        for method in sorted(args.methods, key=lambda m: m != "bc-q")
         for n_demos in args.demos
         for seed in range(args.seeds)
     ]
     start = time.perf_counter()
     outcomes = []
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for outcome in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc=args.env, unit="run"):
+        for outcome in tqdm(
+            pool.imap_unordered(run_one, jobs), total=len(jobs), desc="rooms", unit="run"
+        ):
             outcomes.append(outcome)
     elapsed = time.perf_counter() - start
     rows = summarise(args, outcomes)
+    command = "python scripts/bench_rooms.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    return write_outputs(args, rows, command, elapsed)
+
+
+def write_outputs(args: Args, rows: list[dict], command: str, elapsed: float) -> int:
     table = markdown_table(args, rows)
     print(table)
     print(f"\nWall time {elapsed:.0f} s with {args.workers} workers.")
-    command = "python scripts/bench_rooms.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({"command": command, "wall_seconds": elapsed, "rows": rows}, indent=2) + "\n")
+        Path(args.out).write_text(
+            json.dumps({"command": command, "wall_seconds": elapsed, "rows": rows}, indent=2) + "\n"
+        )
     if args.markdown:
-        Path(args.markdown).write_text(f"Command: `{command}`\n\n{table}\n\nWall time {elapsed:.0f} s with {args.workers} workers.\n")
+        Path(args.markdown).write_text(
+            f"Command: `{command}`\n\n{table}\n\nWall time {elapsed:.0f} s with {args.workers} workers.\n"
+        )
     if args.png:
         draw(args, rows, args.png)
     return 0

@@ -79,3 +79,22 @@ def test_quickstart(capsys):
     assert "Consensus (sub-goals" in output
     sum_line = next(line for line in output.splitlines() if line.strip().startswith("sum"))
     assert float(sum_line.split()[1]) == pytest.approx(float(sum_line.split()[2]))
+
+
+def test_demos_generate_and_align(tmp_path, capsys):
+    demos = tmp_path / "rooms.npz"
+    assert main(["demos", "generate", "rudder/FourRooms-v0", "-n", "4", "--seed", "1", "-o", str(demos)]) == 0
+    assert "Wrote 4 demonstrations" in capsys.readouterr().out
+    assert main(["align", str(demos), "-o", str(tmp_path / "model")]) == 0
+    output = capsys.readouterr().out
+    assert "terminal" in output and "Consensus" in output
+    assert main(["demos", "generate", "CartPole-v1", "-n", "2", "-o", str(tmp_path / "x.npz")]) == 2
+    assert "not a rooms env" in capsys.readouterr().err
+
+
+def test_train(tmp_path, capsys):
+    arguments = ["train", "rudder/FourRooms-v0", "--demos", "10", "--seed", "0", "--max-episodes", "2000"]
+    assert main([*arguments, "--png", str(tmp_path / "a.png")]) == 0
+    output = capsys.readouterr().out
+    assert "reached 80% of the demonstrations' mean return" in output
+    assert (tmp_path / "a.png").exists()

@@ -216,6 +216,14 @@ class EventEncoder(abc.ABC):
         return {}
 
     @classmethod
+    def _check_config(cls, config: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
+        """Raises unless ``config`` is for this class and no unknown overrides are given."""
+        if overrides:
+            raise TypeError(f"{cls.__name__}.from_config() takes no overrides, got {sorted(overrides)}")
+        if config.get("type", cls.__name__) != cls.__name__:
+            raise ValueError(f"config is for {config.get('type')!r}, not {cls.__name__}; use load_encoder()")
+
+    @classmethod
     @abc.abstractmethod
     def from_config(cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray], **overrides: Any) -> EventEncoder:
         """Rebuilds a fitted encoder from :meth:`get_config` and :meth:`get_arrays`."""

@@ -165,10 +165,7 @@ class CallableEventEncoder(EventEncoder):
                 f"functions are not saved; pass the same function ({saved}) again, e.g. "
                 "load_encoder(config, arrays, function=my_events)"
             )
-        if config.get("type", cls.__name__) != cls.__name__:
-            raise ValueError(
-                f"config is for {config.get('type')!r}, not {cls.__name__}; use load_encoder()"
-            )
+        cls._check_config(config, {})
         if "alphabet" not in config:
             raise DataFormatError(f"{cls.__name__} config needs 'alphabet'")
         encoder = cls(

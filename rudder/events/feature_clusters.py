@@ -296,14 +296,7 @@ class FeatureClusterEncoder(EventEncoder):
         cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray], **overrides: Any
     ) -> FeatureClusterEncoder:
         """Rebuilds a fitted encoder from :meth:`get_config` and :meth:`get_arrays`."""
-        if overrides:
-            raise TypeError(
-                f"{cls.__name__}.from_config() takes no overrides, got {sorted(overrides)}"
-            )
-        if config.get("type", cls.__name__) != cls.__name__:
-            raise ValueError(
-                f"config is for {config.get('type')!r}, not {cls.__name__}; use load_encoder()"
-            )
+        cls._check_config(config, overrides)
         if "alphabet" not in config or "centroids" not in arrays:
             raise DataFormatError(
                 f"{cls.__name__} needs config['alphabet'] and arrays['centroids']"

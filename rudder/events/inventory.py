@@ -296,14 +296,7 @@ class InventoryEncoder(EventEncoder):
         cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray], **overrides: Any
     ) -> InventoryEncoder:
         """Rebuilds a fitted encoder from :meth:`get_config` (no arrays are needed)."""
-        if overrides:
-            raise TypeError(
-                f"{cls.__name__}.from_config() takes no overrides, got {sorted(overrides)}"
-            )
-        if config.get("type", cls.__name__) != cls.__name__:
-            raise ValueError(
-                f"config is for {config.get('type')!r}, not {cls.__name__}; use load_encoder()"
-            )
+        cls._check_config(config, overrides)
         if "alphabet" not in config or "fitted_items" not in config:
             raise DataFormatError(f"{cls.__name__} config needs 'alphabet' and 'fitted_items'")
         encoder = cls(**{key: config[key] for key in _SETTINGS if key in config})

@@ -547,14 +547,7 @@ class StateClusterEncoder(EventEncoder):
         cls, config: Mapping[str, Any], arrays: Mapping[str, np.ndarray], **overrides: Any
     ) -> StateClusterEncoder:
         """Rebuilds a fitted encoder from :meth:`get_config` and :meth:`get_arrays`."""
-        if overrides:
-            raise TypeError(
-                f"{cls.__name__}.from_config() takes no overrides, got {sorted(overrides)}"
-            )
-        if config.get("type", cls.__name__) != cls.__name__:
-            raise ValueError(
-                f"config is for {config.get('type')!r}, not {cls.__name__}; use load_encoder()"
-            )
+        cls._check_config(config, overrides)
         missing = [key for key in ("alphabet", "fitted_num_states") if key not in config]
         missing += [key for key in ("state_clusters", "visited_states") if key not in arrays]
         if missing:
