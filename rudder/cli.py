@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a tabular agent on FourRooms / EightRooms until 80%% of the demo return")
     train.add_argument("env_id", metavar="ENV_ID", help="e.g. rudder/FourRooms-v0")
     train.add_argument("--demos", type=int, default=2, help="number of demonstrations (default 2)")
-    train.add_argument("--method", choices=("align-rudder", "bc-q"), default="align-rudder")
+    train.add_argument("--method", choices=("align-rudder", "bc-q", "dqfd"), default="align-rudder")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     train.add_argument("--max-episodes", type=int, default=100_000, help="cap on training episodes")
     train.add_argument("--paper-compat", action=argparse.BooleanOptionalAction, default=True, help="the official env with its unwinnable start rooms (default on, to compare with the paper)")

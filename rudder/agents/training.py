@@ -16,6 +16,8 @@ Methods:
         short sum suffices, and loops that earn nothing lose value).
     ``"bc-q"``: the paper's baseline: online Q-learning on the env reward with
         behaviour-cloning initialisation (alpha 0.01, gamma 1, epsilon 0.2).
+    ``"dqfd"``: the paper's tabular DQfD-like baseline (:mod:`rudder.agents.dqfd`):
+        pre-training on the demonstrations, then one replayed update per env step.
 
 The environment must expose ``env.unwrapped.state_index`` (an int in
 ``[0, env.unwrapped.num_states)``) and discrete actions.
@@ -30,13 +32,14 @@ from typing import Literal
 import gymnasium as gym
 import numpy as np
 
+from rudder.agents.dqfd import TabularDQfD
 from rudder.agents.tabular import QTable, initial_q_table
 from rudder.data.episode import Episode, check_episodes
 from rudder.events.state_clusters import StateClusterEncoder
 from rudder.redistribution.alignment import AlignmentRedistributor
 
-Method = Literal["align-rudder", "bc-q"]
-METHODS: tuple[str, ...] = ("align-rudder", "bc-q")
+Method = Literal["align-rudder", "bc-q", "dqfd"]
+METHODS: tuple[str, ...] = ("align-rudder", "bc-q", "dqfd")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,17 +201,28 @@ def train_until_threshold(
         num_contexts = redistributor.profile.length + 1 if settings.context == "position" else 1
     else:
         redistributor, cloned_rewards, num_contexts = None, None, 1
-    table = initial_q_table(
-        demonstrations,
-        state_of,
-        num_states,
-        num_actions,
-        num_contexts=num_contexts,
-        rng=rng,
-        rewards=cloned_rewards,
-        mean=settings.init_mean,
-        std=settings.init_std,
-    )
+    if settings.method == "dqfd":
+        # DQfD starts from random values around the demonstrations' mean return and
+        # learns the demonstrations by pre-training instead of cloning.
+        mean_return = float(np.mean([d.episode_return for d in demonstrations]))
+        table = QTable.random(num_states, num_actions, mean=mean_return, std=settings.init_std, rng=rng)
+        learner = TabularDQfD(
+            table.values[:, 0, :], demonstrations, state_of, rng=rng, learning_rate=settings.step_size, discount=settings.discount
+        )
+        learner.pretrain()
+    else:
+        learner = None
+        table = initial_q_table(
+            demonstrations,
+            state_of,
+            num_states,
+            num_actions,
+            num_contexts=num_contexts,
+            rng=rng,
+            rewards=cloned_rewards,
+            mean=settings.init_mean,
+            std=settings.init_std,
+        )
     values = table.values
     use_position = settings.context == "position"
     context = _Context(redistributor, use_position=use_position)
@@ -245,16 +259,20 @@ def train_until_threshold(
             next_state = core.state_index
             reward, next_position = context.step(observation, action, next_observation, reward, terminated, truncated)
             done = terminated or truncated
-            if episodic:
+            if episodic or learner is not None:
                 visits.append((state, position, action))
                 rewards.append(reward)
-            else:
+            if learner is not None:
+                learner.replay()
+            elif not episodic:
                 target = reward if done else reward + gamma * values[next_state, next_position].max()
                 values[state, position, action] += alpha * (target - values[state, position, action])
             if done:
                 break
             observation, state, position = next_observation, next_state, next_position
-        if episodic and settings.target == "lookahead":
+        if learner is not None:
+            learner.add_episode([v[0] for v in visits] + [next_state], [v[2] for v in visits], rewards, terminated)
+        elif episodic and settings.target == "lookahead":
             # kappa_t = sum of R_{t+1} .. R_{t+lookahead}, from suffix sums.
             suffix = np.concatenate([np.cumsum(np.asarray(rewards)[::-1])[::-1], [0.0]])
             length = len(rewards)

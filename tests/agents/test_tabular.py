@@ -14,6 +14,7 @@ from rudder.agents import (
     initial_q_table,
     train_until_threshold,
 )
+from rudder.agents.dqfd import n_step_targets
 from rudder.data import Episode
 from rudder.envs import rooms_demonstrations
 
@@ -57,7 +58,7 @@ def make_four_rooms():
     return gym.make("rudder/FourRooms-v0", paper_compat=True).unwrapped
 
 
-@pytest.mark.parametrize("method", ["align-rudder", "bc-q"])
+@pytest.mark.parametrize("method", ["align-rudder", "bc-q", "dqfd"])
 def test_training_run_is_deterministic_and_consistent(method):
     demos = rooms_demonstrations(make_four_rooms(), 3, seed=1)
     settings = TrainingSettings(method=method, max_episodes=20, eval_episodes=5)
@@ -92,3 +93,13 @@ def test_align_rudder_learns_four_rooms_from_two_demonstrations():
 def test_bad_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
         TrainingSettings(**kwargs)
+
+
+def test_n_step_targets_by_hand():
+    # States 0..4, rewards 1, 2, 3, 4, terminal; n = 2, gamma = 0.5.
+    returns, states, weights = n_step_targets([0, 1, 2, 3, 4], [1.0, 2.0, 3.0, 4.0], True, n_step=2, discount=0.5)
+    np.testing.assert_allclose(returns, [1 + 0.5 * 2, 2 + 0.5 * 3, 3 + 0.5 * 4, 4])
+    assert states.tolist() == [2, 3, 4, 4]
+    np.testing.assert_allclose(weights, [0.25, 0.25, 0.0, 0.0])  # no bootstrap from the terminal state
+    _, _, weights = n_step_targets([0, 1, 2], [0.0, 0.0], False, n_step=5, discount=0.5)
+    np.testing.assert_allclose(weights, [0.25, 0.5])  # truncated: bootstrap from the last state
