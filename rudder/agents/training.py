@@ -9,11 +9,16 @@ counted; a run that never gets there counts as ``max_episodes``.
 Methods:
     ``"align-rudder"``: learns from the reward redistributed online by an
         :class:`~rudder.AlignmentRedistributor`, on (state, profile position), with
-        behaviour-cloning initialisation. After each episode every visited (s, c, a)
-        moves towards kappa_t = R_{t+1} + ... + R_{t+lookahead}, the sum of the next
-        ``lookahead`` redistributed rewards without bootstrapping (the paper's target:
-        with a good redistribution the expected future reward is close to zero, so a
-        short sum suffices, and loops that earn nothing lose value).
+        behaviour-cloning initialisation (on the redistributed returns-to-go). After
+        each episode every visited (s, c, a) moves towards
+        kappa_t = R_{t+1} + ... + R_{t+lookahead}, the sum of the next ``lookahead``
+        redistributed rewards without bootstrapping (the paper's target: with a good
+        redistribution the expected future reward is close to zero, so a short sum
+        suffices, and loops that earn nothing lose value). Where it differs from the
+        official code: the reward is redistributed causally while acting, with the
+        terminal correction applied; the context is the profile position (a few
+        values) instead of one visited flag per cluster (2^K values); and the goal
+        states are an event of their own (``StateClusterEncoder(terminal_cluster=True)``).
     ``"bc-q"``: the paper's baseline: online Q-learning on the env reward with
         behaviour-cloning initialisation (alpha 0.01, gamma 1, epsilon 0.2).
     ``"dqfd"``: the paper's tabular DQfD-like baseline (:mod:`rudder.agents.dqfd`):
@@ -76,7 +81,6 @@ class TrainingSettings:
     init_std: float = 0.5
     lookahead: int = 20
     context: Literal["position", "none"] = "position"
-    target: Literal["lookahead", "q-learning"] = "lookahead"
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -272,20 +276,13 @@ def train_until_threshold(
             observation, state, position = next_observation, next_state, next_position
         if learner is not None:
             learner.add_episode([v[0] for v in visits] + [next_state], [v[2] for v in visits], rewards, terminated)
-        elif episodic and settings.target == "lookahead":
+        elif episodic:
             # kappa_t = sum of R_{t+1} .. R_{t+lookahead}, from suffix sums.
             suffix = np.concatenate([np.cumsum(np.asarray(rewards)[::-1])[::-1], [0.0]])
             length = len(rewards)
             for t, (state, position, action) in enumerate(visits):
                 kappa = suffix[t] - suffix[min(t + lookahead, length)]
                 values[state, position, action] += alpha * (kappa - values[state, position, action])
-        elif episodic:
-            # One backward sweep of Q-learning over the finished episode.
-            following = None
-            for (state, position, action), reward in zip(reversed(visits), reversed(rewards)):
-                target = reward if following is None else reward + gamma * values[following].max()
-                values[state, position, action] += alpha * (target - values[state, position, action])
-                following = (state, position)
         if episode % settings.eval_every == 0 and evaluate(episode):
             return RunResult(episode, True, threshold, np.asarray(evaluations), env_steps)
     return RunResult(settings.max_episodes, False, threshold, np.asarray(evaluations), env_steps)
