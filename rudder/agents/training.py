@@ -120,6 +120,14 @@ class RunResult:
     env_steps: int
 
 
+def lookahead_sums(rewards: Sequence[float] | np.ndarray, lookahead: int) -> np.ndarray:
+    """kappa_t = R_{t+1} + ... + R_{t+lookahead} (shorter at the end), shape (T,)."""
+    rewards = np.asarray(rewards, dtype=np.float64)
+    suffix = np.concatenate([np.cumsum(rewards[::-1])[::-1], [0.0]])
+    ends = np.minimum(np.arange(rewards.size) + lookahead, rewards.size)
+    return suffix[: rewards.size] - suffix[ends]
+
+
 class _Context:
     """Online redistribution of the current episode and its Markov context.
 
