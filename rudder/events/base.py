@@ -174,9 +174,11 @@ class EventEncoder(abc.ABC):
     def fit(self, episodes: Sequence[Episode]) -> EventEncoder:
         """Learns the alphabet (and clusters) from episodes; returns ``self``."""
 
-    @abc.abstractmethod
     def events_at_reset(self, observation: Any) -> Sequence[int]:
-        """Raw events of the initial observation s_0 (often one state event, or none)."""
+        """Raw events of the initial observation s_0; none by default (events that
+        describe changes need a step). State-like encoders return the state's event."""
+        self.alphabet  # noqa: B018 - raises NotFittedError
+        return []
 
     @abc.abstractmethod
     def events_at_step(

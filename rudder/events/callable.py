@@ -120,11 +120,6 @@ class CallableEventEncoder(EventEncoder):
         self._ids = {name: index for index, name in enumerate(alphabet.names[:-1])}
         self._alphabet = alphabet
 
-    def events_at_reset(self, observation: Any) -> list[int]:
-        """``[]``: the function describes transitions."""
-        self.alphabet  # noqa: B018 - raises NotFittedError
-        return []
-
     def events_at_step(
         self, observation: Any, action: Any, next_observation: Any, info: Mapping
     ) -> list[int]:

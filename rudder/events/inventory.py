@@ -259,11 +259,6 @@ class InventoryEncoder(EventEncoder):
         self._alphabet = alphabet
 
     # -- events ---------------------------------------------------------------------
-    def events_at_reset(self, observation: Any) -> list[int]:
-        """``[]``: an inventory event needs a change."""
-        self.alphabet  # noqa: B018 - raises NotFittedError
-        return []
-
     def events_at_step(
         self, observation: Any, action: Any, next_observation: Any, info: Mapping
     ) -> list[int]:
