@@ -43,6 +43,7 @@ from typing import Literal
 
 import numpy as np
 
+from rudder.alignment import _dp
 from rudder.alignment.guide_tree import GuideTree, distances_from_scores, neighbor_joining, upgma
 from rudder.alignment.pairwise import pairwise_scores
 from rudder.alignment.scoring import (
@@ -273,37 +274,18 @@ def _profile_dp(
     previous = np.zeros(length_b + 1)
     for block_start in range(0, length_a, _BLOCK_ROWS):
         block_stop = min(block_start + _BLOCK_ROWS, length_a)
-        num_rows = block_stop - block_start
         block = weighted_a[block_start:block_stop] @ counts_b.T
         if gap != 0.0:
             block += np.outer(residues_a[block_start:block_stop], gaps_b_term)
             block += np.outer(count_a - residues_a[block_start:block_stop], gap * residues_b)
         block -= insert
-        # after[r]: the finished DP row before block row r; before[r]: row r before the
-        # running maximum (the best of the diagonal and up moves). `block` is turned
-        # into the diagonal candidates in place. Three numpy calls per row (four with a
-        # gap score); the traceback flags are derived once per block afterwards.
-        after = np.empty((num_rows + 1, length_b + 1))
-        before = np.empty((num_rows, length_b + 1))
-        after[0] = previous
-        up = np.empty(length_b + 1)
-        for row in range(num_rows):
-            last = after[row]
-            if gap != 0.0:
-                np.add(last, delete[block_start + row], out=up)
-            else:
-                up = last
-            diagonal = block[row]
-            np.add(last[:-1], diagonal, out=diagonal)
-            current = before[row]
-            current[0] = up[0]
-            np.maximum(up[1:], diagonal, out=current[1:])
-            np.maximum.accumulate(current, out=after[row + 1])
-        # The diagonal won where the best equals it (ties go to the diagonal); the left
-        # move won where the running maximum raised the value.
-        diagonal_flags[block_start:block_stop] = before[:, 1:] == block
-        left_flags[block_start:block_stop] = before < after[1:]
-        previous = after[-1].copy()
+        previous = _dp.fill_block(
+            block,
+            delete[block_start:block_stop],
+            previous,
+            diagonal_flags[block_start:block_stop],
+            left_flags[block_start:block_stop],
+        )
     score = float(previous[-1] + insert.sum())
 
     # Traceback over one byte per cell (plain bytes indexing is far cheaper in the
