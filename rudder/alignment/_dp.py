@@ -1,7 +1,8 @@
-"""The inner loop of the profile-profile DP, in numpy and (optionally) compiled.
+"""The inner loops of the profile-profile DP, in numpy and (optionally) compiled.
 
-Both functions fill the rows of one block of the DP (see :func:`rudder.alignment.msa`
-for the recurrence) and agree exactly: the same scores and the same traceback flags.
+:func:`fill_block` fills the rows of one block of the DP (see
+:mod:`rudder.alignment.msa` for the recurrence) and :func:`traceback` follows the
+flags back; the numpy and compiled versions agree exactly.
 The compiled one is used when ``numba`` is installed (``pip install
 "align-rudder[fast]"``); it removes the per-row Python overhead that dominates small
 alignments. Its first call compiles it once (cached on disk).
@@ -84,12 +85,72 @@ def _fill_block_loops(block, delete, previous, diagonal_flags, left_flags):  # p
     return last
 
 
-try:
-    import numba
-except ImportError:  # the numpy loop serves without the optional accelerator
-    fill_block_compiled = None
-else:
-    fill_block_compiled = numba.njit(cache=True, nogil=True)(_fill_block_loops)
+#: Traceback moves: a new gap column in A (left), both columns (diagonal), a gap in B (up).
+_LEFT, _DIAGONAL, _UP = 0, 1, 2
+GAP = -1
+
+
+def traceback_numpy(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The optimal path from the traceback flags, as column maps.
+
+    Args:
+        diagonal_flags: shape (L_A, L_B), bool.
+        left_flags: shape (L_A, L_B + 1), bool.
+
+    Returns:
+        ``(columns_a, columns_b)``: int64, one entry per merged column: the column of A
+        and of B it takes (-1: a new all-gap column).
+    """
+    length_a, length_b = diagonal_flags.shape
+    # One byte per cell: plain bytes indexing is far cheaper in the Python loop than
+    # numpy scalar indexing; the column maps follow from the moves.
+    codes = np.full((length_a + 1, length_b + 1), _LEFT, dtype=np.uint8)
+    codes[1:] = np.where(left_flags, _LEFT, _UP)
+    codes[1:, 1:][~left_flags[:, 1:] & diagonal_flags] = _DIAGONAL
+    table = codes.tobytes()
+    width = length_b + 1
+    moves = bytearray()
+    i, j = length_a, length_b
+    while i or j:
+        move = table[i * width + j]
+        moves.append(move)
+        if move == _LEFT:
+            j -= 1
+        elif move == _DIAGONAL:
+            i -= 1
+            j -= 1
+        else:
+            i -= 1
+    path = np.frombuffer(bytes(moves[::-1]), dtype=np.uint8)
+    takes_a = path != _LEFT
+    takes_b = path != _UP
+    columns_a = np.where(takes_a, np.cumsum(takes_a) - 1, GAP).astype(np.int64)
+    columns_b = np.where(takes_b, np.cumsum(takes_b) - 1, GAP).astype(np.int64)
+    return columns_a, columns_b
+
+
+def _traceback_loops(diagonal_flags, left_flags):  # pragma: no cover - compiled
+    length_a, length_b = diagonal_flags.shape
+    columns_a = np.empty(length_a + length_b, dtype=np.int64)
+    columns_b = np.empty(length_a + length_b, dtype=np.int64)
+    count = 0
+    i, j = length_a, length_b
+    while i > 0 or j > 0:
+        if i == 0 or left_flags[i - 1, j]:
+            j -= 1
+            columns_a[count] = -1
+            columns_b[count] = j
+        elif j > 0 and diagonal_flags[i - 1, j - 1]:
+            i -= 1
+            j -= 1
+            columns_a[count] = i
+            columns_b[count] = j
+        else:
+            i -= 1
+            columns_a[count] = i
+            columns_b[count] = -1
+        count += 1
+    return columns_a[:count][::-1].copy(), columns_b[:count][::-1].copy()
 
 
 def fill_block(block, delete, previous, diagonal_flags, left_flags) -> np.ndarray:
@@ -97,3 +158,19 @@ def fill_block(block, delete, previous, diagonal_flags, left_flags) -> np.ndarra
     if fill_block_compiled is not None:
         return fill_block_compiled(block, delete, previous, diagonal_flags, left_flags)
     return fill_block_numpy(block, delete, previous, diagonal_flags, left_flags)
+
+
+def traceback(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`traceback_numpy`, or its compiled twin when numba is installed."""
+    if traceback_compiled is not None:
+        return traceback_compiled(diagonal_flags, left_flags)
+    return traceback_numpy(diagonal_flags, left_flags)
+
+
+try:
+    import numba
+except ImportError:  # the numpy loops serve without the optional accelerator
+    fill_block_compiled = traceback_compiled = None
+else:
+    fill_block_compiled = numba.njit(cache=True, nogil=True)(_fill_block_loops)
+    traceback_compiled = numba.njit(cache=True, nogil=True)(_traceback_loops)

@@ -60,8 +60,6 @@ __all__ = ["MultipleAlignment", "align_profiles", "align_sequences", "align_to_p
 
 #: Rows of the substitution block computed at once (bounds the memory to ~block x L_B).
 _BLOCK_ROWS = 256
-#: Traceback moves: a new gap column in A (left), both columns (diagonal), a gap in B (up).
-_LEFT, _DIAGONAL, _UP = 0, 1, 2
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -288,31 +286,8 @@ def _profile_dp(
         )
     score = float(previous[-1] + insert.sum())
 
-    # Traceback over one byte per cell (plain bytes indexing is far cheaper in the
-    # Python loop than numpy scalar indexing); the column maps follow from the moves.
-    codes = np.full((length_a + 1, length_b + 1), _LEFT, dtype=np.uint8)
-    codes[1:] = np.where(left_flags, _LEFT, _UP)
-    codes[1:, 1:][~left_flags[:, 1:] & diagonal_flags] = _DIAGONAL
-    table = codes.tobytes()
-    width = length_b + 1
-    moves = bytearray()
-    i, j = length_a, length_b
-    while i or j:
-        move = table[i * width + j]
-        moves.append(move)
-        if move == _LEFT:
-            j -= 1
-        elif move == _DIAGONAL:
-            i -= 1
-            j -= 1
-        else:
-            i -= 1
-    path = np.frombuffer(bytes(moves[::-1]), dtype=np.uint8)
-    takes_a = path != _LEFT
-    takes_b = path != _UP
-    columns_a = np.where(takes_a, np.cumsum(takes_a) - 1, GAP)
-    columns_b = np.where(takes_b, np.cumsum(takes_b) - 1, GAP)
-    return score, columns_a.astype(np.int64), columns_b.astype(np.int64)
+    columns_a, columns_b = _dp.traceback(diagonal_flags, left_flags)
+    return score, columns_a, columns_b
 
 
 def _take_columns(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:

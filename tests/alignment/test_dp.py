@@ -33,6 +33,10 @@ def test_compiled_loop_equals_numpy_loop(rows, length, seed, gap):
     actual = run(_dp.fill_block_compiled, block, delete, previous)
     for a, b in zip(actual, expected, strict=True):
         np.testing.assert_array_equal(a, b)
+    diagonal, left = expected[1], expected[2]
+    for a, b in zip(_dp.traceback_compiled(diagonal, left), _dp.traceback_numpy(diagonal, left), strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype == np.int64
 
 
 @compiled
@@ -42,5 +46,6 @@ def test_alignments_are_the_same_without_numba(monkeypatch):
     scoring = ScoringScheme.from_frequencies(event_frequencies(sequences, 6), gap_score=-0.5)
     with_numba = align_sequences(sequences, scoring)
     monkeypatch.setattr(_dp, "fill_block_compiled", None)
+    monkeypatch.setattr(_dp, "traceback_compiled", None)
     without = align_sequences(sequences, scoring)
     np.testing.assert_array_equal(with_numba.rows, without.rows)
