@@ -191,9 +191,18 @@ class AlignmentRedistributor:
     # -- offline --------------------------------------------------------------------
     def prefix_scores(self, episode: Episode) -> np.ndarray:
         """Shape (T+1,): S_0 .. S_T, the profile score of the events up to each state."""
+        return self._prefix_trace(episode)[0]
+
+    def prefix_positions(self, episode: Episode) -> np.ndarray:
+        """Shape (T+1,), int64: the profile position (alignment progress) at each state,
+        as :attr:`OnlineRedistribution.position` reports it online."""
+        return self._prefix_trace(episode)[1]
+
+    def _prefix_trace(self, episode: Episode) -> tuple[np.ndarray, np.ndarray]:
         profile = self._require_fitted()
         sequence = self.encoder.encode(episode)
         scores = np.empty(episode.length + 1)
+        positions = np.empty(episode.length + 1, dtype=np.int64)
         scorer = profile.prefix_scorer()
         position = 0
         for step in range(episode.length + 1):
@@ -201,7 +210,8 @@ class AlignmentRedistributor:
                 scorer.add(int(sequence.events[position]))
                 position += 1
             scores[step] = scorer.score
-        return scores
+            positions[step] = scorer.position
+        return scores, positions
 
     def redistribute(self, episode: Episode) -> np.ndarray:
         """Shape (T,): the redistributed reward of every step of ``episode``.

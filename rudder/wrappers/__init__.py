@@ -1,5 +1,12 @@
-"""Gymnasium wrappers: online reward redistribution and delayed reward."""
+"""Gymnasium wrappers: online reward redistribution, delayed reward, profile progress."""
 
+from rudder.wrappers.progress import ProfileProgress, ProfileProgressObservation, add_progress
 from rudder.wrappers.reward import DelayedReward, RedistributedReward
 
-__all__ = ["DelayedReward", "RedistributedReward"]
+__all__ = [
+    "DelayedReward",
+    "ProfileProgress",
+    "ProfileProgressObservation",
+    "RedistributedReward",
+    "add_progress",
+]

@@ -1,0 +1,184 @@
+"""Behaviour cloning of a stable-baselines3 actor-critic policy from demonstrations.
+
+Align-RUDDER starts its agents from a cloned policy (arXiv 2009.14108, section 3). The
+value head is fitted too, to the discounted return-to-go of the reward the agent will
+be trained on (for example the redistributed reward), so that PPO fine-tuning starts
+with sensible advantages instead of unlearning the cloned policy.
+
+Example:
+    >>> model = PPO("MlpPolicy", venv, seed=0)                       # doctest: +SKIP
+    >>> behavior_cloning(model.policy, demos, rewards=[redistributor.redistribute(d) for d in demos])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+
+from rudder.data.episode import Episode, check_episodes
+
+
+@dataclasses.dataclass(frozen=True)
+class BehaviorCloningSettings:
+    """Knobs of :func:`behavior_cloning`.
+
+    Attributes:
+        epochs: passes over the demonstration steps.
+        batch_size: steps per gradient step.
+        learning_rate: Adam learning rate.
+        value_weight: weight of the value regression loss (0 leaves the value head alone).
+        entropy_weight: weight of an entropy bonus (keeps the cloned policy exploring).
+        gamma: discount of the value targets (use the PPO gamma).
+        max_grad_norm: gradient clipping.
+    """
+
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    value_weight: float = 0.5
+    entropy_weight: float = 0.01
+    gamma: float = 0.99
+    max_grad_norm: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ValueError(f"`epochs` must be >= 0, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"`batch_size` must be >= 1, got {self.batch_size}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"`learning_rate` must be > 0, got {self.learning_rate}")
+        if self.value_weight < 0 or self.entropy_weight < 0:
+            raise ValueError("`value_weight` and `entropy_weight` must be >= 0")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"`gamma` must be in [0, 1], got {self.gamma}")
+
+
+def discounted_returns_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
+    """Shape (T,): G_t = r_{t+1} + gamma * G_{t+1}, the value target of each state s_t."""
+    rewards = np.asarray(rewards, dtype=np.float64)
+    returns = np.empty_like(rewards)
+    running = 0.0
+    for step in range(rewards.shape[0] - 1, -1, -1):
+        running = rewards[step] + gamma * running
+        returns[step] = running
+    return returns
+
+
+def _stack_steps(episodes: Sequence[Episode]):
+    """Observations s_0..s_{T-1} and actions of all episodes, concatenated."""
+    first = episodes[0].observations
+    if isinstance(first, Mapping):
+        observations = {
+            key: np.concatenate([np.asarray(e.observations[key])[:-1] for e in episodes]) for key in first
+        }
+    else:
+        observations = np.concatenate([np.asarray(e.observations)[:-1] for e in episodes])
+    actions = np.concatenate([np.asarray(e.actions) for e in episodes])
+    return observations, actions
+
+
+def _take(observations, index: np.ndarray):
+    if isinstance(observations, Mapping):
+        return {key: value[index] for key, value in observations.items()}
+    return observations[index]
+
+
+def _check_observation_shapes(space, observations) -> None:
+    if isinstance(observations, Mapping):
+        shapes = {key: value.shape[1:] for key, value in observations.items()}
+        expected = {key: getattr(sub, "shape", None) for key, sub in getattr(space, "spaces", {}).items()}
+    else:
+        shapes, expected = observations.shape[1:], getattr(space, "shape", None)
+    if shapes != expected:
+        raise ValueError(
+            f"the demonstrations' observations have shape {shapes} but the policy expects {expected} "
+            f"({space}); record them through the same wrappers as the agent's env "
+            "(and add_progress() if it shows profile progress)"
+        )
+
+
+def behavior_cloning(
+    policy,
+    demonstrations: Sequence[Episode],
+    *,
+    rewards: Sequence[np.ndarray] | None = None,
+    settings: BehaviorCloningSettings | None = None,
+    seed: int = 0,
+    progress_bar: bool = False,
+) -> dict[str, list[float]]:
+    """Fits ``policy`` (an SB3 ``ActorCriticPolicy``) to the demonstrations, in place.
+
+    Minimises the negative log-likelihood of the demonstrated actions, plus
+    ``value_weight`` times the squared error of the value head against the discounted
+    return-to-go, minus ``entropy_weight`` times the policy entropy.
+
+    Args:
+        policy: e.g. ``PPO(...).policy``; its observation space must match the
+            demonstrations' observations (record them through the same wrappers, and
+            add progress features with :func:`rudder.wrappers.add_progress` if the env
+            has them).
+        demonstrations: the episodes to clone.
+        rewards: per episode, shape (T,), the rewards for the value targets (default:
+            each episode's own rewards).
+        settings: see :class:`BehaviorCloningSettings`.
+        seed: seeds the minibatch order.
+        progress_bar: show a tqdm bar over the epochs.
+
+    Returns:
+        per-epoch means: ``{"policy_loss": [...], "value_loss": [...], "accuracy": [...]}``.
+    """
+    settings = settings or BehaviorCloningSettings()
+    demonstrations = check_episodes(demonstrations, name="demonstrations")
+    if rewards is None:
+        rewards = [episode.rewards for episode in demonstrations]
+    if len(rewards) != len(demonstrations):
+        raise ValueError(f"`rewards` has {len(rewards)} entries for {len(demonstrations)} demonstrations")
+    for index, (episode, episode_rewards) in enumerate(zip(demonstrations, rewards)):
+        if np.shape(episode_rewards) != (episode.length,):
+            raise ValueError(
+                f"`rewards[{index}]` has shape {np.shape(episode_rewards)}, expected ({episode.length},)"
+            )
+    observations, actions = _stack_steps(demonstrations)
+    targets = np.concatenate([discounted_returns_to_go(r, settings.gamma) for r in rewards]).astype(np.float32)
+    _check_observation_shapes(policy.observation_space, observations)
+
+    optimizer = torch.optim.Adam(policy.parameters(), lr=settings.learning_rate)
+    generator = np.random.default_rng(seed)
+    num_steps = actions.shape[0]
+    history: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "accuracy": []}
+    epochs = range(settings.epochs)
+    if progress_bar:
+        from tqdm.auto import tqdm
+
+        epochs = tqdm(epochs, desc="behaviour cloning", unit="epoch")
+    policy.set_training_mode(True)
+    for _ in epochs:
+        order = generator.permutation(num_steps)
+        sums = np.zeros(3)
+        for start in range(0, num_steps, settings.batch_size):
+            index = order[start : start + settings.batch_size]
+            batch, _ = policy.obs_to_tensor(_take(observations, index))
+            batch_actions = torch.as_tensor(actions[index], device=policy.device)
+            if batch_actions.ndim == 2 and batch_actions.shape[1] == 1:
+                batch_actions = batch_actions[:, 0]
+            values, log_prob, entropy = policy.evaluate_actions(batch, batch_actions)
+            policy_loss = -log_prob.mean()
+            value_loss = torch.mean((values.flatten() - torch.as_tensor(targets[index], device=policy.device)) ** 2)
+            loss = policy_loss + settings.value_weight * value_loss
+            if entropy is not None and settings.entropy_weight:
+                loss = loss - settings.entropy_weight * entropy.mean()
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), settings.max_grad_norm)
+            optimizer.step()
+            with torch.no_grad():
+                predicted = policy.get_distribution(batch).get_actions(deterministic=True)
+                accuracy = (predicted.reshape(batch_actions.shape) == batch_actions).float().mean()
+            sums += len(index) * np.array([policy_loss.item(), value_loss.item(), accuracy.item()])
+        for key, value in zip(history, sums / num_steps):
+            history[key].append(float(value))
+    policy.set_training_mode(False)
+    return history

@@ -1,0 +1,241 @@
+"""One training run with stable-baselines3: PPO, BC, BC+PPO or Align-RUDDER.
+
+- ``ppo``: PPO from scratch on the env reward.
+- ``bc``: behaviour cloning only (no env steps).
+- ``bc-ppo``: behaviour cloning, then PPO on the env reward.
+- ``align-rudder``: behaviour cloning, then PPO on the redistributed reward, with profile
+  progress in the observation (so that the redistributed reward is Markov).
+
+The envs are built with ``make_vec_env``: ``Monitor`` sits on the env (true returns in
+``ep_rew_mean``), the redistribution above it. Training stops when the success rate of
+the evaluation episodes reaches the target, or at the budget.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+from stable_baselines3.common.callbacks import CallbackList
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+
+from rudder.agents.callbacks import RedistributionLogger, SuccessEvaluation, evaluate_success
+from rudder.agents.cloning import BehaviorCloningSettings, behavior_cloning
+from rudder.agents.ppo import PPOSettings, make_ppo, save_checkpoint
+from rudder.data.episode import Episode
+from rudder.events.base import EventEncoder
+from rudder.wrappers.progress import ProfileProgressObservation, add_progress
+from rudder.wrappers.reward import RedistributedReward
+
+SB3_METHODS = ("ppo", "bc", "bc-ppo", "align-rudder")
+
+
+def redistribution_wrapper(env: gym.Env, redistributor, progress: Literal["box", "dict"] | None = "box") -> gym.Env:
+    """``RedistributedReward`` (+ ``ProfileProgressObservation`` unless ``progress`` is
+    None): pass as ``make_vec_env(..., wrapper_class=redistribution_wrapper,
+    wrapper_kwargs={"redistributor": r})`` so that ``Monitor`` stays below."""
+    env = RedistributedReward(env, redistributor)
+    if progress is not None:
+        env = ProfileProgressObservation(env, mode=progress)
+    return env
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """One run's settings.
+
+    Attributes:
+        method: one of :data:`SB3_METHODS`.
+        total_timesteps: env-step budget of PPO.
+        n_envs: parallel training envs.
+        subprocess: run the envs in subprocesses (``SubprocVecEnv``).
+        progress_observation: add profile progress to the observation (align-rudder).
+        env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
+        eval_every: env steps between evaluations.
+        eval_episodes: episodes per evaluation.
+        target_success: success rate that ends the run.
+        deterministic_eval: greedy evaluation actions.
+        ppo: PPO hyperparameters.
+        behavior_cloning: behaviour-cloning settings (bc, bc-ppo, align-rudder).
+        redistribution: ``AlignmentRedistributor`` settings (align-rudder).
+    """
+
+    method: str = "align-rudder"
+    total_timesteps: int = 500_000
+    n_envs: int = 8
+    subprocess: bool = False
+    progress_observation: bool = True
+    env_reward_weight: float = 0.0
+    eval_every: int = 10_000
+    eval_episodes: int = 50
+    target_success: float = 0.8
+    deterministic_eval: bool = False
+    ppo: PPOSettings = PPOSettings()
+    behavior_cloning: BehaviorCloningSettings = BehaviorCloningSettings()
+    redistribution: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.method not in SB3_METHODS:
+            raise ValueError(f"`method` must be one of {SB3_METHODS}, got {self.method!r}")
+        if self.total_timesteps < 0 or self.n_envs < 1:
+            raise ValueError("`total_timesteps` must be >= 0 and `n_envs` >= 1")
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    """What a run gives back.
+
+    Attributes:
+        reached_at: env steps when the evaluation success rate first reached the target
+            (0: before any PPO step), or None if it never did within the budget.
+        curve: ``(env steps, success rate, mean return)`` per evaluation.
+        timesteps: env steps taken.
+        seconds: wall time.
+        model: the PPO model (for ``bc``, untrained by PPO: only its policy was cloned).
+        redistributor: the fitted redistributor (align-rudder) or None.
+    """
+
+    reached_at: int | None
+    curve: list[tuple[int, float, float]]
+    timesteps: int
+    seconds: float
+    model: Any = None
+    redistributor: Any = None
+
+
+def _make_venv(make_env: Callable[[], gym.Env], settings: RunSettings, *, seed: int, wrapper=None) -> VecEnv:
+    return make_vec_env(
+        make_env,
+        n_envs=settings.n_envs,
+        seed=seed,
+        vec_env_cls=SubprocVecEnv if settings.subprocess else DummyVecEnv,
+        wrapper_class=wrapper,
+    )
+
+
+def train_sb3(
+    make_env: Callable[[], gym.Env],
+    demonstrations: Sequence[Episode],
+    *,
+    settings: RunSettings | None = None,
+    encoder: EventEncoder | None = None,
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    tensorboard_log: str | None = None,
+    progress_bar: bool = False,
+    verbose: int = 0,
+) -> RunOutcome:
+    """Trains one method on the env that ``make_env()`` builds.
+
+    Args:
+        make_env: builds one env (picklable, e.g. ``functools.partial``, for subprocesses).
+        demonstrations: recorded through ``make_env()`` (unused by ``ppo``).
+        settings: see :class:`RunSettings`.
+        encoder: the unfitted event encoder (align-rudder).
+        seed: seeds PPO, the envs, behaviour cloning and the evaluation episodes.
+        checkpoint: directory to save the final model to (model + redistributor).
+        tensorboard_log: TensorBoard directory.
+        progress_bar: SB3's progress bar (and one for behaviour cloning).
+        verbose: SB3 verbosity.
+    """
+    from rudder.redistribution import AlignmentRedistributor
+
+    settings = settings or RunSettings()
+    started = time.perf_counter()
+    redistributor = None
+    wrapper = None
+    training_demos = list(demonstrations)
+    value_rewards = None
+    if settings.method == "align-rudder":
+        if encoder is None:
+            raise ValueError("method 'align-rudder' needs an event `encoder`")
+        redistribution = {"env_reward_weight": settings.env_reward_weight, **settings.redistribution}
+        redistributor = AlignmentRedistributor(encoder, **redistribution).fit(training_demos)
+        value_rewards = [redistributor.redistribute(episode) for episode in training_demos]
+        progress = "box" if settings.progress_observation else None
+        if progress is not None:
+            training_demos = add_progress(training_demos, redistributor, mode=progress)
+        wrapper = functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress)
+
+    venv = _make_venv(make_env, settings, seed=seed, wrapper=wrapper)
+    eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)
+    try:
+        model = make_ppo(venv, settings.ppo, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose)
+        if settings.method != "ppo":
+            behavior_cloning(
+                model.policy,
+                training_demos,
+                rewards=value_rewards,
+                settings=dataclasses.replace(settings.behavior_cloning, gamma=settings.ppo.gamma),
+                seed=seed,
+                progress_bar=progress_bar,
+            )
+        evaluation = SuccessEvaluation(
+            eval_env,
+            every=settings.eval_every,
+            num_episodes=settings.eval_episodes,
+            stop_at=settings.target_success,
+            deterministic=settings.deterministic_eval,
+            seed=seed + 20_000,
+        )
+        callbacks = [evaluation]
+        if redistributor is not None:
+            callbacks.append(RedistributionLogger())
+        budget = 0 if settings.method == "bc" else settings.total_timesteps
+        if budget > 0:
+            model.learn(budget, callback=CallbackList(callbacks), progress_bar=progress_bar)
+        else:
+            result = evaluate_success(
+                model,
+                eval_env,
+                num_episodes=settings.eval_episodes,
+                deterministic=settings.deterministic_eval,
+                seed=seed + 20_000,
+            )
+            evaluation.curve.append((0, result["success_rate"], result["mean_return"]))
+            if result["success_rate"] >= settings.target_success:
+                evaluation.reached_at = 0
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                model,
+                settings.ppo,
+                redistributor=redistributor,
+                seed=seed,
+                metadata={"method": settings.method},
+            )
+        return RunOutcome(
+            reached_at=evaluation.reached_at,
+            curve=evaluation.curve,
+            timesteps=int(model.num_timesteps),
+            seconds=time.perf_counter() - started,
+            model=model,
+            redistributor=redistributor,
+        )
+    finally:
+        venv.close()
+        eval_env.close()
+
+
+def success_curve_steps(curve: Sequence[tuple[int, float, float]], target: float) -> int | None:
+    """The first env-step count at which the success rate reached ``target``."""
+    for steps, rate, _ in curve:
+        if rate >= target:
+            return int(steps)
+    return None
+
+
+__all__ = [
+    "SB3_METHODS",
+    "RunOutcome",
+    "RunSettings",
+    "redistribution_wrapper",
+    "success_curve_steps",
+    "train_sb3",
+]

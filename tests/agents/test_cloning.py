@@ -1,0 +1,87 @@
+"""Behaviour cloning of an SB3 actor-critic policy."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+import gymnasium as gym  # noqa: E402
+from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
+
+from rudder.agents import BehaviorCloningSettings, PPOSettings, behavior_cloning, make_ppo  # noqa: E402
+from rudder.agents.cloning import discounted_returns_to_go  # noqa: E402
+from rudder.data import Episode  # noqa: E402
+
+
+def test_discounted_returns_to_go_by_hand():
+    np.testing.assert_allclose(discounted_returns_to_go([0.0, 0.0, 1.0], 0.5), [0.25, 0.5, 1.0])
+    np.testing.assert_allclose(discounted_returns_to_go([1.0, 2.0, 3.0], 1.0), [6.0, 5.0, 3.0])
+
+
+def corridor_episode(rng, length=6):
+    """A 1-D task: observation = one-hot position; the expert action is the position's parity."""
+    positions = rng.integers(0, 8, size=length + 1)
+    observations = np.eye(8, dtype=np.float32)[positions]
+    actions = positions[:-1] % 2
+    rewards = np.zeros(length)
+    rewards[-1] = 1.0
+    return Episode(observations=observations, actions=actions, rewards=rewards, terminated=True)
+
+
+def make_model(seed=0):
+    env = DummyVecEnv([lambda: _Parity()])
+    return make_ppo(env, PPOSettings(n_steps=16, batch_size=16), seed=seed)
+
+
+class _Parity(gym.Env):
+    observation_space = gym.spaces.Box(0.0, 1.0, (8,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.eye(8, dtype=np.float32)[0], {}
+
+    def step(self, action):
+        return np.eye(8, dtype=np.float32)[0], 0.0, True, False, {}
+
+
+def test_cloning_learns_the_demonstrated_actions_and_values():
+    rng = np.random.default_rng(0)
+    demos = [corridor_episode(rng) for _ in range(10)]
+    model = make_model()
+    history = behavior_cloning(
+        model.policy, demos, settings=BehaviorCloningSettings(epochs=150, entropy_weight=0.0, gamma=0.9), seed=0
+    )
+    assert history["accuracy"][-1] == 1.0
+    assert history["policy_loss"][-1] < history["policy_loss"][0] / 5
+    observations = np.eye(8, dtype=np.float32)
+    actions, _ = model.predict(observations, deterministic=True)
+    np.testing.assert_array_equal(actions, np.arange(8) % 2)
+    assert history["value_loss"][-1] < history["value_loss"][0]
+
+
+def test_cloning_is_deterministic_given_the_seed():
+    rng = np.random.default_rng(1)
+    demos = [corridor_episode(rng) for _ in range(4)]
+    first, second = make_model(seed=3), make_model(seed=3)
+    settings = BehaviorCloningSettings(epochs=5)
+    assert behavior_cloning(first.policy, demos, settings=settings, seed=1) == behavior_cloning(
+        second.policy, demos, settings=settings, seed=1
+    )
+    for a, b in zip(first.policy.parameters(), second.policy.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_clear_errors():
+    rng = np.random.default_rng(2)
+    demos = [corridor_episode(rng) for _ in range(2)]
+    model = make_model()
+    wrong = [Episode(observations=np.zeros((4, 5), np.float32), actions=np.zeros(3, int), rewards=np.zeros(3))]
+    with pytest.raises(ValueError, match="policy expects"):
+        behavior_cloning(model.policy, wrong)
+    with pytest.raises(ValueError, match="entries"):
+        behavior_cloning(model.policy, demos, rewards=[np.zeros(6)])
+    with pytest.raises(ValueError, match="shape"):
+        behavior_cloning(model.policy, demos, rewards=[np.zeros(5), np.zeros(6)])
+    with pytest.raises(ValueError, match="epochs"):
+        BehaviorCloningSettings(epochs=-1)
