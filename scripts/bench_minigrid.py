@@ -15,7 +15,6 @@ stopped keeps what it has.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import functools
 import itertools
@@ -36,16 +35,18 @@ class Args:
     env: tuple[str, ...] = ("MiniGrid-KeyCorridorS3R3-v0",)
     methods: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder")
     demos: int = 10
+    view: str = "agent"
     seeds: int = 5
     first_seed: int = 0
     budget: int = 500_000
-    eval_every: int = 10_000
+    eval_every: int = 20_000
     eval_episodes: int = 50
     target: float = 0.8
     n_envs: int = 8
     bc_epochs: int = 100
     progress_observation: bool = True
     env_reward_weight: float = 0.0
+    delete_score: float = -1.5
     workers: int = 2
     out: str | None = None
     markdown: str | None = None
@@ -54,6 +55,7 @@ class Args:
 
 
 HELP = {
+    "view": "observation: 'agent' (egocentric 7x7 view) or 'full' (whole grid)",
     "env": "minigrid env ids",
     "methods": "methods to run: ppo, bc, bc-ppo, align-rudder",
     "demos": "planner demonstrations per run",
@@ -67,6 +69,7 @@ HELP = {
     "bc_epochs": "behaviour-cloning epochs",
     "progress_observation": "add profile progress to Align-RUDDER's observation",
     "env_reward_weight": "share of env reward mixed into the redistributed reward",
+    "delete_score": "profile score of a skipped sub-goal (align-rudder; <= 0)",
     "workers": "runs in parallel (processes)",
     "out": "JSON file for the results (rewritten after every run)",
     "markdown": "markdown file for the table",
@@ -76,30 +79,15 @@ HELP = {
 
 
 def parse(argv) -> Args:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for field in dataclasses.fields(Args):
-        flag = "--" + field.name.replace("_", "-")
-        default = field.default
-        if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=HELP[field.name])
-        elif isinstance(default, tuple):
-            parser.add_argument(flag, nargs="+", default=list(default), help=HELP[field.name])
-        else:
-            kind = type(default) if default is not None else str
-            parser.add_argument(flag, type=kind, default=default, help=f"{HELP[field.name]} (default: {default})")
-    namespace = parser.parse_args(argv)
-    values = vars(namespace)
-    for field in dataclasses.fields(Args):
-        if isinstance(field.default, tuple):
-            values[field.name] = tuple(values[field.name])
-    args = Args(**values)
     from rudder.agents.sb3_training import SB3_METHODS
+    from rudder.arguments import parse_arguments
 
+    args = parse_arguments(Args, argv, help=HELP, description=__doc__)
     unknown = sorted(set(args.methods) - set(SB3_METHODS))
     if unknown:
-        parser.error(f"unknown methods {unknown}; choose from {list(SB3_METHODS)}")
-    if not args.plot_only and args.out is None:
-        parser.error("--out FILE.json is needed (results are written as runs finish)")
+        raise SystemExit(f"unknown methods {unknown}; choose from {list(SB3_METHODS)}")
+    if args.out is None:
+        raise SystemExit("--out FILE.json is needed (results are written as runs finish)")
     return args
 
 
@@ -117,7 +105,7 @@ def run_one(job: tuple) -> dict:
     )
 
     env_id, method, seed, args = job
-    demos = minigrid_demonstrations(env_id, args.demos, seed=seed)
+    demos = minigrid_demonstrations(env_id, args.demos, seed=seed, view=args.view)
     settings = RunSettings(
         method=method,
         total_timesteps=args.budget,
@@ -128,9 +116,10 @@ def run_one(job: tuple) -> dict:
         eval_episodes=args.eval_episodes,
         target_success=args.target,
         behavior_cloning=BehaviorCloningSettings(epochs=args.bc_epochs),
+        redistribution={"delete_score": args.delete_score},
     )
     outcome = train_sb3(
-        functools.partial(make_minigrid_env, env_id), demos, settings=settings, encoder=interaction_encoder(), seed=seed
+        functools.partial(make_minigrid_env, env_id, view=args.view), demos, settings=settings, encoder=interaction_encoder(), seed=seed
     )
     return {
         "env": env_id,
@@ -250,11 +239,12 @@ def main(argv=None) -> int:
         rows = write_outputs(args, record["runs"], record["command"], record["elapsed_seconds"])
         print(markdown_table(args, rows))
         return 0
+    # Methods in the order given, so that a stopped benchmark has whole rows.
     jobs = [
         (env_id, method, seed, args)
         for env_id in args.env
-        for seed in range(args.first_seed, args.first_seed + args.seeds)
         for method in args.methods
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
     ]
     started = time.perf_counter()
     runs: list[dict] = []

@@ -39,7 +39,7 @@ def test_make_env_passes_the_env_checker():
 
 
 def test_vector_observation_is_one_hot_per_cell():
-    env = make_minigrid_env(DOOR_KEY)
+    env = make_minigrid_env(DOOR_KEY, view="full")
     observation, _ = env.reset(seed=3)
     grid_env = env.unwrapped
     cells = grid_env.width * grid_env.height
@@ -59,9 +59,12 @@ def test_vector_observation_is_one_hot_per_cell():
 
 
 def test_agent_view_observation_has_the_egocentric_size():
-    env = make_minigrid_env(KEY_CORRIDOR, view="agent")
+    env = make_minigrid_env(KEY_CORRIDOR)
     observation, _ = env.reset(seed=0)
     assert observation.shape == (49 * 20 + 4 + 17,)
+    # the egocentric view shows the agent's own cell at the bottom centre (what it carries)
+    image = env.unwrapped.gen_obs()["image"]
+    np.testing.assert_array_equal(observation[: 49 * 20].reshape(7, 7, 20)[:, :, :11].argmax(axis=2), image[:, :, 0].T)
 
 
 def test_bad_arguments_are_refused():
