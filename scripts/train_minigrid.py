@@ -118,7 +118,11 @@ def main(argv=None) -> int:
     if args.resume:
         return resume(args)
     from rudder.agents import BehaviorCloningSettings, RunSettings, train_sb3
-    from rudder.envs.minigrid_tasks import interaction_encoder, make_minigrid_env, minigrid_demonstrations
+    from rudder.envs.minigrid_tasks import (
+        interaction_encoder,
+        make_minigrid_env,
+        minigrid_demonstrations,
+    )
 
     demos = minigrid_demonstrations(args.env, args.demos, seed=args.seed, view=args.view)
     print(f"{len(demos)} demonstrations, {sum(d.length for d in demos) / len(demos):.1f} steps on average")
