@@ -18,6 +18,7 @@ _SB3_NAMES = {
     "behavior_cloning": "rudder.agents.cloning",
     "discounted_returns_to_go": "rudder.agents.cloning",
     "RedistributionLogger": "rudder.agents.callbacks",
+    "RudderTraining": "rudder.agents.callbacks",
     "SuccessEvaluation": "rudder.agents.callbacks",
     "evaluate_success": "rudder.agents.callbacks",
     "PPOSettings": "rudder.agents.ppo",

@@ -213,3 +213,77 @@ class SuccessEvaluation(BaseCallback):
         if self.num_timesteps >= self._next:
             self._next += self.every
             self._continue = self._evaluate()
+
+
+class RudderTraining(BaseCallback):
+    """Keeps RUDDER's return-decomposition model learning during PPO.
+
+    Collects the finished episodes that :class:`~rudder.wrappers.RedistributedReward`
+    hands out (build it with ``record_episodes=True``), adds them to a
+    :class:`~rudder.redistribution.lessons.LessonsBuffer` prioritised by the model's
+    loss, and every ``every_rollouts`` rollouts, once the buffer has return variance,
+    retrains the model on a prioritised sample and swaps it into every env (from the
+    next episode on). Records ``rudder/lstm_relative_error``, ``rudder/lstm_reliable``
+    (whether the quality gate is open) and ``rudder/lessons``.
+
+    Args:
+        redistributor: the :class:`~rudder.redistribution.lstm.LSTMRedistributor` the
+            envs use.
+        buffer: the lessons buffer (a new 256-episode one by default).
+        every_rollouts: rollouts between retrainings.
+        sample_size: episodes drawn from the buffer per retraining.
+        epochs: passes over the sample per retraining.
+        min_episodes: episodes needed in the buffer before the first retraining.
+    """
+
+    def __init__(
+        self,
+        redistributor,
+        *,
+        buffer=None,
+        every_rollouts: int = 2,
+        sample_size: int = 64,
+        epochs: int = 5,
+        min_episodes: int = 16,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(verbose)
+        from rudder.redistribution.lessons import LessonsBuffer
+
+        if every_rollouts < 1 or sample_size < 1 or epochs < 1:
+            raise ValueError("`every_rollouts`, `sample_size` and `epochs` must be >= 1")
+        self.redistributor = redistributor
+        self.buffer = buffer if buffer is not None else LessonsBuffer(256)
+        self.every_rollouts = every_rollouts
+        self.sample_size = sample_size
+        self.epochs = epochs
+        self.min_episodes = min_episodes
+        self.retrainings = 0
+        self._new: list = []
+        self._rollouts = 0
+
+    def _on_step(self) -> bool:
+        for info in self.locals.get("infos", ()):
+            episode = info.get("episode_record")
+            if episode is not None:
+                self._new.append(episode)
+        return True
+
+    def _on_rollout_end(self) -> None:
+        if self._new:
+            priorities = self.redistributor.episode_losses(self._new) if self.redistributor.is_trained else None
+            for index, episode in enumerate(self._new):
+                self.buffer.add(episode, None if priorities is None else float(priorities[index]))
+            self._new = []
+        self._rollouts += 1
+        ready = len(self.buffer) >= self.min_episodes and self.buffer.has_return_variance()
+        if ready and self._rollouts % self.every_rollouts == 0:
+            index, episodes = self.buffer.sample(self.sample_size)
+            self.redistributor.fit(episodes, epochs=self.epochs)
+            self.buffer.update_priorities(index, self.redistributor.episode_losses(episodes))
+            self.training_env.env_method("set_redistributor", self.redistributor)  # type: ignore[union-attr]
+            self.retrainings += 1
+        if self.redistributor.is_trained:
+            self.logger.record("rudder/lstm_relative_error", float(self.redistributor.relative_error))
+        self.logger.record("rudder/lstm_reliable", float(self.redistributor.is_reliable))
+        self.logger.record("rudder/lessons", len(self.buffer))

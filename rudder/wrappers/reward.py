@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
+import numpy as np
 from gymnasium.error import ResetNeeded
 
 
@@ -21,27 +22,48 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
     episode sum to its return. Put ``Monitor`` *inside* this wrapper (closer to the env)
     so that logged episode returns are the env's true returns.
 
+    With ``record_episodes=True`` the finished episode (as the env below produced it) is
+    also put into ``info["episode_record"]``, for models that keep learning from new
+    episodes (RUDDER's lessons buffer). :meth:`set_redistributor` swaps in a retrained
+    redistributor from the next episode on.
+
     Args:
         env: the environment to wrap.
-        redistributor: a fitted redistributor (e.g. :class:`~rudder.AlignmentRedistributor`).
+        redistributor: a fitted redistributor (:class:`~rudder.AlignmentRedistributor`
+            or :class:`~rudder.redistribution.lstm.LSTMRedistributor`).
+        record_episodes: keep each episode and hand it out at its end.
     """
 
-    def __init__(self, env: gym.Env, redistributor) -> None:
+    def __init__(self, env: gym.Env, redistributor, *, record_episodes: bool = False) -> None:
         if not getattr(redistributor, "is_fitted", False):
             raise ValueError("`redistributor` is not fitted; call redistributor.fit(demonstrations) first")
-        gym.utils.RecordConstructorArgs.__init__(self, redistributor=redistributor)
+        gym.utils.RecordConstructorArgs.__init__(self, redistributor=redistributor, record_episodes=record_episodes)
         gym.Wrapper.__init__(self, env)
         self.redistributor = redistributor
+        self.record_episodes = bool(record_episodes)
+        self._pending = None
         self._state = None
         self._observation = None
+        self._trace: dict[str, list] = {"observations": [], "actions": [], "rewards": []}
+
+    def set_redistributor(self, redistributor) -> None:
+        """Uses ``redistributor`` from the next ``reset`` on (the current episode finishes
+        with the old one, so its rewards still sum to its return)."""
+        if not getattr(redistributor, "is_fitted", False):
+            raise ValueError("`redistributor` is not fitted")
+        self._pending = redistributor
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         observation, info = self.env.reset(seed=seed, options=options)
+        if self._pending is not None:
+            self.redistributor, self._pending, self._state = self._pending, None, None
         if self._state is None:
             self._state = self.redistributor.start(observation)
         else:
             self._state.reset(observation)
         self._observation = observation
+        if self.record_episodes:
+            self._trace = {"observations": [observation], "actions": [], "rewards": []}
         return observation, info
 
     def step(self, action):
@@ -52,6 +74,12 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         redistributed = state.step(self._observation, action, observation, float(reward), terminated, truncated, info)
         self._observation = observation
         info["original_reward"] = reward
+        if self.record_episodes:
+            self._trace["observations"].append(observation)
+            self._trace["actions"].append(action)
+            self._trace["rewards"].append(float(reward))
+            if terminated or truncated:
+                info["episode_record"] = self._recorded(terminated, truncated)
         if terminated or truncated:
             info["redistribution"] = {
                 "episode_return": state.episode_return,
@@ -61,6 +89,19 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 "position": state.position,
             }
         return observation, redistributed, terminated, truncated, info
+
+    def _recorded(self, terminated: bool, truncated: bool):
+        from rudder.data.episode import Episode
+        from rudder.data.record import _stack
+
+        trace = self._trace
+        return Episode(
+            observations=_stack(trace["observations"]),
+            actions=_stack(trace["actions"]),
+            rewards=np.asarray(trace["rewards"], dtype=np.float64),
+            terminated=bool(terminated),
+            truncated=bool(truncated),
+        )
 
     @property
     def redistribution_state(self):

@@ -1,0 +1,552 @@
+"""RUDDER: reward redistribution by return decomposition with an LSTM.
+
+Reference: Arjona-Medina et al., "RUDDER: Return Decomposition for Delayed Rewards",
+arXiv 1806.07857.
+
+An LSTM reads the episode step by step (observation features, one-hot action, and the
+observation difference s_{t+1} - s_t, against explaining away) and predicts the
+episode's return g_t after every step t. The redistributed reward of step t is the
+change of prediction,
+
+    R_{t+1} = g_t - g_{t-1},    g_{-1} = 0,
+
+and the last step gets the correction G - sum(R), so every episode's rewards sum exactly
+to its return. Loss: (g_{T-1} - G)^2 + aux_weight * mean_t (g_t - G)^2, true means of
+squares over the valid steps of padded batches (the official tutorial squared the mean
+error instead).
+
+Quality gate: until the model's relative error on its training episodes,
+mean (g_{T-1} - G)^2 / var(G), is below ``quality_threshold``, :meth:`redistribute` and
+the online state pass the env reward through unchanged.
+
+Needs torch (``pip install torch==2.13.0`` on CPU-only machines).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from rudder.data.episode import Episode, check_episodes
+from rudder.errors import DataFormatError, FormatVersionError
+
+LSTM_FORMAT = "align-rudder/lstm-redistributor"
+LSTM_FORMAT_VERSION = 1
+
+
+# -- inputs ---------------------------------------------------------------------------
+def _space_size(space: gym.Space) -> int:
+    if isinstance(space, gym.spaces.Discrete):
+        return int(space.n)
+    if isinstance(space, gym.spaces.Box):
+        return int(np.prod(space.shape))
+    if isinstance(space, gym.spaces.Dict):
+        return sum(_space_size(sub) for sub in space.spaces.values())
+    raise TypeError(
+        f"RUDDER's LSTM reads Discrete, Box or Dict spaces, got {space}; "
+        "flatten the observation first (gymnasium.wrappers.FlattenObservation)"
+    )
+
+
+def _space_features(space: gym.Space, values: Any) -> np.ndarray:
+    """Shape (n, size) float32 features of n values of ``space``."""
+    if isinstance(space, gym.spaces.Discrete):
+        index = np.asarray(values, dtype=np.int64).reshape(-1) - int(space.start)
+        if np.any((index < 0) | (index >= space.n)):
+            raise ValueError(f"values outside {space}")
+        return np.eye(int(space.n), dtype=np.float32)[index]
+    if isinstance(space, gym.spaces.Box):
+        array = np.asarray(values, dtype=np.float32)
+        return array.reshape(-1, int(np.prod(space.shape)))
+    parts = [_space_features(sub, values[key]) for key, sub in space.spaces.items()]
+    return np.concatenate(parts, axis=1)
+
+
+class StepFeatures:
+    """The LSTM's input of each step: [obs features(s_t), one-hot(a_t), s_{t+1} - s_t].
+
+    Discrete spaces are one-hot encoded, Box spaces flattened, Dict spaces concatenated
+    in key order.
+
+    Args:
+        observation_space: the env's observation space.
+        action_space: the env's action space.
+        differences: include the observation difference (RUDDER's input against
+            explaining away).
+    """
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, *, differences: bool = True) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.differences = differences
+        self.observation_size = _space_size(observation_space)
+        self.action_size = _space_size(action_space)
+
+    @property
+    def size(self) -> int:
+        return self.observation_size * (2 if self.differences else 1) + self.action_size
+
+    def _combine(self, observations: np.ndarray, actions: np.ndarray, following: np.ndarray) -> np.ndarray:
+        parts = [observations, actions]
+        if self.differences:
+            parts.append(following - observations)
+        return np.concatenate(parts, axis=1)
+
+    def episode(self, episode: Episode) -> np.ndarray:
+        """Shape (T, size), float32: the inputs of every step of ``episode``."""
+        observations = _space_features(self.observation_space, episode.observations)
+        actions = _space_features(self.action_space, episode.actions)
+        return self._combine(observations[:-1], actions, observations[1:])
+
+    def step(self, observation: Any, action: Any, next_observation: Any) -> np.ndarray:
+        """Shape (size,): the input of one step."""
+        if isinstance(self.observation_space, gym.spaces.Dict):
+            observation = {key: np.asarray(value)[None] for key, value in observation.items()}
+            next_observation = {key: np.asarray(value)[None] for key, value in next_observation.items()}
+        current = _space_features(self.observation_space, observation)
+        following = _space_features(self.observation_space, next_observation)
+        actions = _space_features(self.action_space, np.asarray(action)[None])
+        return self._combine(current, actions, following)[0]
+
+
+# -- the model ------------------------------------------------------------------------
+class RudderLSTMCell(nn.Module):
+    """The RUDDER paper's LSTM: no forget gate, no output gate, identity output.
+
+    The input gate sees only the recurrent state, the cell input only the current
+    input:  i_t = sigmoid(R h_{t-1} + b_i),  z_t = tanh(W x_t + b_z),
+    c_t = c_{t-1} + i_t * z_t,  h_t = c_t  (a counter of weighted evidence).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.cell_input = nn.Linear(input_size, hidden_size)
+        self.input_gate = nn.Linear(hidden_size, hidden_size)
+        nn.init.constant_(self.input_gate.bias, -3.0)  # start with small steps, as the official demo
+
+    def forward(self, inputs: torch.Tensor, state: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """inputs (B, T, F) -> outputs (B, T, H) and the last cell state (B, H)."""
+        batch, length, _ = inputs.shape
+        cell = inputs.new_zeros(batch, self.hidden_size) if state is None else state
+        candidates = torch.tanh(self.cell_input(inputs))
+        outputs = []
+        for step in range(length):
+            gate = torch.sigmoid(self.input_gate(cell))
+            cell = cell + gate * candidates[:, step]
+            outputs.append(cell)
+        return torch.stack(outputs, dim=1), cell
+
+
+class ReturnDecompositionModel(nn.Module):
+    """LSTM + linear output: the predicted return after every step.
+
+    Args:
+        input_size: features per step.
+        hidden_size: LSTM units.
+        cell: "lstm" (torch's standard LSTM) or "rudder" (:class:`RudderLSTMCell`).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int = 32, cell: Literal["lstm", "rudder"] = "lstm") -> None:
+        super().__init__()
+        if cell not in ("lstm", "rudder"):
+            raise ValueError(f"`cell` must be 'lstm' or 'rudder', got {cell!r}")
+        self.cell = cell
+        if cell == "lstm":
+            self.recurrent: nn.Module = nn.LSTM(input_size, hidden_size, batch_first=True)
+        else:
+            self.recurrent = RudderLSTMCell(input_size, hidden_size)
+        self.output = nn.Linear(hidden_size, 1)
+
+    def forward(self, inputs: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        """inputs (B, T, F) -> predictions (B, T) and the recurrent state after the last step."""
+        hidden, state = self.recurrent(inputs, state)
+        return self.output(hidden).squeeze(-1), state
+
+
+# -- settings -------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class LSTMSettings:
+    """Knobs of :class:`LSTMRedistributor` (saved with the model).
+
+    Attributes:
+        hidden_size: LSTM units.
+        cell: "lstm" or "rudder" (the paper's variant).
+        differences: feed s_{t+1} - s_t besides s_t and a_t.
+        aux_weight: weight of the per-step prediction loss (lambda).
+        learning_rate: Adam learning rate.
+        weight_decay: Adam weight decay.
+        batch_size: episodes per gradient step.
+        epochs: passes over the episodes in :meth:`LSTMRedistributor.fit`.
+        max_grad_norm: gradient clipping.
+        quality_threshold: relative error below which the redistribution is used.
+        correction: add G - sum(R) at the last step.
+        seed: seeds the initial weights and the minibatch order.
+    """
+
+    hidden_size: int = 32
+    cell: Literal["lstm", "rudder"] = "lstm"
+    differences: bool = True
+    aux_weight: float = 0.5
+    learning_rate: float = 1e-2
+    weight_decay: float = 1e-5
+    batch_size: int = 16
+    epochs: int = 100
+    max_grad_norm: float = 1.0
+    quality_threshold: float = 0.2
+    correction: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.cell not in ("lstm", "rudder"):
+            raise ValueError(f"`cell` must be 'lstm' or 'rudder', got {self.cell!r}")
+        if self.hidden_size < 1 or self.batch_size < 1 or self.epochs < 0:
+            raise ValueError("`hidden_size` and `batch_size` must be >= 1 and `epochs` >= 0")
+        if self.aux_weight < 0 or self.learning_rate <= 0:
+            raise ValueError("`aux_weight` must be >= 0 and `learning_rate` > 0")
+        if self.quality_threshold < 0:
+            raise ValueError(f"`quality_threshold` must be >= 0, got {self.quality_threshold}")
+
+
+def _pad(sequences: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Padded inputs (B, T_max, F), mask (B, T_max) and lengths (B,)."""
+    lengths = torch.tensor([len(sequence) for sequence in sequences])
+    width = sequences[0].shape[1]
+    inputs = torch.zeros(len(sequences), int(lengths.max()), width)
+    for row, sequence in enumerate(sequences):
+        inputs[row, : len(sequence)] = torch.from_numpy(sequence)
+    mask = torch.arange(inputs.shape[1])[None, :] < lengths[:, None]
+    return inputs, mask, lengths
+
+
+def decomposition_loss(
+    predictions: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor, aux_weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """RUDDER's loss and the per-episode main error.
+
+    Args:
+        predictions: (B, T) predicted returns.
+        returns: (B,) episode returns.
+        mask: (B, T) valid steps.
+        lengths: (B,) episode lengths.
+        aux_weight: lambda.
+
+    Returns:
+        the scalar loss, and (B,) squared errors of the final predictions.
+    """
+    final = predictions[torch.arange(len(lengths)), lengths - 1]
+    main = (final - returns) ** 2
+    errors = ((predictions - returns[:, None]) ** 2) * mask
+    auxiliary = errors.sum(dim=1) / lengths
+    return main.mean() + aux_weight * auxiliary.mean(), main.detach()
+
+
+class LSTMRedistributor:
+    """Redistributes reward by RUDDER's return decomposition.
+
+    Example:
+        >>> redistributor = LSTMRedistributor(env.observation_space, env.action_space)  # doctest: +SKIP
+        >>> redistributor.fit(episodes)                      # episodes with return variance
+        >>> rewards = redistributor.redistribute(episode)    # shape (T,), sums to G
+        >>> env = RedistributedReward(env, redistributor)    # the same, online
+
+    Args:
+        observation_space, action_space: the env's spaces.
+        **settings: fields of :class:`LSTMSettings`.
+    """
+
+    def __init__(self, observation_space: gym.Space, action_space: gym.Space, **settings: Any) -> None:
+        self.settings = LSTMSettings(**settings)
+        self.features = StepFeatures(observation_space, action_space, differences=self.settings.differences)
+        torch.manual_seed(self.settings.seed)
+        self.model = ReturnDecompositionModel(self.features.size, self.settings.hidden_size, self.settings.cell)
+        self.model.eval()
+        self._optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=self.settings.learning_rate, weight_decay=self.settings.weight_decay
+        )
+        self._rng = np.random.default_rng(self.settings.seed)
+        self.return_scale = 1.0
+        self.relative_error: float | None = None
+        self.updates = 0
+        self.history: list[float] = []
+
+    # -- training -------------------------------------------------------------------
+    @property
+    def is_fitted(self) -> bool:
+        """Always True: an untrained model is usable, its quality gate passes the env
+        reward through until training makes it reliable."""
+        return True
+
+    @property
+    def is_trained(self) -> bool:
+        """Whether :meth:`fit` has run at least once."""
+        return self.relative_error is not None
+
+    @property
+    def is_reliable(self) -> bool:
+        """Whether the quality gate is open (relative error below the threshold)."""
+        return self.relative_error is not None and self.relative_error < self.settings.quality_threshold
+
+    def fit(self, episodes: Sequence[Episode], *, epochs: int | None = None, progress_bar: bool = False) -> LSTMRedistributor:
+        """Trains the model on ``episodes`` (continuing from its current weights); returns ``self``.
+
+        Raises:
+            ValueError: if the episodes' returns do not vary (nothing to decompose yet).
+        """
+        episodes = check_episodes(episodes, name="episodes")
+        returns = np.array([episode.episode_return for episode in episodes])
+        if not self.is_trained:
+            if np.ptp(returns) == 0:
+                raise ValueError(
+                    f"all {len(episodes)} episodes have the return {returns[0]}; RUDDER needs return "
+                    "variance to learn what causes the return (collect more varied episodes)"
+                )
+            self.return_scale = float(max(np.abs(returns).max(), 1e-8))
+        inputs = [self.features.episode(episode) for episode in episodes]
+        epochs = self.settings.epochs if epochs is None else int(epochs)
+        iterator = range(epochs)
+        if progress_bar:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(iterator, desc="RUDDER LSTM", unit="epoch")
+        self.model.train()
+        for _ in iterator:
+            order = self._rng.permutation(len(episodes))
+            total = 0.0
+            for start in range(0, len(order), self.settings.batch_size):
+                index = order[start : start + self.settings.batch_size]
+                loss, _ = self._loss([inputs[i] for i in index], returns[index])
+                self._optimizer.zero_grad()
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.settings.max_grad_norm)
+                self._optimizer.step()
+                self.updates += 1
+                total += float(loss.detach()) * len(index)
+            self.history.append(total / len(order))
+        self.model.eval()
+        self.relative_error = self.evaluate(episodes)
+        return self
+
+    def _loss(self, inputs: Sequence[np.ndarray], returns: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        padded, mask, lengths = _pad(inputs)
+        predictions, _ = self.model(padded)
+        target = torch.as_tensor(returns / self.return_scale, dtype=torch.float32)
+        return decomposition_loss(predictions, target, mask, lengths, self.settings.aux_weight)
+
+    def episode_losses(self, episodes: Sequence[Episode]) -> np.ndarray:
+        """Shape (n,): squared error of each episode's final prediction (in return units^2)."""
+        with torch.no_grad():
+            inputs = [self.features.episode(episode) for episode in episodes]
+            returns = np.array([episode.episode_return for episode in episodes])
+            _, main = self._loss(inputs, returns)
+        return main.numpy().astype(np.float64) * self.return_scale**2
+
+    def evaluate(self, episodes: Sequence[Episode]) -> float:
+        """Relative error: mean squared error of the final predictions / variance of the returns."""
+        returns = np.array([episode.episode_return for episode in episodes])
+        variance = returns.var()
+        if variance <= 0:
+            variance = max(np.mean(returns**2), 1e-12)
+        return float(self.episode_losses(episodes).mean() / variance)
+
+    # -- offline --------------------------------------------------------------------
+    def predictions(self, episode: Episode) -> np.ndarray:
+        """Shape (T,): g_0 .. g_{T-1}, the predicted return after every step."""
+        with torch.no_grad():
+            inputs = torch.from_numpy(self.features.episode(episode))[None]
+            predicted, _ = self.model(inputs)
+        return predicted[0].numpy().astype(np.float64) * self.return_scale
+
+    def redistribute(self, episode: Episode) -> np.ndarray:
+        """Shape (T,): the redistributed reward of every step (the env reward while the
+        quality gate is closed, e.g. before any training). With ``correction`` on and a
+        finished episode they sum to its return."""
+        if not self.is_reliable:
+            return np.array(episode.rewards, dtype=np.float64)
+        predicted = self.predictions(episode)
+        rewards = np.diff(predicted, prepend=0.0)
+        if self.settings.correction and (episode.terminated or episode.truncated):
+            rewards[-1] += episode.episode_return - rewards.sum()
+        return rewards
+
+    # -- online ---------------------------------------------------------------------
+    def start(self, observation: Any) -> OnlineLSTMRedistribution:
+        """Begins online redistribution of one episode (one per environment)."""
+        state = OnlineLSTMRedistribution(self)
+        state.reset(observation)
+        return state
+
+    # -- saving ---------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Writes ``config.json`` (settings, spaces, quality) and ``model.pt`` (state dict) to
+        directory ``path``, atomically."""
+        from rudder import __version__
+
+        path = Path(path)
+        if path.exists() and not (path / "config.json").is_file():
+            raise FileExistsError(f"{path} exists and is not a RUDDER model directory; choose another path")
+        config = {
+            "format": LSTM_FORMAT,
+            "format_version": LSTM_FORMAT_VERSION,
+            "library_version": __version__,
+            "settings": dataclasses.asdict(self.settings),
+            "observation_space": _space_to_json(self.features.observation_space),
+            "action_space": _space_to_json(self.features.action_space),
+            "return_scale": self.return_scale,
+            "relative_error": self.relative_error,
+            "updates": self.updates,
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+        try:
+            torch.save(self.model.state_dict(), staging / "model.pt")
+            (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+            if path.exists():
+                backup = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+                backup.rmdir()
+                os.replace(path, backup)
+                os.replace(staging, path)
+                shutil.rmtree(backup)
+            else:
+                os.replace(staging, path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LSTMRedistributor:
+        """Reads a model written by :meth:`save` (``torch.load(..., weights_only=True)``)."""
+        path = Path(path)
+        config_file = path / "config.json"
+        if not config_file.is_file() or not (path / "model.pt").is_file():
+            raise FileNotFoundError(f"no RUDDER model at {str(path)!r} (config.json and model.pt are needed)")
+        try:
+            config = json.loads(config_file.read_text())
+        except json.JSONDecodeError as error:
+            raise DataFormatError(f"{config_file} is not valid JSON: {error}") from None
+        if config.get("format") != LSTM_FORMAT:
+            raise DataFormatError(f"{config_file} is not a RUDDER LSTM model")
+        if int(config.get("format_version", 0)) > LSTM_FORMAT_VERSION:
+            raise FormatVersionError(
+                f"{str(path)!r} has format version {config['format_version']}, newer than this "
+                f"align-rudder reads ({LSTM_FORMAT_VERSION}); upgrade align-rudder"
+            )
+        redistributor = cls(
+            _space_from_json(config["observation_space"]), _space_from_json(config["action_space"]), **config["settings"]
+        )
+        try:
+            state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
+            redistributor.model.load_state_dict(state)
+        except (RuntimeError, EOFError, OSError) as error:
+            raise DataFormatError(f"cannot read {path / 'model.pt'}: {error}") from None
+        redistributor.return_scale = float(config["return_scale"])
+        redistributor.relative_error = config["relative_error"]
+        redistributor.updates = int(config.get("updates", 0))
+        return redistributor
+
+
+def _space_to_json(space: gym.Space) -> dict[str, Any]:
+    if isinstance(space, gym.spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, gym.spaces.Box):
+        return {
+            "type": "Box",
+            "low": space.low.tolist(),
+            "high": space.high.tolist(),
+            "shape": list(space.shape),
+            "dtype": str(space.dtype),
+        }
+    if isinstance(space, gym.spaces.Dict):
+        return {"type": "Dict", "spaces": {key: _space_to_json(sub) for key, sub in space.spaces.items()}}
+    raise TypeError(f"cannot save the space {space}")
+
+
+def _space_from_json(data: Mapping[str, Any]) -> gym.Space:
+    kind = data.get("type")
+    if kind == "Discrete":
+        return gym.spaces.Discrete(int(data["n"]), start=int(data.get("start", 0)))
+    if kind == "Box":
+        return gym.spaces.Box(
+            np.array(data["low"], dtype=data["dtype"]), np.array(data["high"], dtype=data["dtype"]),
+            shape=tuple(data["shape"]), dtype=data["dtype"],
+        )
+    if kind == "Dict":
+        return gym.spaces.Dict({key: _space_from_json(sub) for key, sub in data["spaces"].items()})
+    raise DataFormatError(f"unknown space type {kind!r} in a RUDDER model")
+
+
+class OnlineLSTMRedistribution:
+    """The causal, per-environment state of RUDDER's online redistribution.
+
+    Runs the LSTM one step at a time with this env's own recurrent state; feeding an
+    episode's steps gives the same rewards as :meth:`LSTMRedistributor.redistribute`
+    (up to float32 rounding of the predictions; the sum is exact).
+    """
+
+    def __init__(self, redistributor: LSTMRedistributor) -> None:
+        self._redistributor = redistributor
+        self._recurrent = None
+        self.last_prediction = 0.0
+        self.episode_return = 0.0
+        self.redistributed_return = 0.0
+        self.last_correction = 0.0
+        self.steps = 0
+
+    def reset(self, observation: Any) -> None:  # noqa: ARG002 - the protocol passes s_0
+        self._recurrent = None
+        self.last_prediction = 0.0
+        self.episode_return = 0.0
+        self.redistributed_return = 0.0
+        self.last_correction = 0.0
+        self.steps = 0
+
+    def step(
+        self,
+        observation: Any,
+        action: Any,
+        next_observation: Any,
+        reward: float,
+        terminated: bool,
+        truncated: bool,
+        info: Mapping,  # noqa: ARG002
+    ) -> float:
+        redistributor = self._redistributor
+        self.episode_return += reward
+        self.steps += 1
+        if redistributor.is_reliable:
+            features = redistributor.features.step(observation, action, next_observation)
+            with torch.no_grad():
+                predicted, self._recurrent = redistributor.model(
+                    torch.from_numpy(features)[None, None], self._recurrent
+                )
+            prediction = float(predicted[0, 0]) * redistributor.return_scale
+            redistributed = prediction - self.last_prediction
+            self.last_prediction = prediction
+        else:
+            redistributed = float(reward)
+        if redistributor.settings.correction and (terminated or truncated):
+            self.last_correction = self.episode_return - (self.redistributed_return + redistributed)
+            redistributed += self.last_correction
+        self.redistributed_return += redistributed
+        return redistributed
+
+    @property
+    def score(self) -> float:
+        """The current return prediction g_t."""
+        return self.last_prediction
+
+    @property
+    def position(self) -> int:
+        """Steps taken in this episode."""
+        return self.steps
