@@ -279,10 +279,12 @@ class RudderTraining(BaseCallback):
         ready = len(self.buffer) >= self.min_episodes and self.buffer.has_return_variance()
         if ready and self._rollouts % self.every_rollouts == 0:
             index, episodes = self.buffer.sample(self.sample_size)
-            self.redistributor.fit(episodes, epochs=self.epochs)
-            self.buffer.update_priorities(index, self.redistributor.episode_losses(episodes))
-            self.training_env.env_method("set_redistributor", self.redistributor)  # type: ignore[union-attr]
-            self.retrainings += 1
+            # a prioritised sample can miss the variance the buffer has; an untrained model needs it
+            if self.redistributor.is_trained or np.ptp([e.episode_return for e in episodes]) > 0:
+                self.redistributor.fit(episodes, epochs=self.epochs)
+                self.buffer.update_priorities(index, self.redistributor.episode_losses(episodes))
+                self.training_env.env_method("set_redistributor", self.redistributor)  # type: ignore[union-attr]
+                self.retrainings += 1
         if self.redistributor.is_trained:
             self.logger.record("rudder/lstm_relative_error", float(self.redistributor.relative_error))
         self.logger.record("rudder/lstm_reliable", float(self.redistributor.is_reliable))

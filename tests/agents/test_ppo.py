@@ -239,3 +239,42 @@ def test_train_sb3_runs_every_method_briefly(demos, tmp_path):
         train_sb3(make_env, demos, settings=RunSettings(method="align-rudder", total_timesteps=0))
     with pytest.raises(ValueError, match="method"):
         RunSettings(method="dqn")
+
+
+def test_rudder_training_retrains_the_lstm_during_ppo():
+    import gymnasium as gym
+    import torch
+
+    from rudder.agents import RudderTraining
+    from rudder.envs.delay import DelayedChoiceEnv
+    from rudder.redistribution import LSTMRedistributor
+    from rudder.wrappers import RedistributedReward
+
+    torch.set_num_threads(1)
+
+    class Features(gym.ObservationWrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self.observation_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+
+        def observation(self, observation):
+            inner = self.env.unwrapped
+            return np.array([inner._t / inner.delay, inner._choice, inner._x / 3], dtype=np.float32)
+
+    redistributor = LSTMRedistributor(gym.spaces.Box(-1.0, 1.0, (3,)), gym.spaces.Discrete(2), hidden_size=8)
+    venv = make_vec_env(
+        lambda: Features(DelayedChoiceEnv(5)), n_envs=2, seed=0,
+        wrapper_class=RedistributedReward, wrapper_kwargs={"redistributor": redistributor, "record_episodes": True},
+    )
+    model = make_ppo(venv, PPOSettings(n_steps=48, batch_size=48, n_epochs=2), seed=0)
+    training = RudderTraining(redistributor, every_rollouts=1, sample_size=16, epochs=3, min_episodes=8)
+    recorder = Recorder()
+    model.learn(1500, callback=[training, recorder])
+    assert training.retrainings > 0 and len(training.buffer) > 8
+    assert redistributor.is_trained
+    finished = [info for info in recorder.infos if "redistribution" in info]
+    assert finished
+    for info in finished:
+        record = info["episode_record"]
+        assert record.length == 6
+        assert info["redistribution"]["redistributed_return"] == pytest.approx(record.episode_return, abs=1e-6)
