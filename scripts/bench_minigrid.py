@@ -47,6 +47,7 @@ class Args:
     progress_observation: bool = True
     env_reward_weight: float = 0.0
     delete_score: float = -1.5
+    time_limit_as_termination: bool = False
     workers: int = 2
     out: str | None = None
     markdown: str | None = None
@@ -70,6 +71,7 @@ HELP = {
     "progress_observation": "add profile progress to Align-RUDDER's observation",
     "env_reward_weight": "share of env reward mixed into the redistributed reward",
     "delete_score": "profile score of a skipped sub-goal (align-rudder; <= 0)",
+    "time_limit_as_termination": "end episodes at the step limit without bootstrapping (all methods)",
     "workers": "runs in parallel (processes)",
     "out": "JSON file for the results (rewritten after every run)",
     "markdown": "markdown file for the table",
@@ -112,6 +114,7 @@ def run_one(job: tuple) -> dict:
         n_envs=args.n_envs,
         progress_observation=args.progress_observation,
         env_reward_weight=args.env_reward_weight,
+        time_limit_as_termination=args.time_limit_as_termination,
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         target_success=args.target,

@@ -31,7 +31,7 @@ from rudder.agents.ppo import PPOSettings, make_ppo, save_checkpoint
 from rudder.data.episode import Episode
 from rudder.events.base import EventEncoder
 from rudder.wrappers.progress import ProfileProgressObservation, add_progress
-from rudder.wrappers.reward import RedistributedReward
+from rudder.wrappers.reward import RedistributedReward, TimeLimitAsTermination
 
 SB3_METHODS = ("ppo", "bc", "bc-ppo", "align-rudder")
 
@@ -57,6 +57,8 @@ class RunSettings:
         subprocess: run the envs in subprocesses (``SubprocVecEnv``).
         progress_observation: add profile progress to the observation (align-rudder).
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
+        time_limit_as_termination: end episodes at the env's step limit without
+            bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
         eval_every: env steps between evaluations.
         eval_episodes: episodes per evaluation.
         target_success: success rate that ends the run.
@@ -72,6 +74,7 @@ class RunSettings:
     subprocess: bool = False
     progress_observation: bool = True
     env_reward_weight: float = 0.0
+    time_limit_as_termination: bool = False
     eval_every: int = 10_000
     eval_episodes: int = 50
     target_success: float = 0.8
@@ -109,7 +112,13 @@ class RunOutcome:
     redistributor: Any = None
 
 
+def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
+    return TimeLimitAsTermination(make_env())
+
+
 def _make_venv(make_env: Callable[[], gym.Env], settings: RunSettings, *, seed: int, wrapper=None) -> VecEnv:
+    if settings.time_limit_as_termination:
+        make_env = functools.partial(_limited, make_env)
     return make_vec_env(
         make_env,
         n_envs=settings.n_envs,

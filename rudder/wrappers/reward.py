@@ -133,3 +133,25 @@ class DelayedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         if terminated or truncated:
             paid, self._accumulated = self._accumulated, 0.0
         return observation, paid, terminated, truncated, info
+
+
+class TimeLimitAsTermination(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Reports a time-limit truncation as termination (``terminated=True``, ``truncated=False``).
+
+    For finite-horizon tasks whose step limit is part of the task (minigrid pays
+    ``1 - 0.9 * steps / max_steps``): learners then do not bootstrap a value beyond the
+    limit. With redistributed reward this also keeps the terminal correction of a
+    failed episode from being offset by the bootstrapped value of the sub-goals it
+    reached. ``info["time_limit"]`` marks the converted steps.
+    """
+
+    def __init__(self, env: gym.Env) -> None:
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.Wrapper.__init__(self, env)
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        if truncated and not terminated:
+            info["time_limit"] = True
+            terminated, truncated = True, False
+        return observation, reward, terminated, truncated, info

@@ -123,3 +123,16 @@ def test_delayed_reward_pays_the_sum_at_the_end():
     assert paid[-1] == pytest.approx(sum(original)) and sum(original) == -6
     env.reset(seed=0)
     assert env.step(0)[1] == 0.0
+
+
+def test_time_limit_becomes_termination():
+    import gymnasium as gym
+
+    from rudder.wrappers import TimeLimitAsTermination
+
+    env = TimeLimitAsTermination(gym.wrappers.TimeLimit(gym.make("CartPole-v1").unwrapped, max_episode_steps=3))
+    env.reset(seed=0)
+    results = [env.step(0) for _ in range(3)]
+    assert [r[2] for r in results] == [False, False, True]  # terminated at the limit
+    assert not any(r[3] for r in results)  # never truncated
+    assert results[-1][4]["time_limit"] is True
