@@ -44,6 +44,7 @@ class Args:
     target: float = 0.8
     n_envs: int = 8
     bc_epochs: int = 100
+    gamma: float = 0.99
     progress_observation: bool = True
     env_reward_weight: float = 0.0
     delete_score: float = -1.5
@@ -68,6 +69,7 @@ HELP = {
     "target": "success rate to reach",
     "n_envs": "parallel training envs per run",
     "bc_epochs": "behaviour-cloning epochs",
+    "gamma": "PPO discount (1.0 keeps redistributed reward return-equivalent)",
     "progress_observation": "add profile progress to Align-RUDDER's observation",
     "env_reward_weight": "share of env reward mixed into the redistributed reward",
     "delete_score": "profile score of a skipped sub-goal (align-rudder; <= 0)",
@@ -99,6 +101,7 @@ def run_one(job: tuple) -> dict:
 
     torch.set_num_threads(1)
     from rudder.agents.cloning import BehaviorCloningSettings
+    from rudder.agents.ppo import PPOSettings
     from rudder.agents.sb3_training import RunSettings, train_sb3
     from rudder.envs.minigrid_tasks import (
         interaction_encoder,
@@ -119,6 +122,7 @@ def run_one(job: tuple) -> dict:
         eval_episodes=args.eval_episodes,
         target_success=args.target,
         behavior_cloning=BehaviorCloningSettings(epochs=args.bc_epochs),
+        ppo=PPOSettings(gamma=args.gamma),
         redistribution={"delete_score": args.delete_score},
     )
     outcome = train_sb3(
