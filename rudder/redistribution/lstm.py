@@ -51,10 +51,12 @@ def _space_size(space: gym.Space) -> int:
         return int(space.n)
     if isinstance(space, gym.spaces.Box):
         return int(np.prod(space.shape))
+    if isinstance(space, gym.spaces.MultiDiscrete) and space.nvec.ndim == 1:
+        return int(space.nvec.sum())
     if isinstance(space, gym.spaces.Dict):
         return sum(_space_size(sub) for sub in space.spaces.values())
     raise TypeError(
-        f"RUDDER's LSTM reads Discrete, Box or Dict spaces, got {space}; "
+        f"RUDDER's LSTM reads Discrete, MultiDiscrete (1-D), Box or Dict spaces, got {space}; "
         "flatten the observation first (gymnasium.wrappers.FlattenObservation)"
     )
 
@@ -69,6 +71,11 @@ def _space_features(space: gym.Space, values: Any) -> np.ndarray:
     if isinstance(space, gym.spaces.Box):
         array = np.asarray(values, dtype=np.float32)
         return array.reshape(-1, int(np.prod(space.shape)))
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        array = np.asarray(values, dtype=np.int64).reshape(-1, space.nvec.size)
+        return np.concatenate(
+            [np.eye(int(size), dtype=np.float32)[array[:, column]] for column, size in enumerate(space.nvec)], axis=1
+        )
     parts = [_space_features(sub, values[key]) for key, sub in space.spaces.items()]
     return np.concatenate(parts, axis=1)
 
@@ -76,8 +83,8 @@ def _space_features(space: gym.Space, values: Any) -> np.ndarray:
 class StepFeatures:
     """The LSTM's input of each step: [obs features(s_t), one-hot(a_t), s_{t+1} - s_t].
 
-    Discrete spaces are one-hot encoded, Box spaces flattened, Dict spaces concatenated
-    in key order.
+    Discrete spaces are one-hot encoded, MultiDiscrete spaces one-hot per component, Box
+    spaces flattened, Dict spaces concatenated in key order.
 
     Args:
         observation_space: the env's observation space.
@@ -467,6 +474,8 @@ def _space_to_json(space: gym.Space) -> dict[str, Any]:
             "shape": list(space.shape),
             "dtype": str(space.dtype),
         }
+    if isinstance(space, gym.spaces.MultiDiscrete):
+        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist()}
     if isinstance(space, gym.spaces.Dict):
         return {"type": "Dict", "spaces": {key: _space_to_json(sub) for key, sub in space.spaces.items()}}
     raise TypeError(f"cannot save the space {space}")
@@ -481,6 +490,8 @@ def _space_from_json(data: Mapping[str, Any]) -> gym.Space:
             np.array(data["low"], dtype=data["dtype"]), np.array(data["high"], dtype=data["dtype"]),
             shape=tuple(data["shape"]), dtype=data["dtype"],
         )
+    if kind == "MultiDiscrete":
+        return gym.spaces.MultiDiscrete(np.array(data["nvec"], dtype=np.int64))
     if kind == "Dict":
         return gym.spaces.Dict({key: _space_from_json(sub) for key, sub in data["spaces"].items()})
     raise DataFormatError(f"unknown space type {kind!r} in a RUDDER model")

@@ -154,7 +154,7 @@ def test_features_of_box_and_dict_spaces():
     mapping = StepFeatures(gym.spaces.Dict({"a": gym.spaces.Discrete(2), "b": gym.spaces.Box(0, 1, (1,))}),
                            gym.spaces.Box(-1, 1, (1,)), differences=False)
     assert mapping.size == 3 + 1
-    with pytest.raises(TypeError, match="Discrete, Box or Dict"):
+    with pytest.raises(TypeError, match="Discrete, MultiDiscrete"):
         StepFeatures(gym.spaces.MultiBinary(3), gym.spaces.Discrete(2))
 
 
@@ -199,3 +199,9 @@ def test_lessons_buffer_keeps_the_hardest_episodes():
     buffer.update_priorities(index[:1], [0.0])
     with pytest.raises(ValueError, match="capacity"):
         LessonsBuffer(0)
+
+
+def test_multi_discrete_observations_are_one_hot_per_component():
+    features = StepFeatures(gym.spaces.MultiDiscrete([3, 2]), gym.spaces.Discrete(2), differences=False)
+    assert features.size == 3 + 2 + 2
+    np.testing.assert_array_equal(features.step(np.array([2, 0]), 1, np.array([0, 1])), [0, 0, 1, 1, 0, 0, 1])
