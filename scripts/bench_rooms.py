@@ -80,6 +80,10 @@ class Args:
 
 def run_one(job: tuple) -> tuple:
     env_id, paper_compat, method, n_demos, seed, max_episodes, eval_episodes = job
+    if method == "rudder-lstm":
+        import torch
+
+        torch.set_num_threads(1)  # one run per worker process
 
     def make():
         return gym.make(env_id, paper_compat=paper_compat).unwrapped

@@ -23,6 +23,13 @@ Methods:
         behaviour-cloning initialisation (alpha 0.01, gamma 1, epsilon 0.2).
     ``"dqfd"``: the paper's tabular DQfD-like baseline (:mod:`rudder.agents.dqfd`):
         pre-training on the demonstrations, then one replayed update per env step.
+    ``"rudder-lstm"``: RUDDER (arXiv 1806.07857) as a baseline: the lookahead targets
+        of align-rudder on the env state alone, from bc-q's behaviour-cloning start (the
+        LSTM knows nothing yet), with the reward redistributed by an
+        :class:`~rudder.redistribution.lstm.LSTMRedistributor` instead of the profile.
+        The LSTM learns from a lessons buffer that starts with the demonstrations and
+        takes every training episode, and is retrained every ``lstm_retrain_every``
+        episodes; until its quality gate opens the env reward is used. Needs torch.
 
 The environment must expose ``env.unwrapped.state_index`` (an int in
 ``[0, env.unwrapped.num_states)``) and discrete actions.
@@ -43,8 +50,8 @@ from rudder.data.episode import Episode, check_episodes
 from rudder.events.state_clusters import StateClusterEncoder
 from rudder.redistribution.alignment import AlignmentRedistributor
 
-Method = Literal["align-rudder", "bc-q", "dqfd"]
-METHODS: tuple[str, ...] = ("align-rudder", "bc-q", "dqfd")
+Method = Literal["align-rudder", "bc-q", "dqfd", "rudder-lstm"]
+METHODS: tuple[str, ...] = ("align-rudder", "bc-q", "dqfd", "rudder-lstm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +73,9 @@ class TrainingSettings:
         lookahead: number of redistributed rewards summed in the align-rudder target.
         context: "position" (profile position, Markov for the redistributed reward) or
             "none" (the env state alone).
+        lstm_retrain_every: training episodes between retrainings of RUDDER's LSTM.
+        lstm_epochs: passes over the lessons sample per retraining.
+        lstm_sample: episodes drawn from the lessons buffer per retraining.
     """
 
     method: Method = "align-rudder"
@@ -81,6 +91,9 @@ class TrainingSettings:
     init_std: float = 0.5
     lookahead: int = 20
     context: Literal["position", "none"] = "position"
+    lstm_retrain_every: int = 20
+    lstm_epochs: int = 5
+    lstm_sample: int = 32
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -98,7 +111,7 @@ class TrainingSettings:
     def step_size(self) -> float:
         if self.learning_rate is not None:
             return self.learning_rate
-        return 0.1 if self.method == "align-rudder" else 0.01
+        return 0.1 if self.method in ("align-rudder", "rudder-lstm") else 0.01
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +185,25 @@ def _episode_return(env, table: QTable, context: _Context, epsilon: float, rng, 
         observation = next_observation
 
 
+def _rudder_rewards(lstm, lessons, settings, episode, observations, visits, rewards, terminated, truncated):
+    """RUDDER-LSTM: adds the episode to the lessons, retrains the LSTM now and then, and
+    returns the episode's redistributed rewards."""
+    record = Episode(
+        observations=np.stack([np.asarray(o) for o in observations]),
+        actions=np.array([visit[2] for visit in visits]),
+        rewards=np.asarray(rewards),
+        terminated=bool(terminated),
+        truncated=bool(truncated),
+    )
+    lessons.add(record, float(lstm.episode_losses([record])[0]) if lstm.is_trained else None)
+    if episode % settings.lstm_retrain_every == 0 and lessons.has_return_variance():
+        index, sample = lessons.sample(settings.lstm_sample)
+        if lstm.is_trained or np.ptp([e.episode_return for e in sample]) > 0:
+            lstm.fit(sample, epochs=settings.lstm_epochs)
+            lessons.update_priorities(index, lstm.episode_losses(sample))
+    return list(lstm.redistribute(record))
+
+
 def train_until_threshold(
     make_env: Callable[[], gym.Env],
     demonstrations: Sequence[Episode],
@@ -213,6 +245,14 @@ def train_until_threshold(
         num_contexts = redistributor.profile.length + 1 if settings.context == "position" else 1
     else:
         redistributor, cloned_rewards, num_contexts = None, None, 1
+    lstm = lessons = None
+    if settings.method == "rudder-lstm":
+        from rudder.redistribution import LessonsBuffer, LSTMRedistributor
+
+        lstm = LSTMRedistributor(env.observation_space, env.action_space, hidden_size=16, seed=seed)
+        lessons = LessonsBuffer(256, seed=seed)
+        for demonstration in demonstrations:
+            lessons.add(demonstration)
     if settings.method == "dqfd":
         # DQfD starts from random values around the demonstrations' mean return and
         # learns the demonstrations by pre-training instead of cloning.
@@ -240,7 +280,7 @@ def train_until_threshold(
     context = _Context(redistributor, use_position=use_position)
     eval_context = _Context(redistributor, use_position=use_position)
     alpha, gamma, epsilon = settings.step_size, settings.discount, settings.epsilon
-    episodic = settings.method == "align-rudder"
+    episodic = settings.method in ("align-rudder", "rudder-lstm")
     lookahead = settings.lookahead
     evaluations: list[tuple[int, float]] = []
     env_steps = 0
@@ -264,6 +304,7 @@ def train_until_threshold(
         position = context.reset(observation)
         visits: list[tuple[int, int, int]] = []
         rewards: list[float] = []
+        observations = [observation]
         while True:
             action = table.act(state, position, epsilon, rng)
             next_observation, reward, terminated, truncated, _ = env.step(action)
@@ -274,6 +315,8 @@ def train_until_threshold(
             if episodic or learner is not None:
                 visits.append((state, position, action))
                 rewards.append(reward)
+            if lstm is not None:
+                observations.append(next_observation)
             if learner is not None:
                 learner.replay()
             elif not episodic:
@@ -285,6 +328,9 @@ def train_until_threshold(
         if learner is not None:
             learner.add_episode([v[0] for v in visits] + [next_state], [v[2] for v in visits], rewards, terminated)
         elif episodic:
+            if lstm is not None:
+                rewards = _rudder_rewards(lstm, lessons, settings, episode, observations, visits, rewards,
+                                          terminated, truncated)
             # kappa_t = sum of R_{t+1} .. R_{t+lookahead}, from suffix sums.
             suffix = np.concatenate([np.cumsum(np.asarray(rewards)[::-1])[::-1], [0.0]])
             length = len(rewards)

@@ -58,10 +58,13 @@ def make_four_rooms():
     return gym.make("rudder/FourRooms-v0", paper_compat=True).unwrapped
 
 
-@pytest.mark.parametrize("method", ["align-rudder", "bc-q", "dqfd"])
+@pytest.mark.parametrize("method", ["align-rudder", "bc-q", "dqfd", "rudder-lstm"])
 def test_training_run_is_deterministic_and_consistent(method):
+    if method == "rudder-lstm":
+        torch = pytest.importorskip("torch")
+        torch.set_num_threads(1)
     demos = rooms_demonstrations(make_four_rooms(), 3, seed=1)
-    settings = TrainingSettings(method=method, max_episodes=20, eval_episodes=5)
+    settings = TrainingSettings(method=method, max_episodes=20, eval_episodes=5, lstm_retrain_every=5)
     first = train_until_threshold(make_four_rooms, demos, settings, seed=3, state_shape=(6, 6, 23))
     second = train_until_threshold(make_four_rooms, demos, settings, seed=3, state_shape=(6, 6, 23))
     np.testing.assert_array_equal(first.evaluations, second.evaluations)
