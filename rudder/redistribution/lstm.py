@@ -375,14 +375,52 @@ class LSTMRedistributor:
             predicted, _ = self.model(inputs)
         return predicted[0].numpy().astype(np.float64) * self.return_scale
 
-    def redistribute(self, episode: Episode) -> np.ndarray:
+    def integrated_gradients(self, episode: Episode, *, steps: int = 256) -> np.ndarray:
+        """Shape (T,): integrated-gradients attribution of the final prediction g_{T-1}
+        to each step's input (baseline: all-zero inputs), summed over the features.
+
+        Completeness: the attributions sum to g_{T-1}(x) - g_{T-1}(0) up to the
+        Riemann error of ``steps`` points. Offline only: it needs the whole episode.
+        """
+        if steps < 1:
+            raise ValueError(f"`steps` must be >= 1, got {steps}")
+        inputs = torch.from_numpy(self.features.episode(episode))
+        fractions = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps  # midpoint rule
+        scaled = (fractions[:, None, None] * inputs[None]).requires_grad_(True)
+        predicted, _ = self.model(scaled)
+        predicted[:, -1].sum().backward()
+        gradients = scaled.grad.mean(dim=0)
+        attribution = (gradients * inputs).sum(dim=1)
+        return attribution.detach().numpy().astype(np.float64) * self.return_scale
+
+    def redistribute(self, episode: Episode, *, method: str = "differences") -> np.ndarray:
         """Shape (T,): the redistributed reward of every step (the env reward while the
         quality gate is closed, e.g. before any training). With ``correction`` on and a
-        finished episode they sum to its return."""
+        finished episode they sum to its return.
+
+        Args:
+            episode: the episode.
+            method: "differences" (g_t - g_{t-1}, causal, as online) or
+                "integrated_gradients" (:meth:`integrated_gradients` of the final
+                prediction, RUDDER's contribution analysis; offline only). When the
+                attributions explain less than 80% or more than 120% of
+                g_{T-1}(x) - g_{T-1}(0), the differences are used.
+        """
+        if method not in ("differences", "integrated_gradients"):
+            raise ValueError(f"`method` must be 'differences' or 'integrated_gradients', got {method!r}")
         if not self.is_reliable:
             return np.array(episode.rewards, dtype=np.float64)
-        predicted = self.predictions(episode)
-        rewards = np.diff(predicted, prepend=0.0)
+        differences = np.diff(self.predictions(episode), prepend=0.0)
+        rewards = differences
+        if method == "integrated_gradients":
+            attribution = self.integrated_gradients(episode)
+            with torch.no_grad():
+                baseline, _ = self.model(torch.zeros(1, episode.length, self.features.size))
+            explained = differences.sum() - float(baseline[0, -1]) * self.return_scale
+            # RUDDER's completeness gate (80-120%): a saturated network makes the path
+            # integral unreliable; then the prediction differences are used instead.
+            if abs(explained) > 1e-8 and 0.8 <= attribution.sum() / explained <= 1.2:
+                rewards = attribution
         if self.settings.correction and (episode.terminated or episode.truncated):
             rewards[-1] += episode.episode_return - rewards.sum()
         return rewards

@@ -205,3 +205,25 @@ def test_multi_discrete_observations_are_one_hot_per_component():
     features = StepFeatures(gym.spaces.MultiDiscrete([3, 2]), gym.spaces.Discrete(2), differences=False)
     assert features.size == 3 + 2 + 2
     np.testing.assert_array_equal(features.step(np.array([2, 0]), 1, np.array([0, 1])), [0, 0, 1, 1, 0, 0, 1])
+
+
+def test_integrated_gradients_are_complete_on_a_smooth_model():
+    rng = np.random.default_rng(3)
+    episodes = [episode for episode, _ in button_episodes(5, rng)]
+    model = LSTMRedistributor(OBSERVATIONS, ACTIONS, epochs=0)  # small random weights: smooth
+    for episode in episodes:
+        attribution = model.integrated_gradients(episode, steps=256)
+        with torch.no_grad():
+            baseline, _ = model.model(torch.zeros(1, episode.length, model.features.size))
+        explained = model.predictions(episode)[-1] - float(baseline[0, -1]) * model.return_scale
+        assert attribution.shape == (episode.length,)
+        assert attribution.sum() == pytest.approx(explained, abs=1e-3)
+
+
+def test_integrated_gradient_redistribution_sums_to_the_return(trained):
+    models, test = trained
+    for episode, _ in test[:10]:
+        rewards = models["lstm"].redistribute(episode, method="integrated_gradients")
+        assert abs(rewards.sum() - episode.episode_return) <= 1e-6
+    with pytest.raises(ValueError, match="method"):
+        models["lstm"].redistribute(test[0][0], method="shapley")
