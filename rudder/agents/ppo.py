@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from rudder._directories import staged_directory
 from rudder.errors import DataFormatError
 
 CHECKPOINT_FORMAT = "align-rudder/ppo-checkpoint"
@@ -160,9 +159,7 @@ def save_checkpoint(
     path = Path(path)
     if path.exists() and not (path / "checkpoint.json").is_file():
         raise FileExistsError(f"{path} exists and is not a checkpoint; choose another path")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with staged_directory(path) as staging:
         torch.save(model.policy.state_dict(), staging / "policy.pt")
         torch.save(model.policy.optimizer.state_dict(), staging / "optimizer.pt")
         record: dict[str, Any] = {
@@ -183,17 +180,6 @@ def save_checkpoint(
             np.savez(staging / "normalization.npz", **arrays)
             record["normalization"] = config
         (staging / "checkpoint.json").write_text(json.dumps(record, indent=2))
-        if path.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-            backup.rmdir()
-            path.rename(backup)
-            staging.rename(path)
-            shutil.rmtree(backup)
-        else:
-            staging.rename(path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return path
 
 

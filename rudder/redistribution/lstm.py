@@ -27,8 +27,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rudder._directories import staged_directory
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError, FormatVersionError
 
@@ -452,22 +451,9 @@ class LSTMRedistributor:
             "relative_error": self.relative_error,
             "updates": self.updates,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-        try:
+        with staged_directory(path) as staging:
             torch.save(self.model.state_dict(), staging / "model.pt")
             (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-            if path.exists():
-                backup = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
-                backup.rmdir()
-                os.replace(path, backup)
-                os.replace(staging, path)
-                shutil.rmtree(backup)
-            else:
-                os.replace(staging, path)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> LSTMRedistributor:

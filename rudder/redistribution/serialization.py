@@ -6,14 +6,13 @@ import dataclasses
 import io
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rudder._directories import staged_directory
 from rudder.alignment import MultipleAlignment, ScoringScheme
 from rudder.errors import DataFormatError, FormatVersionError
 from rudder.events import load_encoder
@@ -66,22 +65,9 @@ def save_redistributor(redistributor, path: str | os.PathLike) -> None:
     np.savez_compressed(buffer, **arrays)
     text = json.dumps(config, indent=2, sort_keys=True)
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    try:
+    with staged_directory(path) as staging:
         (staging / ARRAYS_FILE).write_bytes(buffer.getvalue())
         (staging / CONFIG_FILE).write_text(text + "\n")
-        if path.exists():
-            backup = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
-            backup.rmdir()
-            os.replace(path, backup)
-            os.replace(staging, path)
-            shutil.rmtree(backup)
-        else:
-            os.replace(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def load_redistributor(path: str | os.PathLike, **encoder_overrides: Any):
