@@ -232,19 +232,10 @@ def train_sb3(
         eval_env.close()
 
 
-def success_curve_steps(curve: Sequence[tuple[int, float, float]], target: float) -> int | None:
-    """The first env-step count at which the success rate reached ``target``."""
-    for steps, rate, _ in curve:
-        if rate >= target:
-            return int(steps)
-    return None
-
-
 __all__ = [
     "SB3_METHODS",
     "RunOutcome",
     "RunSettings",
     "redistribution_wrapper",
-    "success_curve_steps",
     "train_sb3",
 ]

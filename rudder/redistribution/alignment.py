@@ -252,15 +252,39 @@ class AlignmentRedistributor:
         return load_redistributor(path, **encoder_overrides)
 
 
-class OnlineRedistribution:
+class ReturnBookkeeping:
+    """What every online redistribution state keeps: the episode's env return, the
+    redistributed return paid so far, and the terminal correction G - sum(R).
+
+    :meth:`_settle` is the one place where the correction is applied, so every online
+    redistributor pays rewards that sum exactly to the episode's return.
+    """
+
+    __slots__ = ("episode_return", "redistributed_return", "last_correction")
+
+    def _start_episode(self) -> None:
+        self.episode_return = 0.0
+        self.redistributed_return = 0.0
+        self.last_correction = 0.0
+
+    def _settle(self, redistributed: float, reward: float, ended: bool, correction: bool) -> float:
+        """Books one step: adds the correction at the end of the episode if asked."""
+        self.episode_return += reward
+        if correction and ended:
+            self.last_correction = self.episode_return - (self.redistributed_return + redistributed)
+            redistributed += self.last_correction
+        self.redistributed_return += redistributed
+        return redistributed
+
+
+class OnlineRedistribution(ReturnBookkeeping):
     """The causal, per-environment state of online redistribution.
 
     Made by :meth:`AlignmentRedistributor.start`. Feeding an episode's steps through
     :meth:`step` gives the same rewards as :meth:`AlignmentRedistributor.redistribute`.
     """
 
-    __slots__ = ("_redistributor", "_stream", "_scorer", "_scale", "_correction", "_weight",
-                 "last_score", "episode_return", "redistributed_return", "last_correction")
+    __slots__ = ("_redistributor", "_stream", "_scorer", "_scale", "_correction", "_weight", "last_score")
 
     def __init__(self, redistributor: AlignmentRedistributor) -> None:
         self._redistributor = redistributor
@@ -270,9 +294,7 @@ class OnlineRedistribution:
         self._correction = redistributor.settings.correction
         self._weight = redistributor.settings.env_reward_weight
         self.last_score = 0.0
-        self.episode_return = 0.0
-        self.redistributed_return = 0.0
-        self.last_correction = 0.0
+        self._start_episode()
 
     def reset(self, observation: Any) -> None:
         """Starts a new episode from observation s_0."""
@@ -280,9 +302,7 @@ class OnlineRedistribution:
         for event in self._stream.reset(observation):
             self._scorer.add(event)
         self.last_score = self._scorer.score
-        self.episode_return = 0.0
-        self.redistributed_return = 0.0
-        self.last_correction = 0.0
+        self._start_episode()
 
     def step(
         self,
@@ -304,11 +324,7 @@ class OnlineRedistribution:
             self.last_score = score
         else:
             redistributed = 0.0
-        self.episode_return += reward
-        if self._correction and (terminated or truncated):
-            self.last_correction = self.episode_return - (self.redistributed_return + redistributed)
-            redistributed += self.last_correction
-        self.redistributed_return += redistributed
+        redistributed = self._settle(redistributed, reward, terminated or truncated, self._correction)
         if self._weight:
             return (1.0 - self._weight) * redistributed + self._weight * reward
         return redistributed

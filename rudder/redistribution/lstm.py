@@ -39,6 +39,7 @@ from torch import nn
 from rudder._directories import staged_directory
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError, FormatVersionError
+from rudder.redistribution.alignment import ReturnBookkeeping
 
 LSTM_FORMAT = "align-rudder/lstm-redistributor"
 LSTM_FORMAT_VERSION = 1
@@ -521,7 +522,7 @@ def _space_from_json(data: Mapping[str, Any]) -> gym.Space:
     raise DataFormatError(f"unknown space type {kind!r} in a RUDDER model")
 
 
-class OnlineLSTMRedistribution:
+class OnlineLSTMRedistribution(ReturnBookkeeping):
     """The causal, per-environment state of RUDDER's online redistribution.
 
     Runs the LSTM one step at a time with this env's own recurrent state; feeding an
@@ -531,20 +532,13 @@ class OnlineLSTMRedistribution:
 
     def __init__(self, redistributor: LSTMRedistributor) -> None:
         self._redistributor = redistributor
-        self._recurrent = None
-        self.last_prediction = 0.0
-        self.episode_return = 0.0
-        self.redistributed_return = 0.0
-        self.last_correction = 0.0
-        self.steps = 0
+        self.reset(None)
 
     def reset(self, observation: Any) -> None:  # noqa: ARG002 - the protocol passes s_0
         self._recurrent = None
         self.last_prediction = 0.0
-        self.episode_return = 0.0
-        self.redistributed_return = 0.0
-        self.last_correction = 0.0
         self.steps = 0
+        self._start_episode()
 
     def step(
         self,
@@ -557,7 +551,6 @@ class OnlineLSTMRedistribution:
         info: Mapping,  # noqa: ARG002
     ) -> float:
         redistributor = self._redistributor
-        self.episode_return += reward
         self.steps += 1
         if redistributor.is_reliable:
             features = redistributor.features.step(observation, action, next_observation)
@@ -570,11 +563,7 @@ class OnlineLSTMRedistribution:
             self.last_prediction = prediction
         else:
             redistributed = float(reward)
-        if redistributor.settings.correction and (terminated or truncated):
-            self.last_correction = self.episode_return - (self.redistributed_return + redistributed)
-            redistributed += self.last_correction
-        self.redistributed_return += redistributed
-        return redistributed
+        return self._settle(redistributed, reward, terminated or truncated, redistributor.settings.correction)
 
     @property
     def score(self) -> float:
