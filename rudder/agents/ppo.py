@@ -26,7 +26,7 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from rudder._directories import staged_directory
+from rudder._directories import read_versioned_json, staged_directory
 from rudder.errors import DataFormatError
 
 CHECKPOINT_FORMAT = "align-rudder/ppo-checkpoint"
@@ -185,21 +185,12 @@ def save_checkpoint(
 
 def read_checkpoint_record(path: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint's ``checkpoint.json``, checked for format and version."""
-    file = Path(path) / "checkpoint.json"
-    if not file.is_file():
+    if not (Path(path) / "checkpoint.json").is_file():
         raise FileNotFoundError(f"{path} is not a checkpoint directory (no checkpoint.json)")
-    try:
-        record = json.loads(file.read_text())
-    except json.JSONDecodeError as error:
-        raise DataFormatError(f"{file} is not valid JSON: {error}") from None
-    if record.get("format") != CHECKPOINT_FORMAT:
-        raise DataFormatError(f"{file} is not an align-rudder PPO checkpoint (format {record.get('format')!r})")
-    if int(record.get("format_version", 0)) > CHECKPOINT_VERSION:
-        raise DataFormatError(
-            f"{file} has format version {record['format_version']}, newer than this align-rudder "
-            f"reads ({CHECKPOINT_VERSION}); upgrade align-rudder"
-        )
-    return record
+    return read_versioned_json(
+        Path(path) / "checkpoint.json", format=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION,
+        what="an align-rudder PPO checkpoint",
+    )
 
 
 def load_redistributor_from_checkpoint(path: str | os.PathLike, **encoder_overrides: Any):

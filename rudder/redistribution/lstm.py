@@ -36,9 +36,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from rudder._directories import staged_directory
+from rudder._directories import read_versioned_json, staged_directory
 from rudder.data.episode import Episode, check_episodes
-from rudder.errors import DataFormatError, FormatVersionError
+from rudder.errors import DataFormatError
 from rudder.redistribution.alignment import ReturnBookkeeping
 
 LSTM_FORMAT = "align-rudder/lstm-redistributor"
@@ -460,20 +460,11 @@ class LSTMRedistributor:
     def load(cls, path: str | os.PathLike) -> LSTMRedistributor:
         """Reads a model written by :meth:`save` (``torch.load(..., weights_only=True)``)."""
         path = Path(path)
-        config_file = path / "config.json"
-        if not config_file.is_file() or not (path / "model.pt").is_file():
-            raise FileNotFoundError(f"no RUDDER model at {str(path)!r} (config.json and model.pt are needed)")
-        try:
-            config = json.loads(config_file.read_text())
-        except json.JSONDecodeError as error:
-            raise DataFormatError(f"{config_file} is not valid JSON: {error}") from None
-        if config.get("format") != LSTM_FORMAT:
-            raise DataFormatError(f"{config_file} is not a RUDDER LSTM model")
-        if int(config.get("format_version", 0)) > LSTM_FORMAT_VERSION:
-            raise FormatVersionError(
-                f"{str(path)!r} has format version {config['format_version']}, newer than this "
-                f"align-rudder reads ({LSTM_FORMAT_VERSION}); upgrade align-rudder"
-            )
+        if not (path / "model.pt").is_file():
+            raise FileNotFoundError(f"no RUDDER model at {str(path)!r} (model.pt is missing)")
+        config = read_versioned_json(
+            path / "config.json", format=LSTM_FORMAT, version=LSTM_FORMAT_VERSION, what="a RUDDER LSTM model"
+        )
         redistributor = cls(
             _space_from_json(config["observation_space"]), _space_from_json(config["action_space"]), **config["settings"]
         )

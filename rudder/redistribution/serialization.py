@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from rudder._directories import staged_directory
+from rudder._directories import read_versioned_json, staged_directory
 from rudder.alignment import MultipleAlignment, ScoringScheme
-from rudder.errors import DataFormatError, FormatVersionError
+from rudder.errors import DataFormatError
 from rudder.events import load_encoder
 from rudder.profile.model import ProfileModel
 
@@ -88,21 +88,8 @@ def load_redistributor(path: str | os.PathLike, **encoder_overrides: Any):
                 f"no align-rudder model at {str(path)!r}: {required.name} is missing "
                 "(write one with `rudder align` or AlignmentRedistributor.save)"
             )
-    try:
-        config = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataFormatError(f"{str(config_path)!r} is not valid JSON: {error}") from error
-    if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
-        raise DataFormatError(f"{str(config_path)!r} is not an align-rudder alignment model")
-    version = config.get("format_version")
-    if not isinstance(version, int):
-        raise DataFormatError(f"{str(config_path)!r} has no integer format_version")
-    if version > MODEL_FORMAT_VERSION:
-        raise FormatVersionError(
-            f"{str(path)!r} was written with model format version {version} "
-            f"(align-rudder {config.get('library_version', '?')}), but this align-rudder reads "
-            f"versions up to {MODEL_FORMAT_VERSION}; upgrade align-rudder"
-        )
+    config = read_versioned_json(config_path, format=MODEL_FORMAT, version=MODEL_FORMAT_VERSION,
+                                 what="an align-rudder alignment model")
     try:
         with np.load(arrays_path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
