@@ -2,7 +2,8 @@
 
     rudder quickstart                       built-in example, end to end
     rudder demos generate ENV_ID -n N -o DEMOS.npz
-    rudder align DEMOS.npz -o MODEL_DIR     build and save a profile model
+    rudder align DEMOS -o MODEL_DIR         build and save a profile model (DEMOS: .npz,
+                                            MineRL data folder or VPT .jsonl folder)
     rudder show MODEL_DIR                   print a saved model's alignment
     rudder redistribute MODEL_DIR EPISODES.npz
     rudder train ENV_ID --demos N           tabular Align-RUDDER on FourRooms / EightRooms
@@ -20,6 +21,7 @@ from rudder.data import Episode, load_episodes
 from rudder.errors import RudderError
 from rudder.events import FeatureClusterEncoder, InventoryEncoder, StateClusterEncoder
 from rudder.events.base import EventEncoder
+from rudder.profile import format_consensus
 from rudder.redistribution import AlignmentRedistributor, load_redistributor
 
 EVENT_CHOICES = ("auto", "state-clusters", "feature-clusters", "inventory")
@@ -71,7 +73,7 @@ def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Seq
         ),
         "",
         f"Consensus (sub-goals, >= {profile.consensus_threshold:.0%} of demonstrations): "
-        + (", ".join(_run_length([alphabet.name(c.event) for c in consensus])) or "none"),
+        + (format_consensus([alphabet.name(c.event) for c in consensus]) or "none"),
         "",
         "Per-demonstration return and profile score gain (S_T - S_0):",
     ]
@@ -80,20 +82,6 @@ def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Seq
         lines.append(f"  demo {index:3d}: return {episode_return:9.4f}   score {gain:9.4f}   ({aligned})")
     lines.append(f"Scale C = mean return / mean score = {redistributor.scale:.6g}")
     return "\n".join(lines)
-
-
-def _run_length(names: Sequence[str]) -> list[str]:
-    """["log", "log", "planks"] -> ["2x log", "planks"]."""
-    out: list[str] = []
-    index = 0
-    while index < len(names):
-        end = index
-        while end + 1 < len(names) and names[end + 1] == names[index]:
-            end += 1
-        count = end - index + 1
-        out.append(f"{count}x {names[index]}" if count > 1 else names[index])
-        index = end + 1
-    return out
 
 
 def describe_redistribution(redistributor: AlignmentRedistributor, episode: Episode, *, index: int = 0) -> str:
@@ -158,7 +146,32 @@ def _draw(redistributor: AlignmentRedistributor, path: str) -> None:
 
 
 def command_align(args: argparse.Namespace) -> int:
-    demonstrations = load_episodes(args.demos)
+    from pathlib import Path
+
+    from rudder.envs.minerl import MINERL_ITEMS, iter_minerl_episodes
+    from rudder.envs.vpt import iter_vpt_episodes
+
+    if args.limit is not None and args.limit < 1:
+        raise ValueError(f"--limit must be >= 1, got {args.limit}")
+    source = Path(args.demos)
+    is_vpt = source.suffix == ".jsonl" or (source.is_dir() and any(source.rglob("*.jsonl")))
+    if args.environment is not None and (is_vpt or not source.is_dir()):
+        raise ValueError("--environment chooses a folder of a MineRL data root; the input is not one")
+    if is_vpt:
+        # Every recording holds other items; ObtainDiamond's items give all the same keys.
+        demonstrations = list(
+            iter_vpt_episodes(source, items=MINERL_ITEMS, limit=args.limit, progress=True)
+        )
+    elif source.is_dir():
+        demonstrations = list(
+            iter_minerl_episodes(source, environment=args.environment, limit=args.limit, progress=True)
+        )
+    else:
+        demonstrations = load_episodes(source)[: args.limit]
+    if source.is_dir() or is_vpt:
+        # Minecraft demonstrations: the events are the items gained (log, planks, ...).
+        args.events = "inventory" if args.events == "auto" else args.events
+        print(f"Read {len(demonstrations)} {'VPT' if is_vpt else 'MineRL'} demonstrations from {source}")
     redistributor = _fit(args, demonstrations)
     print(describe_model(redistributor))
     redistributor.save(args.output)
@@ -231,8 +244,24 @@ def command_demos_generate(args: argparse.Namespace) -> int:
 
     if args.num < 1:
         raise ValueError(f"-n must be >= 1, got {args.num}")
-    env = _make_rooms(args.env_id, args.paper_compat)
-    demonstrations = rooms_demonstrations(env, args.num, seed=args.seed, noise=args.noise)
+    if args.env_id.startswith("rudder/CraftDiamond"):
+        import rudder.envs  # noqa: F401 - registers the envs
+        from rudder.envs.craft import craft_demonstrations, with_item_keys
+
+        demonstrations = [
+            with_item_keys(episode)
+            for episode in craft_demonstrations(
+                args.num,
+                env_id=args.env_id,
+                seed=args.seed,
+                noise=0.05 if args.noise is None else args.noise,
+                include_failures=args.include_failures,
+                vector=False,
+            )
+        ]
+    else:
+        env = _make_rooms(args.env_id, args.paper_compat)
+        demonstrations = rooms_demonstrations(env, args.num, seed=args.seed, noise=args.noise)
     save_episodes(args.output, demonstrations)
     lengths = [d.length for d in demonstrations]
     returns = [d.episode_return for d in demonstrations]
@@ -288,12 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     demos = commands.add_parser("demos", help="demonstrations: generate them from a built-in demonstrator")
     demos_commands = demos.add_subparsers(dest="demos_command", required=True)
-    generate = demos_commands.add_parser("generate", help="record demonstrations of rudder/FourRooms-v0 or rudder/EightRooms-v0")
-    generate.add_argument("env_id", metavar="ENV_ID", help="e.g. rudder/FourRooms-v0")
+    generate = demos_commands.add_parser(
+        "generate", help="record demonstrations of rudder/FourRooms-v0, rudder/EightRooms-v0 or rudder/CraftDiamond-v0"
+    )
+    generate.add_argument("env_id", metavar="ENV_ID", help="e.g. rudder/FourRooms-v0 or rudder/CraftDiamond-v0")
     generate.add_argument("-n", "--num", type=int, default=100, help="number of demonstrations (default 100)")
     generate.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     generate.add_argument("--noise", type=float, default=None, help="demonstrator noise (default: tuned to the paper's demonstrations)")
     generate.add_argument("--paper-compat", action="store_true", help="the official env with its unwinnable start rooms")
+    generate.add_argument(
+        "--include-failures", action="store_true", help="crafting world: keep episodes that ran out of time (like human data)"
+    )
     generate.add_argument("-o", "--output", metavar="DEMOS.npz", required=True, help="file to write")
     generate.set_defaults(handler=command_demos_generate)
 
@@ -308,8 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(handler=command_train)
 
     align = commands.add_parser("align", help="align demonstrations and write a profile model")
-    align.add_argument("demos", metavar="DEMOS.npz", help="demonstrations saved with rudder.save_episodes")
+    align.add_argument(
+        "demos",
+        metavar="DEMOS",
+        help="demonstrations: an episodes .npz (rudder.save_episodes), a MineRL v0.4 data root, "
+        "environment folder or trajectory folder, or a folder of VPT/BASALT .jsonl files",
+    )
     align.add_argument("-o", "--output", metavar="MODEL_DIR", required=True, help="directory to write the model to")
+    align.add_argument("--environment", metavar="NAME", default=None, help="the MineRL environment folder to read from a data root, e.g. MineRLObtainDiamond-v0")
+    align.add_argument("--limit", metavar="N", type=int, default=None, help="use at most N demonstrations (the first by name)")
     _add_alignment_options(align)
     align.set_defaults(handler=command_align)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from rudder.cli import main
@@ -98,3 +101,55 @@ def test_train(tmp_path, capsys):
     output = capsys.readouterr().out
     assert "reached 80% of the demonstrations' mean return" in output
     assert (tmp_path / "a.png").exists()
+
+
+def write_minerl_trajectory(folder, inventory):
+    """A MineRL v0.4 trajectory folder (rendered.npz + metadata.json) with these item counts."""
+    folder.mkdir(parents=True)
+    num_steps = len(next(iter(inventory.values()))) - 1
+    arrays = {f"observation$inventory${item}": np.array(counts) for item, counts in inventory.items()}
+    arrays["reward"] = np.zeros(num_steps, dtype=np.float32)
+    arrays["action$attack"] = np.ones(num_steps, dtype=np.int64)
+    arrays["action$craft"] = np.array(["none"] * num_steps)
+    np.savez_compressed(folder / "rendered.npz", **arrays)
+    (folder / "metadata.json").write_text(json.dumps({"success": True, "duration_steps": num_steps}))
+
+
+def test_align_minerl_folder(tmp_path, capsys):
+    environment = tmp_path / "data" / "MineRLObtainDiamond-v0"
+    # Every demonstration gains log, log, planks, crafting_table; some do more in between.
+    write_minerl_trajectory(environment / "v3_a", {"log": [0, 1, 2, 2, 2], "planks": [0, 0, 0, 4, 0], "crafting_table": [0, 0, 0, 0, 1], "dirt": [0, 0, 0, 0, 0]})
+    write_minerl_trajectory(environment / "v3_b", {"log": [0, 1, 1, 2, 2, 2], "planks": [0, 0, 0, 0, 4, 0], "crafting_table": [0, 0, 0, 0, 0, 1], "dirt": [0, 0, 1, 1, 1, 1]})
+    write_minerl_trajectory(environment / "v3_c", {"log": [0, 1, 2, 3, 3, 3], "planks": [0, 0, 0, 0, 4, 0], "crafting_table": [0, 0, 0, 0, 0, 1], "dirt": [0] * 6})
+    write_minerl_trajectory(environment / "v3_d", {"log": [0, 1, 2, 1, 1], "planks": [0, 0, 0, 4, 0], "crafting_table": [0, 0, 0, 0, 1], "dirt": [0] * 5})
+    (environment.parent / "VERSION").write_text("4")
+
+    model = tmp_path / "model"
+    assert main(["align", str(tmp_path / "data"), "-o", str(model)]) == 0
+    output = capsys.readouterr().out
+    assert "Read 4 MineRL demonstrations" in output
+    assert "InventoryEncoder" in output
+    assert "of demonstrations): 2× log, planks, crafting_table\n" in output
+    assert (model / "model.json").exists()
+
+    assert main(["align", str(environment), "-o", str(tmp_path / "m2"), "--limit", "2"]) == 0
+    assert "Multiple alignment: 2 demonstrations" in capsys.readouterr().out
+    assert main(["align", str(tmp_path / "data"), "-o", str(tmp_path / "m3"), "--environment", "MineRLTreechop-v0"]) == 2
+    assert "no trajectories of environment='MineRLTreechop-v0'" in capsys.readouterr().err
+    assert main(["align", str(tmp_path / "data"), "-o", str(tmp_path / "m4"), "--limit", "0"]) == 2
+    assert "--limit must be >= 1" in capsys.readouterr().err
+
+
+def test_align_vpt_folder(tmp_path, capsys):
+    def line(inventory):
+        return json.dumps({"inventory": [{"type": t, "quantity": q} for t, q in inventory], "keyboard": {"keys": ["key.keyboard.w"]}})
+
+    for name, extra in (("a", []), ("b", [("dirt", 1)]), ("c", [])):
+        lines = [line([]), line([("oak_log", 1)]), line([("oak_log", 1), ("birch_log", 1)]), line([("oak_planks", 4)] + extra)]
+        (tmp_path / "vpt").mkdir(exist_ok=True)
+        (tmp_path / "vpt" / f"{name}.jsonl").write_text("\n".join(lines))
+    assert main(["align", str(tmp_path / "vpt"), "-o", str(tmp_path / "model")]) == 0
+    output = capsys.readouterr().out
+    assert "Read 3 VPT demonstrations" in output and "2× log, planks" in output
+    assert main(["align", str(tmp_path / "vpt"), "-o", str(tmp_path / "m2"), "--environment", "X"]) == 2
+    assert "--environment" in capsys.readouterr().err

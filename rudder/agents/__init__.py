@@ -32,6 +32,11 @@ _SB3_NAMES = {
     "RunOutcome": "rudder.agents.sb3_training",
     "redistribution_wrapper": "rudder.agents.sb3_training",
     "train_sb3": "rudder.agents.sb3_training",
+    "subtask_wrapper": "rudder.agents.sb3_training",
+    "SubtaskController": "rudder.agents.subtasks",
+    "SubtaskObservation": "rudder.agents.subtasks",
+    "SubtaskPolicy": "rudder.agents.subtasks",
+    "add_subtasks": "rudder.agents.subtasks",
 }
 
 

@@ -41,11 +41,13 @@ class PPOSettings:
     the model. Defaults suit small grid tasks with 8 envs.
 
     Attributes:
-        policy: "MlpPolicy" (Box observations) or "MultiInputPolicy" (Dict).
+        policy: "MlpPolicy" (Box observations), "MultiInputPolicy" (Dict) or
+            "SubtaskPolicy" (one network per sub-task, :mod:`rudder.agents.subtasks`).
         learning_rate, n_steps, batch_size, n_epochs, gamma, gae_lambda, clip_range,
         ent_coef, vf_coef, max_grad_norm, target_kl: as in ``stable_baselines3.PPO``.
         net_arch: hidden layer sizes of the policy and value networks.
         activation: "tanh", "relu" or "elu".
+        num_subtasks: number of sub-tasks of a "SubtaskPolicy".
     """
 
     policy: str = "MlpPolicy"
@@ -62,10 +64,15 @@ class PPOSettings:
     target_kl: float | None = None
     net_arch: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
+    num_subtasks: int = 0
 
     def __post_init__(self) -> None:
-        if self.policy not in ("MlpPolicy", "MultiInputPolicy"):
-            raise ValueError(f"`policy` must be 'MlpPolicy' or 'MultiInputPolicy', got {self.policy!r}")
+        if self.policy not in ("MlpPolicy", "MultiInputPolicy", "SubtaskPolicy"):
+            raise ValueError(
+                f"`policy` must be 'MlpPolicy', 'MultiInputPolicy' or 'SubtaskPolicy', got {self.policy!r}"
+            )
+        if self.policy == "SubtaskPolicy" and self.num_subtasks < 1:
+            raise ValueError("a 'SubtaskPolicy' needs `num_subtasks` >= 1")
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"`activation` must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
         object.__setattr__(self, "net_arch", tuple(int(size) for size in self.net_arch))
@@ -88,8 +95,15 @@ def make_ppo(env: VecEnv, settings: PPOSettings | None = None, *, seed: int = 0,
     """A ``stable_baselines3.PPO`` on ``env`` with ``settings`` (CPU; SB3 keyword
     arguments such as ``tensorboard_log`` or ``verbose`` pass through)."""
     settings = settings or PPOSettings()
+    policy: Any = settings.policy
+    policy_kwargs: dict[str, Any] = {"net_arch": list(settings.net_arch), "activation_fn": _ACTIVATIONS[settings.activation]}
+    if settings.policy == "SubtaskPolicy":
+        from rudder.agents.subtasks import SubtaskPolicy
+
+        policy = SubtaskPolicy
+        policy_kwargs["num_subtasks"] = settings.num_subtasks
     return PPO(
-        settings.policy,
+        policy,
         env,
         learning_rate=settings.learning_rate,
         n_steps=settings.n_steps,
@@ -102,7 +116,7 @@ def make_ppo(env: VecEnv, settings: PPOSettings | None = None, *, seed: int = 0,
         vf_coef=settings.vf_coef,
         max_grad_norm=settings.max_grad_norm,
         target_kl=settings.target_kl,
-        policy_kwargs={"net_arch": list(settings.net_arch), "activation_fn": _ACTIVATIONS[settings.activation]},
+        policy_kwargs=policy_kwargs,
         seed=seed,
         device="cpu",
         **kwargs,

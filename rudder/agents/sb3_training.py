@@ -4,7 +4,9 @@
 - ``bc``: behaviour cloning only (no env steps).
 - ``bc-ppo``: behaviour cloning, then PPO on the env reward.
 - ``align-rudder``: behaviour cloning, then PPO on the redistributed reward, with profile
-  progress in the observation (so that the redistributed reward is Markov).
+  progress in the observation (so that the redistributed reward is Markov). With
+  ``subtask_agents``, one policy per consensus sub-goal, handed over by the inventory
+  (:mod:`rudder.agents.subtasks`, the paper's MineRL agent).
 
 The envs are built with ``make_vec_env``: ``Monitor`` sits on the env (true returns in
 ``ep_rew_mean``), the redistribution above it. Training stops when the success rate of
@@ -56,12 +58,15 @@ class RunSettings:
         n_envs: parallel training envs.
         subprocess: run the envs in subprocesses (``SubprocVecEnv``).
         progress_observation: add profile progress to the observation (align-rudder).
+        subtask_agents: one policy per consensus sub-goal (align-rudder with an
+            :class:`~rudder.events.InventoryEncoder` whose events come from
+            ``info["inventory_change"]``).
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
         eval_every: env steps between evaluations.
         eval_episodes: episodes per evaluation.
-        target_success: success rate that ends the run.
+        target_success: success rate that ends the run (None: run the whole budget).
         deterministic_eval: greedy evaluation actions.
         ppo: PPO hyperparameters.
         behavior_cloning: behaviour-cloning settings (bc, bc-ppo, align-rudder).
@@ -73,11 +78,12 @@ class RunSettings:
     n_envs: int = 8
     subprocess: bool = False
     progress_observation: bool = True
+    subtask_agents: bool = False
     env_reward_weight: float = 0.0
     time_limit_as_termination: bool = False
     eval_every: int = 10_000
     eval_episodes: int = 50
-    target_success: float = 0.8
+    target_success: float | None = 0.8
     deterministic_eval: bool = False
     ppo: PPOSettings = PPOSettings()
     behavior_cloning: BehaviorCloningSettings = BehaviorCloningSettings()
@@ -86,6 +92,8 @@ class RunSettings:
     def __post_init__(self) -> None:
         if self.method not in SB3_METHODS:
             raise ValueError(f"`method` must be one of {SB3_METHODS}, got {self.method!r}")
+        if self.subtask_agents and self.method != "align-rudder":
+            raise ValueError(f"`subtask_agents` needs method 'align-rudder', got {self.method!r}")
         if self.total_timesteps < 0 or self.n_envs < 1:
             raise ValueError("`total_timesteps` must be >= 0 and `n_envs` >= 1")
 
@@ -102,6 +110,8 @@ class RunOutcome:
         seconds: wall time.
         model: the PPO model (for ``bc``, untrained by PPO: only its policy was cloned).
         redistributor: the fitted redistributor (align-rudder) or None.
+        controller: the sub-task controller (``subtask_agents``) or None.
+        final: what ``final_evaluation`` returned, or None.
     """
 
     reached_at: int | None
@@ -110,6 +120,16 @@ class RunOutcome:
     seconds: float
     model: Any = None
     redistributor: Any = None
+    controller: Any = None
+    final: Any = None
+
+
+def subtask_wrapper(env: gym.Env, redistributor, controller, progress: Literal["box"] | None = "box") -> gym.Env:
+    """:func:`redistribution_wrapper`, then the sub-task one-hot
+    (:class:`~rudder.agents.subtasks.SubtaskObservation`)."""
+    from rudder.agents.subtasks import SubtaskObservation
+
+    return SubtaskObservation(redistribution_wrapper(env, redistributor, progress), controller)
 
 
 def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
@@ -139,6 +159,7 @@ def train_sb3(
     tensorboard_log: str | None = None,
     progress_bar: bool = False,
     verbose: int = 0,
+    final_evaluation: Callable[[Any, VecEnv], Any] | None = None,
 ) -> RunOutcome:
     """Trains one method on the env that ``make_env()`` builds.
 
@@ -152,6 +173,8 @@ def train_sb3(
         tensorboard_log: TensorBoard directory.
         progress_bar: SB3's progress bar (and one for behaviour cloning).
         verbose: SB3 verbosity.
+        final_evaluation: ``final_evaluation(model, eval_env)`` after training; its result
+            is :attr:`RunOutcome.final`.
     """
     from rudder.redistribution import AlignmentRedistributor
 
@@ -161,6 +184,8 @@ def train_sb3(
     wrapper = None
     training_demos = list(demonstrations)
     value_rewards = None
+    controller = None
+    ppo_settings = settings.ppo
     if settings.method == "align-rudder":
         if encoder is None:
             raise ValueError("method 'align-rudder' needs an event `encoder`")
@@ -171,17 +196,28 @@ def train_sb3(
         if progress is not None:
             training_demos = add_progress(training_demos, redistributor, mode=progress)
         wrapper = functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress)
+        if settings.subtask_agents:
+            from rudder.agents.subtasks import SubtaskController, add_subtasks
+
+            controller = SubtaskController.from_redistributor(redistributor, items=encoder.items)
+            training_demos = add_subtasks(training_demos, controller)
+            wrapper = functools.partial(
+                subtask_wrapper, redistributor=redistributor, controller=controller, progress=progress
+            )
+            ppo_settings = dataclasses.replace(
+                settings.ppo, policy="SubtaskPolicy", num_subtasks=controller.num_subtasks
+            )
 
     venv = _make_venv(make_env, settings, seed=seed, wrapper=wrapper)
     eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)
     try:
-        model = make_ppo(venv, settings.ppo, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose)
+        model = make_ppo(venv, ppo_settings, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose)
         if settings.method != "ppo":
             behavior_cloning(
                 model.policy,
                 training_demos,
                 rewards=value_rewards,
-                settings=dataclasses.replace(settings.behavior_cloning, gamma=settings.ppo.gamma),
+                settings=dataclasses.replace(settings.behavior_cloning, gamma=ppo_settings.gamma),
                 seed=seed,
                 progress_bar=progress_bar,
             )
@@ -208,17 +244,18 @@ def train_sb3(
                 seed=seed + 20_000,
             )
             evaluation.curve.append((0, result["success_rate"], result["mean_return"]))
-            if result["success_rate"] >= settings.target_success:
+            if settings.target_success is not None and result["success_rate"] >= settings.target_success:
                 evaluation.reached_at = 0
         if checkpoint is not None:
             save_checkpoint(
                 checkpoint,
                 model,
-                settings.ppo,
+                ppo_settings,
                 redistributor=redistributor,
                 seed=seed,
                 metadata={"method": settings.method},
             )
+        final = final_evaluation(model, eval_env) if final_evaluation is not None else None
         return RunOutcome(
             reached_at=evaluation.reached_at,
             curve=evaluation.curve,
@@ -226,6 +263,8 @@ def train_sb3(
             seconds=time.perf_counter() - started,
             model=model,
             redistributor=redistributor,
+            controller=controller,
+            final=final,
         )
     finally:
         venv.close()
@@ -237,5 +276,6 @@ __all__ = [
     "RunOutcome",
     "RunSettings",
     "redistribution_wrapper",
+    "subtask_wrapper",
     "train_sb3",
 ]

@@ -1,9 +1,18 @@
 """Environments and demonstrators.
 
-Importing this package registers ``rudder/FourRooms-v0..v5`` and
-``rudder/EightRooms-v0..v5`` with gymnasium.
+Importing this package registers ``rudder/FourRooms-v0..v5``,
+``rudder/EightRooms-v0..v5``, ``rudder/CraftDiamond-v0`` and ``rudder/CraftDiamondDense-v0``
+with gymnasium.
 """
 
+from rudder.envs.craft import (
+    CraftDemonstrator,
+    CraftEnv,
+    CraftVectorObservation,
+    craft_demonstrations,
+    make_craft_env,
+    register_craft_envs,
+)
 from rudder.envs.frozen_lake import (
     FrozenLakeDemonstrator,
     frozen_lake_demonstrations,
@@ -17,8 +26,15 @@ from rudder.envs.rooms import (
 )
 
 register_envs()
+register_craft_envs()
 
 __all__ = [
+    "CraftDemonstrator",
+    "CraftEnv",
+    "CraftVectorObservation",
+    "craft_demonstrations",
+    "make_craft_env",
+    "register_craft_envs",
     "FrozenLakeDemonstrator",
     "RoomsDemonstrator",
     "RoomsEnv",

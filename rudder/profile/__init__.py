@@ -1,5 +1,5 @@
 """Profile models of aligned demonstrations, and incremental prefix scoring."""
 
-from rudder.profile.model import ConsensusColumn, PrefixScorer, ProfileModel
+from rudder.profile.model import ConsensusColumn, PrefixScorer, ProfileModel, format_consensus
 
-__all__ = ["ConsensusColumn", "PrefixScorer", "ProfileModel"]
+__all__ = ["ConsensusColumn", "PrefixScorer", "ProfileModel", "format_consensus"]

@@ -8,6 +8,31 @@ from collections.abc import Sequence
 import numpy as np
 
 
+def format_consensus(names: Sequence[str]) -> str:
+    """The consensus event names, runs of one name counted, as the paper writes them.
+
+    Args:
+        names: the event names of the consensus columns, in column order.
+
+    Returns:
+        For example ``"7× log, 5× planks, crafting_table"``; ``""`` when ``names`` is empty.
+
+    Example:
+        >>> format_consensus(["log", "log", "planks", "crafting_table", "log"])
+        '2× log, planks, crafting_table, log'
+    """
+    parts: list[str] = []
+    start = 0
+    while start < len(names):
+        end = start + 1
+        while end < len(names) and names[end] == names[start]:
+            end += 1
+        count = end - start
+        parts.append(f"{count}× {names[start]}" if count > 1 else str(names[start]))
+        start = end
+    return ", ".join(parts)
+
+
 @dataclasses.dataclass(frozen=True)
 class ConsensusColumn:
     """One sub-goal of the profile: a column whose most frequent event is common enough.

@@ -10,7 +10,7 @@ from Bio.Align import PairwiseAligner, substitution_matrices
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rudder.profile import ProfileModel
+from rudder.profile import ProfileModel, format_consensus
 
 
 def full_realignment_score(scores, events, *, insert_score, delete_score):
@@ -174,3 +174,11 @@ def test_bad_profile_arguments(kwargs, message):
 def test_alignment_ids_out_of_range():
     with pytest.raises(ValueError, match="outside"):
         ProfileModel.from_alignment(np.array([[0, 5]]), 2, background=np.array([0.5, 0.5]))
+
+
+def test_format_consensus():
+    assert format_consensus(["log"] * 7 + ["planks"] * 5 + ["crafting_table"]) == (
+        "7× log, 5× planks, crafting_table"
+    )
+    assert format_consensus(["log", "planks", "log", "log"]) == "log, planks, 2× log"
+    assert format_consensus([]) == ""

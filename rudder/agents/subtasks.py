@@ -1,0 +1,285 @@
+"""Sub-task agents: one policy per consensus sub-goal, and a controller that hands over.
+
+The paper's MineRL agent: the consensus of the aligned demonstrations ("6× log, planks,
+crafting_table, stick, wooden_pickaxe, ...") splits the task into sub-tasks, one per
+distinct sub-goal item; each sub-task has its own agent, and the agent in charge is the
+one of the first sub-goal not yet reached.
+
+- :class:`SubtaskController` reads the consensus and tells, from the item gains so far,
+  which sub-task is current: consensus sub-goal j (the k-th ``log``, say) is reached once
+  ``log`` was gained k times in the episode; the current sub-task is the item of the
+  first sub-goal not reached (the last one once all are).
+- :class:`SubtaskObservation` appends the current sub-task (one-hot) to a flat
+  observation, online; :func:`add_subtasks` does the same for recorded episodes.
+- :class:`SubtaskPolicy` is an SB3 ``ActorCriticPolicy`` made of one separate actor and
+  critic network per sub-task, routed by that one-hot. Behaviour cloning therefore trains
+  each sub-task's networks on the demonstration steps of that sub-task only, and PPO on
+  redistributed reward trains each on the steps it was in charge of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
+from torch import nn
+
+from rudder.data.episode import Episode, check_episodes
+from rudder.events.inventory import OTHER
+
+
+class SubtaskController:
+    """Which sub-task is current, from the item gains of the episode so far.
+
+    Args:
+        consensus: the consensus sub-goals in order, as item names (repeats allowed:
+            ``["log", "log", "planks", ...]``).
+        items: names of the entries of an inventory change vector, in order.
+
+    Attributes:
+        subtasks: the distinct sub-goal items in order of first appearance: one agent each.
+    """
+
+    def __init__(self, consensus: Sequence[str], *, items: Sequence[str]) -> None:
+        consensus = [str(name) for name in consensus if name != OTHER]
+        if not consensus:
+            raise ValueError(
+                "the consensus has no sub-goals; lower the consensus threshold or give more "
+                "similar demonstrations"
+            )
+        self.items = tuple(str(item) for item in items)
+        unknown = sorted(set(consensus) - set(self.items))
+        if unknown:
+            raise ValueError(f"consensus items {unknown} are not among the inventory items {list(self.items)}")
+        self.consensus = tuple(consensus)
+        self.subtasks = tuple(dict.fromkeys(consensus))
+        index = {item: position for position, item in enumerate(self.items)}
+        seen: dict[str, int] = {}
+        needed = []
+        for name in consensus:
+            seen[name] = seen.get(name, 0) + 1
+            needed.append((index[name], seen[name]))
+        self._item_of_goal = np.array([item for item, _ in needed], dtype=np.int64)
+        self._count_of_goal = np.array([count for _, count in needed], dtype=np.int64)
+        self._subtask_of_goal = np.array([self.subtasks.index(name) for name in consensus], dtype=np.int64)
+
+    @classmethod
+    def from_redistributor(cls, redistributor, *, items: Sequence[str]) -> SubtaskController:
+        """The controller of a fitted :class:`~rudder.redistribution.AlignmentRedistributor`
+        with an inventory event encoder."""
+        alphabet = redistributor.encoder.alphabet
+        return cls([alphabet.name(goal.event) for goal in redistributor.profile.consensus], items=items)
+
+    @property
+    def num_subtasks(self) -> int:
+        return len(self.subtasks)
+
+    def goals_reached(self, gains: np.ndarray) -> int:
+        """How many consensus sub-goals are reached, in order, given ``gains``: shape
+        (len(items),), how many times each item was gained in the episode."""
+        reached = np.asarray(gains)[self._item_of_goal] >= self._count_of_goal
+        missing = np.flatnonzero(~reached)
+        return int(missing[0]) if missing.size else len(self.consensus)
+
+    def current(self, gains: np.ndarray) -> int:
+        """Index into :attr:`subtasks` of the sub-task in charge."""
+        goal = min(self.goals_reached(gains), len(self.consensus) - 1)
+        return int(self._subtask_of_goal[goal])
+
+    def trace(self, changes: np.ndarray) -> np.ndarray:
+        """Shape (T+1,): the current sub-task at s_0 .. s_T of an episode whose per-step
+        inventory changes are ``changes``, shape (T, len(items))."""
+        changes = np.asarray(changes)
+        gains = np.zeros(len(self.items), dtype=np.int64)
+        trace = [self.current(gains)]
+        for change in changes:
+            gains += change > 0
+            trace.append(self.current(gains))
+        return np.array(trace, dtype=np.int64)
+
+    def describe(self) -> str:
+        return ", ".join(f"{index}: {name}" for index, name in enumerate(self.subtasks))
+
+
+class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Appends the current sub-task, one-hot, to a flat ``Box`` observation.
+
+    Reads this step's inventory change from ``info[change_key]`` (the crafting world's
+    ``"inventory_change"``). The one-hot is last, where :class:`SubtaskPolicy` reads it.
+    ``info["subtask"]`` names the sub-task in charge.
+    """
+
+    def __init__(self, env: gym.Env, controller: SubtaskController, *, change_key: str = "inventory_change") -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, controller=controller, change_key=change_key)
+        super().__init__(env)
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
+            raise ValueError(f"SubtaskObservation needs a flat Box observation, got {space}")
+        count = controller.num_subtasks
+        self.controller = controller
+        self.change_key = change_key
+        self.observation_space = gym.spaces.Box(
+            np.concatenate([space.low, np.zeros(count)]).astype(space.dtype),
+            np.concatenate([space.high, np.ones(count)]).astype(space.dtype),
+            dtype=space.dtype,
+        )
+        self._eye = np.eye(count, dtype=space.dtype)
+        self._gains = np.zeros(len(controller.items), dtype=np.int64)
+
+    def _observe(self, observation: np.ndarray, info: dict[str, Any]) -> np.ndarray:
+        subtask = self.controller.current(self._gains)
+        info["subtask"] = self.controller.subtasks[subtask]
+        return np.concatenate([observation, self._eye[subtask]])
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        observation, info = self.env.reset(seed=seed, options=options)
+        self._gains[:] = 0
+        return self._observe(observation, info), info
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        if self.change_key not in info:
+            raise KeyError(
+                f"SubtaskObservation reads the inventory change from info[{self.change_key!r}], "
+                f"which the env does not set (info keys: {sorted(info)})"
+            )
+        self._gains += np.asarray(info[self.change_key]) > 0
+        return self._observe(observation, info), reward, terminated, truncated, info
+
+
+def add_subtasks(
+    episodes: Sequence[Episode], controller: SubtaskController, *, change_key: str = "inventory_change"
+) -> list[Episode]:
+    """Copies of ``episodes`` (flat observations) with the sub-task one-hot appended, as
+    :class:`SubtaskObservation` shows it online; the episodes need
+    ``infos[change_key]``."""
+    episodes = check_episodes(episodes)
+    eye = np.eye(controller.num_subtasks)
+    result = []
+    for index, episode in enumerate(episodes):
+        observations = episode.observations
+        if not isinstance(observations, np.ndarray) or observations.ndim != 2:
+            raise ValueError(f"episode {index}: add_subtasks needs flat observations of shape (T+1, n)")
+        if change_key not in episode.infos:
+            raise KeyError(f"episode {index} has no infos[{change_key!r}]; record it with info_keys=({change_key!r},)")
+        trace = controller.trace(episode.infos[change_key])
+        result.append(
+            Episode(
+                observations=np.concatenate([observations, eye[trace].astype(observations.dtype)], axis=1),
+                actions=episode.actions,
+                rewards=episode.rewards,
+                terminated=episode.terminated,
+                truncated=episode.truncated,
+                infos=episode.infos,
+            )
+        )
+    return result
+
+
+def subtask_segments(episode: Episode, controller: SubtaskController, *, change_key: str = "inventory_change") -> dict[str, int]:
+    """Number of steps of ``episode`` each sub-task was in charge of (``{item: steps}``)."""
+    trace = controller.trace(episode.infos[change_key])[:-1]
+    return {name: int(np.sum(trace == index)) for index, name in enumerate(controller.subtasks)}
+
+
+# ------------------------------------------------------------------ the routed policy
+def _network(sizes: Sequence[int], activation: type[nn.Module]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for index in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[index], sizes[index + 1]))
+        if index < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class SubtaskNetworks(nn.Module):
+    """One actor and one critic network per sub-task; each sample goes through the
+    networks of its sub-task (the one-hot in its last ``num_subtasks`` features).
+
+    The actor's output is the action logits, the critic's the value, so that the policy's
+    own ``action_net`` and ``value_net`` are identities and nothing is shared.
+    """
+
+    def __init__(
+        self,
+        feature_dim: int,
+        *,
+        num_subtasks: int,
+        num_actions: int,
+        hidden: Sequence[int] = (64, 64),
+        activation: type[nn.Module] = nn.Tanh,
+    ) -> None:
+        super().__init__()
+        self.num_subtasks = int(num_subtasks)
+        self.latent_dim_pi = int(num_actions)
+        self.latent_dim_vf = 1
+        sizes = [feature_dim, *hidden]
+        self.actors = nn.ModuleList(_network([*sizes, num_actions], activation) for _ in range(num_subtasks))
+        self.critics = nn.ModuleList(_network([*sizes, 1], activation) for _ in range(num_subtasks))
+
+    def _route(self, features: torch.Tensor, networks: nn.ModuleList, size: int) -> torch.Tensor:
+        subtask = features[:, -self.num_subtasks :].argmax(dim=1)
+        output = features.new_zeros((features.shape[0], size))
+        for index in torch.unique(subtask).tolist():
+            rows = subtask == index
+            output[rows] = networks[index](features[rows])
+        return output
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_actor(features), self.forward_critic(features)
+
+    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        return self._route(features, self.actors, self.latent_dim_pi)
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        return self._route(features, self.critics, 1)
+
+
+class SubtaskPolicy(ActorCriticPolicy):
+    """An SB3 actor-critic policy that is one policy per sub-task (see
+    :class:`SubtaskNetworks`). Needs a ``Discrete`` action space and a flat observation
+    ending in the sub-task one-hot (:class:`SubtaskObservation`).
+
+    Args:
+        num_subtasks: number of sub-tasks (the one-hot's length).
+        net_arch: hidden sizes of every sub-task's actor and critic.
+        Other arguments: as ``ActorCriticPolicy``.
+    """
+
+    def __init__(self, *args: Any, num_subtasks: int, net_arch: Sequence[int] | Mapping | None = (64, 64), **kwargs: Any) -> None:
+        if num_subtasks < 1:
+            raise ValueError(f"`num_subtasks` must be >= 1, got {num_subtasks}")
+        self.num_subtasks = int(num_subtasks)
+        self.hidden_sizes = tuple(net_arch) if isinstance(net_arch, (list, tuple)) else (64, 64)
+        super().__init__(*args, net_arch=None, **kwargs)
+
+    def _build_mlp_extractor(self) -> None:
+        if not isinstance(self.action_space, gym.spaces.Discrete):
+            raise ValueError(f"SubtaskPolicy needs a Discrete action space, got {self.action_space}")
+        self.mlp_extractor = SubtaskNetworks(
+            self.features_dim,
+            num_subtasks=self.num_subtasks,
+            num_actions=int(self.action_space.n),
+            hidden=self.hidden_sizes,
+            activation=self.activation_fn,
+        )
+
+    def _build(self, lr_schedule) -> None:
+        super()._build(lr_schedule)
+        self.action_net = nn.Identity()
+        self.value_net = nn.Identity()
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+
+
+__all__ = [
+    "SubtaskController",
+    "SubtaskNetworks",
+    "SubtaskObservation",
+    "SubtaskPolicy",
+    "add_subtasks",
+    "subtask_segments",
+]
