@@ -45,6 +45,8 @@ class Args:
     bc_epochs: int = 30
     learning_rate: float = 1e-4
     ent_coef: float = 0.0
+    subtask_returns: bool = True
+    goal_payments: bool = True
     workers: int = 2
     env_speed: bool = False
     out: str | None = None
@@ -66,6 +68,8 @@ HELP = {
     "bc_epochs": "behaviour-cloning epochs",
     "learning_rate": "PPO learning rate",
     "ent_coef": "PPO entropy bonus (0: a rarely reached sub-task's policy is not pushed toward random)",
+    "subtask_returns": "Align-RUDDER: each sub-task agent's return ends with its sub-task",
+    "goal_payments": "Align-RUDDER: pay each consensus sub-goal its share of the redistributed return when reached",
     "workers": "runs in parallel (processes)",
     "env_speed": "only measure the env's steps per second (random actions)",
     "out": "JSON file for the results (rewritten after every run)",
@@ -126,6 +130,8 @@ def run_one(job: tuple) -> dict:
         total_timesteps=args.budget,
         n_envs=args.n_envs,
         subtask_agents=method == "align-rudder",
+        subtask_returns=args.subtask_returns,
+        goal_payments=args.goal_payments,
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         target_success=None,

@@ -61,6 +61,11 @@ class RunSettings:
         subtask_agents: one policy per consensus sub-goal (align-rudder with an
             :class:`~rudder.events.InventoryEncoder` whose events come from
             ``info["inventory_change"]``).
+        subtask_returns: with ``subtask_agents``, each agent's return ends with its
+            sub-task (:class:`~rudder.agents.subtasks.SubtaskBoundaries`).
+        goal_payments: with ``subtask_agents``, pay each consensus sub-goal its share of
+            the demonstrations' redistributed return when it is reached, instead of the
+            step-wise redistributed reward (:class:`~rudder.agents.subtasks.SubtaskReward`).
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -79,6 +84,8 @@ class RunSettings:
     subprocess: bool = False
     progress_observation: bool = True
     subtask_agents: bool = False
+    subtask_returns: bool = True
+    goal_payments: bool = True
     env_reward_weight: float = 0.0
     time_limit_as_termination: bool = False
     eval_every: int = 10_000
@@ -124,12 +131,16 @@ class RunOutcome:
     final: Any = None
 
 
-def subtask_wrapper(env: gym.Env, redistributor, controller, progress: Literal["box"] | None = "box") -> gym.Env:
+def subtask_wrapper(
+    env: gym.Env, redistributor, controller, progress: Literal["box"] | None = "box", goal_rewards=None
+) -> gym.Env:
     """:func:`redistribution_wrapper`, then the sub-task one-hot
-    (:class:`~rudder.agents.subtasks.SubtaskObservation`)."""
-    from rudder.agents.subtasks import SubtaskObservation
+    (:class:`~rudder.agents.subtasks.SubtaskObservation`) and, given ``goal_rewards``,
+    rewards for the consensus sub-goals (:class:`~rudder.agents.subtasks.SubtaskReward`)."""
+    from rudder.agents.subtasks import SubtaskObservation, SubtaskReward
 
-    return SubtaskObservation(redistribution_wrapper(env, redistributor, progress), controller)
+    env = SubtaskObservation(redistribution_wrapper(env, redistributor, progress), controller)
+    return SubtaskReward(env, controller, goal_rewards) if goal_rewards is not None else env
 
 
 def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
@@ -197,12 +208,25 @@ def train_sb3(
             training_demos = add_progress(training_demos, redistributor, mode=progress)
         wrapper = functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress)
         if settings.subtask_agents:
-            from rudder.agents.subtasks import SubtaskController, add_subtasks
+            from rudder.agents.subtasks import (
+                SubtaskController,
+                add_subtasks,
+                goal_rewards,
+                pay_for_goals,
+            )
 
             controller = SubtaskController.from_redistributor(redistributor, items=encoder.items)
+            shares = None
+            if settings.goal_payments:
+                shares = goal_rewards(controller, training_demos, value_rewards)
+                value_rewards = [pay_for_goals(controller, shares, episode) for episode in training_demos]
             training_demos = add_subtasks(training_demos, controller)
             wrapper = functools.partial(
-                subtask_wrapper, redistributor=redistributor, controller=controller, progress=progress
+                subtask_wrapper,
+                redistributor=redistributor,
+                controller=controller,
+                progress=progress,
+                goal_rewards=shares,
             )
             ppo_settings = dataclasses.replace(
                 settings.ppo, policy="SubtaskPolicy", num_subtasks=controller.num_subtasks
@@ -232,6 +256,10 @@ def train_sb3(
         callbacks = [evaluation]
         if redistributor is not None:
             callbacks.append(RedistributionLogger())
+        if controller is not None and settings.subtask_returns:
+            from rudder.agents.subtasks import SubtaskBoundaries
+
+            callbacks.append(SubtaskBoundaries(controller.num_subtasks))
         budget = 0 if settings.method == "bc" else settings.total_timesteps
         if budget > 0:
             model.learn(budget, callback=CallbackList(callbacks), progress_bar=progress_bar)

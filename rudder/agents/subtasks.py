@@ -25,6 +25,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
@@ -151,6 +152,141 @@ class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         return self._observe(observation, info), reward, terminated, truncated, info
 
 
+def goal_rewards(
+    controller: SubtaskController,
+    demonstrations: Sequence[Episode],
+    rewards: Sequence[np.ndarray],
+    *,
+    change_key: str = "inventory_change",
+) -> np.ndarray:
+    """Shape (len(consensus),): what reaching each consensus sub-goal is worth.
+
+    Sub-goal j is worth the redistributed reward the demonstrations collected between
+    reaching sub-goal j - 1 and reaching j (mean over the demonstrations that reached it),
+    so the shares add up to about the demonstrations' mean return.
+
+    Args:
+        controller: the sub-task controller.
+        demonstrations: episodes with ``infos[change_key]``.
+        rewards: per demonstration, shape (T,): its redistributed rewards.
+    """
+    totals = np.zeros(len(controller.consensus))
+    counts = np.zeros(len(controller.consensus))
+    for episode, episode_rewards in zip(demonstrations, rewards):
+        gains = np.zeros(len(controller.items), dtype=np.int64)
+        reached, held = 0, 0.0
+        for change, reward in zip(np.asarray(episode.infos[change_key]), episode_rewards):
+            gains += change > 0
+            held += float(reward)
+            now = controller.goals_reached(gains)
+            if now > reached:
+                share = held / (now - reached)
+                totals[reached:now] += share
+                counts[reached:now] += 1
+                reached, held = now, 0.0
+    return np.divide(totals, counts, out=np.zeros_like(totals), where=counts > 0)
+
+
+class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Pays the sub-task agents for the consensus sub-goals they reach.
+
+    Wraps a :class:`SubtaskObservation` above a
+    :class:`~rudder.wrappers.RedistributedReward`. Reaching consensus sub-goal j (in
+    order, as the controller counts them) pays ``goal_rewards[j]``
+    (:func:`goal_rewards`: its share of the demonstrations' redistributed return). When
+    the episode terminates, the last step adds the true return minus everything paid, so
+    the rewards sum to the return. A time-out (truncation) is not settled by default:
+    the agent in charge when time runs out (usually the last, longest sub-task) would
+    take the whole correction of a failed episode as a penalty that depends on the clock,
+    which the observation does not show; PPO bootstraps at truncations instead. Events
+    that are not the next sub-goal pay nothing, so an agent
+    cannot farm them (crafting table after table instead of the pickaxe): with a profile
+    whose gaps cost nothing, the step-wise redistributed reward pays for such events.
+
+    Args:
+        env: a :class:`SubtaskObservation`-wrapped env whose ``info`` holds the env's own
+            reward as ``"original_reward"`` (set by ``RedistributedReward``).
+        controller: the controller the observation uses.
+        goal_rewards: shape (len(controller.consensus),).
+        change_key: the info key of the per-step inventory change.
+        settle_truncated: also settle (true return minus paid) when the episode is
+            truncated, so that every episode's rewards sum to its return.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        controller: SubtaskController,
+        goal_rewards: np.ndarray,
+        *,
+        change_key: str = "inventory_change",
+        settle_truncated: bool = False,
+    ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(
+            self, controller=controller, goal_rewards=goal_rewards, change_key=change_key, settle_truncated=settle_truncated
+        )
+        super().__init__(env)
+        goal_rewards = np.asarray(goal_rewards, dtype=np.float64)
+        if goal_rewards.shape != (len(controller.consensus),):
+            raise ValueError(
+                f"`goal_rewards` must have one entry per consensus sub-goal ({len(controller.consensus)}), "
+                f"got shape {goal_rewards.shape}"
+            )
+        self.controller = controller
+        self.goal_rewards = goal_rewards
+        self.change_key = change_key
+        self.settle_truncated = bool(settle_truncated)
+        self._gains = np.zeros(len(controller.items), dtype=np.int64)
+        self._reached = 0
+        self._paid = 0.0
+        self._return = 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        observation, info = self.env.reset(seed=seed, options=options)
+        self._gains[:] = 0
+        self._reached = 0
+        self._paid = self._return = 0.0
+        return observation, info
+
+    def step(self, action):
+        observation, _, terminated, truncated, info = self.env.step(action)
+        if "original_reward" not in info:
+            raise KeyError("SubtaskReward needs info['original_reward']: wrap it above RedistributedReward")
+        self._return += float(info["original_reward"])
+        self._gains += np.asarray(info[self.change_key]) > 0
+        reached = self.controller.goals_reached(self._gains)
+        reward = float(self.goal_rewards[self._reached : reached].sum()) if reached > self._reached else 0.0
+        self._reached = max(self._reached, reached)
+        if terminated or (truncated and self.settle_truncated):
+            reward += self._return - (self._paid + reward)
+        self._paid += reward
+        info["sub_goals_reached"] = self._reached
+        return observation, reward, terminated, truncated, info
+
+
+def pay_for_goals(
+    controller: SubtaskController,
+    goal_values: np.ndarray,
+    episode: Episode,
+    *,
+    change_key: str = "inventory_change",
+    settle_truncated: bool = False,
+) -> np.ndarray:
+    """Shape (T,): the rewards :class:`SubtaskReward` pays along a recorded ``episode``."""
+    gains = np.zeros(len(controller.items), dtype=np.int64)
+    paid = np.zeros(episode.length)
+    reached = 0
+    for step, change in enumerate(np.asarray(episode.infos[change_key])):
+        gains += change > 0
+        now = controller.goals_reached(gains)
+        if now > reached:
+            paid[step] = float(np.sum(goal_values[reached:now]))
+            reached = now
+    if episode.terminated or settle_truncated:
+        paid[-1] += episode.episode_return - paid.sum()
+    return paid
+
+
 def add_subtasks(
     episodes: Sequence[Episode], controller: SubtaskController, *, change_key: str = "inventory_change"
 ) -> list[Episode]:
@@ -184,6 +320,44 @@ def subtask_segments(episode: Episode, controller: SubtaskController, *, change_
     """Number of steps of ``episode`` each sub-task was in charge of (``{item: steps}``)."""
     trace = controller.trace(episode.infos[change_key])[:-1]
     return {name: int(np.sum(trace == index)) for index, name in enumerate(controller.subtasks)}
+
+
+class SubtaskBoundaries(BaseCallback):
+    """Makes each sub-task agent's return end where its sub-task ends.
+
+    SB3 computes returns and advantages before ``on_rollout_end``; this callback then marks
+    every step whose sub-task differs from the previous step's as an episode start and
+    computes them again. So an agent is credited with the redistributed reward up to and
+    including its sub-goal, and not with what the next agent does afterwards (nor does it
+    bootstrap from the next agent's value): PPO on the redistributed reward *within* the
+    sub-task, as the paper trains its MineRL sub-task agents.
+
+    Args:
+        num_subtasks: the sub-task one-hot's length (the last features of the observation).
+    """
+
+    def __init__(self, num_subtasks: int, *, verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self.num_subtasks = int(num_subtasks)
+
+    def _subtask(self, observations: np.ndarray) -> np.ndarray:
+        return np.asarray(observations)[..., -self.num_subtasks :].argmax(axis=-1)
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer
+        subtask = self._subtask(buffer.observations)  # (n_steps, n_envs)
+        switched = np.zeros_like(buffer.episode_starts, dtype=bool)
+        switched[1:] = subtask[1:] != subtask[:-1]
+        buffer.episode_starts = np.maximum(buffer.episode_starts, switched.astype(buffer.episode_starts.dtype))
+        new_observations = self.locals["new_obs"]
+        dones = np.asarray(self.locals["dones"], dtype=np.float32)
+        last_switched = self._subtask(new_observations) != subtask[-1]
+        dones = np.maximum(dones, last_switched.astype(np.float32))
+        buffer.compute_returns_and_advantage(last_values=self.locals["values"], dones=dones)
+        self.logger.record("rudder/subtask_switches", float(switched.sum() + last_switched.sum()))
 
 
 # ------------------------------------------------------------------ the routed policy
@@ -276,10 +450,14 @@ class SubtaskPolicy(ActorCriticPolicy):
 
 
 __all__ = [
+    "SubtaskBoundaries",
     "SubtaskController",
     "SubtaskNetworks",
     "SubtaskObservation",
     "SubtaskPolicy",
+    "SubtaskReward",
     "add_subtasks",
+    "goal_rewards",
+    "pay_for_goals",
     "subtask_segments",
 ]

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 
+import gymnasium as gym
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
 from stable_baselines3.common.env_util import make_vec_env
 
 import rudder.envs  # noqa: F401 - registers the ids
@@ -17,7 +21,10 @@ from rudder.agents.subtasks import (
     SubtaskController,
     SubtaskObservation,
     SubtaskPolicy,
+    SubtaskReward,
     add_subtasks,
+    goal_rewards,
+    pay_for_goals,
     subtask_segments,
 )
 from rudder.data.episode import Episode
@@ -161,3 +168,132 @@ def test_subtask_agents_need_align_rudder():
         RunSettings(method="bc-ppo", subtask_agents=True)
     with pytest.raises(ValueError, match="num_subtasks"):
         PPOSettings(policy="SubtaskPolicy")
+
+
+def test_boundaries_end_each_agents_return_with_its_sub_task():
+    from types import SimpleNamespace
+
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import RolloutBuffer
+    from stable_baselines3.common.logger import Logger
+
+    from rudder.agents.subtasks import SubtaskBoundaries
+
+    buffer = RolloutBuffer(6, spaces.Box(0, 1, (3,)), spaces.Discrete(2), gamma=0.9, gae_lambda=1.0, n_envs=1)
+    subtasks = [0, 0, 0, 1, 1, 1]
+    rewards = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    for step, (subtask, reward) in enumerate(zip(subtasks, rewards)):
+        observation = np.array([[0.3, 1.0 - subtask, float(subtask)]], dtype=np.float32)
+        buffer.add(
+            observation, np.array([[0]]), np.array([reward]), np.array([step == 0]),
+            torch.tensor([[0.5]]), torch.tensor([0.0]),
+        )
+    last_values = torch.tensor([[0.5]])
+    buffer.compute_returns_and_advantage(last_values=last_values, dones=np.array([False]))
+    assert buffer.returns[2, 0] == pytest.approx(1.0 + 0.9 * 0.9**2 * 0.9 * 0.5)  # runs on into sub-task 1
+    callback = SubtaskBoundaries(2)
+    callback.init_callback(SimpleNamespace(rollout_buffer=buffer, logger=Logger(None, []), get_env=lambda: None))
+    callback.update_locals(
+        {"new_obs": np.array([[0.3, 0.0, 1.0]], dtype=np.float32), "dones": np.array([False]), "values": last_values}
+    )
+    callback.on_rollout_end()
+    expected = [0.81, 0.9, 1.0, 0.9**3 * 0.5, 0.9**2 * 0.5, 0.9 * 0.5]
+    assert buffer.returns[:, 0] == pytest.approx(expected)
+    assert buffer.advantages[:, 0] == pytest.approx(np.array(expected) - 0.5)
+
+
+def changes_of(*steps: dict[str, int]) -> np.ndarray:
+    return np.array([gains(**step) for step in steps])
+
+
+def test_goal_rewards_share_the_demonstrations_redistributed_return():
+    controller = SubtaskController(["log", "log", "planks"], items=ITEMS)
+    first = Episode(
+        np.zeros((5, 1)), np.zeros(4), np.zeros(4),
+        infos={"inventory_change": changes_of({}, {"log": 1}, {"log": 1}, {"planks": 4})},
+    )
+    second = Episode(
+        np.zeros((4, 1)), np.zeros(3), np.zeros(3),
+        infos={"inventory_change": changes_of({"log": 1}, {"log": 1, "dirt": 1}, {})},
+    )
+    values = goal_rewards(controller, [first, second], [np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.5, 0.6, 0.7])])
+    # first: goal 0 at step 1 (0.1 + 0.2), goal 1 at step 2 (0.3), goal 2 at step 3 (0.4)
+    # second: goal 0 at step 0 (0.5), goal 1 at step 1 (0.6), never planks
+    assert values == pytest.approx([(0.3 + 0.5) / 2, (0.3 + 0.6) / 2, 0.4])
+
+
+@given(
+    returns=st.floats(-3, 3),
+    values=hnp.arrays(np.float64, 3, elements=st.floats(0, 1)),
+    length=st.integers(1, 12),
+    seed=st.integers(0, 1000),
+)
+def test_goal_payments_sum_to_the_return(returns, values, length, seed):
+    controller = SubtaskController(["log", "log", "planks"], items=ITEMS)
+    rng = np.random.default_rng(seed)
+    changes = np.zeros((length, len(ITEMS)), dtype=np.int64)
+    changes[:, ITEMS.index("log")] = rng.integers(0, 2, size=length)
+    changes[:, ITEMS.index("planks")] = rng.integers(0, 2, size=length)
+    rewards = np.zeros(length)
+    rewards[-1] = returns
+    episode = Episode(np.zeros((length + 1, 1)), np.zeros(length), rewards, terminated=True, infos={"inventory_change": changes})
+    paid = pay_for_goals(controller, values, episode)
+    assert paid.sum() == pytest.approx(returns, abs=1e-9)
+    assert np.count_nonzero(paid[:-1]) <= 3
+    timed_out = Episode(episode.observations, episode.actions, rewards, truncated=True, infos=episode.infos)
+    assert pay_for_goals(controller, values, timed_out, settle_truncated=True).sum() == pytest.approx(returns, abs=1e-9)
+    unsettled = pay_for_goals(controller, values, timed_out)
+    assert unsettled.sum() == pytest.approx(np.sum(values[: controller.goals_reached(np.sum(changes > 0, axis=0))]))
+
+
+def test_reward_wrapper_pays_the_sub_goals_as_offline(demonstrations):
+    from rudder.agents.sb3_training import subtask_wrapper
+    from rudder.redistribution import AlignmentRedistributor
+
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    redistributor = AlignmentRedistributor(encoder).fit(demonstrations)
+    controller = SubtaskController.from_redistributor(redistributor, items=ITEMS)
+    values = goal_rewards(controller, demonstrations, [redistributor.redistribute(d) for d in demonstrations])
+    assert values.sum() == pytest.approx(1.0, abs=0.05)  # every demonstration returns 1
+    env = subtask_wrapper(make_craft_env(), redistributor, controller, progress=None, goal_rewards=values)
+    assert isinstance(env, SubtaskReward)
+    online = record_episode(env, CraftDemonstrator(env), seed=11, rng=np.random.default_rng(2), info_keys=("inventory_change",))
+    plain = make_craft_env()
+    offline = record_episode(plain, CraftDemonstrator(plain), seed=11, rng=np.random.default_rng(2), info_keys=("inventory_change",))
+    assert np.allclose(online.rewards, pay_for_goals(controller, values, offline))
+    assert online.rewards.sum() == pytest.approx(offline.episode_return)
+
+
+class ScriptedInventory(gym.Env):
+    """Emits a fixed list of inventory changes (and env reward 0 then ``final``)."""
+
+    observation_space = gym.spaces.Box(0.0, 1.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(1)
+
+    def __init__(self, changes: np.ndarray, final: float, *, truncate: bool = False) -> None:
+        self.changes, self.final, self.truncate, self.step_index = changes, final, truncate, 0
+
+    def reset(self, *, seed=None, options=None):
+        self.step_index = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        change = self.changes[self.step_index]
+        self.step_index += 1
+        done = self.step_index == len(self.changes)
+        info = {"inventory_change": change, "original_reward": self.final if done else 0.0}
+        return np.zeros(1, np.float32), 0.0, done and not self.truncate, done and self.truncate, info
+
+
+def test_reward_wrapper_pays_nothing_for_events_that_are_not_the_next_sub_goal():
+    controller = SubtaskController(["log", "crafting_table", "wooden_pickaxe"], items=ITEMS)
+    changes = changes_of({"log": 1}, {"crafting_table": 1}, {"crafting_table": 1}, {"crafting_table": 1}, {"wooden_pickaxe": 1}, {})
+    env = SubtaskReward(SubtaskObservation(ScriptedInventory(changes, final=1.0), controller), controller, np.array([0.2, 0.3, 0.4]))
+    env.reset()
+    rewards = [env.step(0)[1] for _ in range(len(changes))]
+    assert rewards == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 1.0 - 0.9])
+    for settle, last in ((False, 0.0), (True, -0.9)):
+        inner = SubtaskObservation(ScriptedInventory(changes, final=0.0, truncate=True), controller)
+        env = SubtaskReward(inner, controller, np.array([0.2, 0.3, 0.4]), settle_truncated=settle)
+        env.reset()
+        assert [env.step(0)[1] for _ in range(len(changes))][-1] == pytest.approx(last)
