@@ -43,7 +43,8 @@ class Args:
     final_episodes: int = 100
     n_envs: int = 8
     bc_epochs: int = 30
-    learning_rate: float = 1e-4
+    learning_rate: float = 3e-5
+    scratch_learning_rate: float = 3e-4
     ent_coef: float = 0.0
     subtask_returns: bool = True
     goal_payments: bool = True
@@ -66,7 +67,8 @@ HELP = {
     "final_episodes": "episodes of the final per-item evaluation",
     "n_envs": "parallel training envs per run",
     "bc_epochs": "behaviour-cloning epochs",
-    "learning_rate": "PPO learning rate",
+    "learning_rate": "PPO learning rate when fine-tuning a cloned policy (bc-ppo, align-rudder)",
+    "scratch_learning_rate": "PPO learning rate of PPO from scratch",
     "ent_coef": "PPO entropy bonus (0: a rarely reached sub-task's policy is not pushed toward random)",
     "subtask_returns": "Align-RUDDER: each sub-task agent's return ends with its sub-task",
     "goal_payments": "Align-RUDDER: pay each consensus sub-goal its share of the redistributed return when reached",
@@ -136,7 +138,11 @@ def run_one(job: tuple) -> dict:
         eval_episodes=args.eval_episodes,
         target_success=None,
         behavior_cloning=BehaviorCloningSettings(epochs=args.bc_epochs),
-        ppo=PPOSettings(learning_rate=args.learning_rate, batch_size=512, ent_coef=args.ent_coef),
+        ppo=PPOSettings(
+            learning_rate=args.scratch_learning_rate if method == "ppo" else args.learning_rate,
+            batch_size=512,
+            ent_coef=args.ent_coef,
+        ),
     )
     final = functools.partial(evaluate_items, num_episodes=args.final_episodes, seed=seed + 50_000)
     outcome = train_sb3(

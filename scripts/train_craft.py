@@ -31,7 +31,8 @@ class Args:
     n_envs: int = 8
     subprocess: bool = False
     bc_epochs: int = 30
-    learning_rate: float = 1e-4
+    learning_rate: float = 3e-5
+    ent_coef: float = 0.0
     eval_every: int = 100_000
     eval_episodes: int = 30
     final_episodes: int = 100
@@ -50,7 +51,8 @@ HELP = {
     "n_envs": "parallel envs",
     "subprocess": "run the envs in subprocesses (SubprocVecEnv)",
     "bc_epochs": "behaviour-cloning epochs",
-    "learning_rate": "PPO learning rate",
+    "learning_rate": "PPO learning rate (3e-5: higher rates made the cloned sub-task agents worse)",
+    "ent_coef": "PPO entropy bonus",
     "eval_every": "env steps between evaluations",
     "eval_episodes": "episodes per evaluation",
     "final_episodes": "episodes of the final per-item evaluation",
@@ -86,7 +88,7 @@ def main(argv=None) -> int:
         eval_episodes=args.eval_episodes,
         target_success=None,
         behavior_cloning=BehaviorCloningSettings(epochs=args.bc_epochs),
-        ppo=PPOSettings(learning_rate=args.learning_rate, batch_size=512),
+        ppo=PPOSettings(learning_rate=args.learning_rate, batch_size=512, ent_coef=args.ent_coef),
     )
     outcome = train_sb3(
         functools.partial(make_craft_env, args.env),
