@@ -56,13 +56,20 @@ class BehaviorCloningSettings:
             raise ValueError(f"`gamma` must be in [0, 1], got {self.gamma}")
 
 
-def discounted_returns_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
-    """Shape (T,): G_t = r_{t+1} + gamma * G_{t+1}, the value target of each state s_t."""
+def discounted_returns_to_go(rewards: np.ndarray, gamma: float, *, ends: np.ndarray | None = None) -> np.ndarray:
+    """Shape (T,): G_t = r_{t+1} + gamma * G_{t+1}, the value target of each state s_t.
+
+    ``ends`` (T,), optional: where ``ends[t]`` is true the return stops after step t
+    (G_t = r_{t+1}), as when a sub-task agent's return ends with its sub-task.
+    """
     rewards = np.asarray(rewards, dtype=np.float64)
+    stops = np.zeros(rewards.shape[0], dtype=bool) if ends is None else np.asarray(ends, dtype=bool)
+    if stops.shape != rewards.shape:
+        raise ValueError(f"`ends` must have shape {rewards.shape}, got {stops.shape}")
     returns = np.empty_like(rewards)
     running = 0.0
     for step in range(rewards.shape[0] - 1, -1, -1):
-        running = rewards[step] + gamma * running
+        running = rewards[step] + (0.0 if stops[step] else gamma * running)
         returns[step] = running
     return returns
 
@@ -105,6 +112,7 @@ def behavior_cloning(
     demonstrations: Sequence[Episode],
     *,
     rewards: Sequence[np.ndarray] | None = None,
+    return_ends: Sequence[np.ndarray] | None = None,
     settings: BehaviorCloningSettings | None = None,
     seed: int = 0,
     progress_bar: bool = False,
@@ -123,6 +131,8 @@ def behavior_cloning(
         demonstrations: the episodes to clone.
         rewards: per episode, shape (T,), the rewards for the value targets (default:
             each episode's own rewards).
+        return_ends: per episode, shape (T,), optional: steps after which the value
+            target's return stops (see :func:`discounted_returns_to_go`).
         settings: see :class:`BehaviorCloningSettings`.
         seed: seeds the minibatch order.
         progress_bar: show a tqdm bar over the epochs.
@@ -142,7 +152,13 @@ def behavior_cloning(
                 f"`rewards[{index}]` has shape {np.shape(episode_rewards)}, expected ({episode.length},)"
             )
     observations, actions = _stack_steps(demonstrations)
-    targets = np.concatenate([discounted_returns_to_go(r, settings.gamma) for r in rewards]).astype(np.float32)
+    if return_ends is None:
+        return_ends = [None] * len(rewards)
+    if len(return_ends) != len(rewards):
+        raise ValueError(f"`return_ends` has {len(return_ends)} entries for {len(rewards)} demonstrations")
+    targets = np.concatenate(
+        [discounted_returns_to_go(r, settings.gamma, ends=e) for r, e in zip(rewards, return_ends)]
+    ).astype(np.float32)
     _check_observation_shapes(policy.observation_space, observations)
 
     optimizer = torch.optim.Adam(policy.parameters(), lr=settings.learning_rate)

@@ -195,6 +195,7 @@ def train_sb3(
     wrapper = None
     training_demos = list(demonstrations)
     value_rewards = None
+    return_ends = None
     controller = None
     ppo_settings = settings.ppo
     if settings.method == "align-rudder":
@@ -220,6 +221,9 @@ def train_sb3(
             if settings.goal_payments:
                 shares = goal_rewards(controller, training_demos, value_rewards)
                 value_rewards = [pay_for_goals(controller, shares, episode) for episode in training_demos]
+            if settings.subtask_returns:
+                traces = [controller.trace(episode.infos["inventory_change"]) for episode in training_demos]
+                return_ends = [trace[1:] != trace[:-1] for trace in traces]
             training_demos = add_subtasks(training_demos, controller)
             wrapper = functools.partial(
                 subtask_wrapper,
@@ -241,6 +245,7 @@ def train_sb3(
                 model.policy,
                 training_demos,
                 rewards=value_rewards,
+                return_ends=return_ends,
                 settings=dataclasses.replace(settings.behavior_cloning, gamma=ppo_settings.gamma),
                 seed=seed,
                 progress_bar=progress_bar,

@@ -85,3 +85,12 @@ def test_clear_errors():
         behavior_cloning(model.policy, demos, rewards=[np.zeros(5), np.zeros(6)])
     with pytest.raises(ValueError, match="epochs"):
         BehaviorCloningSettings(epochs=-1)
+
+
+def test_returns_to_go_stop_at_the_ends():
+    rewards = np.array([1.0, 0.0, 2.0, 0.0])
+    assert discounted_returns_to_go(rewards, 0.5) == pytest.approx([1.5, 1.0, 2.0, 0.0])
+    ends = np.array([False, True, False, False])
+    assert discounted_returns_to_go(rewards, 0.5, ends=ends) == pytest.approx([1.0, 0.0, 2.0, 0.0])
+    with pytest.raises(ValueError, match="ends"):
+        discounted_returns_to_go(rewards, 0.5, ends=np.zeros(3, dtype=bool))
