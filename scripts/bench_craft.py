@@ -270,10 +270,15 @@ def main(argv=None) -> int:
     ]
     started = time.perf_counter()
     runs: list[dict] = []
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for run in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="runs"):
-            runs.append(run)
+    if args.workers == 1:  # in this process (no pickling of the jobs)
+        for job in tqdm(jobs, desc="runs"):
+            runs.append(run_one(job))
             write_outputs(args, runs, command, time.perf_counter() - started)
+    else:
+        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+            for run in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="runs"):
+                runs.append(run)
+                write_outputs(args, runs, command, time.perf_counter() - started)
     rows = write_outputs(args, runs, command, time.perf_counter() - started)
     print(markdown_table(args, rows))
     print(f"\n{len(jobs)} runs in {time.perf_counter() - started:.0f} s")
