@@ -20,13 +20,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import multiprocessing
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
+
+from rudder.benchmarking import run_jobs, write_json
 
 
 @dataclasses.dataclass
@@ -235,10 +235,7 @@ def draw(args: Args, rows: list[dict], path: str) -> None:
 def write_outputs(args: Args, runs: list[dict], command: str, elapsed: float) -> list[dict]:
     rows = summarise(args, runs)
     record = {"command": command, "elapsed_seconds": round(elapsed, 1), "settings": dataclasses.asdict(args), "rows": rows, "runs": runs}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(args.out + ".tmp")
-    temporary.write_text(json.dumps(record, indent=1))
-    temporary.replace(args.out)
+    write_json(args.out, record)
     if args.markdown:
         Path(args.markdown).write_text(f"Command: `{command}`\n\n{markdown_table(args, rows)}\n")
     if args.png and rows:
@@ -253,8 +250,7 @@ def main(argv=None) -> int:
     if args.env_speed:
         result = env_speed()
         result["command"] = command
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=1))
+        write_json(args.out, result)
         print(f"| env | steps | seconds | steps/s |\n|---|---|---|---|\n| rudder/CraftDiamond-v0 | {result['steps']:,} | {result['seconds']} | {result['steps_per_second']:,} |")
         return 0
     if args.plot_only:
@@ -270,15 +266,9 @@ def main(argv=None) -> int:
     ]
     started = time.perf_counter()
     runs: list[dict] = []
-    if args.workers == 1:  # in this process (no pickling of the jobs)
-        for job in tqdm(jobs, desc="runs"):
-            runs.append(run_one(job))
-            write_outputs(args, runs, command, time.perf_counter() - started)
-    else:
-        with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-            for run in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="runs"):
-                runs.append(run)
-                write_outputs(args, runs, command, time.perf_counter() - started)
+    for run in run_jobs(run_one, jobs, workers=args.workers):
+        runs.append(run)
+        write_outputs(args, runs, command, time.perf_counter() - started)
     rows = write_outputs(args, runs, command, time.perf_counter() - started)
     print(markdown_table(args, rows))
     print(f"\n{len(jobs)} runs in {time.perf_counter() - started:.0f} s")

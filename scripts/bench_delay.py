@@ -28,15 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import multiprocessing
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from rudder.arguments import parse_arguments
+from rudder.benchmarking import run_jobs, write_json
 
 
 @dataclasses.dataclass
@@ -304,9 +303,7 @@ def draw(args: Args, summary: dict, path: str) -> None:
 def write(args: Args, runs: list[dict], command: str, elapsed: float) -> dict:
     summary = summarise(args, runs)
     record = {"command": command, "elapsed_seconds": round(elapsed, 1), "settings": dataclasses.asdict(args), **summary, "runs": runs}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out + ".tmp").write_text(json.dumps(record, indent=1))
-    Path(args.out + ".tmp").replace(args.out)
+    write_json(args.out, record)
     if args.markdown:
         Path(args.markdown).write_text(f"Command: `{command}`\n\n{markdown(args, summary)}\n")
     if args.png and runs:
@@ -329,10 +326,9 @@ def main(argv=None) -> int:
     jobs = [(method, delay, seed, args) for delay in args.delays for method in args.methods for seed in range(args.seeds)]
     started = time.perf_counter()
     runs: list[dict] = []
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for run in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="runs"):
-            runs.append(run)
-            write(args, runs, command, time.perf_counter() - started)
+    for run in run_jobs(run_one, jobs, workers=args.workers):
+        runs.append(run)
+        write(args, runs, command, time.perf_counter() - started)
     summary = write(args, runs, command, time.perf_counter() - started)
     print(markdown(args, summary))
     return 0

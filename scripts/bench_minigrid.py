@@ -19,13 +19,13 @@ import dataclasses
 import functools
 import itertools
 import json
-import multiprocessing
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
+
+from rudder.benchmarking import run_jobs, write_json
 
 
 @dataclasses.dataclass
@@ -226,10 +226,7 @@ def write_outputs(args: Args, runs: list[dict], command: str, elapsed: float) ->
             "rows": rows,
             "runs": runs,
         }
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(args.out + ".tmp")
-        temporary.write_text(json.dumps(record, indent=1))
-        temporary.replace(args.out)
+        write_json(args.out, record)
     if args.markdown:
         Path(args.markdown).write_text(f"Command: `{command}`\n\n{markdown_table(args, rows)}\n")
     if args.png and runs:
@@ -255,10 +252,9 @@ def main(argv=None) -> int:
     ]
     started = time.perf_counter()
     runs: list[dict] = []
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for run in tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="runs"):
-            runs.append(run)
-            write_outputs(args, runs, command, time.perf_counter() - started)
+    for run in run_jobs(run_one, jobs, workers=args.workers):
+        runs.append(run)
+        write_outputs(args, runs, command, time.perf_counter() - started)
     rows = write_outputs(args, runs, command, time.perf_counter() - started)
     print(markdown_table(args, rows))
     print(f"\n{len(jobs)} runs in {time.perf_counter() - started:.0f} s")

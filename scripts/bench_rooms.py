@@ -20,17 +20,16 @@ import argparse
 import dataclasses
 import itertools
 import json
-import multiprocessing
 import sys
 import time
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-from tqdm import tqdm
 
 import rudder.envs  # noqa: F401 - registers the envs
 from rudder.agents import METHODS, TrainingSettings, train_until_threshold
+from rudder.benchmarking import run_jobs
 from rudder.envs import rooms_demonstrations
 
 #: The paper's episodes to 80% (read off its 2022 plots, about +-5%), by env and method.
@@ -268,11 +267,8 @@ def main(argv=None) -> int:
     ]
     start = time.perf_counter()
     outcomes = []
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for outcome in tqdm(
-            pool.imap_unordered(run_one, jobs), total=len(jobs), desc="rooms", unit="run"
-        ):
-            outcomes.append(outcome)
+    for outcome in run_jobs(run_one, jobs, workers=args.workers, description="rooms"):
+        outcomes.append(outcome)
     elapsed = time.perf_counter() - start
     rows = summarise(args, outcomes)
     command = "python scripts/bench_rooms.py " + " ".join(sys.argv[1:] if argv is None else argv)

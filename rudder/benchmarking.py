@@ -1,0 +1,43 @@
+"""Helpers of the benchmark scripts (``scripts/bench_*.py``): running the runs, and
+writing their results as they come."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from tqdm import tqdm
+
+from rudder.data.io import atomic_write
+
+
+def run_jobs(
+    function: Callable[[Any], Any], jobs: Sequence[Any], *, workers: int = 1, description: str = "runs"
+) -> Iterator[Any]:
+    """Yields ``function(job)`` for every job, under a progress bar, as the runs finish.
+
+    With ``workers == 1`` the jobs run in this process, in order (nothing is pickled,
+    so ``function`` may live in a script loaded from a path); otherwise in ``workers``
+    spawned processes, in the order they finish (``function`` must be importable).
+    """
+    if workers < 1:
+        raise ValueError(f"`workers` must be >= 1, got {workers}")
+    if workers == 1:
+        for job in tqdm(jobs, desc=description, unit="run"):
+            yield function(job)
+        return
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from tqdm(pool.imap_unordered(function, jobs), total=len(jobs), desc=description, unit="run")
+
+
+def write_json(path: str | os.PathLike, record: Any) -> None:
+    """Writes ``record`` as indented JSON, atomically (a stopped benchmark never leaves a
+    half-written file)."""
+    text = json.dumps(record, indent=1).encode()
+    atomic_write(path, lambda file: file.write(text))
+
+
+__all__ = ["run_jobs", "write_json"]

@@ -1,0 +1,33 @@
+"""The benchmark scripts' helpers: running jobs, writing results atomically."""
+
+import json
+import math
+
+import pytest
+
+from rudder.benchmarking import run_jobs, write_json
+
+
+def test_in_process_runs_keep_the_order_and_need_no_pickling():
+    square = lambda value: value * value  # noqa: E731 - a lambda cannot be pickled
+    assert list(run_jobs(square, [3, 1, 2], workers=1)) == [9, 1, 4]
+
+
+def test_worker_processes_give_every_result():
+    assert sorted(run_jobs(math.sqrt, [4.0, 9.0, 16.0], workers=2)) == [2.0, 3.0, 4.0]
+
+
+def test_workers_must_be_positive():
+    with pytest.raises(ValueError, match="workers"):
+        list(run_jobs(math.sqrt, [1.0], workers=0))
+
+
+def test_write_json_round_trips_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "results" / "bench.json"
+    write_json(path, {"rows": [1, 2]})
+    write_json(path, {"rows": [3]})
+    assert json.loads(path.read_text()) == {"rows": [3]}
+    assert [p.name for p in path.parent.iterdir()] == ["bench.json"]
+    with pytest.raises(TypeError):
+        write_json(path, {"bad": object()})
+    assert json.loads(path.read_text()) == {"rows": [3]}
