@@ -918,29 +918,25 @@ def evaluate_items(model, env, *, num_episodes: int = 100, seed: int | None = No
     """Per-item success rates, as in the paper's MineRL table: the share of
     ``num_episodes`` episodes in which each item of :data:`ITEM_CHAIN` was obtained.
 
+    Runs :func:`rudder.agents.callbacks.evaluate_success` (needs stable-baselines3) and
+    reads ``info["obtained"]`` at the end of every episode.
+
     Args:
         model: anything with SB3's ``predict``.
-        env: a vectorised crafting world (its infos carry ``"obtained"``), built like
-            the training env.
+        env: a vectorised crafting world with ``Monitor``, built like the training env.
         num_episodes: episodes, spread evenly over the envs.
         seed: ``env.seed(seed)`` first, so that every method plays the same worlds.
         deterministic: most likely actions instead of sampled ones.
     """
-    if num_episodes < 1:
-        raise ValueError(f"`num_episodes` must be >= 1, got {num_episodes}")
-    targets = [(num_episodes + index) // env.num_envs for index in range(env.num_envs)]
-    counts = [0] * env.num_envs
-    obtained = []
-    if seed is not None:
-        env.seed(seed)
-    observations = env.reset()
-    while any(count < target for count, target in zip(counts, targets)):
-        actions, _ = model.predict(observations, deterministic=deterministic)
-        observations, _, dones, infos = env.step(actions)
-        for index, (done, info) in enumerate(zip(dones, infos)):
-            if done and counts[index] < targets[index]:
-                counts[index] += 1
-                obtained.append(np.asarray(info["obtained"], dtype=bool))
+    from rudder.agents.callbacks import evaluate_success
+
+    obtained: list[np.ndarray] = []
+
+    def record(info: dict[str, Any]) -> bool:
+        obtained.append(np.asarray(info["obtained"], dtype=bool))
+        return bool(info["is_success"])
+
+    evaluate_success(model, env, num_episodes=num_episodes, deterministic=deterministic, seed=seed, success=record)
     table = np.array(obtained)
     return {item: float(table[:, _ITEM[item]].mean()) for item in ITEM_CHAIN}
 
