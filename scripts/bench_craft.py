@@ -48,6 +48,7 @@ class Args:
     ent_coef: float = 0.0
     subtask_returns: bool = True
     goal_payments: bool = True
+    keep_cloning: float = 0.0
     workers: int = 2
     env_speed: bool = False
     out: str | None = None
@@ -72,6 +73,7 @@ HELP = {
     "ent_coef": "PPO entropy bonus (0: a rarely reached sub-task's policy is not pushed toward random)",
     "subtask_returns": "Align-RUDDER: each sub-task agent's return ends with its sub-task",
     "goal_payments": "Align-RUDDER: pay each consensus sub-goal its share of the redistributed return when reached",
+    "keep_cloning": "weight of behaviour-cloning steps between PPO updates (bc-ppo, align-rudder; 0: none)",
     "workers": "runs in parallel (processes)",
     "env_speed": "only measure the env's steps per second (random actions)",
     "out": "JSON file for the results (rewritten after every run)",
@@ -134,6 +136,7 @@ def run_one(job: tuple) -> dict:
         subtask_agents=method == "align-rudder",
         subtask_returns=args.subtask_returns,
         goal_payments=args.goal_payments,
+        keep_cloning=args.keep_cloning,
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         target_success=None,

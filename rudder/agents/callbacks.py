@@ -289,3 +289,18 @@ class RudderTraining(BaseCallback):
             self.logger.record("rudder/lstm_relative_error", float(self.redistributor.relative_error))
         self.logger.record("rudder/lstm_reliable", float(self.redistributor.is_reliable))
         self.logger.record("rudder/lessons", len(self.buffer))
+
+
+class KeepCloning(BaseCallback):
+    """Runs a :class:`~rudder.agents.cloning.CloningRegularizer` after every rollout
+    (before PPO's update) and logs ``rudder/cloning_loss``."""
+
+    def __init__(self, regularizer, *, verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self.regularizer = regularizer
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self.logger.record("rudder/cloning_loss", self.regularizer())

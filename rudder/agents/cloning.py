@@ -198,3 +198,51 @@ def behavior_cloning(
             history[key].append(float(value))
     policy.set_training_mode(False)
     return history
+
+
+class CloningRegularizer:
+    """Behaviour-cloning steps between PPO updates, so that fine-tuning keeps what was
+    cloned: each call takes ``steps`` gradient steps of ``weight`` times the demonstrated
+    actions' negative log-likelihood, with the policy's own optimizer.
+
+    Use through :class:`rudder.agents.callbacks.KeepCloning` (after every rollout).
+
+    Args:
+        policy: the SB3 policy being fine-tuned.
+        demonstrations: the cloned episodes (with the same observation wrappers).
+        steps: gradient steps per call.
+        batch_size: steps of demonstrations per gradient step.
+        weight: scale of the loss.
+        seed: seeds the minibatches.
+    """
+
+    def __init__(
+        self, policy, demonstrations: Sequence[Episode], *, steps: int = 8, batch_size: int = 256, weight: float = 1.0, seed: int = 0
+    ) -> None:
+        if steps < 1 or batch_size < 1 or weight <= 0:
+            raise ValueError("`steps` and `batch_size` must be >= 1 and `weight` > 0")
+        demonstrations = check_episodes(demonstrations, name="demonstrations")
+        self.policy = policy
+        self.observations, self.actions = _stack_steps(demonstrations)
+        _check_observation_shapes(policy.observation_space, self.observations)
+        self.steps, self.batch_size, self.weight = int(steps), int(batch_size), float(weight)
+        self.generator = np.random.default_rng(seed)
+
+    def __call__(self) -> float:
+        """Takes the steps; returns the mean negative log-likelihood."""
+        policy = self.policy
+        policy.set_training_mode(True)
+        losses = []
+        for _ in range(self.steps):
+            index = self.generator.integers(0, self.actions.shape[0], size=self.batch_size)
+            batch, _ = policy.obs_to_tensor(_take(self.observations, index))
+            actions = torch.as_tensor(self.actions[index], device=policy.device).reshape(-1)
+            _, log_prob, _ = policy.evaluate_actions(batch, actions)
+            loss = -self.weight * log_prob.mean()
+            policy.optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.5)
+            policy.optimizer.step()
+            losses.append(float(loss.item()) / self.weight)
+        policy.set_training_mode(False)
+        return float(np.mean(losses))

@@ -63,6 +63,8 @@ class RunSettings:
             ``info["inventory_change"]``).
         subtask_returns: with ``subtask_agents``, each agent's return ends with its
             sub-task (:class:`~rudder.agents.subtasks.SubtaskBoundaries`).
+        keep_cloning: weight of behaviour-cloning steps between PPO updates (0: none;
+            :class:`~rudder.agents.cloning.CloningRegularizer`), for methods that clone.
         goal_payments: with ``subtask_agents``, pay each consensus sub-goal its share of
             the demonstrations' redistributed return when it is reached, instead of the
             step-wise redistributed reward (:class:`~rudder.agents.subtasks.SubtaskReward`).
@@ -86,6 +88,7 @@ class RunSettings:
     subtask_agents: bool = False
     subtask_returns: bool = True
     goal_payments: bool = True
+    keep_cloning: float = 0.0
     env_reward_weight: float = 0.0
     time_limit_as_termination: bool = False
     eval_every: int = 10_000
@@ -261,6 +264,13 @@ def train_sb3(
         callbacks = [evaluation]
         if redistributor is not None:
             callbacks.append(RedistributionLogger())
+        if settings.keep_cloning > 0 and settings.method != "ppo":
+            from rudder.agents.callbacks import KeepCloning
+            from rudder.agents.cloning import CloningRegularizer
+
+            callbacks.append(
+                KeepCloning(CloningRegularizer(model.policy, training_demos, weight=settings.keep_cloning, seed=seed))
+            )
         if controller is not None and settings.subtask_returns:
             from rudder.agents.subtasks import SubtaskBoundaries
 

@@ -94,3 +94,38 @@ def test_returns_to_go_stop_at_the_ends():
     assert discounted_returns_to_go(rewards, 0.5, ends=ends) == pytest.approx([1.0, 0.0, 2.0, 0.0])
     with pytest.raises(ValueError, match="ends"):
         discounted_returns_to_go(rewards, 0.5, ends=np.zeros(3, dtype=bool))
+
+
+def test_cloning_regularizer_pulls_the_policy_to_the_demonstrations():
+    from rudder.agents.cloning import CloningRegularizer
+
+    rng = np.random.default_rng(0)
+    demos = [corridor_episode(rng) for _ in range(10)]
+    model = make_model()
+    regularizer = CloningRegularizer(model.policy, demos, steps=20, batch_size=32, seed=0)
+    first = regularizer()
+    for _ in range(15):
+        last = regularizer()
+    assert last < first / 3
+    actions, _ = model.predict(np.eye(8, dtype=np.float32), deterministic=True)
+    np.testing.assert_array_equal(actions, np.arange(8) % 2)
+    with pytest.raises(ValueError, match="weight"):
+        CloningRegularizer(model.policy, demos, weight=0.0)
+
+
+def test_keep_cloning_runs_after_every_rollout():
+    from rudder.agents.callbacks import KeepCloning
+    from rudder.agents.cloning import CloningRegularizer
+
+    rng = np.random.default_rng(1)
+    demos = [corridor_episode(rng) for _ in range(4)]
+    model = make_model()
+    calls = []
+    regularizer = CloningRegularizer(model.policy, demos, steps=1, batch_size=8)
+
+    def counted():
+        calls.append(model.num_timesteps)
+        return regularizer()
+
+    model.learn(48, callback=KeepCloning(counted))
+    assert calls == [16, 32, 48]
