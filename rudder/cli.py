@@ -133,15 +133,9 @@ def _fit(args: argparse.Namespace, demonstrations: Sequence[Episode]) -> Alignme
 
 
 def _draw(redistributor: AlignmentRedistributor, path: str) -> None:
-    from rudder.viz import plot_alignment
+    from rudder.viz import plot_redistributor_alignment
 
-    plot_alignment(
-        redistributor.alignment.rows,
-        redistributor.encoder.alphabet.names,
-        path,
-        consensus_columns=[c.column for c in redistributor.profile.consensus],
-        row_labels=[f"demo {int(i)}" for i in redistributor.aligned_demos],
-    )
+    plot_redistributor_alignment(redistributor, path)
     print(f"Wrote the alignment picture to {path}")
 
 

@@ -106,14 +106,9 @@ def main(argv=None) -> int:
         print("Consensus:", format_consensus([alphabet.name(goal.event) for goal in outcome.redistributor.profile.consensus]))
         print("Sub-task agents:", outcome.controller.describe())
         if args.png:
-            from rudder.viz import plot_alignment
+            from rudder.viz import plot_redistributor_alignment
 
-            plot_alignment(
-                outcome.redistributor.alignment.rows,
-                alphabet.names,
-                args.png,
-                consensus_columns=[goal.column for goal in outcome.redistributor.profile.consensus],
-            )
+            plot_redistributor_alignment(outcome.redistributor, args.png)
             print(f"wrote {args.png}")
     print("diamond success rate by env steps:", [(steps, round(rate, 2)) for steps, rate, _ in outcome.curve])
     print(f"per-item success over {args.final_episodes} episodes:")

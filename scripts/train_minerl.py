@@ -258,15 +258,9 @@ def write_segments(path: Path, segments: Sequence[Episode], controller: SubtaskC
 
 def draw_alignment(redistributor: AlignmentRedistributor, path: str) -> None:
     """Draws the alignment of the demonstrations, sub-goal columns marked, to ``path``."""
-    from rudder.viz import plot_alignment
+    from rudder.viz import plot_redistributor_alignment
 
-    plot_alignment(
-        redistributor.alignment.rows,
-        redistributor.encoder.alphabet.names,
-        path,
-        consensus_columns=[column.column for column in redistributor.profile.consensus],
-        row_labels=[f"demo {int(index)}" for index in redistributor.aligned_demos],
-    )
+    plot_redistributor_alignment(redistributor, path)
     print(f"Wrote the alignment picture to {path}")
 
 

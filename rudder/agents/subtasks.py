@@ -19,6 +19,7 @@ one of the first sub-goal not yet reached.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -303,16 +304,8 @@ def add_subtasks(
         if change_key not in episode.infos:
             raise KeyError(f"episode {index} has no infos[{change_key!r}]; record it with info_keys=({change_key!r},)")
         trace = controller.trace(episode.infos[change_key])
-        result.append(
-            Episode(
-                observations=np.concatenate([observations, eye[trace].astype(observations.dtype)], axis=1),
-                actions=episode.actions,
-                rewards=episode.rewards,
-                terminated=episode.terminated,
-                truncated=episode.truncated,
-                infos=episode.infos,
-            )
-        )
+        observations = np.concatenate([observations, eye[trace].astype(observations.dtype)], axis=1)
+        result.append(dataclasses.replace(episode, observations=observations))
     return result
 
 

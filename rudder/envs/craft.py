@@ -67,6 +67,7 @@ Speed: a step is a few array lookups; one env runs well over 5,000 steps/s
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import warnings
 from collections.abc import Sequence
@@ -911,7 +912,7 @@ def with_item_keys(episode: Episode) -> Episode:
     inventory = np.asarray(observations["inventory"])
     for index, item in enumerate(ITEMS):
         split[f"inventory/{item}"] = inventory[:, index]
-    return Episode(split, episode.actions, episode.rewards, episode.terminated, episode.truncated, episode.infos)
+    return dataclasses.replace(episode, observations=split)
 
 
 def evaluate_items(model, env, *, num_episodes: int = 100, seed: int | None = None, deterministic: bool = False) -> dict[str, float]:

@@ -81,6 +81,18 @@ def plot_alignment(
     plt.close(figure)
 
 
+def plot_redistributor_alignment(redistributor, path: str | os.PathLike) -> None:
+    """Draws a fitted :class:`~rudder.redistribution.AlignmentRedistributor`'s alignment of
+    its demonstrations (event names, consensus sub-goal columns marked) to ``path``."""
+    plot_alignment(
+        redistributor.alignment.rows,
+        redistributor.encoder.alphabet.names,
+        path,
+        consensus_columns=[goal.column for goal in redistributor.profile.consensus],
+        row_labels=[f"demo {int(index)}" for index in redistributor.aligned_demos],
+    )
+
+
 def plot_redistribution(
     original_rewards: np.ndarray,
     redistributed_rewards: np.ndarray,

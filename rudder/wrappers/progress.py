@@ -8,6 +8,7 @@ recorded episodes (for behaviour cloning), computed offline.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -148,14 +149,5 @@ def add_progress(
                     "mode='box' needs flat observations of shape (T+1, n), got "
                     f"{getattr(observations, 'shape', type(observations).__name__)}; use mode='dict'"
                 )
-        result.append(
-            Episode(
-                observations=_combine(observations, features, mode),
-                actions=episode.actions,
-                rewards=episode.rewards,
-                terminated=episode.terminated,
-                truncated=episode.truncated,
-                infos=episode.infos,
-            )
-        )
+        result.append(dataclasses.replace(episode, observations=_combine(observations, features, mode)))
     return result
