@@ -110,11 +110,29 @@ def initial_q_table(
     rewards: Sequence[np.ndarray] | None = None,
     mean: float = 1.0,
     std: float = 0.5,
+    demonstrated_first: bool = False,
 ) -> QTable:
     """Random N(mean, std) values, overwritten by behaviour cloning where demonstrated.
 
     The cloned values are copied to every context, as in the official code, which
     clones before it expands the table with history.
+
+    Args:
+        demonstrations: the demonstrations.
+        state_index: maps one observation to a state index in [0, num_states).
+        num_states: number of states.
+        num_actions: number of actions.
+        num_contexts: number of contexts per state.
+        rng: random values of the undemonstrated entries.
+        rewards: per demonstration, shape (T,): rewards for the cloned returns-to-go.
+        mean: mean of the random values.
+        std: standard deviation of the random values.
+        demonstrated_first: in a demonstrated state, put every undemonstrated action
+            below the lowest demonstrated one (by ``std * |N(0, 1)|``), so the greedy
+            policy starts as the demonstrators'. Without it, a demonstrated action whose
+            cloned return-to-go is small (redistributed rewards are mostly paid before
+            the end) can lose to a random value and the start policy leaves the
+            demonstrations.
     """
     table = QTable.random(num_states, num_actions, num_contexts=num_contexts, mean=mean, std=std, rng=rng)
     values, seen = behavior_cloning_values(
@@ -122,4 +140,11 @@ def initial_q_table(
     )
     states, actions = np.nonzero(seen)
     table.values[states, :, actions] = values[states, actions][:, None]
+    if demonstrated_first:
+        demonstrated = seen.any(axis=1)
+        lowest = np.where(seen, values, np.inf).min(axis=1)
+        for state in np.flatnonzero(demonstrated):
+            others = np.flatnonzero(~seen[state])
+            offsets = std * np.abs(rng.standard_normal((num_contexts, others.size)))
+            table.values[state][:, others] = lowest[state] - offsets - 1e-9
     return table

@@ -18,7 +18,11 @@ Methods:
         official code: the reward is redistributed causally while acting, with the
         terminal correction applied; the context is the profile position (a few
         values) instead of one visited flag per cluster (2^K values); and the goal
-        states are an event of their own (``StateClusterEncoder(terminal_cluster=True)``).
+        states are an event of their own (``StateClusterEncoder(terminal_cluster=True)``);
+        and the cloned start policy follows the demonstrations (``demonstrated_first``:
+        the cloned values of the redistributed returns-to-go are small late in an
+        episode, and the official code lets random values of undemonstrated actions
+        beat them, so its start policy is worse than plain cloning).
     ``"bc-q"``: the paper's baseline: online Q-learning on the env reward with
         behaviour-cloning initialisation (alpha 0.01, gamma 1, epsilon 0.2).
     ``"dqfd"``: the paper's tabular DQfD-like baseline (:mod:`rudder.agents.dqfd`):
@@ -76,6 +80,9 @@ class TrainingSettings:
         lstm_retrain_every: training episodes between retrainings of RUDDER's LSTM.
         lstm_epochs: passes over the lessons sample per retraining.
         lstm_sample: episodes drawn from the lessons buffer per retraining.
+        demonstrated_first: align-rudder's cloned start policy follows the
+            demonstrations: undemonstrated actions of a demonstrated state start below
+            the demonstrated ones (see :func:`~rudder.agents.tabular.initial_q_table`).
     """
 
     method: Method = "align-rudder"
@@ -94,6 +101,7 @@ class TrainingSettings:
     lstm_retrain_every: int = 20
     lstm_epochs: int = 5
     lstm_sample: int = 32
+    demonstrated_first: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -274,6 +282,7 @@ def train_until_threshold(
             rewards=cloned_rewards,
             mean=settings.init_mean,
             std=settings.init_std,
+            demonstrated_first=settings.method == "align-rudder" and settings.demonstrated_first,
         )
     values = table.values
     use_position = settings.context == "position"

@@ -46,6 +46,20 @@ def test_initial_q_table_copies_cloned_values_to_every_context():
     assert np.std(table.values[2]) > 0  # not demonstrated: random N(1, 0.5)
 
 
+def test_demonstrated_first_puts_demonstrated_actions_on_top():
+    # State 0: action 1 demonstrated with a cloned value of 0.1 (a small redistributed
+    # return-to-go), which random N(1, 0.5) values of actions 0 and 2 would beat.
+    demos = [episode([0, 1], [1], [0.1])]
+    plain = initial_q_table(demos, int, 2, 3, num_contexts=5, rng=np.random.default_rng(0))
+    assert (plain.values[0].argmax(axis=1) != 1).any()
+    table = initial_q_table(demos, int, 2, 3, num_contexts=5, rng=np.random.default_rng(0), demonstrated_first=True)
+    np.testing.assert_allclose(table.values[0, :, 1], 0.1)
+    assert (table.values[0].argmax(axis=1) == 1).all()
+    assert (table.values[0, :, [0, 2]] < 0.1).all()
+    # State 1 was never acted in: it keeps its random values.
+    np.testing.assert_array_equal(table.values[1], plain.values[1])
+
+
 def test_q_table_act():
     table = QTable(np.array([[[0.0, 2.0, 1.0]]]))
     rng = np.random.default_rng(0)
