@@ -45,10 +45,12 @@ class Args:
     n_envs: int = 8
     bc_epochs: int = 100
     gamma: float = 0.99
+    learning_rate: float = 3e-4
     progress_observation: bool = True
     env_reward_weight: float = 0.0
     delete_score: float = -1.5
     time_limit_as_termination: bool = False
+    subtask_agents: bool = False
     workers: int = 2
     out: str | None = None
     markdown: str | None = None
@@ -69,11 +71,13 @@ HELP = {
     "target": "success rate to reach",
     "n_envs": "parallel training envs per run",
     "bc_epochs": "behaviour-cloning epochs",
+    "learning_rate": "PPO learning rate (all methods)",
     "gamma": "PPO discount (1.0 keeps redistributed reward return-equivalent)",
     "progress_observation": "add profile progress to Align-RUDDER's observation",
     "env_reward_weight": "share of env reward mixed into the redistributed reward",
     "delete_score": "profile score of a skipped sub-goal (align-rudder; <= 0)",
     "time_limit_as_termination": "end episodes at the step limit without bootstrapping (all methods)",
+    "subtask_agents": "align-rudder as one agent per consensus sub-goal (door, key, ...), handed over by the interactions",
     "workers": "runs in parallel (processes)",
     "out": "JSON file for the results (rewritten after every run)",
     "markdown": "markdown file for the table",
@@ -104,6 +108,7 @@ def run_one(job: tuple) -> dict:
     from rudder.agents.ppo import PPOSettings
     from rudder.agents.sb3_training import RunSettings, train_sb3
     from rudder.envs.minigrid_tasks import (
+        INTERACTIONS,
         interaction_encoder,
         make_minigrid_env,
         minigrid_demonstrations,
@@ -122,8 +127,14 @@ def run_one(job: tuple) -> dict:
         eval_episodes=args.eval_episodes,
         target_success=args.target,
         behavior_cloning=BehaviorCloningSettings(epochs=args.bc_epochs),
-        ppo=PPOSettings(gamma=args.gamma),
+        ppo=PPOSettings(gamma=args.gamma, learning_rate=args.learning_rate),
         redistribution={"delete_score": args.delete_score},
+        subtask_agents=args.subtask_agents and method == "align-rudder",
+        subtask_change_key="interaction_change",
+        # minigrid's return falls with time (1 - 0.9 t / T): settling it at the goal
+        # would charge the last agent for the others' slowness, so pay the sub-goals only.
+        settle_terminated=False,
+        subtask_items=INTERACTIONS,
     )
     outcome = train_sb3(
         functools.partial(make_minigrid_env, env_id, view=args.view), demos, settings=settings, encoder=interaction_encoder(), seed=seed
@@ -167,6 +178,12 @@ def summarise(args: Args, runs: list[dict]) -> list[dict]:
 NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RUDDER (BC+PPO, redistributed)"}
 
 
+def method_name(args: Args, method: str) -> str:
+    if method == "align-rudder" and args.subtask_agents:
+        return "Align-RUDDER sub-task agents"
+    return NAMES.get(method, method)
+
+
 def markdown_table(args: Args, rows: list[dict]) -> str:
     lines = [
         f"Env steps until {args.target:.0%} success over {args.eval_episodes} evaluation episodes "
@@ -177,7 +194,7 @@ def markdown_table(args: Args, rows: list[dict]) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row['env']} | {NAMES.get(row['method'], row['method'])} | {len(row['seeds'])} | "
+            f"| {row['env']} | {method_name(args, row['method'])} | {len(row['seeds'])} | "
             f"{row['median']:,.0f} | {row['q25']:,.0f} | {row['q75']:,.0f} | "
             f"{row['failures']}/{len(row['seeds'])} | {' '.join(f'{s:.2f}' for s in row['final_success'])} |"
         )
@@ -203,7 +220,7 @@ def draw(args: Args, runs: list[dict], path: str) -> None:
                 # After reaching the target a run stops; carry its last rate forward.
                 rates.append(np.interp(grid, curve[:, 0], curve[:, 1], right=curve[-1, 1]))
             rates = np.array(rates)
-            line = axis.plot(grid, rates.mean(axis=0), label=f"{NAMES.get(method, method)} (n={len(chosen)})")
+            line = axis.plot(grid, rates.mean(axis=0), label=f"{method_name(args, method)} (n={len(chosen)})")
             axis.fill_between(grid, rates.min(axis=0), rates.max(axis=0), alpha=0.15, color=line[0].get_color())
         axis.axhline(args.target, color="grey", linestyle=":", linewidth=1)
         axis.set_title(env_id)

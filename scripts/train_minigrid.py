@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import sys
+from pathlib import Path
 
 from rudder.arguments import parse_arguments
 
@@ -34,6 +36,8 @@ class Args:
     env_reward_weight: float = 0.0
     delete_score: float = -1.5
     bc_epochs: int = 100
+    learning_rate: float = 3e-4
+    subtask_agents: bool = False
     eval_every: int = 20_000
     eval_episodes: int = 50
     target: float = 0.8
@@ -56,6 +60,8 @@ HELP = {
     "env_reward_weight": "share of env reward mixed into the redistributed reward",
     "delete_score": "profile score of a skipped sub-goal (align-rudder; <= 0)",
     "bc_epochs": "behaviour-cloning epochs",
+    "learning_rate": "PPO learning rate",
+    "subtask_agents": "align-rudder as one agent per consensus sub-goal (door, key, ...), handed over by the interactions",
     "eval_every": "env steps between evaluations",
     "eval_episodes": "episodes per evaluation",
     "target": "success rate that ends training",
@@ -97,6 +103,12 @@ def resume(args: Args) -> int:
             wrapper_kwargs=wrapper_kwargs,
         )
 
+    saved = Path(args.resume) / "checkpoint.json"
+    if saved.is_file() and json.loads(saved.read_text()).get("settings", {}).get("policy") == "SubtaskPolicy":
+        raise SystemExit(
+            f"{args.resume} holds sub-task agents; this script resumes single agents only. "
+            "Train sub-task agents in one run (--steps) instead."
+        )
     model, settings, record = load_checkpoint(
         args.resume, venv(args.seed + 1, args.subprocess), tensorboard_log=args.tensorboard or None
     )
@@ -117,8 +129,9 @@ def main(argv=None) -> int:
     args = parse_arguments(Args, sys.argv[1:] if argv is None else argv, help=HELP, description=__doc__)
     if args.resume:
         return resume(args)
-    from rudder.agents import BehaviorCloningSettings, RunSettings, train_sb3
+    from rudder.agents import BehaviorCloningSettings, PPOSettings, RunSettings, train_sb3
     from rudder.envs.minigrid_tasks import (
+        INTERACTIONS,
         interaction_encoder,
         make_minigrid_env,
         minigrid_demonstrations,
@@ -138,6 +151,12 @@ def main(argv=None) -> int:
         target_success=args.target,
         behavior_cloning=BehaviorCloningSettings(epochs=args.bc_epochs),
         redistribution={"delete_score": args.delete_score},
+        ppo=PPOSettings(learning_rate=args.learning_rate),
+        subtask_agents=args.subtask_agents,
+        subtask_change_key="interaction_change",
+        subtask_items=INTERACTIONS,
+        # minigrid's return falls with time: pay the sub-goals only (see SubtaskReward).
+        settle_terminated=False,
     )
     outcome = train_sb3(
         functools.partial(make_minigrid_env, args.env, view=args.view),

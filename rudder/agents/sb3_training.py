@@ -58,9 +58,12 @@ class RunSettings:
         n_envs: parallel training envs.
         subprocess: run the envs in subprocesses (``SubprocVecEnv``).
         progress_observation: add profile progress to the observation (align-rudder).
-        subtask_agents: one policy per consensus sub-goal (align-rudder with an
-            :class:`~rudder.events.InventoryEncoder` whose events come from
-            ``info["inventory_change"]``).
+        subtask_agents: one policy per consensus sub-goal (align-rudder). The controller
+            counts the events of each step from ``info[subtask_change_key]``.
+        subtask_change_key: the info entry with the per-step counts of the sub-goal
+            events: ``"inventory_change"`` for an :class:`~rudder.events.InventoryEncoder`
+            (the crafting world), ``"interaction_change"`` for minigrid.
+        subtask_items: names of that entry's elements (None: the encoder's ``items``).
         subtask_returns: with ``subtask_agents``, each agent's return ends with its
             sub-task (:class:`~rudder.agents.subtasks.SubtaskBoundaries`).
         keep_cloning: weight of behaviour-cloning steps between PPO updates (0: none;
@@ -68,6 +71,9 @@ class RunSettings:
         goal_payments: with ``subtask_agents``, pay each consensus sub-goal its share of
             the demonstrations' redistributed return when it is reached, instead of the
             step-wise redistributed reward (:class:`~rudder.agents.subtasks.SubtaskReward`).
+        settle_terminated: with ``goal_payments``, the terminating step also pays the
+            true return minus what was paid (False: the sub-goals only, for returns that
+            depend on time, such as minigrid's).
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -86,8 +92,11 @@ class RunSettings:
     subprocess: bool = False
     progress_observation: bool = True
     subtask_agents: bool = False
+    subtask_change_key: str = "inventory_change"
+    subtask_items: tuple[str, ...] | None = None
     subtask_returns: bool = True
     goal_payments: bool = True
+    settle_terminated: bool = True
     keep_cloning: float = 0.0
     env_reward_weight: float = 0.0
     time_limit_as_termination: bool = False
@@ -135,15 +144,24 @@ class RunOutcome:
 
 
 def subtask_wrapper(
-    env: gym.Env, redistributor, controller, progress: Literal["box"] | None = "box", goal_rewards=None
+    env: gym.Env,
+    redistributor,
+    controller,
+    progress: Literal["box"] | None = "box",
+    goal_rewards=None,
+    change_key: str = "inventory_change",
+    settle_terminated: bool = True,
 ) -> gym.Env:
     """:func:`redistribution_wrapper`, then the sub-task one-hot
     (:class:`~rudder.agents.subtasks.SubtaskObservation`) and, given ``goal_rewards``,
-    rewards for the consensus sub-goals (:class:`~rudder.agents.subtasks.SubtaskReward`)."""
+    rewards for the consensus sub-goals (:class:`~rudder.agents.subtasks.SubtaskReward`);
+    ``change_key`` names the info entry of the per-step event counts."""
     from rudder.agents.subtasks import SubtaskObservation, SubtaskReward
 
-    env = SubtaskObservation(redistribution_wrapper(env, redistributor, progress), controller)
-    return SubtaskReward(env, controller, goal_rewards) if goal_rewards is not None else env
+    env = SubtaskObservation(redistribution_wrapper(env, redistributor, progress), controller, change_key=change_key)
+    if goal_rewards is None:
+        return env
+    return SubtaskReward(env, controller, goal_rewards, change_key=change_key, settle_terminated=settle_terminated)
 
 
 def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
@@ -219,21 +237,34 @@ def train_sb3(
                 pay_for_goals,
             )
 
-            controller = SubtaskController.from_redistributor(redistributor, items=encoder.items)
+            key = settings.subtask_change_key
+            items = settings.subtask_items if settings.subtask_items is not None else getattr(encoder, "items", None)
+            if items is None:
+                raise ValueError(
+                    "`subtask_agents` needs the names of the entries of "
+                    f"info[{key!r}]: set RunSettings.subtask_items (the encoder has no `items`)"
+                )
+            controller = SubtaskController.from_redistributor(redistributor, items=items)
             shares = None
+            settle = settings.settle_terminated
             if settings.goal_payments:
-                shares = goal_rewards(controller, training_demos, value_rewards)
-                value_rewards = [pay_for_goals(controller, shares, episode) for episode in training_demos]
+                shares = goal_rewards(controller, training_demos, value_rewards, change_key=key)
+                value_rewards = [
+                    pay_for_goals(controller, shares, episode, change_key=key, settle_terminated=settle)
+                    for episode in training_demos
+                ]
             if settings.subtask_returns:
-                traces = [controller.trace(episode.infos["inventory_change"]) for episode in training_demos]
+                traces = [controller.trace(episode.infos[key]) for episode in training_demos]
                 return_ends = [trace[1:] != trace[:-1] for trace in traces]
-            training_demos = add_subtasks(training_demos, controller)
+            training_demos = add_subtasks(training_demos, controller, change_key=key)
             wrapper = functools.partial(
                 subtask_wrapper,
                 redistributor=redistributor,
                 controller=controller,
                 progress=progress,
                 goal_rewards=shares,
+                change_key=key,
+                settle_terminated=settle,
             )
             ppo_settings = dataclasses.replace(
                 settings.ppo, policy="SubtaskPolicy", num_subtasks=controller.num_subtasks

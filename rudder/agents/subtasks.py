@@ -146,7 +146,7 @@ class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         observation, reward, terminated, truncated, info = self.env.step(action)
         if self.change_key not in info:
             raise KeyError(
-                f"SubtaskObservation reads the inventory change from info[{self.change_key!r}], "
+                f"SubtaskObservation reads the step's event counts from info[{self.change_key!r}], "
                 f"which the env does not set (info keys: {sorted(info)})"
             )
         self._gains += np.asarray(info[self.change_key]) > 0
@@ -212,6 +212,11 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         change_key: the info key of the per-step inventory change.
         settle_truncated: also settle (true return minus paid) when the episode is
             truncated, so that every episode's rewards sum to its return.
+        settle_terminated: settle when the episode terminates (the default). Without
+            it only the sub-goals are paid: for tasks whose return depends on time
+            (minigrid pays 1 - 0.9 t / T), where the settlement would charge the last
+            agent for the earlier agents' slowness, often more than its own sub-goal
+            is worth, so that it learns to stop short of the goal.
     """
 
     def __init__(
@@ -222,9 +227,15 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         *,
         change_key: str = "inventory_change",
         settle_truncated: bool = False,
+        settle_terminated: bool = True,
     ) -> None:
         gym.utils.RecordConstructorArgs.__init__(
-            self, controller=controller, goal_rewards=goal_rewards, change_key=change_key, settle_truncated=settle_truncated
+            self,
+            controller=controller,
+            goal_rewards=goal_rewards,
+            change_key=change_key,
+            settle_truncated=settle_truncated,
+            settle_terminated=settle_terminated,
         )
         super().__init__(env)
         goal_rewards = np.asarray(goal_rewards, dtype=np.float64)
@@ -237,6 +248,7 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.goal_rewards = goal_rewards
         self.change_key = change_key
         self.settle_truncated = bool(settle_truncated)
+        self.settle_terminated = bool(settle_terminated)
         self._gains = np.zeros(len(controller.items), dtype=np.int64)
         self._reached = 0
         self._paid = 0.0
@@ -258,7 +270,7 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         reached = self.controller.goals_reached(self._gains)
         reward = float(self.goal_rewards[self._reached : reached].sum()) if reached > self._reached else 0.0
         self._reached = max(self._reached, reached)
-        if terminated or (truncated and self.settle_truncated):
+        if (terminated and self.settle_terminated) or (truncated and self.settle_truncated):
             reward += self._return - (self._paid + reward)
         self._paid += reward
         info["sub_goals_reached"] = self._reached
@@ -272,6 +284,7 @@ def pay_for_goals(
     *,
     change_key: str = "inventory_change",
     settle_truncated: bool = False,
+    settle_terminated: bool = True,
 ) -> np.ndarray:
     """Shape (T,): the rewards :class:`SubtaskReward` pays along a recorded ``episode``."""
     gains = np.zeros(len(controller.items), dtype=np.int64)
@@ -283,7 +296,7 @@ def pay_for_goals(
         if now > reached:
             paid[step] = float(np.sum(goal_values[reached:now]))
             reached = now
-    if episode.terminated or settle_truncated:
+    if (episode.terminated and settle_terminated) or (episode.truncated and settle_truncated):
         paid[-1] += episode.episode_return - paid.sum()
     return paid
 

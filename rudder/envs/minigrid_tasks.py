@@ -70,7 +70,9 @@ def _door_state(cell) -> int:
 
 class MinigridInteractions(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Adds ``info["interaction"]``: what the last action did, as an index into
-    :data:`INTERACTIONS` (0 when nothing happened).
+    :data:`INTERACTIONS` (0 when nothing happened), and ``info["interaction_change"]``:
+    the same as counts, shape (len(INTERACTIONS),) int64, all zero when nothing happened
+    (what :class:`~rudder.agents.subtasks.SubtaskController` counts sub-goals from).
 
     It compares the carried object and the door in front of the agent before and after
     each step, and marks the step onto a goal cell. Put it directly on the minigrid env
@@ -86,6 +88,7 @@ class MinigridInteractions(gym.Wrapper, gym.utils.RecordConstructorArgs):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         observation, info = self.env.reset(seed=seed, options=options)
         info["interaction"] = 0
+        info["interaction_change"] = np.zeros(len(INTERACTIONS), dtype=np.int64)
         return observation, info
 
     def step(self, action):
@@ -109,7 +112,11 @@ class MinigridInteractions(gym.Wrapper, gym.utils.RecordConstructorArgs):
                 )
         if name == "none" and isinstance(grid_env.grid.get(*grid_env.agent_pos), Goal):
             name = "reached goal"
-        info["interaction"] = _INTERACTION_INDEX.get(name, 0)
+        index = _INTERACTION_INDEX.get(name, 0)
+        info["interaction"] = index
+        change = np.zeros(len(INTERACTIONS), dtype=np.int64)
+        change[index] = index > 0
+        info["interaction_change"] = change
         return observation, reward, terminated, truncated, info
 
 
@@ -416,7 +423,8 @@ def minigrid_demonstrations(
     """Successful planner demonstrations on ``env_id``, recorded through :func:`make_minigrid_env`.
 
     Episode i is tried with reset seeds ``seed + 1000 * i + attempt`` until one succeeds
-    (positive return); each keeps ``infos["interaction"]`` for the event encoder.
+    (positive return); each keeps ``infos["interaction"]`` for the event encoder and
+    ``infos["interaction_change"]`` for sub-task agents.
 
     Args:
         env_id: a minigrid env id.
@@ -440,7 +448,7 @@ def minigrid_demonstrations(
         for index in range(num_demonstrations):
             for attempt in range(attempts):
                 episode = record_episode(
-                    env, planner, seed=seed + 1000 * index + attempt, rng=rng, info_keys=("interaction",)
+                    env, planner, seed=seed + 1000 * index + attempt, rng=rng, info_keys=("interaction", "interaction_change")
                 )
                 if episode.terminated and episode.episode_return > 0:
                     demos.append(episode)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import gymnasium as gym
@@ -163,6 +164,54 @@ def test_train_sb3_with_subtask_agents_saves_and_resumes(tmp_path, demonstration
     venv.close()
 
 
+def test_subtask_agents_on_minigrid_interactions():
+    from rudder.envs.minigrid_tasks import (
+        INTERACTIONS,
+        interaction_encoder,
+        make_minigrid_env,
+        minigrid_demonstrations,
+    )
+
+    env_id = "MiniGrid-KeyCorridorS3R3-v0"
+    demos = minigrid_demonstrations(env_id, 4, seed=3)
+    settings = RunSettings(
+        method="align-rudder",
+        subtask_agents=True,
+        subtask_change_key="interaction_change",
+        subtask_items=INTERACTIONS,
+        settle_terminated=False,
+        total_timesteps=128,
+        n_envs=2,
+        eval_every=128,
+        eval_episodes=2,
+        target_success=None,
+        behavior_cloning=BehaviorCloningSettings(epochs=1),
+        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
+    )
+    make_env = functools.partial(make_minigrid_env, env_id)
+    seen = []
+
+    def play(model, venv):
+        venv.reset()
+        for _ in range(20):
+            *_, infos = venv.step(np.zeros(venv.num_envs, dtype=np.int64))
+            seen.append(infos[0]["subtask"])
+
+    outcome = train_sb3(make_env, demos, settings=settings, encoder=interaction_encoder(), seed=0, final_evaluation=play)
+    assert outcome.controller.subtasks[-1] == "picked up ball"
+    assert {"picked up key", "unlocked door", "dropped key"} <= set(outcome.controller.subtasks)
+    assert set(seen) <= set(outcome.controller.subtasks)
+    # Without `subtask_items` an encoder with no `items` cannot name the info entries.
+    with pytest.raises(ValueError, match="subtask_items"):
+        train_sb3(
+            make_env,
+            demos,
+            settings=dataclasses.replace(settings, subtask_items=None),
+            encoder=interaction_encoder(),
+            seed=0,
+        )
+
+
 def test_subtask_agents_need_align_rudder():
     with pytest.raises(ValueError, match="subtask_agents"):
         RunSettings(method="bc-ppo", subtask_agents=True)
@@ -244,6 +293,8 @@ def test_goal_payments_sum_to_the_return(returns, values, length, seed):
     assert pay_for_goals(controller, values, timed_out, settle_truncated=True).sum() == pytest.approx(returns, abs=1e-9)
     unsettled = pay_for_goals(controller, values, timed_out)
     assert unsettled.sum() == pytest.approx(np.sum(values[: controller.goals_reached(np.sum(changes > 0, axis=0))]))
+    goals_only = pay_for_goals(controller, values, episode, settle_terminated=False)
+    np.testing.assert_allclose(goals_only, unsettled)
 
 
 def test_reward_wrapper_pays_the_sub_goals_as_offline(demonstrations):
@@ -297,3 +348,13 @@ def test_reward_wrapper_pays_nothing_for_events_that_are_not_the_next_sub_goal()
         env = SubtaskReward(inner, controller, np.array([0.2, 0.3, 0.4]), settle_truncated=settle)
         env.reset()
         assert [env.step(0)[1] for _ in range(len(changes))][-1] == pytest.approx(last)
+    # Without settling at termination only the sub-goals are paid: a slow episode whose
+    # return (0.5) is below what the sub-goals paid (0.9) costs its last agent nothing.
+    env = SubtaskReward(
+        SubtaskObservation(ScriptedInventory(changes, final=0.5), controller),
+        controller,
+        np.array([0.2, 0.3, 0.4]),
+        settle_terminated=False,
+    )
+    env.reset()
+    assert [env.step(0)[1] for _ in range(len(changes))] == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 0.0])

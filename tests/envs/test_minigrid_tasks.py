@@ -89,6 +89,10 @@ def test_interactions_of_a_hand_played_door_key_episode():
     for action in (FORWARD, LEFT, PICKUP, DROP, PICKUP):
         *_, info = env.step(action)
         happened.append(INTERACTIONS[info["interaction"]])
+        # The same as counts, for sub-task controllers: one 1 at the interaction.
+        expected = np.zeros(len(INTERACTIONS), dtype=np.int64)
+        expected[info["interaction"]] = info["interaction"] > 0
+        np.testing.assert_array_equal(info["interaction_change"], expected)
     assert happened == ["none", "none", "picked up key", "dropped key", "picked up key"]
     for action in (LEFT, FORWARD, FORWARD, FORWARD, RIGHT, FORWARD, TOGGLE, TOGGLE, TOGGLE):
         *_, info = env.step(action)
@@ -122,6 +126,8 @@ def test_demonstrations_follow_the_task_and_are_reproducible():
         order = [happened.index(name) for name in ("picked up key", "unlocked door", "dropped key", "picked up ball")]
         assert order == sorted(order)
         assert happened[-1] == "picked up ball"
+        counted = [INTERACTIONS[i] for i in np.flatnonzero(demo.infos["interaction_change"].sum(axis=0))]
+        assert sorted(counted) == sorted(set(happened))
     door_key = minigrid_demonstrations(DOOR_KEY, 3, seed=1)
     for demo in door_key:
         assert [n for n in names(demo) if n != "opened door"] == ["picked up key", "unlocked door", "reached goal"]

@@ -44,3 +44,15 @@ def test_train_then_resume(tmp_path, capsys):
         assert set(a.files) == set(b.files)
         for key in a.files:
             np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_subtask_agents_train_and_refuse_to_resume(tmp_path, capsys):
+    script = load_script()
+    small = ["--demos", "3", "--n-envs", "2", "--eval-every", "256", "--eval-episodes", "2",
+             "--bc-epochs", "2", "--no-progress-bar"]
+    run = tmp_path / "run"
+    assert script.main(["--subtask-agents", "--steps", "256", "--checkpoint", str(run), *small]) == 0
+    assert "picked up ball" in capsys.readouterr().out  # the last sub-goal
+    assert json.loads((run / "checkpoint.json").read_text())["settings"]["policy"] == "SubtaskPolicy"
+    with pytest.raises(SystemExit, match="sub-task agents"):
+        script.main(["--resume", str(run), "--steps", "256", *small])
