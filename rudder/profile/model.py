@@ -74,6 +74,14 @@ class ProfileModel:
         delete_score: score of a profile column skipped by an episode.
         consensus_threshold: share of sequences the most frequent event of a column must
             reach for the column to be a sub-goal (paper: 0.8).
+        delete_by_occupancy: skipping column c costs ``delete_score`` times the share of
+            sequences that have an event in c (:attr:`column_delete_scores`), as a profile
+            HMM's delete probabilities do: skipping a sub-goal costs the full score,
+            skipping a column that one demonstration's detour made costs almost nothing.
+            With a constant cost, an episode that leaves out such detours cannot advance
+            past them, and the reward of its next sub-goals moves to a later event.
+        column_delete_scores: shape (L,), float64 (derived): the cost of skipping each
+            column.
     """
 
     scores: np.ndarray
@@ -84,6 +92,7 @@ class ProfileModel:
     insert_score: float = 0.0
     delete_score: float = 0.0
     consensus_threshold: float = 0.8
+    delete_by_occupancy: bool = False
 
     def __post_init__(self) -> None:
         scores = np.asarray(self.scores, dtype=np.float64)
@@ -114,6 +123,11 @@ class ProfileModel:
         object.__setattr__(self, "mismatch_score", floor)
         # Columns of `scores` made contiguous for the per-event hot path.
         object.__setattr__(self, "_event_columns", np.ascontiguousarray(scores.T))
+        deletes = np.full(scores.shape[0], float(self.delete_score))
+        if self.delete_by_occupancy and self.num_sequences > 0:
+            deletes *= counts.sum(axis=1) / self.num_sequences
+        deletes.setflags(write=False)
+        object.__setattr__(self, "column_delete_scores", deletes)
 
     @classmethod
     def from_alignment(
@@ -126,6 +140,7 @@ class ProfileModel:
         insert_score: float = 0.0,
         delete_score: float = 0.0,
         consensus_threshold: float = 0.8,
+        delete_by_occupancy: bool = False,
     ) -> ProfileModel:
         """Builds the PSSM from the rows of a multiple alignment.
 
@@ -137,6 +152,7 @@ class ProfileModel:
             insert_score: see the class docstring.
             delete_score: see the class docstring.
             consensus_threshold: see the class docstring.
+            delete_by_occupancy: see the class docstring.
         """
         rows = np.asarray(rows, dtype=np.int64)
         if rows.ndim != 2 or rows.shape[0] == 0 or rows.shape[1] == 0:
@@ -171,6 +187,7 @@ class ProfileModel:
             insert_score=insert_score,
             delete_score=delete_score,
             consensus_threshold=consensus_threshold,
+            delete_by_occupancy=delete_by_occupancy,
         )
 
     @property
@@ -219,7 +236,9 @@ class PrefixScorer:
     the profile). A new event e updates it as
 
         best'[0] = best[0] + insert
-        best'[j] = max(best[j-1] + scores[j-1, e], best[j] + insert, best'[j-1] + delete)
+        best'[j] = max(best[j-1] + scores[j-1, e], best[j] + insert, best'[j-1] + delete[j-1])
+
+    with ``delete[c]`` the cost of skipping column c (:attr:`ProfileModel.column_delete_scores`).
 
     and the prefix score is S = max_j best[j]. Nothing is computed between events.
 
@@ -234,9 +253,11 @@ class PrefixScorer:
 
     def __init__(self, profile: ProfileModel) -> None:
         self.profile = profile
-        self._delete = profile.delete_score
+        deletes = profile.column_delete_scores  # type: ignore[attr-defined]
+        self._delete = float(np.abs(deletes).sum())
         self._insert = profile.insert_score
-        self._ramp = np.arange(profile.length + 1, dtype=np.float64) * self._delete
+        # ramp[j]: the cost of skipping columns 0 .. j-1.
+        self._ramp = np.concatenate([[0.0], np.cumsum(deletes)])
         self.reset()
 
     def reset(self) -> None:

@@ -45,6 +45,8 @@ class AlignmentSettings:
         pseudocount: pseudocount weight of the profile (> 0).
         insert_score: profile score of an episode event matching no column (<= 0).
         delete_score: profile score of a skipped profile column (<= 0).
+        delete_by_occupancy: a skipped column costs ``delete_score`` times the share of
+            demonstrations with an event in it (see :class:`~rudder.profile.ProfileModel`).
         consensus_threshold: share of demonstrations a sub-goal column needs.
         correction: add G - sum(R) at the last step (return equivalence).
         env_reward_weight: w in (1 - w) * R + w * r, in [0, 1].
@@ -60,6 +62,7 @@ class AlignmentSettings:
     pseudocount: float = 1.0
     insert_score: float = 0.0
     delete_score: float = 0.0
+    delete_by_occupancy: bool = True
     consensus_threshold: float = 0.8
     correction: bool = True
     env_reward_weight: float = 0.0
@@ -156,6 +159,7 @@ class AlignmentRedistributor:
             insert_score=self.settings.insert_score,
             delete_score=self.settings.delete_score,
             consensus_threshold=self.settings.consensus_threshold,
+            delete_by_occupancy=self.settings.delete_by_occupancy,
         )
         gains = np.array([self._score_gain(sequence) for sequence in sequences])
         if gains.mean() <= 1e-12:

@@ -101,7 +101,8 @@ def load_redistributor(path: str | os.PathLike, **encoder_overrides: Any):
     try:
         encoder_arrays = {k[len("encoder/") :]: v for k, v in arrays.items() if k.startswith("encoder/")}
         encoder = load_encoder(config["encoder"], encoder_arrays, **encoder_overrides)
-        redistributor = AlignmentRedistributor(encoder, **config["settings"])
+        # Models written before delete_by_occupancy existed skipped columns at a constant cost.
+        redistributor = AlignmentRedistributor(encoder, **{"delete_by_occupancy": False, **config["settings"]})
         rows = arrays["alignment_rows"]
         redistributor.alignment = MultipleAlignment(rows=rows)
         redistributor.aligned_demos = arrays["aligned_demos"]
@@ -116,6 +117,7 @@ def load_redistributor(path: str | os.PathLike, **encoder_overrides: Any):
             insert_score=settings.insert_score,
             delete_score=settings.delete_score,
             consensus_threshold=settings.consensus_threshold,
+            delete_by_occupancy=settings.delete_by_occupancy,
         )
         redistributor.scale = float(config["scale"])
         redistributor.demo_returns = arrays["demo_returns"]

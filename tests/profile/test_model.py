@@ -18,16 +18,18 @@ def full_realignment_score(scores, events, *, insert_score, delete_score):
 
     A plain O(k L) dynamic programme over the whole table, written independently of the
     incremental scorer (no cumulative-maximum tricks, no reuse between prefixes).
+    ``delete_score`` is one number or one per column.
     """
     length, num_events = scores.shape
+    deletes = [float(d) for d in np.broadcast_to(delete_score, (length,))]
     table = [[0.0] * (length + 1) for _ in range(len(events) + 1)]
     for j in range(1, length + 1):
-        table[0][j] = table[0][j - 1] + delete_score
+        table[0][j] = table[0][j - 1] + deletes[j - 1]
     for i, event in enumerate(events, start=1):
         table[i][0] = table[i - 1][0] + insert_score
         for j in range(1, length + 1):
             match = scores[j - 1, event] if 0 <= event < num_events else None
-            candidates = [table[i - 1][j] + insert_score, table[i][j - 1] + delete_score]
+            candidates = [table[i - 1][j] + insert_score, table[i][j - 1] + deletes[j - 1]]
             if match is not None:
                 candidates.append(table[i - 1][j - 1] + match)
             table[i][j] = max(candidates)
@@ -67,7 +69,7 @@ def profiles_and_events(draw):
     background = rng.random(num_events) * (rng.random(num_events) > 0.2)
     if background.sum() == 0:
         background[0] = 1.0
-    gaps = draw(st.sampled_from([(0.0, 0.0), (-0.5, 0.0), (0.0, -0.3), (-1.0, -0.25)]))
+    gaps = draw(st.sampled_from([(0.0, 0.0), (-0.5, 0.0), (0.0, -0.3), (-1.0, -0.25), (0.0, -1.5)]))
     profile = ProfileModel.from_alignment(
         rows,
         num_events,
@@ -75,6 +77,7 @@ def profiles_and_events(draw):
         pseudocount=draw(st.sampled_from([0.1, 1.0, 2.5])),
         insert_score=gaps[0],
         delete_score=gaps[1],
+        delete_by_occupancy=draw(st.booleans()),
     )
     # Events include ids outside the alphabet: they must score as mismatches.
     events = draw(st.lists(st.integers(-2, num_events + 1), min_size=0, max_size=20))
@@ -87,7 +90,7 @@ def test_incremental_prefix_scores_equal_full_realignment(case):
     profile, events = case
     scorer = profile.prefix_scorer()
     assert scorer.score == pytest.approx(
-        full_realignment_score(profile.scores, [], insert_score=profile.insert_score, delete_score=profile.delete_score)
+        full_realignment_score(profile.scores, [], insert_score=profile.insert_score, delete_score=profile.column_delete_scores)
     )
     for k, event in enumerate(events, start=1):
         incremental = scorer.add(event)
@@ -96,7 +99,7 @@ def test_incremental_prefix_scores_equal_full_realignment(case):
         expected_scores = np.column_stack([profile.scores, np.full(profile.length, profile.mismatch_score)])
         mapped = [e if e >= 0 else profile.num_events for e in mapped]
         expected = full_realignment_score(
-            expected_scores, mapped, insert_score=profile.insert_score, delete_score=profile.delete_score
+            expected_scores, mapped, insert_score=profile.insert_score, delete_score=profile.column_delete_scores
         )
         assert incremental == pytest.approx(expected, abs=1e-9)
 
@@ -106,8 +109,8 @@ def test_incremental_prefix_scores_equal_full_realignment(case):
 def test_prefix_score_equals_biopython_alignment(case):
     profile, events = case
     events = [e for e in events if 0 <= e < profile.num_events][:10]
-    if not events:
-        return
+    if not events or profile.delete_by_occupancy:
+        return  # Bio.Align's deletion score is one number
     assert profile.score(events) == pytest.approx(biopython_score(profile, events), abs=1e-9)
 
 
@@ -131,6 +134,27 @@ def test_pssm_golden_values():
     assert profile.score([0, 2]) == pytest.approx(2 * math.log(5 / 3))
     # An unknown event id never crashes and adds nothing with free gaps.
     assert profile.score([0, 99, 2]) == pytest.approx(2 * math.log(5 / 3))
+
+
+def test_deletes_by_occupancy_golden_values():
+    # Column 1 is a detour of one sequence in three; the others are filled by all.
+    rows = np.array([[0, 2, 1], [0, -1, 1], [0, -1, 1]])
+    background = np.array([0.5, 0.25, 0.25])
+    constant = ProfileModel.from_alignment(rows, 3, background=background, delete_score=-1.5)
+    weighted = ProfileModel.from_alignment(rows, 3, background=background, delete_score=-1.5, delete_by_occupancy=True)
+    np.testing.assert_allclose(constant.column_delete_scores, [-1.5, -1.5, -1.5])
+    np.testing.assert_allclose(weighted.column_delete_scores, [-1.5, -0.5, -1.5])
+    # f_0(a) = (3 + 0.5) / 4, f_2(b) = (3 + 0.25) / 4: "a b" matches columns 0 and 2.
+    match_a, match_b = math.log(3.5 / 4 / 0.5), math.log(3.25 / 4 / 0.25)
+    # Constant: skipping the detour column costs 1.5, more than b's match gains, so the
+    # best alignment stops at column 1 and b is an insertion (score 0).
+    assert constant.score([0, 1]) == pytest.approx(match_a + max(0.0, match_b - 1.5))
+    # By occupancy: skipping it costs 0.5, and b advances the episode to column 3.
+    assert weighted.score([0, 1]) == pytest.approx(match_a + match_b - 0.5)
+    scorer = weighted.prefix_scorer()
+    scorer.add(0)
+    scorer.add(1)
+    assert scorer.position == 3
 
 
 def test_consensus_threshold():

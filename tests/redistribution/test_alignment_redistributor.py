@@ -118,6 +118,20 @@ def test_save_load_identical_rewards(tmp_path, frozen_lake_redistributor):
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["arrays.npz", "model.json"]
 
 
+def test_models_saved_before_occupancy_deletes_load_with_constant_deletes(tmp_path):
+    demonstrations = frozen_lake_demonstrations(5, seed=0)
+    redistributor = AlignmentRedistributor(StateClusterEncoder(seed=0), delete_score=-1.0).fit(demonstrations)
+    assert redistributor.profile.delete_by_occupancy
+    redistributor.save(tmp_path / "model")
+    assert load_redistributor(tmp_path / "model").profile.delete_by_occupancy
+    config = json.loads((tmp_path / "model" / "model.json").read_text())
+    del config["settings"]["delete_by_occupancy"]  # as written by earlier versions
+    (tmp_path / "model" / "model.json").write_text(json.dumps(config))
+    old = load_redistributor(tmp_path / "model")
+    assert not old.settings.delete_by_occupancy and not old.profile.delete_by_occupancy
+    np.testing.assert_array_equal(old.profile.column_delete_scores, np.full(old.profile.length, -1.0))
+
+
 def test_save_refuses_foreign_directory(tmp_path, frozen_lake_redistributor):
     redistributor, _ = frozen_lake_redistributor
     (tmp_path / "mine").mkdir()
