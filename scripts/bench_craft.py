@@ -46,6 +46,7 @@ class Args:
     learning_rate: float = 3e-5
     scratch_learning_rate: float = 3e-4
     ent_coef: float = 0.0
+    gamma: float = 0.99
     subtask_returns: bool = True
     goal_payments: bool = True
     keep_cloning: float = 0.0
@@ -70,6 +71,7 @@ HELP = {
     "bc_epochs": "behaviour-cloning epochs",
     "learning_rate": "PPO learning rate when fine-tuning a cloned policy (bc-ppo, align-rudder)",
     "scratch_learning_rate": "PPO learning rate of PPO from scratch",
+    "gamma": "PPO discount (all methods; also the discount of the cloned value targets)",
     "ent_coef": "PPO entropy bonus (0: a rarely reached sub-task's policy is not pushed toward random)",
     "subtask_returns": "Align-RUDDER: each sub-task agent's return ends with its sub-task",
     "goal_payments": "Align-RUDDER: pay each consensus sub-goal its share of the redistributed return when reached",
@@ -145,6 +147,7 @@ def run_one(job: tuple) -> dict:
             learning_rate=args.scratch_learning_rate if method == "ppo" else args.learning_rate,
             batch_size=512,
             ent_coef=args.ent_coef,
+            gamma=args.gamma,
         ),
     )
     final = functools.partial(evaluate_items, num_episodes=args.final_episodes, seed=seed + 50_000)

@@ -56,6 +56,7 @@ class Args:
     markdown: str | None = None
     png: str | None = None
     plot_only: bool = False
+    combine: tuple[str, ...] = ()
 
 
 HELP = {
@@ -83,6 +84,7 @@ HELP = {
     "markdown": "markdown file for the table",
     "png": "PNG file for the learning curves",
     "plot_only": "redraw the table and plot from --out without running",
+    "combine": "merge the runs of these earlier --out files into --out (with --methods in table order)",
 }
 
 
@@ -255,6 +257,13 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse(argv)
     command = "python scripts/bench_minigrid.py " + " ".join(argv)
+    if args.combine:
+        records = [json.loads(Path(path).read_text()) for path in args.combine]
+        runs = [run for record in records for run in record["runs"]]
+        command = "; ".join(record["command"] for record in records)
+        rows = write_outputs(args, runs, command, sum(record["elapsed_seconds"] for record in records))
+        print(markdown_table(args, rows))
+        return 0
     if args.plot_only:
         record = json.loads(Path(args.out).read_text())
         rows = write_outputs(args, record["runs"], record["command"], record["elapsed_seconds"])
