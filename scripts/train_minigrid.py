@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import sys
-from pathlib import Path
 
 from rudder.arguments import parse_arguments
 
@@ -79,17 +77,22 @@ def resume(args: Args) -> int:
 
     from rudder.agents import (
         RedistributionLogger,
+        SubtaskBoundaries,
         SuccessEvaluation,
         load_checkpoint,
         load_redistributor_from_checkpoint,
         redistribution_wrapper,
         save_checkpoint,
+        subtask_wrapper_from_checkpoint,
     )
     from rudder.envs.minigrid_tasks import interaction_events, make_minigrid_env
 
     redistributor = load_redistributor_from_checkpoint(args.resume, function=interaction_events)
     wrapper, wrapper_kwargs = None, None
-    if redistributor is not None:
+    subtasks = subtask_wrapper_from_checkpoint(args.resume, redistributor)
+    if subtasks is not None:
+        wrapper = subtasks[0]
+    elif redistributor is not None:
         wrapper = redistribution_wrapper
         wrapper_kwargs = {"redistributor": redistributor, "progress": "box" if args.progress_observation else None}
 
@@ -103,12 +106,6 @@ def resume(args: Args) -> int:
             wrapper_kwargs=wrapper_kwargs,
         )
 
-    saved = Path(args.resume) / "checkpoint.json"
-    if saved.is_file() and json.loads(saved.read_text()).get("settings", {}).get("policy") == "SubtaskPolicy":
-        raise SystemExit(
-            f"{args.resume} holds sub-task agents; this script resumes single agents only. "
-            "Train sub-task agents in one run (--steps) instead."
-        )
     model, settings, record = load_checkpoint(
         args.resume, venv(args.seed + 1, args.subprocess), tensorboard_log=args.tensorboard or None
     )
@@ -117,6 +114,11 @@ def resume(args: Args) -> int:
         venv(args.seed + 10_000, False), every=args.eval_every, num_episodes=args.eval_episodes, stop_at=args.target
     )
     callbacks = [evaluation] + ([RedistributionLogger()] if redistributor is not None else [])
+    if subtasks is not None:
+        _, controller, subtask_returns = subtasks
+        print(f"sub-task agents: {controller.describe()}")
+        if subtask_returns:
+            callbacks.append(SubtaskBoundaries(controller.num_subtasks))
     model.learn(args.steps, callback=CallbackList(callbacks), reset_num_timesteps=False, progress_bar=args.progress_bar)
     print("success rate by env steps:", [(steps, round(rate, 2)) for steps, rate, _ in evaluation.curve])
     if args.checkpoint:

@@ -33,6 +33,8 @@ _SB3_NAMES = {
     "redistribution_wrapper": "rudder.agents.sb3_training",
     "train_sb3": "rudder.agents.sb3_training",
     "subtask_wrapper": "rudder.agents.sb3_training",
+    "subtask_wrapper_from_checkpoint": "rudder.agents.sb3_training",
+    "SubtaskBoundaries": "rudder.agents.subtasks",
     "SubtaskController": "rudder.agents.subtasks",
     "SubtaskObservation": "rudder.agents.subtasks",
     "SubtaskPolicy": "rudder.agents.subtasks",

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import gymnasium as gym
+import numpy as np
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
@@ -31,6 +32,7 @@ from rudder.agents.callbacks import RedistributionLogger, SuccessEvaluation, eva
 from rudder.agents.cloning import BehaviorCloningSettings, behavior_cloning
 from rudder.agents.ppo import PPOSettings, make_ppo, save_checkpoint
 from rudder.data.episode import Episode
+from rudder.errors import DataFormatError
 from rudder.events.base import EventEncoder
 from rudder.wrappers.progress import ProfileProgressObservation, add_progress
 from rudder.wrappers.reward import RedistributedReward, TimeLimitAsTermination
@@ -164,6 +166,42 @@ def subtask_wrapper(
     return SubtaskReward(env, controller, goal_rewards, change_key=change_key, settle_terminated=settle_terminated)
 
 
+def subtask_wrapper_from_checkpoint(path, redistributor) -> tuple[Callable[[gym.Env], gym.Env], Any, bool] | None:
+    """What a checkpoint of sub-task agents needs to be trained on again.
+
+    Args:
+        path: a checkpoint directory written by :func:`train_sb3` with ``subtask_agents``.
+        redistributor: its redistributor (:func:`~rudder.agents.load_redistributor_from_checkpoint`).
+
+    Returns:
+        ``(wrapper, controller, subtask_returns)``: the env wrapper
+        (:func:`subtask_wrapper` with the saved sub-goal payments), the controller, and
+        whether each agent's return ends with its sub-task (add
+        :class:`~rudder.agents.subtasks.SubtaskBoundaries` when training); None when the
+        checkpoint holds no sub-task agents.
+    """
+    from rudder.agents.ppo import read_checkpoint_record
+    from rudder.agents.subtasks import SubtaskController
+
+    saved = read_checkpoint_record(path).get("metadata", {}).get("subtasks")
+    if saved is None:
+        return None
+    if redistributor is None:
+        raise DataFormatError(f"{str(path)!r} holds sub-task agents but no redistributor; the checkpoint is incomplete")
+    controller = SubtaskController.from_redistributor(redistributor, items=saved["items"])
+    goal_values = None if saved["goal_rewards"] is None else np.asarray(saved["goal_rewards"], dtype=np.float64)
+    wrapper = functools.partial(
+        subtask_wrapper,
+        redistributor=redistributor,
+        controller=controller,
+        progress=saved["progress"],
+        goal_rewards=goal_values,
+        change_key=saved["change_key"],
+        settle_terminated=saved["settle_terminated"],
+    )
+    return wrapper, controller, bool(saved["subtask_returns"])
+
+
 def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
     return TimeLimitAsTermination(make_env())
 
@@ -218,6 +256,7 @@ def train_sb3(
     value_rewards = None
     return_ends = None
     controller = None
+    subtask_metadata: dict[str, Any] = {}
     ppo_settings = settings.ppo
     if settings.method == "align-rudder":
         if encoder is None:
@@ -269,6 +308,16 @@ def train_sb3(
             ppo_settings = dataclasses.replace(
                 settings.ppo, policy="SubtaskPolicy", num_subtasks=controller.num_subtasks
             )
+            subtask_metadata = {
+                "subtasks": {
+                    "items": list(items),
+                    "change_key": key,
+                    "goal_rewards": None if shares is None else [float(value) for value in shares],
+                    "settle_terminated": settle,
+                    "subtask_returns": settings.subtask_returns,
+                    "progress": progress,
+                }
+            }
 
     venv = _make_venv(make_env, settings, seed=seed, wrapper=wrapper)
     eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)
@@ -327,7 +376,7 @@ def train_sb3(
                 ppo_settings,
                 redistributor=redistributor,
                 seed=seed,
-                metadata={"method": settings.method},
+                metadata={"method": settings.method, **subtask_metadata},
             )
         final = final_evaluation(model, eval_env) if final_evaluation is not None else None
         return RunOutcome(
@@ -351,5 +400,6 @@ __all__ = [
     "RunSettings",
     "redistribution_wrapper",
     "subtask_wrapper",
+    "subtask_wrapper_from_checkpoint",
     "train_sb3",
 ]

@@ -46,13 +46,22 @@ def test_train_then_resume(tmp_path, capsys):
             np.testing.assert_array_equal(a[key], b[key])
 
 
-def test_subtask_agents_train_and_refuse_to_resume(tmp_path, capsys):
+def test_subtask_agents_train_and_resume(tmp_path, capsys):
     script = load_script()
     small = ["--demos", "3", "--n-envs", "2", "--eval-every", "256", "--eval-episodes", "2",
              "--bc-epochs", "2", "--no-progress-bar"]
     run = tmp_path / "run"
     assert script.main(["--subtask-agents", "--steps", "256", "--checkpoint", str(run), *small]) == 0
     assert "picked up ball" in capsys.readouterr().out  # the last sub-goal
-    assert json.loads((run / "checkpoint.json").read_text())["settings"]["policy"] == "SubtaskPolicy"
-    with pytest.raises(SystemExit, match="sub-task agents"):
-        script.main(["--resume", str(run), "--steps", "256", *small])
+    record = json.loads((run / "checkpoint.json").read_text())
+    assert record["settings"]["policy"] == "SubtaskPolicy"
+    saved = record["metadata"]["subtasks"]
+    assert saved["change_key"] == "interaction_change" and not saved["settle_terminated"]
+    assert len(saved["goal_rewards"]) >= 4 and all(value > 0 for value in saved["goal_rewards"])
+    again = tmp_path / "again"
+    assert script.main(["--resume", str(run), "--steps", "256", "--checkpoint", str(again), *small]) == 0
+    output = capsys.readouterr().out
+    assert "sub-task agents: 0: opened door" in output or "sub-task agents: 0: picked up key" in output
+    resumed = json.loads((again / "checkpoint.json").read_text())
+    assert resumed["num_timesteps"] >= record["num_timesteps"] + 256
+    assert resumed["metadata"]["subtasks"] == saved
