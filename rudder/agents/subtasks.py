@@ -72,7 +72,7 @@ class SubtaskController:
     @classmethod
     def from_redistributor(cls, redistributor, *, items: Sequence[str]) -> SubtaskController:
         """The controller of a fitted :class:`~rudder.redistribution.AlignmentRedistributor`
-        with an inventory event encoder."""
+        whose event names are among ``items``."""
         alphabet = redistributor.encoder.alphabet
         return cls([alphabet.name(goal.event) for goal in redistributor.profile.consensus], items=items)
 
@@ -338,13 +338,26 @@ class SubtaskBoundaries(BaseCallback):
     bootstrap from the next agent's value): PPO on the redistributed reward *within* the
     sub-task, as the paper trains its MineRL sub-task agents.
 
+    With ``normalize_advantages`` the advantages are then standardised within each
+    sub-task, and PPO's own per-minibatch standardisation is turned off: every agent is
+    its own PPO learner. Standardising a minibatch that mixes agents shifts all of them
+    by one mean, so the steps of an agent that is doing as well as its critic expects
+    get the negative advantage of another agent's windfall, and its cloned actions are
+    pushed down.
+
     Args:
         num_subtasks: the sub-task one-hot's length (the last features of the observation).
+        normalize_advantages: standardise advantages per sub-task (see above).
     """
 
-    def __init__(self, num_subtasks: int, *, verbose: int = 0) -> None:
+    def __init__(self, num_subtasks: int, *, normalize_advantages: bool = True, verbose: int = 0) -> None:
         super().__init__(verbose)
         self.num_subtasks = int(num_subtasks)
+        self.normalize_advantages = bool(normalize_advantages)
+
+    def _on_training_start(self) -> None:
+        if self.normalize_advantages:
+            self.model.normalize_advantage = False
 
     def _subtask(self, observations: np.ndarray) -> np.ndarray:
         return np.asarray(observations)[..., -self.num_subtasks :].argmax(axis=-1)
@@ -363,7 +376,19 @@ class SubtaskBoundaries(BaseCallback):
         last_switched = self._subtask(new_observations) != subtask[-1]
         dones = np.maximum(dones, last_switched.astype(np.float32))
         buffer.compute_returns_and_advantage(last_values=self.locals["values"], dones=dones)
+        if self.normalize_advantages:
+            standardize_by_subtask(buffer.advantages, subtask)
         self.logger.record("rudder/subtask_switches", float(switched.sum() + last_switched.sum()))
+
+
+def standardize_by_subtask(advantages: np.ndarray, subtask: np.ndarray) -> None:
+    """Standardises ``advantages`` in place within each sub-task (same shape as
+    ``subtask``); a sub-task with one step is only centred."""
+    for index in np.unique(subtask):
+        rows = subtask == index
+        values = advantages[rows]
+        centred = values - values.mean()
+        advantages[rows] = centred / (values.std() + 1e-8) if values.size > 1 else centred
 
 
 # ------------------------------------------------------------------ the routed policy
@@ -465,5 +490,6 @@ __all__ = [
     "add_subtasks",
     "goal_rewards",
     "pay_for_goals",
+    "standardize_by_subtask",
     "subtask_segments",
 ]

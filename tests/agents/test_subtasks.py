@@ -240,7 +240,7 @@ def test_boundaries_end_each_agents_return_with_its_sub_task():
     last_values = torch.tensor([[0.5]])
     buffer.compute_returns_and_advantage(last_values=last_values, dones=np.array([False]))
     assert buffer.returns[2, 0] == pytest.approx(1.0 + 0.9 * 0.9**2 * 0.9 * 0.5)  # runs on into sub-task 1
-    callback = SubtaskBoundaries(2)
+    callback = SubtaskBoundaries(2, normalize_advantages=False)
     callback.init_callback(SimpleNamespace(rollout_buffer=buffer, logger=Logger(None, []), get_env=lambda: None))
     callback.update_locals(
         {"new_obs": np.array([[0.3, 0.0, 1.0]], dtype=np.float32), "dones": np.array([False]), "values": last_values}
@@ -249,6 +249,33 @@ def test_boundaries_end_each_agents_return_with_its_sub_task():
     expected = [0.81, 0.9, 1.0, 0.9**3 * 0.5, 0.9**2 * 0.5, 0.9 * 0.5]
     assert buffer.returns[:, 0] == pytest.approx(expected)
     assert buffer.advantages[:, 0] == pytest.approx(np.array(expected) - 0.5)
+    # Standardised per sub-task: each agent's advantages have mean 0 and std 1 on their own,
+    # and PPO's minibatch standardisation (which would mix them) is switched off.
+    model = SimpleNamespace(rollout_buffer=buffer, logger=Logger(None, []), get_env=lambda: None, normalize_advantage=True, num_timesteps=0)
+    per_agent = SubtaskBoundaries(2)
+    per_agent.init_callback(model)
+    per_agent.on_training_start({}, {})
+    per_agent.update_locals(callback.locals)
+    assert model.normalize_advantage is False
+    per_agent.on_rollout_end()
+    raw = np.array(expected) - 0.5
+    for rows in (slice(0, 3), slice(3, 6)):
+        part = raw[rows]
+        assert buffer.advantages[rows, 0] == pytest.approx((part - part.mean()) / (part.std() + 1e-8), abs=1e-6)
+
+
+def test_standardize_by_subtask_by_hand():
+    from rudder.agents.subtasks import standardize_by_subtask
+
+    advantages = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 7.0]])
+    subtask = np.array([[0, 1], [0, 2], [0, 2]])
+    standardize_by_subtask(advantages, subtask)
+    # sub-task 0: 1, 3, 5 (mean 3, std sqrt(8/3)); sub-task 1: one step, centred to 0;
+    # sub-task 2: 10, 7 -> +1, -1.
+    spread = np.sqrt(8 / 3)
+    assert advantages[:, 0] == pytest.approx([-2 / spread, 0.0, 2 / spread], abs=1e-6)
+    assert advantages[0, 1] == 0.0
+    assert advantages[1:, 1] == pytest.approx([1.0, -1.0], abs=1e-6)
 
 
 def changes_of(*steps: dict[str, int]) -> np.ndarray:
