@@ -1,19 +1,8 @@
 """scripts/bench_minigrid.py: merging the runs of earlier result files (--combine)."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_minigrid.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_minigrid", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+from script_loading import load_script
 
 
 def record(command, runs):
@@ -27,7 +16,7 @@ def run(method, seed, reached_at):
 
 
 def test_combine_merges_runs_and_commands(tmp_path, capsys):
-    script = load_script()
+    script = load_script("bench_minigrid")
     first = tmp_path / "first.json"
     second = tmp_path / "second.json"
     first.write_text(json.dumps(record("python a", [run("align-rudder", 0, 400), run("align-rudder", 1, 200)])))

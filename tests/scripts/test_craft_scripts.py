@@ -1,23 +1,11 @@
 """scripts/train_craft.py and scripts/bench_craft.py end to end, with tiny budgets."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
+from script_loading import load_script
 
 pytest.importorskip("stable_baselines3")
-
-SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_train_craft_prints_the_consensus_and_per_item_rates(tmp_path, capsys):

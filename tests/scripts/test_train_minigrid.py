@@ -1,29 +1,17 @@
 """scripts/train_minigrid.py end to end: train briefly, save, resume with the same redistributor."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from script_loading import load_script
 
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("minigrid")
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_minigrid.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("train_minigrid", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_train_then_resume(tmp_path, capsys):
-    script = load_script()
+    script = load_script("train_minigrid")
     small = ["--demos", "3", "--n-envs", "2", "--eval-every", "256", "--eval-episodes", "2",
              "--bc-epochs", "2", "--no-progress-bar"]
     first = tmp_path / "first"
@@ -47,7 +35,7 @@ def test_train_then_resume(tmp_path, capsys):
 
 
 def test_subtask_agents_train_and_resume(tmp_path, capsys):
-    script = load_script()
+    script = load_script("train_minigrid")
     small = ["--demos", "3", "--n-envs", "2", "--eval-every", "256", "--eval-episodes", "2",
              "--bc-epochs", "2", "--no-progress-bar"]
     run = tmp_path / "run"
