@@ -189,8 +189,13 @@ def subtask_wrapper_from_checkpoint(path, redistributor) -> tuple[Callable[[gym.
     if redistributor is None:
         raise DataFormatError(f"{str(path)!r} holds sub-task agents but no redistributor; the checkpoint is incomplete")
     controller = SubtaskController.from_redistributor(redistributor, items=saved["items"])
+    return _saved_subtask_wrapper(saved, redistributor, controller), controller, bool(saved["subtask_returns"])
+
+
+def _saved_subtask_wrapper(saved: dict[str, Any], redistributor, controller) -> Callable[[gym.Env], gym.Env]:
+    """:func:`subtask_wrapper` with the settings a checkpoint keeps (``metadata["subtasks"]``)."""
     goal_values = None if saved["goal_rewards"] is None else np.asarray(saved["goal_rewards"], dtype=np.float64)
-    wrapper = functools.partial(
+    return functools.partial(
         subtask_wrapper,
         redistributor=redistributor,
         controller=controller,
@@ -199,7 +204,6 @@ def subtask_wrapper_from_checkpoint(path, redistributor) -> tuple[Callable[[gym.
         change_key=saved["change_key"],
         settle_terminated=saved["settle_terminated"],
     )
-    return wrapper, controller, bool(saved["subtask_returns"])
 
 
 def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
@@ -296,28 +300,20 @@ def train_sb3(
                 traces = [controller.trace(episode.infos[key]) for episode in training_demos]
                 return_ends = [trace[1:] != trace[:-1] for trace in traces]
             training_demos = add_subtasks(training_demos, controller, change_key=key)
-            wrapper = functools.partial(
-                subtask_wrapper,
-                redistributor=redistributor,
-                controller=controller,
-                progress=progress,
-                goal_rewards=shares,
-                change_key=key,
-                settle_terminated=settle,
-            )
+            saved = {
+                "items": list(items),
+                "change_key": key,
+                "goal_rewards": None if shares is None else [float(value) for value in shares],
+                "settle_terminated": settle,
+                "subtask_returns": settings.subtask_returns,
+                "progress": progress,
+            }
+            # The wrapper is built from what the checkpoint keeps, so a resumed run gets the same one.
+            wrapper = _saved_subtask_wrapper(saved, redistributor, controller)
+            subtask_metadata = {"subtasks": saved}
             ppo_settings = dataclasses.replace(
                 settings.ppo, policy="SubtaskPolicy", num_subtasks=controller.num_subtasks
             )
-            subtask_metadata = {
-                "subtasks": {
-                    "items": list(items),
-                    "change_key": key,
-                    "goal_rewards": None if shares is None else [float(value) for value in shares],
-                    "settle_terminated": settle,
-                    "subtask_returns": settings.subtask_returns,
-                    "progress": progress,
-                }
-            }
 
     venv = _make_venv(make_env, settings, seed=seed, wrapper=wrapper)
     eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)

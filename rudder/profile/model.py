@@ -249,12 +249,12 @@ class PrefixScorer:
         num_events_seen: events added since the last reset.
     """
 
-    __slots__ = ("profile", "_best", "_ramp", "_delete", "_insert", "score", "position", "num_events_seen")
+    __slots__ = ("profile", "_best", "_ramp", "_has_deletes", "_insert", "score", "position", "num_events_seen")
 
     def __init__(self, profile: ProfileModel) -> None:
         self.profile = profile
         deletes = profile.column_delete_scores  # type: ignore[attr-defined]
-        self._delete = float(np.abs(deletes).sum())
+        self._has_deletes = bool(np.any(deletes != 0.0))
         self._insert = profile.insert_score
         # ramp[j]: the cost of skipping columns 0 .. j-1.
         self._ramp = np.concatenate([[0.0], np.cumsum(deletes)])
@@ -273,7 +273,7 @@ class PrefixScorer:
         updated = np.empty_like(best)
         updated[0] = best[0] + self._insert
         np.maximum(best[:-1] + self.profile.event_scores(event), best[1:] + self._insert, out=updated[1:])
-        if self._delete == 0.0:
+        if not self._has_deletes:
             np.maximum.accumulate(updated, out=updated)
         else:
             updated -= self._ramp
