@@ -50,6 +50,7 @@ class Args:
     subtask_returns: bool = True
     goal_payments: bool = True
     keep_cloning: float = 0.0
+    mirror: bool = False
     workers: int = 2
     env_speed: bool = False
     out: str | None = None
@@ -76,6 +77,7 @@ HELP = {
     "subtask_returns": "Align-RUDDER: each sub-task agent's return ends with its sub-task",
     "goal_payments": "Align-RUDDER: pay each consensus sub-goal its share of the redistributed return when reached",
     "keep_cloning": "weight of behaviour-cloning steps between PPO updates (bc-ppo, align-rudder; 0: none)",
+    "mirror": "behaviour cloning also fits the demonstrations' left-right mirror images (bc, bc-ppo, align-rudder)",
     "workers": "runs in parallel (processes)",
     "env_speed": "only measure the env's steps per second (random actions)",
     "out": "JSON file for the results (rewritten after every run)",
@@ -126,7 +128,7 @@ def run_one(job: tuple) -> dict:
     from rudder.agents.cloning import BehaviorCloningSettings
     from rudder.agents.ppo import PPOSettings
     from rudder.agents.sb3_training import RunSettings, train_sb3
-    from rudder.envs.craft import ITEMS, craft_demonstrations, evaluate_items, make_craft_env
+    from rudder.envs.craft import ITEMS, craft_demonstrations, evaluate_items, make_craft_env, mirror_episode
     from rudder.events import InventoryEncoder
 
     method, n_demos, seed, args = job
@@ -158,6 +160,7 @@ def run_one(job: tuple) -> dict:
         encoder=InventoryEncoder(items=ITEMS, source="info", key="inventory_change"),
         seed=seed,
         final_evaluation=final,
+        cloning_augmentation=mirror_episode if args.mirror else None,
     )
     return {
         "method": method,

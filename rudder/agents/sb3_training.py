@@ -234,6 +234,7 @@ def train_sb3(
     progress_bar: bool = False,
     verbose: int = 0,
     final_evaluation: Callable[[Any, VecEnv], Any] | None = None,
+    cloning_augmentation: Callable[[Episode], Episode] | None = None,
 ) -> RunOutcome:
     """Trains one method on the env that ``make_env()`` builds.
 
@@ -249,6 +250,10 @@ def train_sb3(
         verbose: SB3 verbosity.
         final_evaluation: ``final_evaluation(model, eval_env)`` after training; its result
             is :attr:`RunOutcome.final`.
+        cloning_augmentation: maps a demonstration (as the agent observes it, with
+            progress and sub-task features) to an extra one that behaviour cloning also
+            fits, with the same value targets: for example
+            :func:`rudder.envs.craft.mirror_episode`. The alignment sees the originals only.
     """
     from rudder.redistribution import AlignmentRedistributor
 
@@ -320,11 +325,16 @@ def train_sb3(
     try:
         model = make_ppo(venv, ppo_settings, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose)
         if settings.method != "ppo":
+            cloned, cloned_rewards, cloned_ends = training_demos, value_rewards, return_ends
+            if cloning_augmentation is not None:
+                cloned = training_demos + [cloning_augmentation(episode) for episode in training_demos]
+                cloned_rewards = None if value_rewards is None else list(value_rewards) * 2
+                cloned_ends = None if return_ends is None else list(return_ends) * 2
             behavior_cloning(
                 model.policy,
-                training_demos,
-                rewards=value_rewards,
-                return_ends=return_ends,
+                cloned,
+                rewards=cloned_rewards,
+                return_ends=cloned_ends,
                 settings=dataclasses.replace(settings.behavior_cloning, gamma=ppo_settings.gamma),
                 seed=seed,
                 progress_bar=progress_bar,
@@ -345,7 +355,7 @@ def train_sb3(
             from rudder.agents.cloning import CloningRegularizer
 
             callbacks.append(
-                KeepCloning(CloningRegularizer(model.policy, training_demos, weight=settings.keep_cloning, seed=seed))
+                KeepCloning(CloningRegularizer(model.policy, cloned, weight=settings.keep_cloning, seed=seed))
             )
         if controller is not None and settings.subtask_returns:
             from rudder.agents.subtasks import SubtaskBoundaries

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -27,6 +29,7 @@ from rudder.envs.craft import (
     CraftVectorObservation,
     consensus_items,
     craft_demonstrations,
+    mirror_episode,
 )
 from rudder.envs.minerl import ITEM_REWARDS
 from rudder.events import InventoryEncoder
@@ -245,6 +248,47 @@ def test_vector_observation_matches_the_dict():
     blocks = vector[: size * size * 11].reshape(size, size, 11)
     assert np.array_equal(blocks.argmax(axis=2), inner["view"])
     assert env.observation_space.contains(vector)
+    assert vector.shape == (size * size * 11 + len(ITEMS) + 4 + 1 + 11,)
+    world = env.unwrapped
+    for direction in range(4):
+        row, column = facing(world, (STONE, TREE, TABLE, GRASS)[direction], direction)
+        vector = env.observation(world._observation())
+        assert vector[-11:].argmax() == world.world[row, column] and vector[-11:].sum() == 1
+
+
+def test_mirror_episode_is_the_episode_of_the_mirrored_world():
+    """Oracle: replaying the mirrored actions in the left-right mirrored world gives the
+    mirrored observations, step by step."""
+    demo = craft_demonstrations(1, seed=2)[0]
+    env = CraftVectorObservation(CraftEnv())
+    env.reset(seed=2)  # the world the demonstration was recorded in (seed + 1000 * 0 + attempt 0)
+    assert np.array_equal(env.observation(env.unwrapped._observation()), demo.observations[0])
+    world = env.unwrapped
+    mirrored_world = world.world[:, ::-1].copy()
+    for row in range(world.height):
+        for column in range(world.width):
+            world._set_block(row, column, int(mirrored_world[row, column]))
+    world.position = np.array([world.position[0], world.width - 1 - world.position[1]])
+    mirror = mirror_episode(demo)
+    assert np.array_equal(env.observation(world._observation()), mirror.observations[0])
+    assert not np.array_equal(mirror.observations[0], demo.observations[0])
+    for step, action in enumerate(mirror.actions):
+        observation, _, _, _, info = env.step(int(action))
+        assert np.array_equal(observation, mirror.observations[step + 1]), f"step {step}"
+        assert np.array_equal(info["inventory_change"], demo.infos["inventory_change"][step])
+    assert world.inventory[ITEMS.index("diamond")] == 1
+
+
+def test_mirror_episode_keeps_appended_features_and_refuses_other_observations():
+    demo = craft_demonstrations(1, seed=0)[0]
+    extra = np.arange(demo.length + 1, dtype=np.float32)[:, None]
+    widened = dataclasses.replace(demo, observations=np.concatenate([demo.observations, extra], axis=1))
+    mirrored = mirror_episode(widened)
+    assert np.array_equal(mirrored.observations[:, -1:], extra)
+    assert np.array_equal(mirror_episode(mirrored).observations, widened.observations)
+    assert np.array_equal(mirror_episode(mirror_episode(demo)).actions, demo.actions)
+    with pytest.raises(ValueError, match="vector=True"):
+        mirror_episode(craft_demonstrations(1, seed=0, vector=False)[0])
 
 
 def test_demonstrations_obtain_the_diamond_with_variety():
