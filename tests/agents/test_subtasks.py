@@ -30,7 +30,14 @@ from rudder.agents.subtasks import (
 )
 from rudder.data.episode import Episode
 from rudder.data.record import record_episode
-from rudder.envs.craft import ITEMS, CraftDemonstrator, craft_demonstrations, make_craft_env
+from rudder.envs.craft import (
+    ITEMS,
+    CraftDemonstrator,
+    craft_demonstrations,
+    make_craft_env,
+    mirror_episode,
+    vector_size,
+)
 from rudder.events import InventoryEncoder
 
 CONSENSUS = ["log", "log", "planks", "crafting_table", "stick", "log"]
@@ -385,3 +392,45 @@ def test_reward_wrapper_pays_nothing_for_events_that_are_not_the_next_sub_goal()
     )
     env.reset()
     assert [env.step(0)[1] for _ in range(len(changes))] == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 0.0])
+
+
+def test_cloning_augmentation_also_fits_the_mirrored_demonstrations(demonstrations):
+    """``cloning_augmentation`` gets every demonstration as the agent sees it (progress
+    and sub-task features appended) and behaviour cloning fits the extra episodes too."""
+    seen = []
+
+    def augment(episode):
+        seen.append(episode)
+        return mirror_episode(episode)
+
+    settings = RunSettings(
+        method="align-rudder",
+        subtask_agents=True,
+        total_timesteps=0,
+        n_envs=1,
+        target_success=None,
+        behavior_cloning=BehaviorCloningSettings(epochs=8),
+    )
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+
+    def train(augmentation):
+        return train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, cloning_augmentation=augmentation)
+
+    augmented = train(augment)
+    assert len(seen) == len(demonstrations)
+    width = augmented.model.observation_space.shape[0]
+    assert all(episode.observations.shape[1] == width > vector_size() for episode in seen)
+    mirrored = [mirror_episode(episode) for episode in seen]
+    plain = train(None)
+    assert len(seen) == len(demonstrations)  # not called without augmentation
+
+    def log_likelihood(model) -> float:
+        observations = np.concatenate([episode.observations[:-1] for episode in mirrored])
+        actions = np.concatenate([episode.actions for episode in mirrored])
+        tensor, _ = model.policy.obs_to_tensor(observations)
+        with torch.no_grad():
+            _, log_prob, _ = model.policy.evaluate_actions(tensor, torch.as_tensor(actions))
+        return float(log_prob.mean())
+
+    assert log_likelihood(augmented.model) > log_likelihood(plain.model) + 0.1
