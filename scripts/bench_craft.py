@@ -50,13 +50,14 @@ class Args:
     subtask_returns: bool = True
     goal_payments: bool = True
     keep_cloning: float = 0.0
-    mirror: bool = False
+    mirror: bool = True
     workers: int = 2
     env_speed: bool = False
     out: str | None = None
     markdown: str | None = None
     png: str | None = None
     plot_only: bool = False
+    combine: tuple[str, ...] = ()
 
 
 HELP = {
@@ -84,6 +85,7 @@ HELP = {
     "markdown": "markdown file for the table",
     "png": "PNG file for the per-item success rates",
     "plot_only": "redraw the table and plot from --out without running",
+    "combine": "merge the runs of these earlier --out files into --out (rows in --methods and --demos order)",
 }
 NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RUDDER sub-task agents"}
 
@@ -128,7 +130,13 @@ def run_one(job: tuple) -> dict:
     from rudder.agents.cloning import BehaviorCloningSettings
     from rudder.agents.ppo import PPOSettings
     from rudder.agents.sb3_training import RunSettings, train_sb3
-    from rudder.envs.craft import ITEMS, craft_demonstrations, evaluate_items, make_craft_env, mirror_episode
+    from rudder.envs.craft import (
+        ITEMS,
+        craft_demonstrations,
+        evaluate_items,
+        make_craft_env,
+        mirror_episode,
+    )
     from rudder.events import InventoryEncoder
 
     method, n_demos, seed, args = job
@@ -261,6 +269,13 @@ def main(argv=None) -> int:
         result["command"] = command
         write_json(args.out, result)
         print(f"| env | steps | seconds | steps/s |\n|---|---|---|---|\n| rudder/CraftDiamond-v0 | {result['steps']:,} | {result['seconds']} | {result['steps_per_second']:,} |")
+        return 0
+    if args.combine:
+        records = [json.loads(Path(path).read_text()) for path in args.combine]
+        runs = [run for record in records for run in record["runs"]]
+        command = "; ".join(record["command"] for record in records)
+        rows = write_outputs(args, runs, command, sum(record["elapsed_seconds"] for record in records))
+        print(markdown_table(args, rows))
         return 0
     if args.plot_only:
         record = json.loads(Path(args.out).read_text())

@@ -33,6 +33,7 @@ class Args:
     bc_epochs: int = 30
     learning_rate: float = 3e-5
     ent_coef: float = 0.0
+    mirror: bool = True
     eval_every: int = 100_000
     eval_episodes: int = 30
     final_episodes: int = 100
@@ -53,6 +54,7 @@ HELP = {
     "bc_epochs": "behaviour-cloning epochs",
     "learning_rate": "PPO learning rate (3e-5: higher rates made the cloned sub-task agents worse)",
     "ent_coef": "PPO entropy bonus",
+    "mirror": "behaviour cloning also fits the demonstrations' left-right mirror images",
     "eval_every": "env steps between evaluations",
     "eval_episodes": "episodes per evaluation",
     "final_episodes": "episodes of the final per-item evaluation",
@@ -72,6 +74,7 @@ def main(argv=None) -> int:
         craft_demonstrations,
         evaluate_items,
         make_craft_env,
+        mirror_episode,
     )
     from rudder.events import InventoryEncoder
     from rudder.profile import format_consensus
@@ -100,6 +103,7 @@ def main(argv=None) -> int:
         tensorboard_log=args.tensorboard or None,
         progress_bar=args.progress_bar,
         final_evaluation=functools.partial(evaluate_items, num_episodes=args.final_episodes, seed=args.seed + 50_000),
+        cloning_augmentation=mirror_episode if args.mirror else None,
     )
     if outcome.redistributor is not None:
         alphabet = outcome.redistributor.encoder.alphabet

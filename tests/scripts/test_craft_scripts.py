@@ -40,3 +40,29 @@ def test_bench_craft_measures_the_env_speed(tmp_path, monkeypatch):
     assert script.main(["--env-speed", "--out", str(out)]) == 0
     assert json.loads(out.read_text())["steps_per_second"] == 10_000
     assert script.env_speed.__name__ == "<lambda>"
+
+
+def test_bench_craft_combines_earlier_result_files(tmp_path, capsys):
+    script = load_script("bench_craft")
+    items = ["log", "planks", "crafting_table", "stick", "wooden_pickaxe", "cobblestone", "stone_pickaxe",
+             "iron_ore", "furnace", "iron_ingot", "iron_pickaxe", "diamond"]
+
+    def run(method, n_demos, seed, diamond):
+        return {"method": method, "n_demos": n_demos, "seed": seed, "diamond": diamond,
+                "items": {item: (diamond if item == "diamond" else 1.0) for item in items}}
+
+    def record(command, runs):
+        return {"command": command, "elapsed_seconds": 5.0, "settings": {}, "rows": [], "runs": runs}
+
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(record("python a", [run("align-rudder", 20, 1, 0.6), run("align-rudder", 20, 0, 0.4)])))
+    second.write_text(json.dumps(record("python b", [run("ppo", 0, 0, 0.0), run("bc", 20, 0, 0.01)])))
+    out = tmp_path / "craft.json"
+    assert script.main(["--combine", str(first), str(second), "--methods", "align-rudder", "bc", "ppo",
+                        "--demos", "20", "--out", str(out), "--markdown", str(tmp_path / "craft.md")]) == 0
+    combined = json.loads(out.read_text())
+    assert combined["command"] == "python a; python b" and combined["elapsed_seconds"] == 10.0
+    assert [row["method"] for row in combined["rows"]] == ["align-rudder", "bc", "ppo"]
+    assert combined["rows"][0]["diamond"] == [0.4, 0.6] and combined["rows"][0]["mean_diamond"] == 0.5
+    assert "| Align-RUDDER sub-task agents | 20 | 2 | 0.40 0.60 |" in (tmp_path / "craft.md").read_text()
+    assert "| PPO | - | 1 | 0.00 |" in capsys.readouterr().out
