@@ -45,7 +45,7 @@ class Args:
     bc_epochs: int = 30
     learning_rate: float = 3e-5
     scratch_learning_rate: float = 3e-4
-    ent_coef: float = 0.0
+    ent_coef: float = 0.003
     gamma: float = 0.99
     subtask_returns: bool = True
     goal_payments: bool = True
@@ -74,7 +74,7 @@ HELP = {
     "learning_rate": "PPO learning rate when fine-tuning a cloned policy (bc-ppo, align-rudder)",
     "scratch_learning_rate": "PPO learning rate of PPO from scratch",
     "gamma": "PPO discount (all methods; also the discount of the cloned value targets)",
-    "ent_coef": "PPO entropy bonus (0: a rarely reached sub-task's policy is not pushed toward random)",
+    "ent_coef": "PPO entropy bonus (0.003: enough that an agent cloned from narrow segments still tries other actions)",
     "subtask_returns": "Align-RUDDER: each sub-task agent's return ends with its sub-task",
     "goal_payments": "Align-RUDDER: pay each consensus sub-goal its share of the redistributed return when reached",
     "keep_cloning": "weight of behaviour-cloning steps between PPO updates (bc-ppo, align-rudder; 0: none)",

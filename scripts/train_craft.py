@@ -32,7 +32,7 @@ class Args:
     subprocess: bool = False
     bc_epochs: int = 30
     learning_rate: float = 3e-5
-    ent_coef: float = 0.0
+    ent_coef: float = 0.003
     mirror: bool = True
     eval_every: int = 100_000
     eval_episodes: int = 30
@@ -53,7 +53,7 @@ HELP = {
     "subprocess": "run the envs in subprocesses (SubprocVecEnv)",
     "bc_epochs": "behaviour-cloning epochs",
     "learning_rate": "PPO learning rate (3e-5: higher rates made the cloned sub-task agents worse)",
-    "ent_coef": "PPO entropy bonus",
+    "ent_coef": "PPO entropy bonus (0.003: enough that an agent cloned from narrow segments still tries other actions)",
     "mirror": "behaviour cloning also fits the demonstrations' left-right mirror images",
     "eval_every": "env steps between evaluations",
     "eval_episodes": "episodes per evaluation",
