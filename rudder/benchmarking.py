@@ -40,4 +40,25 @@ def write_json(path: str | os.PathLike, record: Any) -> None:
     atomic_write(path, lambda file: file.write(text))
 
 
-__all__ = ["run_jobs", "write_json"]
+def combine_records(paths: Sequence[str | os.PathLike]) -> tuple[list[dict], str, float]:
+    """The runs of earlier benchmark result files (``{"command", "elapsed_seconds", "runs"}``)
+    merged: ``(runs, commands joined by "; ", total seconds)``.
+
+    Raises:
+        ValueError: if a file is not such a result file.
+    """
+    runs: list[dict] = []
+    commands: list[str] = []
+    seconds = 0.0
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+        if not isinstance(record, dict) or not {"command", "elapsed_seconds", "runs"} <= set(record):
+            raise ValueError(f"{path} is not a benchmark result file (needs 'command', 'elapsed_seconds' and 'runs')")
+        runs.extend(record["runs"])
+        commands.append(str(record["command"]))
+        seconds += float(record["elapsed_seconds"])
+    return runs, "; ".join(commands), seconds
+
+
+__all__ = ["combine_records", "run_jobs", "write_json"]

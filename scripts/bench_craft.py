@@ -271,10 +271,9 @@ def main(argv=None) -> int:
         print(f"| env | steps | seconds | steps/s |\n|---|---|---|---|\n| rudder/CraftDiamond-v0 | {result['steps']:,} | {result['seconds']} | {result['steps_per_second']:,} |")
         return 0
     if args.combine:
-        records = [json.loads(Path(path).read_text()) for path in args.combine]
-        runs = [run for record in records for run in record["runs"]]
-        command = "; ".join(record["command"] for record in records)
-        rows = write_outputs(args, runs, command, sum(record["elapsed_seconds"] for record in records))
+        from rudder.benchmarking import combine_records
+
+        rows = write_outputs(args, *combine_records(args.combine))
         print(markdown_table(args, rows))
         return 0
     if args.plot_only:

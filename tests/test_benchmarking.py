@@ -31,3 +31,15 @@ def test_write_json_round_trips_and_leaves_no_temporary_file(tmp_path):
     with pytest.raises(TypeError):
         write_json(path, {"bad": object()})
     assert json.loads(path.read_text()) == {"rows": [3]}
+
+
+def test_combine_records_merges_runs_and_refuses_other_files(tmp_path):
+    from rudder.benchmarking import combine_records
+
+    first, second, other = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    write_json(first, {"command": "python a", "elapsed_seconds": 2.0, "runs": [{"seed": 0}]})
+    write_json(second, {"command": "python b", "elapsed_seconds": 3.5, "runs": [{"seed": 1}, {"seed": 2}]})
+    write_json(other, {"steps_per_second": 10})
+    assert combine_records([first, second]) == ([{"seed": 0}, {"seed": 1}, {"seed": 2}], "python a; python b", 5.5)
+    with pytest.raises(ValueError, match="not a benchmark result file"):
+        combine_records([first, other])
