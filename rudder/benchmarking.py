@@ -40,15 +40,18 @@ def write_json(path: str | os.PathLike, record: Any) -> None:
     atomic_write(path, lambda file: file.write(text))
 
 
-def combine_records(paths: Sequence[str | os.PathLike]) -> tuple[list[dict], str, float]:
+def combine_records(paths: Sequence[str | os.PathLike]) -> tuple[list[dict], str, float, dict]:
     """The runs of earlier benchmark result files (``{"command", "elapsed_seconds", "runs"}``)
-    merged: ``(runs, commands joined by "; ", total seconds)``.
+    merged: ``(runs, commands joined by "; ", total seconds, settings)``, where
+    ``settings`` is ``{"combined_from": [{"path", "command", "settings"}, ...]}``: each
+    file's own settings, since the runs were made with them and not with those of the
+    merging command.
 
     Raises:
         ValueError: if a file is not such a result file.
     """
     runs: list[dict] = []
-    commands: list[str] = []
+    sources: list[dict] = []
     seconds = 0.0
     for path in paths:
         with open(path, encoding="utf-8") as handle:
@@ -56,9 +59,10 @@ def combine_records(paths: Sequence[str | os.PathLike]) -> tuple[list[dict], str
         if not isinstance(record, dict) or not {"command", "elapsed_seconds", "runs"} <= set(record):
             raise ValueError(f"{path} is not a benchmark result file (needs 'command', 'elapsed_seconds' and 'runs')")
         runs.extend(record["runs"])
-        commands.append(str(record["command"]))
+        sources.append({"path": str(path), "command": str(record["command"]), "settings": record.get("settings")})
         seconds += float(record["elapsed_seconds"])
-    return runs, "; ".join(commands), seconds
+    command = "; ".join(source["command"] for source in sources)
+    return runs, command, seconds, {"combined_from": sources}
 
 
 __all__ = ["combine_records", "run_jobs", "write_json"]

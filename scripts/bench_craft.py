@@ -249,9 +249,11 @@ def draw(args: Args, rows: list[dict], path: str) -> None:
     plt.close(figure)
 
 
-def write_outputs(args: Args, runs: list[dict], command: str, elapsed: float) -> list[dict]:
+def write_outputs(args: Args, runs: list[dict], command: str, elapsed: float, settings: dict | None = None) -> list[dict]:
+    """Writes the JSON (``settings``: the runs' settings, default ``args``), table and plot."""
     rows = summarise(args, runs)
-    record = {"command": command, "elapsed_seconds": round(elapsed, 1), "settings": dataclasses.asdict(args), "rows": rows, "runs": runs}
+    settings = dataclasses.asdict(args) if settings is None else settings
+    record = {"command": command, "elapsed_seconds": round(elapsed, 1), "settings": settings, "rows": rows, "runs": runs}
     write_json(args.out, record)
     if args.markdown:
         Path(args.markdown).write_text(f"Command: `{command}`\n\n{markdown_table(args, rows)}\n")
@@ -278,7 +280,7 @@ def main(argv=None) -> int:
         return 0
     if args.plot_only:
         record = json.loads(Path(args.out).read_text())
-        rows = write_outputs(args, record["runs"], record["command"], record["elapsed_seconds"])
+        rows = write_outputs(args, record["runs"], record["command"], record["elapsed_seconds"], record.get("settings"))
         print(markdown_table(args, rows))
         return 0
     jobs = [

@@ -235,13 +235,14 @@ def draw(args: Args, runs: list[dict], path: str) -> None:
     plt.close(figure)
 
 
-def write_outputs(args: Args, runs: list[dict], command: str, elapsed: float) -> list[dict]:
+def write_outputs(args: Args, runs: list[dict], command: str, elapsed: float, settings: dict | None = None) -> list[dict]:
+    """Writes the JSON (``settings``: the runs' settings, default ``args``), table and plot."""
     rows = summarise(args, runs)
     if args.out:
         record = {
             "command": command,
             "elapsed_seconds": round(elapsed, 1),
-            "settings": dataclasses.asdict(args),
+            "settings": dataclasses.asdict(args) if settings is None else settings,
             "rows": rows,
             "runs": runs,
         }
@@ -265,7 +266,7 @@ def main(argv=None) -> int:
         return 0
     if args.plot_only:
         record = json.loads(Path(args.out).read_text())
-        rows = write_outputs(args, record["runs"], record["command"], record["elapsed_seconds"])
+        rows = write_outputs(args, record["runs"], record["command"], record["elapsed_seconds"], record.get("settings"))
         print(markdown_table(args, rows))
         return 0
     # Methods in the order given, so that a stopped benchmark has whole rows.

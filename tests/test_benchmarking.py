@@ -40,6 +40,8 @@ def test_combine_records_merges_runs_and_refuses_other_files(tmp_path):
     write_json(first, {"command": "python a", "elapsed_seconds": 2.0, "runs": [{"seed": 0}]})
     write_json(second, {"command": "python b", "elapsed_seconds": 3.5, "runs": [{"seed": 1}, {"seed": 2}]})
     write_json(other, {"steps_per_second": 10})
-    assert combine_records([first, second]) == ([{"seed": 0}, {"seed": 1}, {"seed": 2}], "python a; python b", 5.5)
+    runs, command, seconds, settings = combine_records([first, second])
+    assert (runs, command, seconds) == ([{"seed": 0}, {"seed": 1}, {"seed": 2}], "python a; python b", 5.5)
+    assert [source["command"] for source in settings["combined_from"]] == ["python a", "python b"]
     with pytest.raises(ValueError, match="not a benchmark result file"):
         combine_records([first, other])

@@ -925,9 +925,9 @@ _MIRRORED_ACTIONS[[ACTION["move:west"], ACTION["move:east"]]] = [ACTION["move:ea
 def mirror_episode(episode: Episode, *, view_size: int = 9) -> Episode:
     """The left-right mirror image of a recorded episode with flat observations
     (:class:`CraftVectorObservation`): the view flipped west to east, ``move:west`` and
-    ``move:east`` swapped in the actions and in the facing (the faced block stays). The world has no preferred
-    side, so the mirror image is an episode the player could have played in the mirrored
-    world: behaviour cloning on both halves the need for data and makes the searches
+    ``move:east`` swapped in the actions and in the facing (the faced block stays). The
+    world has no preferred side, so the mirror image is an episode the player could have
+    played in the mirrored world: cloning both doubles the data and makes the searches
     symmetric (``train_sb3(cloning_augmentation=mirror_episode)``).
 
     Features after the crafting world's own (profile progress, the sub-task one-hot) are

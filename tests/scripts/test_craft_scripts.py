@@ -52,7 +52,7 @@ def test_bench_craft_combines_earlier_result_files(tmp_path, capsys):
                 "items": {item: (diamond if item == "diamond" else 1.0) for item in items}}
 
     def record(command, runs):
-        return {"command": command, "elapsed_seconds": 5.0, "settings": {}, "rows": [], "runs": runs}
+        return {"command": command, "elapsed_seconds": 5.0, "settings": {"ent_coef": 0.003 if command.endswith("a") else 0.0}, "rows": [], "runs": runs}
 
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     first.write_text(json.dumps(record("python a", [run("align-rudder", 20, 1, 0.6), run("align-rudder", 20, 0, 0.4)])))
@@ -62,6 +62,8 @@ def test_bench_craft_combines_earlier_result_files(tmp_path, capsys):
                         "--demos", "20", "--out", str(out), "--markdown", str(tmp_path / "craft.md")]) == 0
     combined = json.loads(out.read_text())
     assert combined["command"] == "python a; python b" and combined["elapsed_seconds"] == 10.0
+    sources = combined["settings"]["combined_from"]
+    assert [source["settings"] for source in sources] == [{"ent_coef": 0.003}, {"ent_coef": 0.0}]
     assert [row["method"] for row in combined["rows"]] == ["align-rudder", "bc", "ppo"]
     assert combined["rows"][0]["diamond"] == [0.4, 0.6] and combined["rows"][0]["mean_diamond"] == 0.5
     assert "| Align-RUDDER sub-task agents | 20 | 2 | 0.40 0.60 |" in (tmp_path / "craft.md").read_text()
