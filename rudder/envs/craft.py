@@ -561,18 +561,26 @@ class CraftDemonstrator:
     Per episode it draws a style: how many logs (``logs`` range), whether it turns all
     logs into planks at once or as needed, whether it crafts sticks before the table,
     whether it picks its crafting table up and carries it or crafts a new one, whether
-    it mines coal for fuel. With probability ``noise`` a step is a random move (detours);
+    it mines coal for fuel, whether it places its furnace a few steps away from the
+    crafting table (and walks back to the table for the iron pickaxe). With probability ``noise`` a step is a random move (detours);
     noisy episodes sometimes run out of time (occasional failures).
 
     Args:
         env: the crafting world (wrapped or not; it reads ``env.unwrapped``).
         noise: chance of a random move instead of the planned action.
         logs: inclusive range of logs collected before crafting.
+        furnace_away: share of episodes in which the furnace is placed 3-4 cells from the
+            crafting table (out of its reach, still in view), so the player walks back to
+            the table for the iron pickaxe.
     """
 
-    def __init__(self, env: gym.Env, *, noise: float = 0.05, logs: tuple[int, int] = (6, 9)) -> None:
+    def __init__(
+        self, env: gym.Env, *, noise: float = 0.05, logs: tuple[int, int] = (6, 9), furnace_away: float = 0.3
+    ) -> None:
         if not 0.0 <= noise <= 1.0:
             raise ValueError(f"`noise` must be in [0, 1], got {noise}")
+        if not 0.0 <= furnace_away <= 1.0:
+            raise ValueError(f"`furnace_away` must be in [0, 1], got {furnace_away}")
         if logs[0] < 6 or logs[1] < logs[0]:
             raise ValueError(
                 f"`logs` must be a range (low, high) with 6 <= low <= high (6 logs make the planks "
@@ -581,6 +589,7 @@ class CraftDemonstrator:
         self.env = env
         self.noise = float(noise)
         self.logs = (int(logs[0]), int(logs[1]))
+        self.furnace_away = float(furnace_away)
         self._episode_steps = -1
         self._style: dict[str, Any] = {}
 
@@ -595,6 +604,7 @@ class CraftDemonstrator:
             "sticks_first": bool(rng.random() < 0.1),
             "carry_table": bool(rng.random() < 0.1),
             "coal": bool(rng.random() < 0.5),
+            "furnace_away": int(rng.choice([3, 4])) if rng.random() < self.furnace_away else 0,
             "direction": int(rng.choice([2, 3])),
             "explore_row": self.world.height - 2,
             "logs_taken": 0,
@@ -655,10 +665,15 @@ class CraftDemonstrator:
         return None
 
     def _ensure_table(self) -> int | None:
-        """Gets a crafting table within reach: place one held, else craft one."""
+        """Gets a crafting table within reach: walk back to one in view, else place one
+        held, else craft one."""
         world = self.world
         if world.station_nearby(TABLE):
             return None
+        path = self._path_to({TABLE}, reach=world.view_size // 2)
+        if path is not None and len(path) > 1:
+            row, column = path[0]
+            return self._toward(row, column)
         if self._count("crafting_table") == 0:
             action = self._ensure_planks(4)
             return action if action is not None else ACTION["craft:crafting_table"]
@@ -721,6 +736,9 @@ class CraftDemonstrator:
                 action = self._ensure_table()
                 return action if action is not None else ACTION["nearbyCraft:furnace"]
             if not world.station_nearby(FURNACE):
+                distance = self._table_distance()
+                if distance is not None and distance < self._style["furnace_away"]:
+                    return self._tunnel()  # that style walks off before placing the furnace
                 return self._place(ACTION["place:furnace"])
             if count("coal") == 0:
                 action = self._ensure_planks(1)
@@ -732,6 +750,17 @@ class CraftDemonstrator:
             if action is not None:
                 return action
         return ACTION["nearbyCraft:iron_pickaxe"]
+
+    def _table_distance(self) -> int | None:
+        """Chebyshev distance to the nearest crafting table in view (None if none)."""
+        world = self.world
+        half = world.view_size // 2
+        row, column = world.position + world._pad
+        window = world._padded[row - half : row + half + 1, column - half : column + half + 1]
+        rows, columns = np.nonzero(window == TABLE)
+        if rows.size == 0:
+            return None
+        return int(np.max(np.abs(np.stack([rows - half, columns - half])), axis=0).min())
 
     # -- movement -----------------------------------------------------------------------
     def _dig_down(self) -> int:

@@ -299,6 +299,31 @@ def test_demonstrations_obtain_the_diamond_with_variety():
     assert min(logs) >= 6 and len(set(logs)) > 1
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_player_can_smelt_away_from_the_table_and_walk_back(seed):
+    env = gym.make("rudder/CraftDiamond-v0")
+    player = CraftDemonstrator(env, noise=0.0, furnace_away=1.0)
+    world = env.unwrapped
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    smelted_away, walked_back, done = 0, 0, False
+    while not done:
+        action = player(None, rng)
+        table_near_before = world.station_nearby(TABLE)
+        _, _, terminated, truncated, info = env.step(action)
+        done = terminated or truncated
+        change = dict(zip(ITEMS, info["inventory_change"]))
+        if change["iron_ingot"] > 0:
+            smelted_away += not world.station_nearby(TABLE)
+        if change["iron_pickaxe"] > 0:
+            walked_back += table_near_before
+        if 1 <= action <= 4 and count(world, "iron_ingot") >= 3 and not table_near_before and world.station_nearby(TABLE):
+            walked_back += 1
+    assert terminated and count(world, "diamond") == 1
+    assert smelted_away == 3  # every ingot smelted out of the table's reach
+    assert walked_back == 2  # walked into reach of the table, then crafted beside it
+
+
 def test_consensus_recovers_the_item_chain_in_order():
     demos = craft_demonstrations(20, seed=0)
     redistributor = AlignmentRedistributor(
