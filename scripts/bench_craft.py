@@ -205,13 +205,33 @@ def summarise(args: Args, runs: list[dict]) -> list[dict]:
     return rows
 
 
-def markdown_table(args: Args, rows: list[dict]) -> str:
+def _source_settings(settings: dict | None) -> list[dict]:
+    """The settings of every run source: a merged file's ``combined_from`` entries, recursively."""
+    if not settings:
+        return []
+    if "combined_from" in settings:
+        return [found for source in settings["combined_from"] for found in _source_settings(source.get("settings"))]
+    return [settings]
+
+
+def describe_budget(args: Args, settings: dict | None = None) -> tuple[str, str]:
+    """(budget, final evaluation episodes) as text, from the runs' own settings (every
+    merged file's), so that a merged table states what its runs did, not the merging
+    command's defaults; ``args`` only where no settings were recorded."""
+    sources = _source_settings(settings) or [dataclasses.asdict(args)]
+    budgets = sorted({int(source.get("budget", args.budget)) for source in sources})
+    episodes = sorted({int(source.get("final_episodes", args.final_episodes)) for source in sources})
+    return " and ".join(f"{budget:,}" for budget in budgets), " and ".join(str(count) for count in episodes)
+
+
+def markdown_table(args: Args, rows: list[dict], settings: dict | None = None) -> str:
     from rudder.envs.craft import ITEM_CHAIN
 
+    budget, episodes = describe_budget(args, settings)
     short = {"crafting_table": "table", "wooden_pickaxe": "wood pick", "stone_pickaxe": "stone pick", "iron_pickaxe": "iron pick", "cobblestone": "cobble", "iron_ingot": "ingot"}
     header = " | ".join(short.get(item, item) for item in ITEM_CHAIN)
     lines = [
-        f"Success rates after {args.budget:,} env steps ({args.final_episodes} evaluation episodes per run, "
+        f"Success rates after {budget} env steps ({episodes} evaluation episodes per run, "
         "sampled actions; per-item: share of episodes that obtained the item; mean over seeds).",
         "",
         f"| method | demos | seeds | diamond per seed | {header} |",
@@ -226,7 +246,7 @@ def markdown_table(args: Args, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def draw(args: Args, rows: list[dict], path: str) -> None:
+def draw(args: Args, rows: list[dict], path: str, settings: dict | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -242,7 +262,7 @@ def draw(args: Args, rows: list[dict], path: str) -> None:
     axis.set_xticks(positions, ITEM_CHAIN, rotation=35, ha="right")
     axis.set_ylabel("share of evaluation episodes")
     axis.set_ylim(-0.02, 1.02)
-    axis.set_title(f"Items obtained after {args.budget:,} env steps (mean over seeds)")
+    axis.set_title(f"Items obtained after {describe_budget(args, settings)[0]} env steps (mean over seeds)")
     axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
@@ -256,9 +276,9 @@ def write_outputs(args: Args, runs: list[dict], command: str, elapsed: float, se
     record = {"command": command, "elapsed_seconds": round(elapsed, 1), "settings": settings, "rows": rows, "runs": runs}
     write_json(args.out, record)
     if args.markdown:
-        Path(args.markdown).write_text(f"Command: `{command}`\n\n{markdown_table(args, rows)}\n")
+        Path(args.markdown).write_text(f"Command: `{command}`\n\n{markdown_table(args, rows, settings)}\n")
     if args.png and rows:
-        draw(args, rows, args.png)
+        draw(args, rows, args.png, settings)
     return rows
 
 
@@ -275,13 +295,14 @@ def main(argv=None) -> int:
     if args.combine:
         from rudder.benchmarking import combine_records
 
-        rows = write_outputs(args, *combine_records(args.combine))
-        print(markdown_table(args, rows))
+        runs, command, elapsed, settings = combine_records(args.combine)
+        rows = write_outputs(args, runs, command, elapsed, settings)
+        print(markdown_table(args, rows, settings))
         return 0
     if args.plot_only:
         record = json.loads(Path(args.out).read_text())
         rows = write_outputs(args, record["runs"], record["command"], record["elapsed_seconds"], record.get("settings"))
-        print(markdown_table(args, rows))
+        print(markdown_table(args, rows, record.get("settings")))
         return 0
     jobs = [
         (method, n_demos, seed, args)

@@ -1,6 +1,7 @@
 """scripts/train_craft.py and scripts/bench_craft.py end to end, with tiny budgets."""
 
 import json
+import re
 
 import pytest
 from script_loading import load_script
@@ -14,7 +15,8 @@ def test_train_craft_prints_the_consensus_and_per_item_rates(tmp_path, capsys):
                  "--final-episodes", "2", "--bc-epochs", "1", "--no-progress-bar", "--checkpoint", str(tmp_path / "run")]
     assert script.main(arguments) == 0
     output = capsys.readouterr().out
-    assert "Consensus: 6× log" in output or "Consensus: 7× log" in output
+    # at least the 6 logs the chain needs (4 demonstrations: how many more varies with the player)
+    assert int(re.search(r"Consensus: (\d+)× log, ", output).group(1)) >= 6
     assert "Sub-task agents: 0: log" in output
     assert "diamond" in output.split("per-item success")[1]
     assert json.loads((tmp_path / "run" / "checkpoint.json").read_text())["settings"]["policy"] == "SubtaskPolicy"
@@ -52,7 +54,8 @@ def test_bench_craft_combines_earlier_result_files(tmp_path, capsys):
                 "items": {item: (diamond if item == "diamond" else 1.0) for item in items}}
 
     def record(command, runs):
-        return {"command": command, "elapsed_seconds": 5.0, "settings": {"ent_coef": 0.003 if command.endswith("a") else 0.0}, "rows": [], "runs": runs}
+        settings = {"ent_coef": 0.003, "budget": 0, "final_episodes": 100} if command.endswith("a") else {"ent_coef": 0.0}
+        return {"command": command, "elapsed_seconds": 5.0, "settings": settings, "rows": [], "runs": runs}
 
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     first.write_text(json.dumps(record("python a", [run("align-rudder", 20, 1, 0.6), run("align-rudder", 20, 0, 0.4)])))
@@ -63,8 +66,15 @@ def test_bench_craft_combines_earlier_result_files(tmp_path, capsys):
     combined = json.loads(out.read_text())
     assert combined["command"] == "python a; python b" and combined["elapsed_seconds"] == 10.0
     sources = combined["settings"]["combined_from"]
-    assert [source["settings"] for source in sources] == [{"ent_coef": 0.003}, {"ent_coef": 0.0}]
+    assert [source["settings"]["ent_coef"] for source in sources] == [0.003, 0.0]
     assert [row["method"] for row in combined["rows"]] == ["align-rudder", "bc", "ppo"]
     assert combined["rows"][0]["diamond"] == [0.4, 0.6] and combined["rows"][0]["mean_diamond"] == 0.5
-    assert "| Align-RUDDER sub-task agents | 20 | 2 | 0.40 0.60 |" in (tmp_path / "craft.md").read_text()
+    table = (tmp_path / "craft.md").read_text()
+    assert "| Align-RUDDER sub-task agents | 20 | 2 | 0.40 0.60 |" in table
+    # the header states the sources' budgets (b.json recorded none: the default, 1M), not only the merger's
+    assert "Success rates after 0 and 1,000,000 env steps (100 evaluation episodes per run" in table
     assert "| PPO | - | 1 | 0.00 |" in capsys.readouterr().out
+    merged_again = tmp_path / "again.json"
+    first.write_text(json.dumps(record("python a", [run("align-rudder", 20, 0, 0.4)])))
+    assert script.main(["--combine", str(first), "--budget", "5", "--out", str(merged_again), "--markdown", str(tmp_path / "again.md")]) == 0
+    assert "Success rates after 0 env steps" in (tmp_path / "again.md").read_text()
