@@ -403,6 +403,16 @@ class CraftEnv(gym.Env):
         window = self._padded[row - NEARBY : row + NEARBY + 1, column - NEARBY : column + NEARBY + 1]
         return bool(np.any(window == block))
 
+    def distance_in_view(self, block: int) -> int | None:
+        """Chebyshev distance (cells) to the nearest ``block`` in the agent's view, or None."""
+        half = self.view_size // 2
+        row, column = self.position + self._pad
+        window = self._padded[row - half : row + half + 1, column - half : column + half + 1]
+        rows, columns = np.nonzero(window == block)
+        if rows.size == 0:
+            return None
+        return int(np.maximum(np.abs(rows - half), np.abs(columns - half)).min())
+
     def faced_cell(self) -> tuple[int, int]:
         """(row, column) of the cell the agent faces."""
         row, column = self.position + _MOVES[self.facing]
@@ -736,7 +746,7 @@ class CraftDemonstrator:
                 action = self._ensure_table()
                 return action if action is not None else ACTION["nearbyCraft:furnace"]
             if not world.station_nearby(FURNACE):
-                distance = self._table_distance()
+                distance = world.distance_in_view(TABLE)
                 if distance is not None and distance < self._style["furnace_away"]:
                     return self._tunnel()  # that style walks off before placing the furnace
                 return self._place(ACTION["place:furnace"])
@@ -750,17 +760,6 @@ class CraftDemonstrator:
             if action is not None:
                 return action
         return ACTION["nearbyCraft:iron_pickaxe"]
-
-    def _table_distance(self) -> int | None:
-        """Chebyshev distance to the nearest crafting table in view (None if none)."""
-        world = self.world
-        half = world.view_size // 2
-        row, column = world.position + world._pad
-        window = world._padded[row - half : row + half + 1, column - half : column + half + 1]
-        rows, columns = np.nonzero(window == TABLE)
-        if rows.size == 0:
-            return None
-        return int(np.max(np.abs(np.stack([rows - half, columns - half])), axis=0).min())
 
     # -- movement -----------------------------------------------------------------------
     def _dig_down(self) -> int:

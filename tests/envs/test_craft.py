@@ -181,6 +181,19 @@ def test_nearby_crafting_needs_a_table_within_two_cells(env):
     assert count(env, "iron_pickaxe") == 0
 
 
+def test_distance_in_view(env):
+    row, column = (int(value) for value in env.position)
+    assert env.distance_in_view(TABLE) is None
+    env._set_block(row + 3, column + 1, TABLE)
+    env._set_block(row + 2, column - 2, TABLE)
+    assert env.distance_in_view(TABLE) == 2
+    env._set_block(row + 2, column - 2, STONE)
+    assert env.distance_in_view(TABLE) == 3
+    env._set_block(row + 3, column + 1, STONE)
+    env._set_block(row, column + env.view_size // 2 + 1, TABLE)  # just outside the view
+    assert env.distance_in_view(TABLE) is None
+
+
 def test_smelting_uses_coal_first_then_planks(env):
     facing(env, FURNACE, direction=3)
     held(env, iron_ore=3, coal=1, planks=1)
