@@ -571,17 +571,19 @@ class CraftDemonstrator:
     Per episode it draws a style: how many logs (``logs`` range), whether it turns all
     logs into planks at once or as needed, whether it crafts sticks before the table,
     whether it picks its crafting table up and carries it or crafts a new one, whether
-    it mines coal for fuel, whether it places its furnace a few steps away from the
-    crafting table (and walks back to the table for the iron pickaxe). With probability ``noise`` a step is a random move (detours);
-    noisy episodes sometimes run out of time (occasional failures).
+    it mines coal for fuel, whether it places its furnace a few cells away from the
+    crafting table (and walks back to the table for the iron pickaxe). With probability
+    ``noise`` a step is a random move (detours); noisy episodes sometimes run out of time
+    (occasional failures).
 
     Args:
         env: the crafting world (wrapped or not; it reads ``env.unwrapped``).
         noise: chance of a random move instead of the planned action.
         logs: inclusive range of logs collected before crafting.
-        furnace_away: share of episodes in which the furnace is placed 3-4 cells from the
-            crafting table (out of its reach, still in view), so the player walks back to
-            the table for the iron pickaxe.
+        furnace_away: share of episodes in which the player, furnace in hand, walks on
+            until it stands 3-4 cells from the crafting table (out of its reach, still
+            in view) and places the furnace beside itself there, so it walks back to the
+            table for the iron pickaxe.
     """
 
     def __init__(
@@ -614,7 +616,8 @@ class CraftDemonstrator:
             "sticks_first": bool(rng.random() < 0.1),
             "carry_table": bool(rng.random() < 0.1),
             "coal": bool(rng.random() < 0.5),
-            "furnace_away": int(rng.choice([3, 4])) if rng.random() < self.furnace_away else 0,
+            "furnace_distance": int(rng.choice([3, 4])) if rng.random() < self.furnace_away else 0,
+            "furnace_spot_reached": False,
             "direction": int(rng.choice([2, 3])),
             "explore_row": self.world.height - 2,
             "logs_taken": 0,
@@ -675,8 +678,8 @@ class CraftDemonstrator:
         return None
 
     def _ensure_table(self) -> int | None:
-        """Gets a crafting table within reach: walk back to one in view, else place one
-        held, else craft one."""
+        """Gets a crafting table within reach: walks to one in view, else places one held,
+        else crafts one."""
         world = self.world
         if world.station_nearby(TABLE):
             return None
@@ -746,9 +749,12 @@ class CraftDemonstrator:
                 action = self._ensure_table()
                 return action if action is not None else ACTION["nearbyCraft:furnace"]
             if not world.station_nearby(FURNACE):
+                style = self._style
                 distance = world.distance_in_view(TABLE)
-                if distance is not None and distance < self._style["furnace_away"]:
+                if not style["furnace_spot_reached"] and distance is not None and distance < style["furnace_distance"]:
                     return self._tunnel()  # that style walks off before placing the furnace
+                # Once there it stays: stepping aside to place must not send it walking on again.
+                style["furnace_spot_reached"] = True
                 return self._place(ACTION["place:furnace"])
             if count("coal") == 0:
                 action = self._ensure_planks(1)

@@ -312,14 +312,14 @@ def test_demonstrations_obtain_the_diamond_with_variety():
     assert min(logs) >= 6 and len(set(logs)) > 1
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2, 15])  # 15: once walked back and forth forever
 def test_player_can_smelt_away_from_the_table_and_walk_back(seed):
     env = gym.make("rudder/CraftDiamond-v0")
     player = CraftDemonstrator(env, noise=0.0, furnace_away=1.0)
     world = env.unwrapped
     rng = np.random.default_rng(seed)
     env.reset(seed=seed)
-    smelted_away, walked_back, done = 0, 0, False
+    smelted_away, walked_into_reach, tables_after_smelting, done = 0, 0, 0, False
     while not done:
         action = player(None, rng)
         table_near_before = world.station_nearby(TABLE)
@@ -328,13 +328,26 @@ def test_player_can_smelt_away_from_the_table_and_walk_back(seed):
         change = dict(zip(ITEMS, info["inventory_change"]))
         if change["iron_ingot"] > 0:
             smelted_away += not world.station_nearby(TABLE)
-        if change["iron_pickaxe"] > 0:
-            walked_back += table_near_before
-        if 1 <= action <= 4 and count(world, "iron_ingot") >= 3 and not table_near_before and world.station_nearby(TABLE):
-            walked_back += 1
+        if count(world, "iron_ingot") >= 3:
+            tables_after_smelting += change["crafting_table"] != 0  # crafted or placed one
+            walked_into_reach += 1 <= action <= 4 and not table_near_before and world.station_nearby(TABLE)
     assert terminated and count(world, "diamond") == 1
     assert smelted_away == 3  # every ingot smelted out of the table's reach
-    assert walked_back == 2  # walked into reach of the table, then crafted beside it
+    assert walked_into_reach == 1 and tables_after_smelting == 0  # walked back to the old table
+
+
+def test_player_blocked_where_it_would_place_the_furnace_does_not_walk_forever():
+    # seed 29: the furnace spot faces bedrock; the player used to step back into the table's
+    # reach, walk off again and repeat until the time ran out
+    env = gym.make("rudder/CraftDiamond-v0")
+    player = CraftDemonstrator(env, noise=0.0, furnace_away=1.0)
+    rng = np.random.default_rng(29)
+    env.reset(seed=29)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = env.step(player(None, rng))
+        done = terminated or truncated
+    assert terminated and env.unwrapped.steps < 400
 
 
 def test_consensus_recovers_the_item_chain_in_order():
