@@ -54,7 +54,7 @@ def test_bench_craft_combines_earlier_result_files(tmp_path, capsys):
                 "items": {item: (diamond if item == "diamond" else 1.0) for item in items}}
 
     def record(command, runs):
-        settings = {"ent_coef": 0.003, "budget": 0, "final_episodes": 100} if command.endswith("a") else {"ent_coef": 0.0}
+        settings = {"ent_coef": 0.003, "budget": 0, "final_episodes": 50} if command.endswith("a") else {"ent_coef": 0.0}
         return {"command": command, "elapsed_seconds": 5.0, "settings": settings, "rows": [], "runs": runs}
 
     first, second = tmp_path / "a.json", tmp_path / "b.json"
@@ -71,10 +71,10 @@ def test_bench_craft_combines_earlier_result_files(tmp_path, capsys):
     assert combined["rows"][0]["diamond"] == [0.4, 0.6] and combined["rows"][0]["mean_diamond"] == 0.5
     table = (tmp_path / "craft.md").read_text()
     assert "| Align-RUDDER sub-task agents | 20 | 2 | 0.40 0.60 |" in table
-    # the header states the sources' budgets (b.json recorded none: the default, 1M), not only the merger's
-    assert "Success rates after 0 and 1,000,000 env steps (100 evaluation episodes per run" in table
+    # the header states the sources' budgets and episodes; b.json recorded none: this command's (defaults)
+    assert "Success rates after 0 and 1,000,000 env steps (50 and 100 evaluation episodes per run" in table
     assert "| PPO | - | 1 | 0.00 |" in capsys.readouterr().out
     merged_again = tmp_path / "again.json"
     first.write_text(json.dumps(record("python a", [run("align-rudder", 20, 0, 0.4)])))
     assert script.main(["--combine", str(first), "--budget", "5", "--out", str(merged_again), "--markdown", str(tmp_path / "again.md")]) == 0
-    assert "Success rates after 0 env steps" in (tmp_path / "again.md").read_text()
+    assert "Success rates after 0 env steps (50 evaluation episodes" in (tmp_path / "again.md").read_text()
