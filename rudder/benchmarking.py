@@ -65,4 +65,15 @@ def combine_records(paths: Sequence[str | os.PathLike]) -> tuple[list[dict], str
     return runs, command, seconds, {"combined_from": sources}
 
 
-__all__ = ["combine_records", "run_jobs", "write_json"]
+def source_settings(settings: dict | None) -> list[dict]:
+    """The settings of every source of a result file's runs: for a merged file (see
+    :func:`combine_records`) its ``combined_from`` entries, recursively; ``{}`` for a
+    source that recorded none."""
+    if not settings:
+        return [{}]
+    if "combined_from" in settings:
+        return [found for source in settings["combined_from"] for found in source_settings(source.get("settings"))]
+    return [settings]
+
+
+__all__ = ["combine_records", "run_jobs", "source_settings", "write_json"]

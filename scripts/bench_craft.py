@@ -205,22 +205,14 @@ def summarise(args: Args, runs: list[dict]) -> list[dict]:
     return rows
 
 
-def _source_settings(settings: dict | None) -> list[dict]:
-    """The settings of every run source: a merged file's ``combined_from`` entries,
-    recursively; ``{}`` for a source that recorded none."""
-    if not settings:
-        return [{}]
-    if "combined_from" in settings:
-        return [found for source in settings["combined_from"] for found in _source_settings(source.get("settings"))]
-    return [settings]
-
-
 def describe_budget(args: Args, settings: dict | None = None) -> tuple[str, str]:
     """(budget, final evaluation episodes) as text, from the runs' own settings (every
     merged file's), so that a merged table states what its runs did, not the merging
     command's defaults. A source that recorded no budget (or episode count) is taken to
     have used the values in ``args``."""
-    sources = _source_settings(settings)
+    from rudder.benchmarking import source_settings
+
+    sources = source_settings(settings)
     budgets = sorted({int(source.get("budget", args.budget)) for source in sources})
     episodes = sorted({int(source.get("final_episodes", args.final_episodes)) for source in sources})
     return " and ".join(f"{budget:,}" for budget in budgets), " and ".join(str(count) for count in episodes)

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from rudder.benchmarking import run_jobs, write_json
+from rudder.benchmarking import run_jobs, source_settings, write_json
 
 
 def test_in_process_runs_keep_the_order_and_need_no_pickling():
@@ -45,3 +45,11 @@ def test_combine_records_merges_runs_and_refuses_other_files(tmp_path):
     assert [source["command"] for source in settings["combined_from"]] == ["python a", "python b"]
     with pytest.raises(ValueError, match="not a benchmark result file"):
         combine_records([first, other])
+
+
+def test_source_settings_flattens_merged_files():
+    nested = {"combined_from": [{"settings": {"budget": 1}}, {"settings": None}]}
+    merged = {"combined_from": [{"settings": nested}, {"settings": {"budget": 3}}]}
+    assert source_settings(merged) == [{"budget": 1}, {}, {"budget": 3}]
+    assert source_settings({"budget": 5}) == [{"budget": 5}]
+    assert source_settings(None) == [{}]
