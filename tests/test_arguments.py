@@ -1,13 +1,14 @@
 """Dataclass command-line arguments, and the scripts' --help."""
 
 import dataclasses
+from typing import Literal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from rudder.arguments import argument_parser, parse_arguments
+from rudder.arguments import argument_parser, field_help, parse_arguments, parse_several
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
@@ -49,6 +50,46 @@ def test_bad_values_exit_with_a_message(capsys):
 def test_every_field_needs_help():
     with pytest.raises(ValueError, match="'out'"):
         argument_parser(Args, help={key: value for key, value in HELP.items() if key != "out"})
+
+
+@dataclasses.dataclass
+class Documented:
+    """Options documented the cleanrl way: a string under each field."""
+
+    steps: int = 3
+    """Env steps
+    in all."""
+    mode: Literal["fast", "slow"] = "fast"
+    """How to go."""
+    names: tuple[str, ...] = ()
+    """Names, any number."""
+    limit: float | None = None
+    """A limit."""
+
+
+@dataclasses.dataclass
+class Other:
+    seed: int = dataclasses.field(default=0, metadata={"help": "the seed"})
+
+
+def test_help_comes_from_the_string_under_each_field_or_the_metadata():
+    assert field_help(Documented) == {"steps": "Env steps in all.", "mode": "How to go.", "names": "Names, any number.", "limit": "A limit."}
+    assert field_help(Other) == {"seed": "the seed"}
+    assert "Env steps in all." in argument_parser(Documented).format_help()
+
+
+def test_several_dataclasses_share_one_parser():
+    documented, other = parse_several((Documented, Other), ["--mode", "slow", "--names", "a", "b", "--limit", "0.5", "--seed", "4"])
+    assert documented == Documented(mode="slow", names=("a", "b"), limit=0.5) and other == Other(seed=4)
+    assert parse_several((Documented, Other), []) == (Documented(), Other())
+
+
+def test_choices_and_shared_names_are_checked(capsys):
+    with pytest.raises(SystemExit):
+        parse_several((Documented,), ["--mode", "medium"])
+    assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="'seed' is in both"):
+        argument_parser(Other, Other)
 
 
 @pytest.mark.parametrize("script", ["train_minigrid.py", "bench_minigrid.py", "bench_rooms.py", "bench_core.py"])

@@ -1,0 +1,225 @@
+"""The experiment harness: one command line, one sweep, one result file for every benchmark.
+
+A :class:`Benchmark` declares what is particular to it (its settings dataclass, its jobs,
+the run, how runs group into table cells, its metrics and pictures). :func:`main` does the
+rest, the same way for every benchmark script::
+
+    python scripts/bench_rooms.py --demos 2 5 --seeds 20 --workers 2 --out rooms.json --markdown rooms.md
+    python scripts/bench_rooms.py ... --out rooms.json --resume      # run only what is missing
+    python scripts/bench_rooms.py ... --ray-address auto             # on a Ray cluster
+    python scripts/bench_rooms.py --combine a.json b.json --out all.json --markdown all.md
+    python scripts/bench_rooms.py --plot-only --out rooms.json --png rooms.png
+
+The result file is rewritten after every finished run, so a stopped sweep keeps what it
+has and ``--resume`` continues it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rudder.arguments import parse_several
+from rudder.data.io import atomic_write
+from rudder.experiments.report import Metric, markdown_table, summary_rows
+from rudder.experiments.results import (
+    ResultFile,
+    combine_results,
+    command_line,
+    current_commit,
+    package_versions,
+    read_results,
+    source_settings,
+    write_results,
+)
+from rudder.experiments.sweep import Job, RunFunction, run_sweep
+
+__all__ = ["Benchmark", "SweepOptions", "main", "run_benchmark"]
+
+
+@dataclasses.dataclass
+class SweepOptions:
+    """The harness's own options, shared by every benchmark script."""
+
+    out: str | None = None
+    """JSON result file, rewritten after every finished run (needed to run a sweep)."""
+    markdown: str | None = None
+    """Write the table to this markdown file."""
+    png: str | None = None
+    """Draw the benchmark's picture to this PNG file."""
+    workers: int = 1
+    """Runs at once: 1 runs in this process; more use a process pool (or Ray's CPUs)."""
+    ray: bool = False
+    """Run on a local Ray instance with --workers CPUs (needs align-rudder[ray])."""
+    ray_address: str | None = None
+    """Run on the Ray cluster at this address ('auto' or 'ray://HOST:10001'; implies --ray)."""
+    resume: bool = False
+    """Keep the runs already in --out that this sweep would make and run only the others."""
+    demos_file: str | None = None
+    """Demonstrations from this .npz file (rudder.save_episodes) instead of the task's own demonstrator."""
+    combine: tuple[str, ...] = ()
+    """Do not run: merge the runs of these result files into --out (each keeps its own settings)."""
+    plot_only: bool = False
+    """Do not run: redraw the table and picture from --out."""
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {self.workers}")
+        if self.out is None and not self.combine:
+            raise ValueError("--out FILE.json is needed: results are written there as runs finish")
+        if (self.resume or self.plot_only) and self.out is None:
+            raise ValueError("--resume and --plot-only read --out FILE.json; name it")
+        if self.demos_file is not None and not Path(self.demos_file).is_file():
+            raise ValueError(f"--demos-file {self.demos_file}: no such file (write one with rudder.save_episodes)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+    """What one benchmark is.
+
+    Attributes:
+        name: the benchmark's name, written into its result files.
+        script: the script that runs it (for the recorded command line).
+        description: the ``--help`` text.
+        settings: the dataclass of the benchmark's own options (fields with defaults and
+            a help string under each).
+        jobs: the runs a settings instance asks for, longest first where possible.
+        run: one run (module-level, so it can run in another process or on Ray).
+        group_by: the run fields that make one table row.
+        metrics: the numbers each run reports, in column order.
+        caption: the line above the table, from the runs' settings (one dict per source
+            file of a merged result).
+        reference: a published number for a row (shown beside ours), where there is one.
+        reference_name: that column's title.
+        draw: draws the picture: ``draw(results, rows, path)``.
+        names: display names of methods.
+        axes: the settings that only choose which runs are made (seeds, methods, ...), not
+            how a run goes: ``--resume`` may change these and keeps the runs that match.
+    """
+
+    name: str
+    script: str
+    description: str
+    settings: type
+    jobs: Callable[[Any], list[Job]]
+    run: RunFunction
+    group_by: tuple[str, ...]
+    metrics: tuple[Metric, ...]
+    caption: Callable[[list[dict[str, Any]]], str] = lambda sources: ""
+    reference: Callable[[Mapping[str, Any]], float | None] | None = None
+    reference_name: str | None = None
+    draw: Callable[[ResultFile, list[dict[str, Any]], str], None] | None = None
+    names: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    axes: tuple[str, ...] = ()
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _settings_record(settings: Any, options: SweepOptions) -> dict[str, Any]:
+    record = json.loads(json.dumps(dataclasses.asdict(settings)))  # tuples -> lists, as read back
+    if options.demos_file is not None:
+        record["demos_file"] = options.demos_file
+        record["demos_file_sha256"] = _file_digest(options.demos_file)
+    return record
+
+
+def _run_key(key: Mapping[str, Any]) -> str:
+    return json.dumps(dict(key), sort_keys=True)
+
+
+def _write(benchmark: Benchmark, results: ResultFile, options: SweepOptions) -> str:
+    """Writes the result file, the table and the picture; returns the table."""
+    rows = summary_rows(results.runs, group_by=benchmark.group_by, metrics=benchmark.metrics, reference=benchmark.reference)
+    results.rows = rows
+    table = markdown_table(
+        rows,
+        group_by=benchmark.group_by,
+        metrics=benchmark.metrics,
+        caption=benchmark.caption(source_settings(results.settings)),
+        reference_name=benchmark.reference_name,
+        names=benchmark.names,
+    )
+    if options.out:
+        write_results(options.out, results)
+    if options.markdown:
+        text = f"Command: `{results.command}`\n\n{table}\n\nWall time {results.elapsed_seconds:,.0f} s.\n"
+        atomic_write(options.markdown, lambda file: file.write(text.encode()))
+    if options.png and benchmark.draw is not None and results.runs:
+        benchmark.draw(results, rows, options.png)
+    return table
+
+
+def _resumed_runs(
+    options: SweepOptions, settings: dict[str, Any], jobs: Sequence[Job], axes: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The runs of --out that this sweep would make again (with --resume)."""
+    if not options.resume or options.out is None or not os.path.exists(options.out):
+        return []
+    earlier = read_results(options.out)
+    changed = sorted(
+        key for key in {*earlier.settings, *settings} if key not in axes and earlier.settings.get(key) != settings.get(key)
+    )
+    if changed:
+        raise SystemExit(
+            f"--resume: {options.out} holds runs made with other settings ({', '.join(changed)} differ); "
+            "pass the same options or write to another --out"
+        )
+    wanted = {_run_key(job.key) for job in jobs}
+    return [run for run in earlier.runs if _run_key({key: run.get(key) for key in jobs[0].key}) in wanted]
+
+
+def run_benchmark(benchmark: Benchmark, settings: Any, options: SweepOptions, *, command: str) -> str:
+    """Runs (or combines, or redraws) a benchmark and writes its outputs; returns the table."""
+    if options.combine:
+        return _write(benchmark, combine_results(options.combine, benchmark=benchmark.name), options)
+    if options.plot_only:
+        assert options.out is not None  # checked by SweepOptions
+        return _write(benchmark, read_results(options.out), options)
+    jobs = [dataclasses.replace(job, demos_file=options.demos_file) for job in benchmark.jobs(settings)]
+    if not jobs:
+        raise SystemExit("the settings ask for no runs")
+    record = _settings_record(settings, options)
+    runs = _resumed_runs(options, record, jobs, benchmark.axes)
+    done = {_run_key({key: run.get(key) for key in jobs[0].key}) for run in runs}
+    todo = [job for job in jobs if _run_key(job.key) not in done]
+    if runs:
+        print(f"--resume: {len(runs)} runs kept from {options.out}, {len(todo)} to run", file=sys.stderr)
+    results = ResultFile(
+        benchmark=benchmark.name, command=command, settings=record, runs=runs,
+        commit=current_commit(), versions=package_versions(),
+    )
+    started = time.perf_counter()
+    order = {_run_key(job.key): index for index, job in enumerate(jobs)}
+    for index, run in run_sweep(
+        benchmark.run, todo, workers=options.workers, ray=options.ray, ray_address=options.ray_address,
+        description=benchmark.name,
+    ):
+        results.runs.append({**todo[index].key, **run})
+        results.runs.sort(key=lambda entry: order.get(_run_key({key: entry.get(key) for key in jobs[0].key}), -1))
+        results.elapsed_seconds = time.perf_counter() - started
+        _write(benchmark, results, options)
+    results.elapsed_seconds = time.perf_counter() - started
+    return _write(benchmark, results, options)
+
+
+def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> int:
+    """The command line of a benchmark script: parses ``argv`` (default: the process's),
+    runs, prints the table, returns the exit status."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    options, settings = parse_several((SweepOptions, benchmark.settings), arguments, description=benchmark.description)
+    table = run_benchmark(benchmark, settings, options, command=command_line(benchmark.script, arguments))
+    print(table)
+    return 0

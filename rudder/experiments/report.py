@@ -1,0 +1,211 @@
+"""A benchmark's summary: rows from runs, the markdown table, and the pictures.
+
+Runs are grouped into cells by the benchmark's ``group_by`` fields (for example env,
+method and number of demonstrations); each metric of a cell is summarised by its median
+and quartiles and by its interquartile mean with a 95% bootstrap interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from rudder.experiments.statistics import summarise_values
+
+__all__ = ["Metric", "bar_chart", "learning_curves", "markdown_table", "summary_rows"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Metric:
+    """One number per run that a benchmark reports.
+
+    Attributes:
+        name: its key in the rows and its column title.
+        value: reads it from a run's record.
+        decimals: decimals in the table.
+    """
+
+    name: str
+    value: Callable[[Mapping[str, Any]], float]
+    decimals: int = 0
+
+
+def _cells(runs: Sequence[Mapping[str, Any]], group_by: Sequence[str]) -> dict[tuple, list[Mapping[str, Any]]]:
+    cells: dict[tuple, list[Mapping[str, Any]]] = {}
+    for run in runs:
+        cells.setdefault(tuple(run.get(key) for key in group_by), []).append(run)
+    return cells
+
+
+def summary_rows(
+    runs: Sequence[Mapping[str, Any]],
+    *,
+    group_by: Sequence[str],
+    metrics: Sequence[Metric],
+    reference: Callable[[Mapping[str, Any]], float | None] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per cell, in the order cells first appear in ``runs``.
+
+    A row holds the cell's ``group_by`` fields, its ``seeds``, for every metric
+    ``{"values", "median", "q25", "q75", "mean", "iqm", "iqm_low", "iqm_high"}``, the
+    number of ``failures`` (runs whose record says ``"reached": false``), the run time in
+    ``seconds`` where known, and the ``reference`` value where given.
+    """
+    rows = []
+    for values, cell in _cells(runs, group_by).items():
+        cell = sorted(cell, key=lambda run: run.get("seed", 0))
+        row: dict[str, Any] = dict(zip(group_by, values))
+        row["seeds"] = [run.get("seed") for run in cell]
+        for metric in metrics:
+            numbers = [float(metric.value(run)) for run in cell]
+            row[metric.name] = {"values": numbers, **summarise_values(numbers)}
+        row["failures"] = sum(run.get("reached") is False for run in cell)
+        seconds = [run["seconds"] for run in cell if run.get("seconds") is not None]
+        row["seconds"] = float(sum(seconds)) if seconds else None
+        if reference is not None:
+            row["reference"] = reference(row)
+        rows.append(row)
+    return rows
+
+
+def _number(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def markdown_table(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    group_by: Sequence[str],
+    metrics: Sequence[Metric],
+    caption: str = "",
+    reference_name: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The rows as a markdown table: each metric as median (q25-q75) and IQM [95% CI].
+
+    Args:
+        rows: from :func:`summary_rows`.
+        group_by: the cell fields, shown first.
+        metrics: the metrics, in column order.
+        caption: a line above the table.
+        reference_name: the title of a ``reference`` column (none without it).
+        names: display names of methods (the ``method`` field).
+    """
+    header = [*group_by, "seeds"]
+    for metric in metrics:
+        header += [f"{metric.name}: median (q25-q75)", f"{metric.name}: IQM [95% CI]"]
+    header += ["failures", "run time (s)"]
+    if reference_name:
+        header.append(reference_name)
+    lines = [caption, ""] if caption else []
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(group_by) + "---:|" * (len(header) - len(group_by))]
+    for row in rows:
+        cells = [str((names or {}).get(row[key], row[key])) if key == "method" else str(row[key]) for key in group_by]
+        cells.append(str(len(row["seeds"])))
+        for metric in metrics:
+            summary, places = row[metric.name], metric.decimals
+            cells.append(f"{_number(summary['median'], places)} ({_number(summary['q25'], places)}-{_number(summary['q75'], places)})")
+            cells.append(f"{_number(summary['iqm'], places)} [{_number(summary['iqm_low'], places)}, {_number(summary['iqm_high'], places)}]")
+        cells.append(f"{row['failures']}/{len(row['seeds'])}")
+        cells.append("" if row.get("seconds") is None else f"{row['seconds']:,.0f}")
+        if reference_name:
+            cells.append("" if row.get("reference") is None else f"~{row['reference']:,}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def bar_chart(
+    rows: Sequence[Mapping[str, Any]],
+    path: str,
+    *,
+    metric: str,
+    panel: str,
+    x: str,
+    series: str,
+    ylabel: str,
+    reference_name: str | None = None,
+) -> None:
+    """Bars of ``metric``'s IQM with its 95% interval, one panel per value of ``panel``,
+    bars over ``x``, one colour per ``series`` (and hatched ``reference`` bars beside)."""
+    plt = _pyplot()
+    panels = list(dict.fromkeys(row[panel] for row in rows))
+    figure, axes_row = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4), squeeze=False)
+    for axes, value in zip(axes_row[0], panels):
+        chosen = [row for row in rows if row[panel] == value]
+        xs = list(dict.fromkeys(row[x] for row in chosen))
+        names = list(dict.fromkeys(row[series] for row in chosen))
+        width = 0.8 / (len(names) * (2 if reference_name else 1))
+        for index, name in enumerate(names):
+            cells = {row[x]: row for row in chosen if row[series] == name}
+            offset = index * width * (2 if reference_name else 1)
+            positions = np.arange(len(xs)) + offset
+            iqm = np.array([cells[v][metric]["iqm"] if v in cells else np.nan for v in xs])
+            low = np.array([cells[v][metric]["iqm_low"] if v in cells else np.nan for v in xs])
+            high = np.array([cells[v][metric]["iqm_high"] if v in cells else np.nan for v in xs])
+            bars = axes.bar(positions, iqm, width, yerr=[iqm - low, high - iqm], capsize=3, label=f"{name} (IQM, 95% CI)")
+            if reference_name:
+                ref = [cells[v].get("reference") if v in cells and cells[v].get("reference") is not None else np.nan for v in xs]
+                axes.bar(
+                    positions + width, ref, width, alpha=0.45, hatch="//", color=bars.patches[0].get_facecolor(),
+                    label=f"{name} ({reference_name})",
+                )
+        axes.set_xticks(np.arange(len(xs)) + 0.4 - width / 2)
+        axes.set_xticklabels([str(v) for v in xs])
+        axes.set_xlabel(x)
+        axes.set_ylabel(ylabel)
+        axes.set_title(str(value))
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def learning_curves(
+    runs: Sequence[Mapping[str, Any]],
+    path: str,
+    *,
+    panel: str,
+    series: Callable[[Mapping[str, Any]], str],
+    xlabel: str,
+    ylabel: str,
+    target: float | None = None,
+) -> None:
+    """Mean learning curve per series with a min-max band, one panel per ``panel`` value.
+
+    Each run's ``curve`` is a list of points ``[x, y, ...]``; a curve that stops early
+    (its run reached its target) carries its last value forward.
+    """
+    plt = _pyplot()
+    panels = list(dict.fromkeys(run.get(panel) for run in runs))
+    figure, axes_row = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
+    for axes, value in zip(axes_row[0], panels):
+        chosen = [run for run in runs if run.get(panel) == value and run.get("curve")]
+        groups: dict[str, list[np.ndarray]] = {}
+        for run in chosen:
+            groups.setdefault(series(run), []).append(np.asarray(run["curve"], dtype=float).reshape(len(run["curve"]), -1))
+        for name, curves in groups.items():
+            grid = np.unique(np.concatenate([curve[:, 0] for curve in curves]))
+            ys = np.array([np.interp(grid, curve[:, 0], curve[:, 1], right=curve[-1, 1]) for curve in curves])
+            line = axes.plot(grid, ys.mean(axis=0), label=f"{name} (n={len(curves)})")
+            axes.fill_between(grid, ys.min(axis=0), ys.max(axis=0), alpha=0.15, color=line[0].get_color())
+        if target is not None:
+            axes.axhline(target, color="grey", linestyle=":", linewidth=1)
+        axes.set_title(str(value))
+        axes.set_xlabel(xlabel)
+        axes.set_ylabel(ylabel)
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

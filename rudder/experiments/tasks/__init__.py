@@ -1,0 +1,37 @@
+"""Task presets: each benchmark's settings, jobs, run and report, in one module per task.
+
+Every module defines a :class:`~rudder.experiments.harness.Benchmark` named after the task
+(``rooms.ROOMS``, ...). The tasks share :func:`demonstrations`, which gives a run the
+user's own demonstrations (``--demos-file``) or the task's demonstrator's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from rudder.data.episode import Episode
+from rudder.data.io import load_episodes
+from rudder.experiments.sweep import Job
+
+__all__ = ["demonstrations"]
+
+
+def demonstrations(job: Job, count: int, record: Callable[[], list[Episode]], *, seed: int) -> list[Episode]:
+    """The demonstrations of one run.
+
+    Without ``job.demos_file``: ``record()``, the task's own demonstrator. With it:
+    ``count`` episodes of that file, drawn without replacement by ``seed`` (so each seed
+    of a sweep sees its own subset, and the same seed the same one).
+
+    Raises:
+        ValueError: if the file holds fewer than ``count`` episodes.
+    """
+    if job.demos_file is None:
+        return record()
+    episodes = load_episodes(job.demos_file)
+    if count > len(episodes):
+        raise ValueError(f"{job.demos_file} holds {len(episodes)} episodes; this run needs {count} (lower --demos)")
+    picks = np.random.default_rng(seed).choice(len(episodes), size=count, replace=False)
+    return [episodes[int(index)] for index in sorted(picks)]

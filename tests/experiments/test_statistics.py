@@ -1,0 +1,41 @@
+"""Summary statistics: golden values checked by hand, and invariants."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rudder.experiments.statistics import bootstrap_interval, interquartile_mean, summarise_values
+
+
+def test_interquartile_mean_of_eight_values_is_the_mean_of_the_middle_four():
+    # Sorted: 1 2 3 4 5 6 7 100; the middle half is 3 4 5 6.
+    assert interquartile_mean([100, 1, 2, 3, 4, 5, 6, 7]) == pytest.approx(4.5)
+
+
+def test_interquartile_mean_weights_the_cut_runs_fractionally():
+    # n = 5: the middle half is [1.25, 3.75) of [0, 5): 0.75 of run 1, all of run 2, 0.75 of run 3.
+    values = [0.0, 10.0, 20.0, 30.0, 1000.0]
+    assert interquartile_mean(values) == pytest.approx((0.75 * 10 + 20 + 0.75 * 30) / 2.5)
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=40))
+def test_interquartile_mean_lies_between_the_quartiles(values):
+    iqm = interquartile_mean(values)
+    assert np.percentile(values, 25) - 1e-6 <= iqm <= np.percentile(values, 75) + 1e-6
+
+
+def test_bootstrap_interval_holds_the_estimate_and_is_seeded():
+    values = np.random.default_rng(0).normal(size=30)
+    low, high = bootstrap_interval(values, seed=3)
+    assert low <= interquartile_mean(values) <= high
+    assert (low, high) == bootstrap_interval(values, seed=3)
+    assert bootstrap_interval([5.0, 5.0, 5.0]) == (5.0, 5.0)
+
+
+def test_summary_has_median_quartiles_and_iqm():
+    summary = summarise_values([1, 2, 3, 4])
+    assert summary["median"] == 2.5 and summary["q25"] == 1.75 and summary["q75"] == 3.25
+    assert summary["iqm"] == pytest.approx(2.5)
+    with pytest.raises(ValueError, match="empty"):
+        interquartile_mean([])

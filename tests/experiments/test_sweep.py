@@ -1,0 +1,57 @@
+"""Sweeps: the same runs give the same records in this process, on a process pool and on Ray."""
+
+import pytest
+
+from rudder.experiments import Job, run_sweep
+from rudder.experiments.tasks.rooms import RoomsSettings, rooms_jobs, run_rooms
+
+
+def _without_timing(records):
+    return sorted(
+        ({key: value for key, value in record.items() if key != "seconds"} for record in records),
+        key=lambda record: (record["episodes"], record["curve"]),
+    )
+
+
+def _tiny_rooms_jobs():
+    # 2 seeds x 2 methods on FourRooms, capped short so that a run takes about a second.
+    settings = RoomsSettings(demos=(2,), seeds=2, methods=("align-rudder", "bc-q"), max_episodes=60, eval_episodes=5)
+    return rooms_jobs(settings)
+
+
+def test_in_process_runs_are_in_order_and_repeatable():
+    jobs = _tiny_rooms_jobs()
+    first = list(run_sweep(run_rooms, jobs))
+    assert [index for index, _ in first] == [0, 1, 2, 3]
+    assert [record for _, record in first][0]["episodes"] <= 60
+    assert _without_timing(r for _, r in first) == _without_timing(r for _, r in run_sweep(run_rooms, jobs))
+
+
+@pytest.fixture(scope="module")
+def pool_records():
+    return [record for _, record in run_sweep(run_rooms, _tiny_rooms_jobs(), workers=2)]
+
+
+def test_the_process_pool_gives_the_in_process_records(pool_records):
+    assert _without_timing(pool_records) == _without_timing(r for _, r in run_sweep(run_rooms, _tiny_rooms_jobs()))
+
+
+def test_a_local_ray_sweep_gives_the_process_pool_records(pool_records):
+    pytest.importorskip("ray")
+    ray_records = [record for _, record in run_sweep(run_rooms, _tiny_rooms_jobs(), workers=2, ray=True)]
+    assert len(ray_records) == 4
+    assert _without_timing(ray_records) == _without_timing(pool_records)
+
+
+def test_progress_bar_counts_env_steps_and_gives_back_unused_budget():
+    seen = []
+
+    def run(job, progress):
+        progress(3)
+        seen.append(job.key["seed"])
+        return {"env_steps": 4}
+
+    jobs = [Job({"seed": seed}, None, budget=10) for seed in range(3)]
+    assert [index for index, _ in run_sweep(run, jobs)] == [0, 1, 2] and seen == [0, 1, 2]
+    with pytest.raises(ValueError, match="workers"):
+        list(run_sweep(run, jobs, workers=0))
