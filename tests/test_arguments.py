@@ -1,10 +1,10 @@
 """Dataclass command-line arguments, and the scripts' --help."""
 
 import dataclasses
-from typing import Literal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
