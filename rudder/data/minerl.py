@@ -91,7 +91,8 @@ def _is_trajectory(folder: Path) -> bool:
 
 def _trajectories_in(environment_folder: Path) -> list[Path]:
     """The ``v<version>_...`` trajectory folders of an environment folder, sorted by name."""
-    found, incomplete = [], []
+    found: list[Path] = []
+    incomplete: list[Path] = []
     for child in sorted(environment_folder.iterdir()):
         if child.is_dir() and _TRAJECTORY_NAME.match(child.name):
             (found if _is_trajectory(child) else incomplete).append(child)

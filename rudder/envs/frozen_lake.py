@@ -9,6 +9,7 @@ demonstrations differ the way human ones do.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -36,7 +37,8 @@ class FrozenLakeDemonstrator:
     def __init__(self, env: gym.Env, *, noise: float = 0.25) -> None:
         if not 0.0 <= noise < 1.0:
             raise ValueError(f"`noise` must be in [0, 1), got {noise}")
-        desc = np.asarray(env.unwrapped.desc).astype(str)
+        lake: Any = env.unwrapped  # gymnasium's FrozenLakeEnv, which has the map `desc`
+        desc = np.asarray(lake.desc).astype(str)
         self.rows, self.columns = desc.shape
         self.holes = {(r, c) for r, c in zip(*np.nonzero(desc == "H"))}
         goal = tuple(int(x) for x in np.argwhere(desc == "G")[0])

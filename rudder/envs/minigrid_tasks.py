@@ -155,7 +155,7 @@ class MinigridVectorObservation(gym.ObservationWrapper, gym.utils.RecordConstruc
             raise ValueError(f"`view` must be 'full' or 'agent', got {view!r}")
         gym.utils.RecordConstructorArgs.__init__(self, view=view)
         gym.ObservationWrapper.__init__(self, env)
-        grid_env = env.unwrapped
+        grid_env: Any = env.unwrapped  # a MiniGridEnv (untyped)
         if not hasattr(grid_env, "grid"):
             raise TypeError(f"MinigridVectorObservation needs a minigrid env, got {grid_env!r}")
         self.view = view
@@ -178,7 +178,7 @@ class MinigridVectorObservation(gym.ObservationWrapper, gym.utils.RecordConstruc
         self._eye_states = np.eye(_NUM_STATES, dtype=np.float32)
 
     def observation(self, observation: Any) -> np.ndarray:
-        grid_env = self.env.unwrapped
+        grid_env: Any = self.env.unwrapped
         if self.view == "full":
             encoded = grid_env.grid.encode().transpose(1, 0, 2).reshape(-1, 3)
         else:

@@ -46,7 +46,10 @@ class CraftVectorObservation(gym.ObservationWrapper, gym.utils.RecordConstructor
         space = env.observation_space
         if not isinstance(space, gym.spaces.Dict) or set(space.spaces) != {"view", "inventory", "facing", "depth"}:
             raise ValueError("CraftVectorObservation wraps the crafting world (Dict view/inventory/facing/depth)")
-        view_size = space["view"].shape[0]
+        view_shape = space["view"].shape
+        if view_shape is None or len(view_shape) != 2:
+            raise ValueError(f"CraftVectorObservation needs a square 2-D view, got shape {view_shape}")
+        view_size = view_shape[0]
         self.size = vector_size(view_size)
         inventory = view_size * view_size * len(BLOCKS)
         high = np.full(self.size, 1.0, dtype=np.float32)

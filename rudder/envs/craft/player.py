@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import Any, Literal, cast, overload
 
 import gymnasium as gym
 import numpy as np
@@ -81,7 +81,8 @@ class CraftDemonstrator:
 
     @property
     def world(self) -> CraftEnv:
-        return self.env.unwrapped
+        """The crafting world under the wrappers."""
+        return cast(CraftEnv, self.env.unwrapped)
 
     def _new_episode(self, rng: np.random.Generator) -> None:
         self._style = {
@@ -130,9 +131,9 @@ class CraftDemonstrator:
         if level == 2:
             if count("iron_ingot") + count("iron_ore") < 3:
                 if style["coal"] and count("coal") < 3:
-                    action = self._go_mine({COAL_ORE}, explore=None, reach=2)
-                    if action is not None:
-                        return action
+                    coal = self._go_mine({COAL_ORE}, explore=None, reach=2)
+                    if coal is not None:
+                        return coal
                 return self._go_mine({IRON_ORE}, explore="deep")
             return self._iron_pickaxe()
         return self._go_mine({DIAMOND_ORE}, explore="deep")
@@ -283,6 +284,12 @@ class CraftDemonstrator:
         if world.facing != direction:
             return 1 + direction
         return ACTION["attack"]
+
+    @overload
+    def _go_mine(self, blocks: set[int], *, explore: Literal["surface", "deep"], reach: int | None = None) -> int: ...
+
+    @overload
+    def _go_mine(self, blocks: set[int], *, explore: None, reach: int | None = None) -> int | None: ...
 
     def _go_mine(self, blocks: set[int], *, explore: str | None, reach: int | None = None) -> int | None:
         """Heads for the nearest visible block of ``blocks`` and mines it.
