@@ -142,8 +142,9 @@ def _draw(redistributor: AlignmentRedistributor, path: str) -> None:
 def command_align(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rudder.envs.minerl import MINERL_ITEMS, iter_minerl_episodes
-    from rudder.envs.vpt import iter_vpt_episodes
+    from rudder.data.minerl import iter_minerl_episodes
+    from rudder.data.vpt import iter_vpt_episodes
+    from rudder.minecraft import MINERL_ITEMS
 
     if args.limit is not None and args.limit < 1:
         raise ValueError(f"--limit must be >= 1, got {args.limit}")

@@ -120,7 +120,7 @@ def choose_environment(data: Path, environment: str) -> str | None:
 
 def read_demonstrations(args: Args) -> list[Episode]:
     """The MineRL trajectories of ``args.data``, only the successful ones if asked."""
-    from rudder.envs.minerl import iter_minerl_episodes
+    from rudder.data.minerl import iter_minerl_episodes
 
     if not args.data:
         raise ValueError("no MineRL data: pass --data PATH or set MINERL_DATA_ROOT")

@@ -1,4 +1,9 @@
-"""Episodes: the validated record of one run, and saving, loading and recording them."""
+"""Episodes: the validated record of one run, and saving, loading and recording them.
+
+The readers of recorded Minecraft play are submodules, imported on their own:
+:mod:`rudder.data.minerl` (the MineRL v0.4 dataset) and :mod:`rudder.data.vpt` (VPT and
+BASALT ``.jsonl`` logs); :mod:`rudder.data.reading` holds their shared helpers.
+"""
 
 from rudder.data.episode import Episode, check_episodes
 from rudder.data.io import EPISODES_FORMAT_VERSION, check_same_shapes, load_episodes, save_episodes

@@ -27,6 +27,76 @@ def _freeze(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _checked_rewards(value: Any) -> np.ndarray:
+    """Shape (T,), float64: the rewards, or raises if they are not 1-D, real and finite."""
+    rewards = _as_array(value, "rewards")
+    if rewards.ndim != 1:
+        raise ValueError(f"`rewards` must be 1-D with shape (T,), got shape {rewards.shape}")
+    if not np.issubdtype(rewards.dtype, np.number) or np.issubdtype(
+        rewards.dtype, np.complexfloating
+    ):
+        raise TypeError(f"`rewards` must be real numbers, got dtype {rewards.dtype}")
+    rewards = rewards.astype(np.float64)
+    if not np.all(np.isfinite(rewards)):
+        bad = np.flatnonzero(~np.isfinite(rewards))
+        raise ValueError(
+            f"`rewards` must be finite, got {rewards[bad[0]]} at step {int(bad[0])} "
+            f"({bad.size} non-finite value(s)); clean or clip the rewards first"
+        )
+    return rewards
+
+
+def _checked_actions(value: Any, rewards_shape: tuple[int, ...]) -> np.ndarray:
+    """Shape (T, ...): the actions, or raises unless they have one row per reward."""
+    length = rewards_shape[0]
+    actions = _as_array(value, "actions")
+    if actions.ndim == 0 or actions.shape[0] != length:
+        raise ValueError(
+            f"`actions` must have T={length} rows to match `rewards` {rewards_shape}, "
+            f"got shape {actions.shape}"
+        )
+    return actions
+
+
+def _checked_rows(value: Any, field: str, rows: int, what: str) -> np.ndarray:
+    """The frozen array of ``field``, or raises unless it has ``rows`` rows (``what`` says why)."""
+    array = _as_array(value, field)
+    if array.ndim == 0 or array.shape[0] != rows:
+        raise ValueError(f"`{field}` must have {what}, got shape {array.shape}")
+    return _freeze(array)
+
+
+def _checked_observations(value: Any, length: int) -> Observations:
+    """The frozen observations (one array or a dict of arrays), each with T+1 rows."""
+    rows = f"T+1={length + 1} rows (rewards has T={length})"
+    if not isinstance(value, Mapping):
+        return _checked_rows(value, "observations", length + 1, rows)
+    if not value:
+        raise ValueError("`observations` is an empty mapping; give at least one key")
+    observations: dict[str, np.ndarray] = {}
+    for key, array in value.items():
+        if not isinstance(key, str):
+            raise TypeError(f"`observations` keys must be strings, got {key!r}")
+        observations[key] = _checked_rows(array, f"observations[{key!r}]", length + 1, rows)
+    return observations
+
+
+def _checked_infos(value: Mapping[str, Any], length: int) -> dict[str, np.ndarray]:
+    """The frozen per-step infos, each with T rows."""
+    infos: dict[str, np.ndarray] = {}
+    for key, array in dict(value).items():
+        if not isinstance(key, str):
+            raise TypeError(f"`infos` keys must be strings, got {key!r}")
+        infos[key] = _checked_rows(array, f"infos[{key!r}]", length, f"T={length} rows (one per step)")
+    return infos
+
+
+def _check_flag(value: Any, field: str) -> None:
+    """Raises unless ``value`` (``terminated`` or ``truncated``) is a Python or numpy bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{field}` must be a bool, got {value!r}")
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Episode:
     """One episode s_0, a_0, r_1, s_1, ..., s_T of a gymnasium environment.
@@ -53,68 +123,13 @@ class Episode:
     infos: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        rewards = _as_array(self.rewards, "rewards")
-        if rewards.ndim != 1:
-            raise ValueError(f"`rewards` must be 1-D with shape (T,), got shape {rewards.shape}")
-        if not np.issubdtype(rewards.dtype, np.number) or np.issubdtype(
-            rewards.dtype, np.complexfloating
-        ):
-            raise TypeError(f"`rewards` must be real numbers, got dtype {rewards.dtype}")
-        rewards = rewards.astype(np.float64)
-        if not np.all(np.isfinite(rewards)):
-            bad = np.flatnonzero(~np.isfinite(rewards))
-            raise ValueError(
-                f"`rewards` must be finite, got {rewards[bad[0]]} at step {int(bad[0])} "
-                f"({bad.size} non-finite value(s)); clean or clip the rewards first"
-            )
+        rewards = _checked_rewards(self.rewards)
         length = rewards.shape[0]
-
-        actions = _as_array(self.actions, "actions")
-        if actions.ndim == 0 or actions.shape[0] != length:
-            raise ValueError(
-                f"`actions` must have T={length} rows to match `rewards` {rewards.shape}, "
-                f"got shape {actions.shape}"
-            )
-
-        if isinstance(self.observations, Mapping):
-            if not self.observations:
-                raise ValueError("`observations` is an empty mapping; give at least one key")
-            observations: Observations = {}
-            for key, value in self.observations.items():
-                if not isinstance(key, str):
-                    raise TypeError(f"`observations` keys must be strings, got {key!r}")
-                array = _as_array(value, f"observations[{key!r}]")
-                if array.ndim == 0 or array.shape[0] != length + 1:
-                    raise ValueError(
-                        f"`observations[{key!r}]` must have T+1={length + 1} rows "
-                        f"(rewards has T={length}), got shape {array.shape}"
-                    )
-                observations[key] = _freeze(array)
-        else:
-            array = _as_array(self.observations, "observations")
-            if array.ndim == 0 or array.shape[0] != length + 1:
-                raise ValueError(
-                    f"`observations` must have T+1={length + 1} rows "
-                    f"(rewards has T={length}), got shape {array.shape}"
-                )
-            observations = _freeze(array)
-
-        infos: dict[str, np.ndarray] = {}
-        for key, value in dict(self.infos).items():
-            if not isinstance(key, str):
-                raise TypeError(f"`infos` keys must be strings, got {key!r}")
-            array = _as_array(value, f"infos[{key!r}]")
-            if array.ndim == 0 or array.shape[0] != length:
-                raise ValueError(
-                    f"`infos[{key!r}]` must have T={length} rows (one per step), "
-                    f"got shape {array.shape}"
-                )
-            infos[key] = _freeze(array)
-
-        if not isinstance(self.terminated, (bool, np.bool_)):
-            raise TypeError(f"`terminated` must be a bool, got {self.terminated!r}")
-        if not isinstance(self.truncated, (bool, np.bool_)):
-            raise TypeError(f"`truncated` must be a bool, got {self.truncated!r}")
+        actions = _checked_actions(self.actions, rewards.shape)
+        observations = _checked_observations(self.observations, length)
+        infos = _checked_infos(self.infos, length)
+        _check_flag(self.terminated, "terminated")
+        _check_flag(self.truncated, "truncated")
 
         object.__setattr__(self, "observations", observations)
         object.__setattr__(self, "actions", _freeze(actions))

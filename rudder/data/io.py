@@ -13,10 +13,11 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from rudder.data.episode import Episode
+from rudder.data.episode import Episode, Observations
 from rudder.errors import DataFormatError, FormatVersionError
 
 EPISODES_FORMAT_VERSION = 1
@@ -54,7 +55,7 @@ def save_episodes(path: str | os.PathLike, episodes: Iterable[Episode]) -> None:
     episodes = list(episodes)
     if not episodes:
         raise ValueError("`episodes` is empty; there is nothing to save")
-    arrays: dict[str, np.ndarray] = {
+    arrays: dict[str, Any] = {
         "format_version": np.array(EPISODES_FORMAT_VERSION),
         "num_episodes": np.array(len(episodes)),
     }
@@ -114,6 +115,7 @@ def episodes_from_arrays(contents: Mapping[str, np.ndarray], *, source: str) -> 
         prefix = f"{index}/"
         try:
             flags = contents[prefix + "flags"]
+            observations: Observations
             if prefix + "observations" in contents:
                 observations = contents[prefix + "observations"]
             else:

@@ -9,12 +9,13 @@ demonstrations differ the way human ones do.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 from rudder.data.episode import Episode
-from rudder.data.record import record_episode
+from rudder.data.record import record_episodes
 
 # FrozenLake's actions: 0 left, 1 down, 2 right, 3 up.
 _MOVES = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}
@@ -36,7 +37,8 @@ class FrozenLakeDemonstrator:
     def __init__(self, env: gym.Env, *, noise: float = 0.25) -> None:
         if not 0.0 <= noise < 1.0:
             raise ValueError(f"`noise` must be in [0, 1), got {noise}")
-        desc = np.asarray(env.unwrapped.desc).astype(str)
+        lake: Any = env.unwrapped  # gymnasium's FrozenLakeEnv, which has the map `desc`
+        desc = np.asarray(lake.desc).astype(str)
         self.rows, self.columns = desc.shape
         self.holes = {(r, c) for r, c in zip(*np.nonzero(desc == "H"))}
         goal = tuple(int(x) for x in np.argwhere(desc == "G")[0])
@@ -76,17 +78,27 @@ class FrozenLakeDemonstrator:
 def frozen_lake_demonstrations(
     num_demonstrations: int = 5, *, seed: int = 0, noise: float = 0.25, map_name: str = "8x8"
 ) -> list[Episode]:
-    """Successful, varied demonstrations of FrozenLake (failed attempts are skipped)."""
+    """Successful, varied demonstrations of FrozenLake (failed attempts are skipped).
+
+    The attempts are reset with consecutive seeds ``seed, seed + 1, ...``; an attempt
+    that does not reach the goal is skipped and the next seed is tried.
+
+    Args:
+        num_demonstrations: how many demonstrations.
+        seed: the first reset seed and the seed of the demonstrator's noise.
+        noise: the demonstrator's random-move probability.
+        map_name: gymnasium's FrozenLake map, ``"4x4"`` or ``"8x8"``.
+
+    Raises:
+        RuntimeError: if 100 attempts in a row fail to reach the goal.
+    """
     env = make_frozen_lake(map_name=map_name)
-    policy = FrozenLakeDemonstrator(env, noise=noise)
-    rng = np.random.default_rng(seed)
-    demonstrations: list[Episode] = []
-    attempt = 0
-    while len(demonstrations) < num_demonstrations:
-        episode = record_episode(env, policy, seed=seed + attempt, rng=rng)
-        attempt += 1
-        if episode.episode_return > 0:
-            demonstrations.append(episode)
-        if attempt > 100 * num_demonstrations:
-            raise RuntimeError("the demonstrator keeps failing; lower `noise`")
-    return demonstrations
+    return record_episodes(
+        env,
+        FrozenLakeDemonstrator(env, noise=noise),
+        num_episodes=num_demonstrations,
+        seed=seed,
+        accept=lambda episode: episode.episode_return > 0,
+        max_attempts=100,
+        failure_hint=": the demonstrator keeps failing; lower `noise`",
+    )

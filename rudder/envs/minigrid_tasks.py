@@ -26,7 +26,7 @@ import gymnasium as gym
 import numpy as np
 
 from rudder.data.episode import Episode
-from rudder.data.record import record_episode
+from rudder.data.record import record_episodes
 from rudder.events.callable import CallableEventEncoder
 
 try:
@@ -155,7 +155,7 @@ class MinigridVectorObservation(gym.ObservationWrapper, gym.utils.RecordConstruc
             raise ValueError(f"`view` must be 'full' or 'agent', got {view!r}")
         gym.utils.RecordConstructorArgs.__init__(self, view=view)
         gym.ObservationWrapper.__init__(self, env)
-        grid_env = env.unwrapped
+        grid_env: Any = env.unwrapped  # a MiniGridEnv (untyped)
         if not hasattr(grid_env, "grid"):
             raise TypeError(f"MinigridVectorObservation needs a minigrid env, got {grid_env!r}")
         self.view = view
@@ -178,7 +178,7 @@ class MinigridVectorObservation(gym.ObservationWrapper, gym.utils.RecordConstruc
         self._eye_states = np.eye(_NUM_STATES, dtype=np.float32)
 
     def observation(self, observation: Any) -> np.ndarray:
-        grid_env = self.env.unwrapped
+        grid_env: Any = self.env.unwrapped
         if self.view == "full":
             encoded = grid_env.grid.encode().transpose(1, 0, 2).reshape(-1, 3)
         else:
@@ -441,23 +441,17 @@ def minigrid_demonstrations(
         raise ValueError(f"`num_demonstrations` must be >= 1, got {num_demonstrations}")
     attempts = 20 if max_attempts is None else int(max_attempts)
     env = make_minigrid_env(env_id, view=view)
-    planner = MinigridPlanner(env, noise=noise)
-    rng = np.random.default_rng(seed)
-    demos = []
     try:
-        for index in range(num_demonstrations):
-            for attempt in range(attempts):
-                episode = record_episode(
-                    env, planner, seed=seed + 1000 * index + attempt, rng=rng, info_keys=("interaction", "interaction_change")
-                )
-                if episode.terminated and episode.episode_return > 0:
-                    demos.append(episode)
-                    break
-            else:
-                raise RuntimeError(
-                    f"the planner did not succeed on {env_id} in {attempts} tries for demonstration "
-                    f"{index}; lower `noise` or raise `max_attempts`"
-                )
+        return record_episodes(
+            env,
+            MinigridPlanner(env, noise=noise),
+            num_episodes=num_demonstrations,
+            seed=seed,
+            info_keys=("interaction", "interaction_change"),
+            accept=lambda episode: episode.terminated and episode.episode_return > 0,
+            max_attempts=attempts,
+            seed_stride=1000,
+            failure_hint=f": the planner did not succeed on {env_id}; lower `noise` or raise `max_attempts`",
+        )
     finally:
         env.close()
-    return demos

@@ -1,5 +1,11 @@
 """Profile models of aligned demonstrations, and incremental prefix scoring."""
 
-from rudder.profile.model import ConsensusColumn, PrefixScorer, ProfileModel, format_consensus
+from rudder.profile.model import (
+    ConsensusColumn,
+    PrefixScorer,
+    ProfileModel,
+    consensus_items,
+    format_consensus,
+)
 
-__all__ = ["ConsensusColumn", "PrefixScorer", "ProfileModel", "format_consensus"]
+__all__ = ["ConsensusColumn", "PrefixScorer", "ProfileModel", "consensus_items", "format_consensus"]

@@ -33,6 +33,29 @@ def format_consensus(names: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
+def consensus_items(names: Sequence[str]) -> list[str]:
+    """The distinct names of a consensus, in the order of their first occurrence.
+
+    For an inventory encoder the names are items, so this is the order in which the
+    demonstrations obtain them (the item chain the profile found).
+
+    Args:
+        names: the event names of the consensus columns, in column order.
+
+    Returns:
+        Each name once, where it first occurs.
+
+    Example:
+        >>> consensus_items(["log", "log", "planks", "crafting_table", "log"])
+        ['log', 'planks', 'crafting_table']
+    """
+    seen: list[str] = []
+    for name in names:
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
 @dataclasses.dataclass(frozen=True)
 class ConsensusColumn:
     """One sub-goal of the profile: a column whose most frequent event is common enough.

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rudder.data import load_episodes
-from rudder.envs.minerl import ITEM_REWARDS, MINERL_ACTION_COLUMNS
+from rudder.minecraft import ITEM_REWARDS, MINERL_ACTION_COLUMNS
 
 pytest.importorskip("stable_baselines3")  # the sub-task controller lives beside the SB3 policy
 
@@ -45,7 +45,7 @@ def load_module(name, path):
     return module
 
 
-minerl_files = load_module("minerl_files", TESTS / "envs" / "minerl_files.py")
+minerl_files = load_module("minerl_files", TESTS / "data" / "minerl_files.py")
 
 
 def write_demonstration(folder, steps, *, success=True):

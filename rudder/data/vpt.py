@@ -7,18 +7,18 @@ inventory. Reading them needs neither the ``minerl`` package nor Java. Contents:
 - :func:`find_vpt_episodes` lists the ``.jsonl`` files of a folder.
 - :func:`load_vpt_episode` reads one file into an :class:`~rudder.data.Episode` whose
   inventory observations, ``"inventory/<item>"``, match those of the MineRL v0.4 dataset
-  (:mod:`rudder.envs.minerl`), so both can be aligned with the same
+  (:mod:`rudder.data.minerl`), so both can be aligned with the same
   :class:`~rudder.events.InventoryEncoder`.
 - :func:`iter_vpt_episodes` reads the files of a folder one at a time.
 - :data:`VPT_ACTION_COLUMNS` and :data:`CAMERA_DEGREES_PER_PIXEL` describe the action matrix.
 
 The item names, the ObtainDiamond rewards and the binary actions are those of
-:mod:`rudder.envs.minerl` (:data:`~rudder.envs.minerl.MINERL_ITEMS`,
-:data:`~rudder.envs.minerl.ITEM_REWARDS`, :data:`~rudder.envs.minerl.BINARY_ACTIONS`).
+:mod:`rudder.minecraft` (:data:`~rudder.minecraft.MINERL_ITEMS`,
+:data:`~rudder.minecraft.ITEM_REWARDS`, :data:`~rudder.minecraft.BINARY_ACTIONS`).
 
 Example:
-    >>> from rudder.envs.minerl import MINERL_ITEMS
-    >>> from rudder.envs.vpt import iter_vpt_episodes
+    >>> from rudder.minecraft import MINERL_ITEMS
+    >>> from rudder.data.vpt import iter_vpt_episodes
     >>> episodes = list(iter_vpt_episodes("~/basalt/FindCave", items=MINERL_ITEMS,
     ...                                   limit=20))  # doctest: +SKIP
 """
@@ -34,13 +34,9 @@ from typing import Any
 import numpy as np
 
 from rudder.data.episode import Episode
-from rudder.envs.minerl import (
-    BINARY_ACTIONS,
-    ITEM_REWARDS,
-    _check_limit,
-    _with_progress,
-)
+from rudder.data.reading import check_limit, with_progress
 from rudder.errors import DataFormatError
+from rudder.minecraft import BINARY_ACTIONS, ITEM_REWARDS
 
 __all__ = [
     "CAMERA_DEGREES_PER_PIXEL",
@@ -204,7 +200,7 @@ def load_vpt_episode(
       left shift and left control as forward/back/left/right/jump/sneak/sprint, mouse
       buttons 0/1 as attack/use, and the camera (dy, dx) * 360/2400 in degrees (0 while a
       GUI is open).
-    - ``rewards``: ObtainDiamond's :data:`~rudder.envs.minerl.ITEM_REWARDS`, paid at the
+    - ``rewards``: ObtainDiamond's :data:`~rudder.minecraft.ITEM_REWARDS`, paid at the
       first step in which an item's count increases (once per item, like the non-Dense
       MineRL tasks); the recordings have no reward of their own.
     - ``terminated`` when a diamond is obtained, else ``truncated``.
@@ -215,7 +211,7 @@ def load_vpt_episode(
             (``oak_log``, ``birch_log``, ``stripped_spruce_log``, ...) as ``log`` and every
             ``*_planks`` as ``planks``.
         items: the inventory observations to keep, for example
-            :data:`~rudder.envs.minerl.MINERL_ITEMS`. Episodes meant to be aligned
+            :data:`~rudder.minecraft.MINERL_ITEMS`. Episodes meant to be aligned
             together need the same observation keys, and each file holds different
             items, so pass the same ``items`` for all of them. ``None``: every item of
             the file. The rewards count every item either way.
@@ -308,7 +304,7 @@ def iter_vpt_episodes(
         folder: a folder searched recursively for ``.jsonl`` files, or one file.
         merge_variants: see :func:`load_vpt_episode`.
         items: the inventory observations to keep (see :func:`load_vpt_episode`); pass
-            for example :data:`~rudder.envs.minerl.MINERL_ITEMS`, so that all episodes
+            for example :data:`~rudder.minecraft.MINERL_ITEMS`, so that all episodes
             have the same keys.
         limit: read at most this many files (the first ones by path).
         progress: show a tqdm progress bar.
@@ -316,12 +312,12 @@ def iter_vpt_episodes(
     Returns:
         An iterator of episodes, in the order of the sorted file paths.
     """
-    limit = _check_limit(limit)
+    limit = check_limit(limit)
     items = _check_items(items)
     files = find_vpt_episodes(folder)[:limit]
 
     def episodes() -> Iterator[Episode]:
-        for file in _with_progress(files, progress, "VPT recordings"):
+        for file in with_progress(files, progress, "VPT recordings"):
             yield load_vpt_episode(file, merge_variants=merge_variants, items=items)
 
     return episodes()

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from rudder.envs.minerl import ITEM_REWARDS, MINERL_ITEMS
-from rudder.envs.vpt import (
+from rudder.data.vpt import (
     CAMERA_DEGREES_PER_PIXEL,
     VPT_ACTION_COLUMNS,
     find_vpt_episodes,
@@ -15,6 +14,7 @@ from rudder.envs.vpt import (
     load_vpt_episode,
 )
 from rudder.errors import DataFormatError
+from rudder.minecraft import ITEM_REWARDS, MINERL_ITEMS
 
 
 def vpt_line(inventory, *, keys=(), buttons=(), dx=0.0, dy=0.0, gui=False):

@@ -9,18 +9,13 @@ import numpy as np
 import pytest
 from minerl_files import ENVIRONMENT, write_trajectory
 
-from rudder.envs.minerl import (
-    ENUM_ACTIONS,
-    ITEM_REWARDS,
-    MINERL_ACTION_COLUMNS,
-    MINERL_ITEMS,
+from rudder.data.minerl import (
     find_minerl_trajectories,
     iter_minerl_episodes,
     load_minerl_trajectory,
-    make_minerl_env,
-    require_minerl,
 )
 from rudder.errors import DataFormatError, DependencyNotInstalled, FormatVersionError
+from rudder.minecraft import ENUM_ACTIONS, MINERL_ACTION_COLUMNS
 
 
 def column(name):
@@ -79,14 +74,6 @@ def test_minerl_failure_is_truncated_and_missing_items_stay_missing(tmp_path):
         "inventory/log",
         "inventory/planks",
     }
-
-
-def test_minerl_constants():
-    assert len(MINERL_ITEMS) == 19 and MINERL_ITEMS[-1] == "diamond"
-    assert ITEM_REWARDS["log"] == 1 and ITEM_REWARDS["diamond"] == 1024
-    assert set(ITEM_REWARDS) <= set(MINERL_ITEMS)
-    assert all(values[0] == "none" for values in ENUM_ACTIONS.values())
-    assert MINERL_ACTION_COLUMNS[-5:] == ("place", "equip", "craft", "nearbyCraft", "nearbySmelt")
 
 
 def test_minerl_vector_obf(tmp_path):
@@ -306,14 +293,3 @@ def test_video_needs_frame_count(tmp_path):
     assert load_minerl_trajectory(folder).length == 3
     with pytest.raises(DataFormatError, match="true_video_frame_count"):
         load_minerl_trajectory(folder, video=True)
-
-
-# -- live environments -------------------------------------------------------------------
-def test_make_minerl_env_without_minerl(monkeypatch):
-    monkeypatch.setitem(sys.modules, "minerl", None)  # `import minerl` now raises ImportError
-    with pytest.raises(
-        DependencyNotInstalled, match=r'pip install "align-rudder\[minerl\]".*Java 8'
-    ):
-        make_minerl_env("MineRLObtainDiamond-v0")
-    with pytest.raises(ImportError):
-        require_minerl()

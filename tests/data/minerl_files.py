@@ -1,6 +1,6 @@
 """Writes small synthetic MineRL v0.4 trajectories (``rendered.npz`` + ``metadata.json``).
 
-Shared by tests/envs/test_minerl.py and tests/scripts/test_train_minerl.py; the latter
+Shared by tests/data/test_minerl.py and tests/scripts/test_train_minerl.py; the latter
 loads this file by path, since tests/ is not a package.
 """
 
