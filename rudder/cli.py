@@ -176,8 +176,19 @@ def command_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_alignment_model(path: str) -> AlignmentRedistributor:
+    """The alignment model saved at ``path`` (a RUDDER LSTM model has no alignment to show)."""
+    redistributor = load_redistributor(path)
+    if not isinstance(redistributor, AlignmentRedistributor):
+        raise ValueError(
+            f"{path!r} holds a {type(redistributor).__name__}; this command reads alignment models "
+            "(written by `rudder align`)"
+        )
+    return redistributor
+
+
 def command_show(args: argparse.Namespace) -> int:
-    redistributor = load_redistributor(args.model)
+    redistributor = _load_alignment_model(args.model)
     print(describe_model(redistributor))
     if args.png:
         _draw(redistributor, args.png)
@@ -185,7 +196,7 @@ def command_show(args: argparse.Namespace) -> int:
 
 
 def command_redistribute(args: argparse.Namespace) -> int:
-    redistributor = load_redistributor(args.model)
+    redistributor = _load_alignment_model(args.model)
     episodes = load_episodes(args.episodes)
     indices = range(len(episodes)) if args.episode is None else [args.episode]
     for index in indices:

@@ -153,3 +153,14 @@ def test_align_vpt_folder(tmp_path, capsys):
     assert "Read 3 VPT demonstrations" in output and "2× log, planks" in output
     assert main(["align", str(tmp_path / "vpt"), "-o", str(tmp_path / "m2"), "--environment", "X"]) == 2
     assert "--environment" in capsys.readouterr().err
+
+
+def test_show_refuses_an_lstm_model(tmp_path, capsys):
+    pytest.importorskip("torch")
+    import gymnasium as gym
+
+    from rudder.redistribution.lstm import LSTMRedistributor
+
+    LSTMRedistributor(gym.spaces.Discrete(3), gym.spaces.Discrete(2), hidden_size=4).save(tmp_path / "lstm")
+    assert main(["show", str(tmp_path / "lstm")]) == 2
+    assert "reads alignment models" in capsys.readouterr().err

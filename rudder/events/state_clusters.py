@@ -43,9 +43,11 @@ _SETTINGS = (
 )
 
 
-def _check_int(value: Any, name: str, *, minimum: int, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
+def _check_optional_int(value: Any, name: str, *, minimum: int) -> int | None:
+    return None if value is None else _check_int(value, name, minimum=minimum)
+
+
+def _check_int(value: Any, name: str, *, minimum: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"`{name}` must be an int, got {value!r}")
     if value < minimum:
@@ -85,20 +87,20 @@ def merge_clusters(
         gapless and keep the order of the smallest original id in each cluster.
     """
     labels = np.asarray(labels, dtype=np.int64).copy()
-    exemplars = [int(item) for item in exemplars]
-    members = [list(np.flatnonzero(labels == cluster)) for cluster in range(len(exemplars))]
-    while len(exemplars) > max_clusters:
-        between = similarity[np.ix_(exemplars, exemplars)].astype(np.float64)
-        between[np.tril_indices(len(exemplars))] = -np.inf
+    kept = [int(item) for item in exemplars]
+    members = [list(np.flatnonzero(labels == cluster)) for cluster in range(len(kept))]
+    while len(kept) > max_clusters:
+        between = similarity[np.ix_(kept, kept)].astype(np.float64)
+        between[np.tril_indices(len(kept))] = -np.inf
         first, second = np.unravel_index(int(np.argmax(between)), between.shape)
         merged = sorted(members[first] + members[second])
         totals = similarity[np.ix_(merged, merged)].sum(axis=0)
-        exemplars[first] = int(merged[int(np.argmax(totals))])
+        kept[first] = int(merged[int(np.argmax(totals))])
         members[first] = merged
-        del exemplars[second], members[second]
+        del kept[second], members[second]
     for cluster, items in enumerate(members):
         labels[items] = cluster
-    return labels, np.asarray(exemplars, dtype=np.int64)
+    return labels, np.asarray(kept, dtype=np.int64)
 
 
 class StateClusterEncoder(EventEncoder):
@@ -167,7 +169,7 @@ class StateClusterEncoder(EventEncoder):
         seed: int = 0,
         terminal_cluster: bool = True,
     ) -> None:
-        self._num_states_setting = _check_int(num_states, "num_states", minimum=1, allow_none=True)
+        self._num_states_setting = _check_optional_int(num_states, "num_states", minimum=1)
         if state_shape is not None:
             if isinstance(state_shape, (int, np.integer)):
                 state_shape = (int(state_shape),)
@@ -204,7 +206,7 @@ class StateClusterEncoder(EventEncoder):
             raise ValueError(f"`preference` must be finite, got {preference}")
         self.preference = float(preference)
         self.damping = _check_float(damping, "damping", low=0.5, high=1.0, high_open=True)
-        self.max_clusters = _check_int(max_clusters, "max_clusters", minimum=1, allow_none=True)
+        self.max_clusters = _check_optional_int(max_clusters, "max_clusters", minimum=1)
         self.seed = _check_int(seed, "seed", minimum=0)
         if not isinstance(terminal_cluster, (bool, np.bool_)):
             raise TypeError(f"`terminal_cluster` must be a bool, got {terminal_cluster!r}")

@@ -17,8 +17,9 @@ environment reward: (1 - w) * R + w * r; both sum to G, so the mix does too.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from rudder.data.io import check_same_shapes
 from rudder.errors import AlignmentError, NotFittedError
 from rudder.events.base import EventEncoder, EventSequence, EventStream
 from rudder.profile.model import PrefixScorer, ProfileModel
+from rudder.redistribution.base import ReturnBookkeeping
+
+__all__ = ["AlignmentRedistributor", "AlignmentSettings", "OnlineRedistribution"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,10 +85,26 @@ class AlignmentSettings:
 class AlignmentRedistributor:
     """Redistributes delayed reward by aligning an episode's events to a profile.
 
+    The fitted parts (:attr:`profile`, :attr:`alignment`, :attr:`scoring`,
+    :attr:`demo_returns`, :attr:`demo_scores`, :attr:`aligned_demos`) raise
+    :class:`~rudder.errors.NotFittedError` when read before :meth:`fit`.
+
     Example:
-        >>> redistributor = AlignmentRedistributor(StateClusterEncoder()).fit(demos)
-        >>> rewards = redistributor.redistribute(episode)   # shape (T,), sums to G
-        >>> env = RedistributedReward(env, redistributor)   # the same, online
+        >>> import numpy as np
+        >>> from rudder import CallableEventEncoder, Episode
+        >>> def entered(observation, action, next_observation, info):
+        ...     return int(next_observation)                   # event: the state entered
+        >>> demo = Episode(observations=np.array([0, 1, 2, 3]), actions=np.zeros(3, dtype=int),
+        ...                rewards=np.array([0.0, 0.0, 1.0]), terminated=True)
+        >>> redistributor = AlignmentRedistributor(CallableEventEncoder(entered)).fit([demo, demo])
+        >>> redistributor.redistribute(demo).round(3)          # shape (T,), sums to G
+        array([0.333, 0.333, 0.333])
+        >>> state = redistributor.start(0)                     # the same, online
+        >>> [round(state.step(t, 0, t + 1, float(t == 2), t == 2, False, {}), 3) for t in range(3)]
+        [0.333, 0.333, 0.333]
+
+        ``RedistributedReward(env, redistributor)`` runs the online state inside a
+        gymnasium environment.
 
     Args:
         encoder: maps steps to events; fitted on the demonstrations by :meth:`fit`
@@ -97,14 +117,69 @@ class AlignmentRedistributor:
             raise TypeError(f"`encoder` must be an EventEncoder, got {type(encoder).__name__}")
         self.encoder = encoder
         self.settings = AlignmentSettings(**settings)
-        self.profile: ProfileModel | None = None
-        self.alignment: MultipleAlignment | None = None
-        self.scoring: ScoringScheme | None = None
+        self._profile: ProfileModel | None = None
+        self._alignment: MultipleAlignment | None = None
+        self._scoring: ScoringScheme | None = None
         self.scale: float = 1.0
-        self.demo_returns: np.ndarray | None = None
-        self.demo_scores: np.ndarray | None = None
-        #: Index (into the fitted demonstrations) of each alignment row.
-        self.aligned_demos: np.ndarray | None = None
+        self._demo_returns: np.ndarray | None = None
+        self._demo_scores: np.ndarray | None = None
+        self._aligned_demos: np.ndarray | None = None
+
+    # -- fitted parts ---------------------------------------------------------------
+    @property
+    def profile(self) -> ProfileModel:
+        """The profile (PSSM) of the aligned demonstrations."""
+        return _fitted(self._profile)
+
+    @profile.setter
+    def profile(self, value: ProfileModel) -> None:
+        self._profile = value
+
+    @property
+    def alignment(self) -> MultipleAlignment:
+        """The multiple alignment of the demonstrations' event sequences."""
+        return _fitted(self._alignment)
+
+    @alignment.setter
+    def alignment(self, value: MultipleAlignment) -> None:
+        self._alignment = value
+
+    @property
+    def scoring(self) -> ScoringScheme:
+        """The scoring scheme of the multiple alignment."""
+        return _fitted(self._scoring)
+
+    @scoring.setter
+    def scoring(self, value: ScoringScheme) -> None:
+        self._scoring = value
+
+    @property
+    def demo_returns(self) -> np.ndarray:
+        """Shape (n,): the return of each fitted demonstration."""
+        return _fitted(self._demo_returns)
+
+    @demo_returns.setter
+    def demo_returns(self, value: np.ndarray) -> None:
+        self._demo_returns = value
+
+    @property
+    def demo_scores(self) -> np.ndarray:
+        """Shape (n,): the profile score gain S_T - S_0 of each fitted demonstration."""
+        return _fitted(self._demo_scores)
+
+    @demo_scores.setter
+    def demo_scores(self, value: np.ndarray) -> None:
+        self._demo_scores = value
+
+    @property
+    def aligned_demos(self) -> np.ndarray:
+        """Shape (rows,), int64: the index (into the fitted demonstrations) of each
+        alignment row."""
+        return _fitted(self._aligned_demos)
+
+    @aligned_demos.setter
+    def aligned_demos(self, value: np.ndarray) -> None:
+        self._aligned_demos = value
 
     # -- fitting --------------------------------------------------------------------
     def fit(self, demonstrations: Sequence[Episode], *, fit_encoder: bool = True) -> AlignmentRedistributor:
@@ -174,7 +249,7 @@ class AlignmentRedistributor:
 
     def _score_gain(self, sequence: EventSequence) -> float:
         """S_T - S_0 of one event sequence (events at reset are not paid)."""
-        scorer = self.profile.prefix_scorer()  # type: ignore[union-attr]
+        scorer = self.profile.prefix_scorer()
         at_reset = int(np.searchsorted(sequence.steps, 1))
         for event in sequence.events[:at_reset]:
             scorer.add(int(event))
@@ -185,12 +260,13 @@ class AlignmentRedistributor:
 
     @property
     def is_fitted(self) -> bool:
-        return self.profile is not None
+        """Whether :meth:`fit` has run (or the model was loaded)."""
+        return self._profile is not None
 
-    def _require_fitted(self) -> ProfileModel:
-        if self.profile is None:
-            raise NotFittedError("AlignmentRedistributor is not fitted; call .fit(demonstrations) first")
-        return self.profile
+    @property
+    def is_ready(self) -> bool:
+        """Whether :meth:`redistribute` and :meth:`start` work: the same as :attr:`is_fitted`."""
+        return self.is_fitted
 
     # -- offline --------------------------------------------------------------------
     def prefix_scores(self, episode: Episode) -> np.ndarray:
@@ -203,7 +279,7 @@ class AlignmentRedistributor:
         return self._prefix_trace(episode)[1]
 
     def _prefix_trace(self, episode: Episode) -> tuple[np.ndarray, np.ndarray]:
-        profile = self._require_fitted()
+        profile = self.profile
         sequence = self.encoder.encode(episode)
         scores = np.empty(episode.length + 1)
         positions = np.empty(episode.length + 1, dtype=np.int64)
@@ -235,50 +311,34 @@ class AlignmentRedistributor:
     # -- online ---------------------------------------------------------------------
     def start(self, observation: Any) -> OnlineRedistribution:
         """Begins online redistribution of one episode (one per environment)."""
-        self._require_fitted()
         state = OnlineRedistribution(self)
         state.reset(observation)
         return state
 
     # -- saving ---------------------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the fitted model to directory ``path`` (``model.json`` + ``arrays.npz``)."""
-        from rudder.redistribution.serialization import save_redistributor
+        from rudder.redistribution.serialization import save_alignment_model
 
-        save_redistributor(self, path)
+        save_alignment_model(self, path)
 
     @classmethod
-    def load(cls, path, **encoder_overrides: Any) -> AlignmentRedistributor:
+    def load(cls, path: str | os.PathLike[str], **encoder_overrides: Any) -> AlignmentRedistributor:
         """Reads a model written by :meth:`save`; ``encoder_overrides`` reach the encoder
         (for example ``function=`` for a :class:`~rudder.events.CallableEventEncoder`)."""
-        from rudder.redistribution.serialization import load_redistributor
+        from rudder.redistribution.serialization import load_alignment_model
 
-        return load_redistributor(path, **encoder_overrides)
+        return load_alignment_model(path, **encoder_overrides)
 
 
-class ReturnBookkeeping:
-    """What every online redistribution state keeps: the episode's env return, the
-    redistributed return paid so far, and the terminal correction G - sum(R).
+_Part = TypeVar("_Part")
 
-    :meth:`_settle` is the one place where the correction is applied, so every online
-    redistributor pays rewards that sum exactly to the episode's return.
-    """
 
-    __slots__ = ("episode_return", "redistributed_return", "last_correction")
-
-    def _start_episode(self) -> None:
-        self.episode_return = 0.0
-        self.redistributed_return = 0.0
-        self.last_correction = 0.0
-
-    def _settle(self, redistributed: float, reward: float, ended: bool, correction: bool) -> float:
-        """Books one step: adds the correction at the end of the episode if asked."""
-        self.episode_return += reward
-        if correction and ended:
-            self.last_correction = self.episode_return - (self.redistributed_return + redistributed)
-            redistributed += self.last_correction
-        self.redistributed_return += redistributed
-        return redistributed
+def _fitted(part: _Part | None) -> _Part:
+    """``part`` of a fitted redistributor, or :class:`NotFittedError` before :meth:`fit`."""
+    if part is None:
+        raise NotFittedError("AlignmentRedistributor is not fitted; call .fit(demonstrations) first")
+    return part
 
 
 class OnlineRedistribution(ReturnBookkeeping):
@@ -292,8 +352,8 @@ class OnlineRedistribution(ReturnBookkeeping):
 
     def __init__(self, redistributor: AlignmentRedistributor) -> None:
         self._redistributor = redistributor
+        self._scorer: PrefixScorer = redistributor.profile.prefix_scorer()  # NotFittedError before fit
         self._stream: EventStream = redistributor.encoder.stream()
-        self._scorer: PrefixScorer = redistributor._require_fitted().prefix_scorer()
         self._scale = redistributor.scale
         self._correction = redistributor.settings.correction
         self._weight = redistributor.settings.env_reward_weight
@@ -316,7 +376,7 @@ class OnlineRedistribution(ReturnBookkeeping):
         reward: float,
         terminated: bool,
         truncated: bool,
-        info: Mapping,
+        info: Mapping[str, Any],
     ) -> float:
         """The redistributed reward of the transition ``observation, action -> next_observation``."""
         events = self._stream.step(observation, action, next_observation, info)

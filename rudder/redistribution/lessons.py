@@ -8,11 +8,12 @@ priority ``inf`` unless a loss is given (so they are replayed first), and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
+from numpy.typing import ArrayLike
 
 from rudder.data.episode import Episode
+
+__all__ = ["LessonsBuffer"]
 
 
 class LessonsBuffer:
@@ -72,13 +73,18 @@ class LessonsBuffer:
         index = self._rng.choice(len(self.episodes), size=count, p=self.probabilities())
         return index, [self.episodes[i] for i in index]
 
-    def update_priorities(self, index: Sequence[int], priorities: Sequence[float]) -> None:
-        """Sets the priorities (e.g. the model's losses) of the episodes at ``index``."""
-        index = np.asarray(index, dtype=np.int64)
-        priorities = np.asarray(priorities, dtype=np.float64)
-        if index.shape != priorities.shape:
-            raise ValueError(f"{index.shape[0]} indices but {priorities.shape[0]} priorities")
-        self.priorities[index] = priorities
+    def update_priorities(self, index: ArrayLike, priorities: ArrayLike) -> None:
+        """Sets the priorities (e.g. the model's losses) of the episodes at ``index``.
+
+        Args:
+            index: shape (n,), int: positions in the buffer (as :meth:`sample` returns them).
+            priorities: shape (n,): their new priorities.
+        """
+        positions = np.asarray(index, dtype=np.int64)
+        values = np.asarray(priorities, dtype=np.float64)
+        if positions.shape != values.shape:
+            raise ValueError(f"{positions.shape[0]} indices but {values.shape[0]} priorities")
+        self.priorities[positions] = values
 
     def returns(self) -> np.ndarray:
         """Shape (n,): the returns of the stored episodes."""

@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,10 +39,22 @@ from torch import nn
 from rudder._directories import read_versioned_json, staged_directory
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError
-from rudder.redistribution.alignment import ReturnBookkeeping
+from rudder.redistribution.base import ReturnBookkeeping
+from rudder.redistribution.lessons import LessonsBuffer
+from rudder.redistribution.serialization import LSTM_CONFIG_FILE, LSTM_FORMAT
 
-LSTM_FORMAT = "align-rudder/lstm-redistributor"
+__all__ = [
+    "LSTMRedistributor",
+    "LSTMSettings",
+    "OnlineLSTMRedistribution",
+    "ReturnDecompositionModel",
+    "RudderLSTMCell",
+    "StepFeatures",
+    "decomposition_loss",
+]
+
 LSTM_FORMAT_VERSION = 1
+MODEL_FILE = "model.pt"
 
 
 # -- inputs ---------------------------------------------------------------------------
@@ -72,10 +84,12 @@ def _space_features(space: gym.Space, values: Any) -> np.ndarray:
         array = np.asarray(values, dtype=np.float32)
         return array.reshape(-1, int(np.prod(space.shape)))
     if isinstance(space, gym.spaces.MultiDiscrete):
-        array = np.asarray(values, dtype=np.int64).reshape(-1, space.nvec.size)
+        indices = np.asarray(values, dtype=np.int64).reshape(-1, space.nvec.size)
         return np.concatenate(
-            [np.eye(int(size), dtype=np.float32)[array[:, column]] for column, size in enumerate(space.nvec)], axis=1
+            [np.eye(int(size), dtype=np.float32)[indices[:, column]] for column, size in enumerate(space.nvec)], axis=1
         )
+    if not isinstance(space, gym.spaces.Dict):
+        raise TypeError(f"no features for the space {space}")
     parts = [_space_features(sub, values[key]) for key, sub in space.spaces.items()]
     return np.concatenate(parts, axis=1)
 
@@ -262,22 +276,39 @@ def decomposition_loss(
 class LSTMRedistributor:
     """Redistributes reward by RUDDER's return decomposition.
 
+    Before it is fitted, and while its quality gate is closed, it passes the env reward
+    through unchanged, so it can start online redistribution at once (:attr:`is_ready`)
+    and learn from the episodes it sees (:meth:`learn_from`).
+
     Example:
-        >>> redistributor = LSTMRedistributor(env.observation_space, env.action_space)  # doctest: +SKIP
-        >>> redistributor.fit(episodes)                      # episodes with return variance
-        >>> rewards = redistributor.redistribute(episode)    # shape (T,), sums to G
-        >>> env = RedistributedReward(env, redistributor)    # the same, online
+        >>> import gymnasium as gym
+        >>> import numpy as np
+        >>> from rudder import Episode
+        >>> def episode(pressed):                             # the return comes at the end
+        ...     return Episode(observations=np.array([0, 1, 0, 0]), actions=np.array([0, pressed, 0]),
+        ...                    rewards=np.array([0.0, 0.0, float(pressed)]), terminated=True)
+        >>> redistributor = LSTMRedistributor(gym.spaces.Discrete(2), gym.spaces.Discrete(2), hidden_size=8)
+        >>> redistributor = redistributor.fit([episode(0), episode(1)] * 4)  # needs return variance
+        >>> rewards = redistributor.redistribute(episode(1))  # shape (T,), sums to G
+        >>> round(float(rewards.sum()), 6), bool(rewards[1] > rewards[2])  # paid at the press
+        (1.0, True)
+
+        ``RedistributedReward(env, redistributor)`` runs the same online.
 
     Args:
-        observation_space, action_space: the env's spaces.
+        observation_space: the env's observation space.
+        action_space: the env's action space.
         **settings: fields of :class:`LSTMSettings`.
     """
 
     def __init__(self, observation_space: gym.Space, action_space: gym.Space, **settings: Any) -> None:
         self.settings = LSTMSettings(**settings)
         self.features = StepFeatures(observation_space, action_space, differences=self.settings.differences)
-        torch.manual_seed(self.settings.seed)
-        self.model = ReturnDecompositionModel(self.features.size, self.settings.hidden_size, self.settings.cell)
+        # The initial weights come from torch's global generator, seeded here and restored
+        # afterwards: same seed, same model, and no side effect on the caller's random state.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.settings.seed)
+            self.model = ReturnDecompositionModel(self.features.size, self.settings.hidden_size, self.settings.cell)
         self.model.eval()
         self._optimizer = torch.optim.Adam(
             self.model.parameters(), lr=self.settings.learning_rate, weight_decay=self.settings.weight_decay
@@ -291,6 +322,11 @@ class LSTMRedistributor:
     # -- training -------------------------------------------------------------------
     @property
     def is_fitted(self) -> bool:
+        """Whether :meth:`fit` has run at least once (the same as :attr:`is_trained`)."""
+        return self.is_trained
+
+    @property
+    def is_ready(self) -> bool:
         """Always True: an untrained model is usable, its quality gate passes the env
         reward through until training makes it reliable."""
         return True
@@ -322,7 +358,7 @@ class LSTMRedistributor:
             self.return_scale = float(max(np.abs(returns).max(), 1e-8))
         inputs = [self.features.episode(episode) for episode in episodes]
         epochs = self.settings.epochs if epochs is None else int(epochs)
-        iterator = range(epochs)
+        iterator: Iterable[int] = range(epochs)
         if progress_bar:
             from tqdm.auto import tqdm
 
@@ -344,6 +380,37 @@ class LSTMRedistributor:
         self.model.eval()
         self.relative_error = self.evaluate(episodes)
         return self
+
+    # -- the lessons buffer -------------------------------------------------------------
+    def lesson_priority(self, episode: Episode) -> float | None:
+        """The priority of ``episode`` in a :class:`~rudder.redistribution.LessonsBuffer`:
+        its loss (:meth:`episode_losses`) once the model is trained, else ``None`` (a new
+        episode that the buffer replays first)."""
+        if not self.is_trained:
+            return None
+        return float(self.episode_losses([episode])[0])
+
+    def learn_from(self, lessons: LessonsBuffer, *, sample_size: int, epochs: int) -> bool:
+        """RUDDER's retraining step on its lessons buffer; returns whether the model was fitted.
+
+        If the buffer's returns vary, draws ``sample_size`` episodes by priority and, when
+        the model is trained or the sample's returns vary too (a prioritised sample can
+        miss the variance the buffer has, and an untrained model needs it), fits the model
+        on them for ``epochs`` passes and sets their priorities to their new losses.
+
+        Args:
+            lessons: the lessons buffer (episodes added with :meth:`lesson_priority`).
+            sample_size: episodes drawn from the buffer (with replacement).
+            epochs: passes over the sample.
+        """
+        if not lessons.has_return_variance():
+            return False
+        index, sample = lessons.sample(sample_size)
+        if not self.is_trained and np.ptp([episode.episode_return for episode in sample]) <= 0:
+            return False
+        self.fit(sample, epochs=epochs)
+        lessons.update_priorities(index, self.episode_losses(sample))
+        return True
 
     def _loss(self, inputs: Sequence[np.ndarray], returns: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         padded, mask, lengths = _pad(inputs)
@@ -389,6 +456,7 @@ class LSTMRedistributor:
         scaled = (fractions[:, None, None] * inputs[None]).requires_grad_(True)
         predicted, _ = self.model(scaled)
         predicted[:, -1].sum().backward()
+        assert scaled.grad is not None  # a leaf that requires grad, after backward()
         gradients = scaled.grad.mean(dim=0)
         attribution = (gradients * inputs).sum(dim=1)
         return attribution.detach().numpy().astype(np.float64) * self.return_scale
@@ -433,13 +501,13 @@ class LSTMRedistributor:
         return state
 
     # -- saving ---------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Writes ``config.json`` (settings, spaces, quality) and ``model.pt`` (state dict) to
         directory ``path``, atomically."""
         from rudder import __version__
 
         path = Path(path)
-        if path.exists() and not (path / "config.json").is_file():
+        if path.exists() and not (path / LSTM_CONFIG_FILE).is_file():
             raise FileExistsError(f"{path} exists and is not a RUDDER model directory; choose another path")
         config = {
             "format": LSTM_FORMAT,
@@ -453,26 +521,26 @@ class LSTMRedistributor:
             "updates": self.updates,
         }
         with staged_directory(path) as staging:
-            torch.save(self.model.state_dict(), staging / "model.pt")
-            (staging / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+            torch.save(self.model.state_dict(), staging / MODEL_FILE)
+            (staging / LSTM_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> LSTMRedistributor:
+    def load(cls, path: str | os.PathLike[str]) -> LSTMRedistributor:
         """Reads a model written by :meth:`save` (``torch.load(..., weights_only=True)``)."""
         path = Path(path)
-        if not (path / "model.pt").is_file():
-            raise FileNotFoundError(f"no RUDDER model at {str(path)!r} (model.pt is missing)")
+        if not (path / MODEL_FILE).is_file():
+            raise FileNotFoundError(f"no RUDDER model at {str(path)!r} ({MODEL_FILE} is missing)")
         config = read_versioned_json(
-            path / "config.json", format=LSTM_FORMAT, version=LSTM_FORMAT_VERSION, what="a RUDDER LSTM model"
+            path / LSTM_CONFIG_FILE, format=LSTM_FORMAT, version=LSTM_FORMAT_VERSION, what="a RUDDER LSTM model"
         )
         redistributor = cls(
             _space_from_json(config["observation_space"]), _space_from_json(config["action_space"]), **config["settings"]
         )
         try:
-            state = torch.load(path / "model.pt", map_location="cpu", weights_only=True)
+            state = torch.load(path / MODEL_FILE, map_location="cpu", weights_only=True)
             redistributor.model.load_state_dict(state)
         except (RuntimeError, EOFError, OSError) as error:
-            raise DataFormatError(f"cannot read {path / 'model.pt'}: {error}") from None
+            raise DataFormatError(f"cannot read {path / MODEL_FILE}: {error}") from None
         redistributor.return_scale = float(config["return_scale"])
         redistributor.relative_error = config["relative_error"]
         redistributor.updates = int(config.get("updates", 0))
@@ -521,12 +589,15 @@ class OnlineLSTMRedistribution(ReturnBookkeeping):
     (up to float32 rounding of the predictions; the sum is exact).
     """
 
+    __slots__ = ("_recurrent", "_redistributor", "last_prediction", "steps")
+
     def __init__(self, redistributor: LSTMRedistributor) -> None:
         self._redistributor = redistributor
         self.reset(None)
 
-    def reset(self, observation: Any) -> None:  # noqa: ARG002 - the protocol passes s_0
-        self._recurrent = None
+    def reset(self, observation: Any) -> None:  # noqa: ARG002 - OnlineRedistributionState passes s_0
+        """Starts a new episode (the LSTM reads s_0 with the first step's input)."""
+        self._recurrent: Any = None
         self.last_prediction = 0.0
         self.steps = 0
         self._start_episode()
@@ -539,8 +610,10 @@ class OnlineLSTMRedistribution(ReturnBookkeeping):
         reward: float,
         terminated: bool,
         truncated: bool,
-        info: Mapping,  # noqa: ARG002
+        info: Mapping[str, Any],  # noqa: ARG002
     ) -> float:
+        """The redistributed reward of the transition ``observation, action -> next_observation``:
+        g_t - g_{t-1} once the quality gate is open, else ``reward``."""
         redistributor = self._redistributor
         self.steps += 1
         if redistributor.is_reliable:

@@ -1,4 +1,10 @@
-"""Saving and loading redistributors: ``model.json`` + ``arrays.npz``, versioned, no pickle."""
+"""Saving and loading redistributors, versioned and without pickle.
+
+An alignment model is a directory with ``model.json`` + ``arrays.npz`` (written here); a
+RUDDER LSTM model one with ``config.json`` + ``model.pt`` (written by
+:meth:`~rudder.redistribution.LSTMRedistributor.save`). Both JSON files name their
+``"format"``, and :func:`load_redistributor` reads either kind by it.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +23,83 @@ from rudder.alignment import MultipleAlignment, ScoringScheme
 from rudder.errors import DataFormatError
 from rudder.events import load_encoder
 from rudder.profile.model import ProfileModel
+from rudder.redistribution.alignment import AlignmentRedistributor
+from rudder.redistribution.base import Redistributor
+
+__all__ = [
+    "LSTM_FORMAT",
+    "MODEL_FORMAT",
+    "MODEL_FORMAT_VERSION",
+    "load_alignment_model",
+    "load_redistributor",
+    "save_alignment_model",
+]
 
 MODEL_FORMAT = "align-rudder/alignment-redistributor"
 MODEL_FORMAT_VERSION = 1
 CONFIG_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
+#: The ``"format"`` of RUDDER LSTM models (``config.json``); see :mod:`rudder.redistribution.lstm`.
+LSTM_FORMAT = "align-rudder/lstm-redistributor"
+LSTM_CONFIG_FILE = "config.json"
 
 
-def save_redistributor(redistributor, path: str | os.PathLike) -> None:
+def load_redistributor(path: str | os.PathLike[str], **overrides: Any) -> Redistributor:
+    """Reads any saved redistributor by the ``"format"`` its directory names.
+
+    Args:
+        path: a directory written by :meth:`AlignmentRedistributor.save` (``model.json``
+            + ``arrays.npz``) or :meth:`~rudder.redistribution.LSTMRedistributor.save`
+            (``config.json`` + ``model.pt``, read with ``torch.load(weights_only=True)``).
+        **overrides: for alignment models, reach the encoder (for example ``function=``
+            for a :class:`~rudder.events.CallableEventEncoder`); LSTM models take none.
+
+    Returns:
+        an :class:`AlignmentRedistributor` or an
+        :class:`~rudder.redistribution.LSTMRedistributor`.
+
+    Raises:
+        FileNotFoundError: if ``path`` holds no model.
+        DataFormatError: if the format is missing or unknown, or a file is truncated,
+            corrupt or inconsistent.
+        FormatVersionError: if the model was written by a newer format version.
+        TypeError: if ``overrides`` are given for an LSTM model.
+    """
+    path = Path(path)
+    saved = _saved_format(path)
+    if saved == MODEL_FORMAT:
+        return load_alignment_model(path, **overrides)
+    if saved == LSTM_FORMAT:
+        if overrides:
+            raise TypeError(f"{str(path)!r} is a RUDDER LSTM model; it takes no overrides, got {sorted(overrides)}")
+        from rudder.redistribution.lstm import LSTMRedistributor
+
+        return LSTMRedistributor.load(path)
+    raise DataFormatError(
+        f"{str(path)!r} holds a model of unknown format {saved!r}; this align-rudder reads "
+        f"{MODEL_FORMAT!r} and {LSTM_FORMAT!r} models"
+    )
+
+
+def _saved_format(path: Path) -> object:
+    """The ``"format"`` that the model directory ``path`` names in its JSON record."""
+    files = [path / CONFIG_FILE, path / LSTM_CONFIG_FILE]
+    found = next((file for file in files if file.is_file()), None)
+    if found is None:
+        raise FileNotFoundError(
+            f"no align-rudder model at {str(path)!r}: neither {CONFIG_FILE} (alignment model) nor "
+            f"{LSTM_CONFIG_FILE} (RUDDER LSTM model) is there"
+        )
+    try:
+        record = json.loads(found.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataFormatError(f"{str(found)!r} is not valid JSON: {error}") from None
+    if not isinstance(record, dict) or "format" not in record:
+        raise DataFormatError(f"{str(found)!r} names no model format (its \"format\" field is missing)")
+    return record["format"]
+
+
+def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.PathLike[str]) -> None:
     """Writes a fitted :class:`AlignmentRedistributor` to the directory ``path``.
 
     The directory is written next to its destination and moved into place at the end,
@@ -33,7 +108,7 @@ def save_redistributor(redistributor, path: str | os.PathLike) -> None:
     """
     from rudder import __version__
 
-    profile = redistributor._require_fitted()
+    profile = redistributor.profile  # NotFittedError before fit
     path = Path(path)
     if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / CONFIG_FILE).exists())):
         raise FileExistsError(
@@ -62,7 +137,8 @@ def save_redistributor(redistributor, path: str | os.PathLike) -> None:
     for key, value in encoder.get_arrays().items():
         arrays[f"encoder/{key}"] = np.asarray(value)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    # numpy's stub matches **arrays against its `allow_pickle: bool` (numpy >= 2.1)
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     text = json.dumps(config, indent=2, sort_keys=True)
 
     with staged_directory(path) as staging:
@@ -70,16 +146,14 @@ def save_redistributor(redistributor, path: str | os.PathLike) -> None:
         (staging / CONFIG_FILE).write_text(text + "\n")
 
 
-def load_redistributor(path: str | os.PathLike, **encoder_overrides: Any):
-    """Reads a model directory written by :func:`save_redistributor`.
+def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any) -> AlignmentRedistributor:
+    """Reads a model directory written by :func:`save_alignment_model`.
 
     Raises:
         FileNotFoundError: if ``path`` holds no model.
         DataFormatError: if a file is truncated, corrupt or inconsistent.
         FormatVersionError: if the model was written by a newer format version.
     """
-    from rudder.redistribution.alignment import AlignmentRedistributor, AlignmentSettings
-
     path = Path(path)
     config_path, arrays_path = path / CONFIG_FILE, path / ARRAYS_FILE
     for required in (config_path, arrays_path):
@@ -107,7 +181,7 @@ def load_redistributor(path: str | os.PathLike, **encoder_overrides: Any):
         redistributor.alignment = MultipleAlignment(rows=rows)
         redistributor.aligned_demos = arrays["aligned_demos"]
         redistributor.scoring = ScoringScheme(matrix=arrays["scoring_matrix"], gap_score=config["gap_score"])
-        settings: AlignmentSettings = redistributor.settings
+        settings = redistributor.settings
         redistributor.profile = ProfileModel(
             scores=arrays["profile_scores"],
             column_counts=arrays["profile_column_counts"],

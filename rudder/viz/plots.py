@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rudder.errors import DependencyNotInstalled
+
+if TYPE_CHECKING:
+    from rudder.redistribution.alignment import AlignmentRedistributor
+
+__all__ = ["plot_alignment", "plot_redistribution", "plot_redistributor_alignment"]
 
 
 def _pyplot():
@@ -81,7 +87,7 @@ def plot_alignment(
     plt.close(figure)
 
 
-def plot_redistributor_alignment(redistributor, path: str | os.PathLike) -> None:
+def plot_redistributor_alignment(redistributor: AlignmentRedistributor, path: str | os.PathLike) -> None:
     """Draws a fitted :class:`~rudder.redistribution.AlignmentRedistributor`'s alignment of
     its demonstrations (event names, consensus sub-goal columns marked) to ``path``."""
     plot_alignment(

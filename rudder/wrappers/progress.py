@@ -14,9 +14,13 @@ from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.error import ResetNeeded
 
 from rudder.data.episode import Episode, check_episodes
+from rudder.redistribution.alignment import AlignmentRedistributor
 from rudder.wrappers.reward import RedistributedReward
+
+__all__ = ["ProfileProgress", "ProfileProgressObservation", "ProgressMode", "add_progress"]
 
 ProgressMode = Literal["box", "dict"]
 
@@ -32,10 +36,10 @@ class ProfileProgress:
         redistributor: a fitted :class:`~rudder.AlignmentRedistributor`.
     """
 
-    def __init__(self, redistributor) -> None:
-        profile = getattr(redistributor, "profile", None)
-        if profile is None:
+    def __init__(self, redistributor: AlignmentRedistributor) -> None:
+        if not redistributor.is_fitted:
             raise ValueError("`redistributor` is not fitted; call redistributor.fit(demonstrations) first")
+        profile = redistributor.profile
         self.length = profile.length
         self.sub_goal_columns = np.array([column.column for column in profile.consensus], dtype=np.int64)
 
@@ -50,9 +54,9 @@ class ProfileProgress:
 
     def features(self, positions: int | np.ndarray) -> np.ndarray:
         """Shape (size,) for one position, (n, size) for an array of n positions."""
-        positions = np.asarray(positions, dtype=np.int64)
-        fraction = (positions / self.length).astype(np.float32)[..., None]
-        reached = (positions[..., None] > self.sub_goal_columns).astype(np.float32)
+        columns = np.asarray(positions, dtype=np.int64)
+        fraction = (columns / self.length).astype(np.float32)[..., None]
+        reached = (columns[..., None] > self.sub_goal_columns).astype(np.float32)
         return np.concatenate([fraction, reached], axis=-1)
 
     def sub_goals_reached(self, position: int) -> int:
@@ -91,8 +95,8 @@ class ProfileProgressObservation(gym.ObservationWrapper, gym.utils.RecordConstru
     """Adds profile progress (see :class:`ProfileProgress`) to the observation.
 
     Wrap a :class:`~rudder.wrappers.RedistributedReward` env (directly or through other
-    wrappers); the progress is read from its online redistribution state after every
-    reset and step.
+    wrappers) whose redistributor is an :class:`~rudder.AlignmentRedistributor`; the
+    progress is read from its online redistribution state after every reset and step.
 
     Args:
         env: an env with a ``RedistributedReward`` somewhere below.
@@ -114,18 +118,26 @@ class ProfileProgressObservation(gym.ObservationWrapper, gym.utils.RecordConstru
                     "ProfileProgressObservation(RedistributedReward(env, redistributor))"
                 )
             inner = inner.env
+        redistributor = inner.redistributor
+        if not isinstance(redistributor, AlignmentRedistributor):
+            raise TypeError(
+                "ProfileProgressObservation reads alignment progress along a profile; the "
+                f"RedistributedReward below uses a {type(redistributor).__name__}, not an AlignmentRedistributor"
+            )
         self._redistributed = inner
         self.mode = mode
-        self.progress = ProfileProgress(inner.redistributor)
+        self.progress = ProfileProgress(redistributor)
         self.observation_space = _combine_spaces(env.observation_space, self.progress.space, mode)
 
     def observation(self, observation: Any) -> Any:
         state = self._redistributed.redistribution_state
+        if state is None:
+            raise ResetNeeded("call reset() before step() on ProfileProgressObservation")
         return _combine(observation, self.progress.features(state.position), self.mode)
 
 
 def add_progress(
-    episodes: Sequence[Episode], redistributor, *, mode: ProgressMode = "box"
+    episodes: Sequence[Episode], redistributor: AlignmentRedistributor, *, mode: ProgressMode = "box"
 ) -> list[Episode]:
     """Copies of ``episodes`` whose observations carry the progress features, exactly as
     :class:`ProfileProgressObservation` would have shown them online.
@@ -139,7 +151,7 @@ def add_progress(
         raise ValueError(f"`mode` must be 'box' or 'dict', got {mode!r}")
     episodes = check_episodes(episodes)
     progress = ProfileProgress(redistributor)
-    result = []
+    result: list[Episode] = []
     for episode in episodes:
         features = progress.features(redistributor.prefix_positions(episode))
         observations = episode.observations

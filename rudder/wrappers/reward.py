@@ -1,12 +1,22 @@
-"""Gymnasium wrappers that change when reward is paid."""
+"""Gymnasium wrappers that change when reward is paid: online redistribution by any
+:class:`~rudder.redistribution.Redistributor`, reward delayed to the episode's end, and
+time limits reported as termination."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.error import ResetNeeded
+
+from rudder.data.episode import Episode
+from rudder.redistribution.base import OnlineRedistributionState, Redistributor
+
+__all__ = ["DelayedReward", "RedistributedReward", "TimeLimitAsTermination"]
+
+StepResult = tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]
 
 
 class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -29,31 +39,32 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
 
     Args:
         env: the environment to wrap.
-        redistributor: a fitted redistributor (:class:`~rudder.AlignmentRedistributor`
-            or :class:`~rudder.redistribution.lstm.LSTMRedistributor`).
+        redistributor: a redistributor that is ready (:attr:`Redistributor.is_ready`): a
+            fitted :class:`~rudder.AlignmentRedistributor`, or a
+            :class:`~rudder.redistribution.LSTMRedistributor`.
         record_episodes: keep each episode and hand it out at its end.
     """
 
-    def __init__(self, env: gym.Env, redistributor, *, record_episodes: bool = False) -> None:
-        if not getattr(redistributor, "is_fitted", False):
+    def __init__(self, env: gym.Env, redistributor: Redistributor, *, record_episodes: bool = False) -> None:
+        if not redistributor.is_ready:
             raise ValueError("`redistributor` is not fitted; call redistributor.fit(demonstrations) first")
         gym.utils.RecordConstructorArgs.__init__(self, redistributor=redistributor, record_episodes=record_episodes)
         gym.Wrapper.__init__(self, env)
         self.redistributor = redistributor
         self.record_episodes = bool(record_episodes)
-        self._pending = None
-        self._state = None
-        self._observation = None
-        self._trace: dict[str, list] = {"observations": [], "actions": [], "rewards": []}
+        self._pending: Redistributor | None = None
+        self._state: OnlineRedistributionState | None = None
+        self._observation: Any = None
+        self._trace: dict[str, list[Any]] = {"observations": [], "actions": [], "rewards": []}
 
-    def set_redistributor(self, redistributor) -> None:
+    def set_redistributor(self, redistributor: Redistributor) -> None:
         """Uses ``redistributor`` from the next ``reset`` on (the current episode finishes
         with the old one, so its rewards still sum to its return)."""
-        if not getattr(redistributor, "is_fitted", False):
+        if not redistributor.is_ready:
             raise ValueError("`redistributor` is not fitted")
         self._pending = redistributor
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         observation, info = self.env.reset(seed=seed, options=options)
         if self._pending is not None:
             self.redistributor, self._pending, self._state = self._pending, None, None
@@ -66,7 +77,7 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
             self._trace = {"observations": [observation], "actions": [], "rewards": []}
         return observation, info
 
-    def step(self, action):
+    def step(self, action: Any) -> StepResult:
         if self._state is None:
             raise ResetNeeded("call reset() before step() on RedistributedReward")
         observation, reward, terminated, truncated, info = self.env.step(action)
@@ -90,23 +101,28 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
             }
         return observation, redistributed, terminated, truncated, info
 
-    def _recorded(self, terminated: bool, truncated: bool):
-        from rudder.data.episode import Episode
-        from rudder.data.record import _stack
-
+    def _recorded(self, terminated: bool, truncated: bool) -> Episode:
         trace = self._trace
         return Episode(
-            observations=_stack(trace["observations"]),
-            actions=_stack(trace["actions"]),
+            observations=_stack_steps(trace["observations"]),
+            actions=_stack_steps(trace["actions"]),
             rewards=np.asarray(trace["rewards"], dtype=np.float64),
             terminated=bool(terminated),
             truncated=bool(truncated),
         )
 
     @property
-    def redistribution_state(self):
-        """The online state of the current episode (score, position, returns so far)."""
+    def redistribution_state(self) -> OnlineRedistributionState | None:
+        """The online state of the current episode (score, position, returns so far);
+        ``None`` before the first ``reset``."""
         return self._state
+
+
+def _stack_steps(values: Sequence[Any]) -> Any:
+    """Per-step values stacked along a new first axis (dict values key by key)."""
+    if isinstance(values[0], Mapping):
+        return {key: np.stack([np.asarray(value[key]) for value in values]) for key in values[0]}
+    return np.stack([np.asarray(value) for value in values])
 
 
 class DelayedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
@@ -121,11 +137,11 @@ class DelayedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         gym.Wrapper.__init__(self, env)
         self._accumulated = 0.0
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         self._accumulated = 0.0
         return self.env.reset(seed=seed, options=options)
 
-    def step(self, action):
+    def step(self, action: Any) -> StepResult:
         observation, reward, terminated, truncated, info = self.env.step(action)
         self._accumulated += float(reward)
         info["original_reward"] = reward
@@ -149,7 +165,7 @@ class TimeLimitAsTermination(gym.Wrapper, gym.utils.RecordConstructorArgs):
         gym.utils.RecordConstructorArgs.__init__(self)
         gym.Wrapper.__init__(self, env)
 
-    def step(self, action):
+    def step(self, action: Any) -> StepResult:
         observation, reward, terminated, truncated, info = self.env.step(action)
         if truncated and not terminated:
             info["time_limit"] = True

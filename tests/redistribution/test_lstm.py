@@ -13,7 +13,12 @@ torch = pytest.importorskip("torch")
 from rudder.data import Episode  # noqa: E402
 from rudder.errors import DataFormatError, FormatVersionError  # noqa: E402
 from rudder.redistribution import LessonsBuffer, LSTMRedistributor  # noqa: E402
-from rudder.redistribution.lstm import RudderLSTMCell, StepFeatures, decomposition_loss  # noqa: E402
+from rudder.redistribution.lstm import (  # noqa: E402
+    ReturnDecompositionModel,
+    RudderLSTMCell,
+    StepFeatures,
+    decomposition_loss,
+)
 
 OBSERVATIONS, ACTIONS, LENGTH = gym.spaces.Discrete(5), gym.spaces.Discrete(10), 25
 
@@ -227,3 +232,99 @@ def test_integrated_gradient_redistribution_sums_to_the_return(trained):
         assert abs(rewards.sum() - episode.episode_return) <= 1e-6
     with pytest.raises(ValueError, match="method"):
         models["lstm"].redistribute(test[0][0], method="shapley")
+
+
+def test_construction_leaves_torch_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    LSTMRedistributor(OBSERVATIONS, ACTIONS, seed=7)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_same_seed_same_model_and_training():
+    rng = np.random.default_rng(4)
+    episodes = [episode for episode, _ in button_episodes(24, rng)]
+    first = LSTMRedistributor(OBSERVATIONS, ACTIONS, hidden_size=8, epochs=3, seed=5)
+    second = LSTMRedistributor(OBSERVATIONS, ACTIONS, hidden_size=8, epochs=3, seed=5)
+    other = LSTMRedistributor(OBSERVATIONS, ACTIONS, hidden_size=8, epochs=3, seed=6)
+    # the weights are those torch's generator gives right after manual_seed(seed)
+    torch.manual_seed(5)
+    reference = ReturnDecompositionModel(first.features.size, 8, "lstm")
+    for name, weights in first.model.state_dict().items():
+        assert torch.equal(weights, second.model.state_dict()[name])
+        assert torch.equal(weights, reference.state_dict()[name])
+    assert not all(torch.equal(w, other.model.state_dict()[n]) for n, w in first.model.state_dict().items())
+    first.fit(episodes)
+    second.fit(episodes)
+    assert first.history == second.history
+    np.testing.assert_array_equal(first.predictions(episodes[0]), second.predictions(episodes[0]))
+
+
+def test_is_fitted_means_fitted():
+    rng = np.random.default_rng(5)
+    episodes = [episode for episode, _ in button_episodes(8, rng)]
+    model = LSTMRedistributor(OBSERVATIONS, ACTIONS, hidden_size=4, epochs=1)
+    assert not model.is_fitted and model.is_ready
+    model.fit(episodes)
+    assert model.is_fitted and model.is_trained and model.is_ready
+
+
+def _retrain_as_the_callers_did(model, lessons, sample_size, epochs):
+    """The retraining step as agents/training.py, agents/callbacks.py and bench_delay.py wrote it."""
+    if not lessons.has_return_variance():
+        return False
+    index, sample = lessons.sample(sample_size)
+    if model.is_trained or np.ptp([e.episode_return for e in sample]) > 0:
+        model.fit(sample, epochs=epochs)
+        lessons.update_priorities(index, model.episode_losses(sample))
+        return True
+    return False
+
+
+def test_learn_from_is_the_callers_retraining_step():
+    rng = np.random.default_rng(6)
+    episodes = [episode for episode, _ in button_episodes(300, rng)]
+    won = [episode for episode in episodes if episode.episode_return > 0][:8]
+    lost = [episode for episode in episodes if episode.episode_return == 0][:32]
+    stream = [(won + lost)[i] for i in rng.permutation(40)]
+    ours, theirs = (LSTMRedistributor(OBSERVATIONS, ACTIONS, hidden_size=8, seed=1) for _ in range(2))
+    our_lessons, their_lessons = LessonsBuffer(16, seed=3), LessonsBuffer(16, seed=3)
+    fitted = []
+    for number, episode in enumerate(stream):
+        priority = ours.lesson_priority(episode)
+        expected = float(theirs.episode_losses([episode])[0]) if theirs.is_trained else None
+        assert priority == expected
+        our_lessons.add(episode, priority)
+        their_lessons.add(episode, expected)
+        if number % 5 == 4:
+            learned = ours.learn_from(our_lessons, sample_size=8, epochs=2)
+            assert learned == _retrain_as_the_callers_did(theirs, their_lessons, 8, 2)
+            fitted.append(learned)
+    assert any(fitted) and ours.is_trained
+    np.testing.assert_array_equal(our_lessons.priorities, their_lessons.priorities)
+    assert ours.history == theirs.history
+    np.testing.assert_array_equal(ours.predictions(stream[0]), theirs.predictions(stream[0]))
+    assert ours.lesson_priority(stream[0]) == pytest.approx(float(ours.episode_losses([stream[0]])[0]))
+
+
+def test_learn_from_needs_return_variance():
+    rng = np.random.default_rng(7)
+    episodes = [episode for episode, _ in button_episodes(40, rng)]
+    won = [episode for episode in episodes if episode.episode_return > 0][:2]
+    lost = [episode for episode in episodes if episode.episode_return == 0][:2]
+    model = LSTMRedistributor(OBSERVATIONS, ACTIONS, hidden_size=4)
+    assert model.lesson_priority(won[0]) is None
+    same = LessonsBuffer(4)
+    for episode in lost:
+        same.add(episode)
+    assert not model.learn_from(same, sample_size=4, epochs=1)
+    # The buffer varies, but a new episode (priority inf) takes every draw: the sample does not.
+    skewed = LessonsBuffer(4)
+    skewed.add(won[0], 1.0)
+    skewed.add(lost[0])
+    assert not model.learn_from(skewed, sample_size=4, epochs=1)
+    assert not model.is_trained and model.updates == 0
+    skewed.add(won[1])
+    assert model.learn_from(skewed, sample_size=16, epochs=1) and model.is_trained
+    assert np.isfinite(skewed.priorities).sum() >= 2

@@ -97,3 +97,13 @@ def test_clear_errors(fitted):
         add_progress(frozen_lake_demonstrations(2, seed=1), redistributor)
     with pytest.raises(ValueError, match="not fitted"):
         ProfileProgress(AlignmentRedistributor(StateClusterEncoder()))
+
+
+def test_progress_needs_an_alignment_redistributor():
+    pytest.importorskip("torch")
+    from rudder.redistribution.lstm import LSTMRedistributor
+
+    env = one_hot_lake()
+    lstm = LSTMRedistributor(env.observation_space, env.action_space, hidden_size=4)
+    with pytest.raises(TypeError, match="not an AlignmentRedistributor"):
+        ProfileProgressObservation(RedistributedReward(env, lstm))

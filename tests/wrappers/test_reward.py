@@ -136,3 +136,19 @@ def test_time_limit_becomes_termination():
     assert [r[2] for r in results] == [False, False, True]  # terminated at the limit
     assert not any(r[3] for r in results)  # never truncated
     assert results[-1][4]["time_limit"] is True
+
+
+def test_an_unfitted_lstm_redistributor_passes_the_env_reward_through_and_records_episodes():
+    torch = pytest.importorskip("torch")
+    from rudder.redistribution.lstm import LSTMRedistributor
+
+    torch.set_num_threads(1)
+    env = make_frozen_lake()
+    lstm = LSTMRedistributor(env.observation_space, env.action_space, hidden_size=4)
+    assert not lstm.is_fitted and lstm.is_ready
+    wrapped = RedistributedReward(env, lstm, record_episodes=True)
+    episode, rewards, info = run_wrapped(wrapped, lambda observation, rng: int(rng.integers(4)), seed=0,
+                                         rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(rewards, episode.rewards)
+    np.testing.assert_array_equal(info["episode_record"].actions, episode.actions)
+    assert info["redistribution"]["position"] == episode.length
