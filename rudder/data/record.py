@@ -37,8 +37,6 @@ def stack_steps(values: Sequence[Any]) -> Any:
     return np.stack([np.asarray(value) for value in values])
 
 
-_stack = stack_steps  # the old private name, still imported by rudder.wrappers.reward
-
 
 def record_episode(
     env,

@@ -4,7 +4,6 @@ time limits reported as termination."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -12,6 +11,7 @@ import numpy as np
 from gymnasium.error import ResetNeeded
 
 from rudder.data.episode import Episode
+from rudder.data.record import stack_steps
 from rudder.redistribution.base import OnlineRedistributionState, Redistributor
 
 __all__ = ["DelayedReward", "RedistributedReward", "TimeLimitAsTermination"]
@@ -104,8 +104,8 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
     def _recorded(self, terminated: bool, truncated: bool) -> Episode:
         trace = self._trace
         return Episode(
-            observations=_stack_steps(trace["observations"]),
-            actions=_stack_steps(trace["actions"]),
+            observations=stack_steps(trace["observations"]),
+            actions=stack_steps(trace["actions"]),
             rewards=np.asarray(trace["rewards"], dtype=np.float64),
             terminated=bool(terminated),
             truncated=bool(truncated),
@@ -116,13 +116,6 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         """The online state of the current episode (score, position, returns so far);
         ``None`` before the first ``reset``."""
         return self._state
-
-
-def _stack_steps(values: Sequence[Any]) -> Any:
-    """Per-step values stacked along a new first axis (dict values key by key)."""
-    if isinstance(values[0], Mapping):
-        return {key: np.stack([np.asarray(value[key]) for value in values]) for key in values[0]}
-    return np.stack([np.asarray(value) for value in values])
 
 
 class DelayedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
