@@ -26,11 +26,14 @@ class Metric:
         name: its key in the rows and its column title.
         value: reads it from a run's record.
         decimals: decimals in the table.
+        full: the table shows median (quartiles) and IQM [95% CI]; otherwise only the
+            mean over the runs (for secondary numbers, such as the earlier items of a chain).
     """
 
     name: str
     value: Callable[[Mapping[str, Any]], float]
     decimals: int = 0
+    full: bool = True
 
 
 def _cells(runs: Sequence[Mapping[str, Any]], group_by: Sequence[str]) -> dict[tuple, list[Mapping[str, Any]]]:
@@ -96,7 +99,7 @@ def markdown_table(
     """
     header = [*group_by, "seeds"]
     for metric in metrics:
-        header += [f"{metric.name}: median (q25-q75)", f"{metric.name}: IQM [95% CI]"]
+        header += [f"{metric.name}: median (q25-q75)", f"{metric.name}: IQM [95% CI]"] if metric.full else [metric.name]
     header += ["failures", "run time (s)"]
     if reference_name:
         header.append(reference_name)
@@ -107,6 +110,9 @@ def markdown_table(
         cells.append(str(len(row["seeds"])))
         for metric in metrics:
             summary, places = row[metric.name], metric.decimals
+            if not metric.full:
+                cells.append(_number(summary["mean"], places))
+                continue
             cells.append(f"{_number(summary['median'], places)} ({_number(summary['q25'], places)}-{_number(summary['q75'], places)})")
             cells.append(f"{_number(summary['iqm'], places)} [{_number(summary['iqm_low'], places)}, {_number(summary['iqm_high'], places)}]")
         cells.append(f"{row['failures']}/{len(row['seeds'])}")

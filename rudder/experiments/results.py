@@ -173,6 +173,9 @@ def _read_earlier_layout(path: str | os.PathLike, record: dict[str, Any]) -> Res
         benchmark = _benchmark_of_runs(path, runs, command)
         if benchmark == "delay":
             runs = [{**run, "env_steps": None} for run in runs]
+        if benchmark == "minigrid":  # a run that missed the target counts as the budget
+            budget = source_settings(record.get("settings"))[0].get("budget")
+            runs = [{**run, "budget": budget, "reached": run["reached_at"] is not None} for run in runs]
         return ResultFile(benchmark, command, dict(record.get("settings") or {}), runs, float(record["elapsed_seconds"]))
     if "alignment" in record and "wrapper" in record:  # bench_core.py's timings
         runs = [{"measure": "alignment", **entry} for entry in record["alignment"]]

@@ -1,0 +1,200 @@
+"""Stable-baselines3 tasks: one run of a method on a task, for benchmarks and training scripts.
+
+An :class:`AgentTask` says how a task builds its env, records its demonstrations,
+encodes events and sets up :func:`~rudder.agents.sb3.train_sb3` for a method. The same
+task serves its benchmark (many runs, :mod:`rudder.experiments.harness`) and its
+training script (one run with a checkpoint, :func:`train_main`)::
+
+    python scripts/train_minigrid.py --method align-rudder --checkpoint runs/kc
+    python scripts/train_minigrid.py --resume runs/kc --steps 200000 --checkpoint runs/kc
+    python scripts/train_craft.py --demos-file my_demos.npz --demos 20
+
+Needs the ``sb3`` extra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from rudder.arguments import parse_several
+from rudder.data.episode import Episode
+from rudder.events.base import EventEncoder
+from rudder.experiments.sweep import Job, Progress
+from rudder.experiments.tasks import demonstrations
+
+__all__ = ["AgentTask", "TrainOptions", "run_agent", "train_main"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentTask:
+    """How a task runs a stable-baselines3 method. Each callable takes the task's
+    settings (a dataclass) first.
+
+    Attributes:
+        name: the task's name.
+        make_env: ``make_env(settings)`` -> a picklable function that builds one env.
+        record_demonstrations: ``(settings, count, seed)`` -> the task's demonstrations.
+        encoder: ``encoder(settings)`` -> the unfitted event encoder of Align-RUDDER.
+        run_settings: ``(settings, method)`` -> the
+            :class:`~rudder.agents.sb3.SB3RunSettings` of a run of ``method``.
+        final_evaluation: ``(settings, seed)`` -> the evaluation run after training
+            (``None``: none).
+        cloning_augmentation: ``settings`` -> extra demonstrations for behaviour cloning
+            (``None``: none).
+        encoder_overrides: ``settings`` -> keyword arguments for the saved encoder when a
+            checkpoint is resumed (for what JSON cannot keep, such as a function).
+    """
+
+    name: str
+    make_env: Callable[[Any], Callable[[], gym.Env]]
+    record_demonstrations: Callable[[Any, int, int], list[Episode]]
+    encoder: Callable[[Any], EventEncoder]
+    run_settings: Callable[[Any, str], Any]
+    final_evaluation: Callable[[Any, int], Any] = lambda settings, seed: None
+    cloning_augmentation: Callable[[Any], Any] = lambda settings: None
+    encoder_overrides: Callable[[Any], dict[str, Any]] = lambda settings: {}
+
+
+def _progress_callback(progress: Progress | None) -> Any:
+    if progress is None:
+        return None
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class ReportEnvSteps(BaseCallback):
+        """Reports PPO's env steps to the sweep's progress bar."""
+
+        def _on_step(self) -> bool:
+            progress(self.num_timesteps)
+            return True
+
+    return ReportEnvSteps()
+
+
+def run_agent(
+    task: AgentTask,
+    settings: Any,
+    *,
+    method: str,
+    n_demos: int,
+    seed: int,
+    job: Job | None = None,
+    progress: Progress | None = None,
+    checkpoint: str | None = None,
+    tensorboard_log: str | None = None,
+    progress_bar: bool = False,
+) -> Any:
+    """One run of ``method`` on ``task``: records (or reads, with ``job.demos_file``) the
+    demonstrations, then :func:`~rudder.agents.sb3.train_sb3`. Returns its
+    :class:`~rudder.agents.sb3.SB3RunOutcome`."""
+    import torch
+
+    from rudder.agents.sb3 import train_sb3
+
+    torch.set_num_threads(1)
+    job = job or Job({}, settings, budget=0)
+    demos = (
+        []
+        if method == "ppo"
+        else demonstrations(job, n_demos, lambda: task.record_demonstrations(settings, n_demos, seed), seed=seed)
+    )
+    return train_sb3(
+        task.make_env(settings),
+        demos,
+        settings=task.run_settings(settings, method),
+        encoder=task.encoder(settings),
+        seed=seed,
+        checkpoint=checkpoint,
+        tensorboard_log=tensorboard_log,
+        progress_bar=progress_bar,
+        final_evaluation=task.final_evaluation(settings, seed),
+        cloning_augmentation=task.cloning_augmentation(settings),
+        callback=_progress_callback(progress),
+    )
+
+
+@dataclasses.dataclass
+class TrainOptions:
+    """The options of every training script."""
+
+    method: str = "align-rudder"
+    """ppo, bc, bc-ppo or align-rudder."""
+    demos: int = 10
+    """Demonstrations (recorded by the task's demonstrator, or drawn from --demos-file)."""
+    seed: int = 0
+    """Seed of the demonstrations, the envs, cloning and PPO."""
+    demos_file: str | None = None
+    """Demonstrations from this .npz file (rudder.save_episodes) instead of the task's demonstrator."""
+    checkpoint: str | None = None
+    """Directory to save the trained model and its redistributor to."""
+    resume: str | None = None
+    """Continue training this checkpoint directory for the budget (its own method and settings)."""
+    tensorboard: str | None = None
+    """TensorBoard log directory (SB3's logger, with the rudder/* keys)."""
+    png: str | None = None
+    """Draw the alignment of the demonstrations to this PNG file (align-rudder)."""
+    progress_bar: bool = True
+    """Show progress bars."""
+
+    def __post_init__(self) -> None:
+        from rudder.agents.sb3.settings import SB3_METHODS
+
+        if self.method not in SB3_METHODS:
+            raise ValueError(f"--method {self.method!r}: choose from {', '.join(SB3_METHODS)}")
+        if self.demos_file is not None and not Path(self.demos_file).is_file():
+            raise ValueError(f"--demos-file {self.demos_file}: no such file (write one with rudder.save_episodes)")
+        if self.resume is not None and not Path(self.resume).is_dir():
+            raise ValueError(f"--resume {self.resume}: no such checkpoint directory")
+
+
+def _report(outcome: Any) -> None:
+    if outcome.redistributor is not None:
+        alphabet = outcome.redistributor.encoder.alphabet
+        print("sub-goals:", ", ".join(alphabet.name(column.event) for column in outcome.redistributor.profile.consensus))
+    if outcome.controller is not None:
+        print(f"sub-task agents: {outcome.controller.describe()}")
+    print("success rate by env steps:", [(steps, round(rate, 2)) for steps, rate, *_ in outcome.curve])
+    if outcome.reached_at is not None:
+        print(f"reached the target success rate after {outcome.reached_at:,} env steps")
+    if outcome.final is not None:
+        print("final evaluation:", outcome.final)
+
+
+def train_main(task: AgentTask, settings_class: type, argv: Sequence[str] | None = None, *, description: str = "") -> int:
+    """The command line of a training script: one run of a method on ``task``, or the
+    continuation of a checkpoint (``--resume``); prints what it learnt."""
+    options, settings = parse_several((TrainOptions, settings_class), sys.argv[1:] if argv is None else argv, description=description)
+    if options.resume is not None:
+        from rudder.agents.sb3 import resume_sb3
+
+        outcome = resume_sb3(
+            task.make_env(settings),
+            options.resume,
+            settings=task.run_settings(settings, options.method),
+            seed=options.seed,
+            save_to=options.checkpoint,
+            encoder_overrides=task.encoder_overrides(settings),
+            tensorboard_log=options.tensorboard,
+            progress_bar=options.progress_bar,
+            final_evaluation=task.final_evaluation(settings, options.seed),
+        )
+    else:
+        job = Job({}, settings, budget=0, demos_file=options.demos_file)
+        outcome = run_agent(
+            task, settings, method=options.method, n_demos=options.demos, seed=options.seed, job=job,
+            checkpoint=options.checkpoint, tensorboard_log=options.tensorboard, progress_bar=options.progress_bar,
+        )
+    _report(outcome)
+    if options.png and outcome.redistributor is not None:
+        from rudder.viz import plot_redistributor_alignment
+
+        plot_redistributor_alignment(outcome.redistributor, options.png)
+        print(f"drew {options.png}")
+    if options.checkpoint:
+        print(f"saved {options.checkpoint}")
+    return 0

@@ -1,0 +1,221 @@
+"""minigrid: env steps to an 80% success rate; PPO, BC, BC+PPO and Align-RUDDER.
+
+Each seed records its own planner demonstrations. minigrid's object interactions (key
+picked up, door unlocked, ...) are the events. Every ``--eval-every`` env steps (and once
+after behaviour cloning, at step 0) the policy plays ``--eval-episodes`` episodes
+(sampled actions); the metric is the env steps of training when the success rate first
+reaches ``--target``. A run that never gets there counts as the budget and as a failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+from rudder.experiments.agents import AgentTask, run_agent
+from rudder.experiments.harness import Benchmark
+from rudder.experiments.report import Metric, learning_curves
+from rudder.experiments.results import ResultFile
+from rudder.experiments.sweep import Job, Progress
+
+__all__ = ["MINIGRID", "MINIGRID_TASK", "MinigridSettings", "MinigridSweep", "run_minigrid"]
+
+NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RUDDER"}
+
+
+@dataclasses.dataclass(frozen=True)
+class MinigridSettings:
+    """How one minigrid run goes."""
+
+    env: str = "MiniGrid-KeyCorridorS3R3-v0"
+    """minigrid env id."""
+    view: str = "agent"
+    """Observation: 'agent' (egocentric 7x7 view) or 'full' (whole grid)."""
+    budget: int = 500_000
+    """Env-step budget of PPO per run."""
+    eval_every: int = 20_000
+    """Env steps between evaluations."""
+    eval_episodes: int = 50
+    """Episodes per evaluation."""
+    target: float = 0.8
+    """Success rate to reach (training stops there)."""
+    n_envs: int = 8
+    """Parallel training envs per run."""
+    subprocess: bool = False
+    """Run the training envs in subprocesses (SubprocVecEnv)."""
+    bc_epochs: int = 100
+    """Behaviour-cloning epochs."""
+    gamma: float = 0.99
+    """PPO discount (1.0 keeps the redistributed reward return-equivalent)."""
+    learning_rate: float = 3e-4
+    """PPO learning rate (all methods)."""
+    progress_observation: bool = True
+    """Add the profile progress to Align-RUDDER's observation."""
+    env_reward_weight: float = 0.0
+    """Share of the env reward mixed into the redistributed reward."""
+    delete_score: float = -1.5
+    """Profile score of a skipped sub-goal (align-rudder; <= 0)."""
+    time_limit_as_termination: bool = False
+    """End episodes at the step limit without bootstrapping (all methods)."""
+    subtask_agents: bool = False
+    """Align-RUDDER as one agent per consensus sub-goal (door, key, ...), handed over by the interactions."""
+
+
+@dataclasses.dataclass(frozen=True)
+class MinigridSweep(MinigridSettings):
+    """The minigrid benchmark's runs."""
+
+    envs: tuple[str, ...] = ("MiniGrid-KeyCorridorS3R3-v0",)
+    """minigrid env ids (each run's --env)."""
+    methods: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder")
+    """Methods: ppo, bc, bc-ppo, align-rudder."""
+    demos: int = 10
+    """Planner demonstrations per run."""
+    seeds: int = 5
+    """Seeds per (env, method)."""
+    first_seed: int = 0
+    """The first seed."""
+
+    def __post_init__(self) -> None:
+        from rudder.agents.sb3.settings import SB3_METHODS
+
+        unknown = sorted(set(self.methods) - set(SB3_METHODS))
+        if unknown:
+            raise ValueError(f"unknown methods {unknown}; choose from {list(SB3_METHODS)}")
+
+
+def _make_env(settings: MinigridSettings) -> Callable[[], gym.Env]:
+    from rudder.envs.minigrid_tasks import make_minigrid_env
+
+    return functools.partial(make_minigrid_env, settings.env, view=settings.view)
+
+
+def _record(settings: MinigridSettings, count: int, seed: int) -> list:
+    from rudder.envs.minigrid_tasks import minigrid_demonstrations
+
+    return minigrid_demonstrations(settings.env, count, seed=seed, view=settings.view)
+
+
+def _encoder(settings: MinigridSettings) -> Any:
+    from rudder.envs.minigrid_tasks import interaction_encoder
+
+    return interaction_encoder()
+
+
+def _run_settings(settings: MinigridSettings, method: str) -> Any:
+    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings
+    from rudder.envs.minigrid_tasks import INTERACTIONS
+
+    return SB3RunSettings(
+        method=method,
+        total_timesteps=settings.budget,
+        n_envs=settings.n_envs,
+        subprocess=settings.subprocess,
+        progress_observation=settings.progress_observation,
+        env_reward_weight=settings.env_reward_weight,
+        time_limit_as_termination=settings.time_limit_as_termination,
+        eval_every=settings.eval_every,
+        eval_episodes=settings.eval_episodes,
+        target_success=settings.target,
+        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
+        ppo=PPOSettings(gamma=settings.gamma, learning_rate=settings.learning_rate),
+        redistribution={"delete_score": settings.delete_score},
+        subtask_agents=settings.subtask_agents and method == "align-rudder",
+        subtask_change_key="interaction_change",
+        # minigrid's return falls with time (1 - 0.9 t / T): settling it at the goal
+        # would charge the last agent for the others' slowness, so pay the sub-goals only.
+        settle_terminated=False,
+        subtask_items=INTERACTIONS,
+    )
+
+
+def _encoder_overrides(settings: MinigridSettings) -> dict[str, Any]:
+    from rudder.envs.minigrid_tasks import interaction_events
+
+    return {"function": interaction_events}
+
+
+MINIGRID_TASK = AgentTask(
+    name="minigrid",
+    make_env=_make_env,
+    record_demonstrations=_record,
+    encoder=_encoder,
+    run_settings=_run_settings,
+    encoder_overrides=_encoder_overrides,
+)
+
+
+def minigrid_jobs(sweep: MinigridSweep) -> list[Job]:
+    """Every (env, method, seed), methods in the order given (a stopped sweep has whole rows)."""
+    return [
+        Job(
+            {"env": env_id, "method": method, "seed": seed, "n_demos": sweep.demos},
+            dataclasses.replace(sweep, env=env_id),
+            budget=sweep.budget,
+        )
+        for env_id in sweep.envs
+        for method in sweep.methods
+        for seed in range(sweep.first_seed, sweep.first_seed + sweep.seeds)
+    ]
+
+
+def run_minigrid(job: Job, progress: Progress) -> dict[str, Any]:
+    """One run: when it reached the target (``None``: never), its curve."""
+    key, settings = job.key, job.settings
+    outcome = run_agent(
+        MINIGRID_TASK, settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
+        job=job, progress=progress,
+    )
+    return {
+        "reached_at": outcome.reached_at,
+        "reached": outcome.reached_at is not None,
+        "budget": settings.budget,
+        "timesteps": outcome.timesteps,
+        "env_steps": outcome.timesteps,
+        "seconds": round(outcome.seconds, 1),
+        "curve": [list(point) for point in outcome.curve],
+    }
+
+
+def _steps(run: dict[str, Any], budget: int) -> float:
+    return float(run["reached_at"]) if run.get("reached_at") is not None else float(budget)
+
+
+def _caption(sources: list[dict[str, Any]]) -> str:
+    source = sources[0]
+    budgets = sorted({int(s.get("budget", MinigridSettings.budget)) for s in sources})
+    return (
+        f"Env steps until {float(source.get('target', 0.8)):.0%} success over {source.get('eval_episodes', 50)} "
+        f"evaluation episodes ({source.get('demos', 10)} demonstrations, budget "
+        f"{' and '.join(f'{budget:,}' for budget in budgets)} steps; a failure counts as the budget)."
+    )
+
+
+def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
+    learning_curves(
+        results.runs, path, panel="env", series=lambda run: NAMES.get(run["method"], run["method"]),
+        xlabel="env steps", ylabel="success rate (mean, min-max band)", target=0.8,
+    )
+
+
+MINIGRID = Benchmark(
+    name="minigrid",
+    script="scripts/bench_minigrid.py",
+    description=__doc__ or "",
+    settings=MinigridSweep,
+    jobs=minigrid_jobs,
+    run=run_minigrid,
+    group_by=("env", "method"),
+    metrics=(
+        Metric("env steps to target", lambda run: _steps(run, int(run.get("budget") or run["timesteps"]))),
+        Metric("final success", lambda run: run["curve"][-1][1] if run.get("curve") else 0.0, decimals=2, full=False),
+    ),
+    caption=_caption,
+    draw=_draw,
+    names=NAMES,
+    axes=("envs", "methods", "seeds", "first_seed"),
+)
