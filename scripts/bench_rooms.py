@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 import rudder.envs  # noqa: F401 - registers the envs
-from rudder.agents import METHODS, TrainingSettings, train_until_threshold
+from rudder.agents import TABULAR_METHODS, TabularSettings, train_until_threshold
 from rudder.benchmarking import run_jobs
 from rudder.envs import rooms_demonstrations
 
@@ -88,7 +88,7 @@ def run_one(job: tuple) -> tuple:
         return gym.make(env_id, paper_compat=paper_compat).unwrapped
 
     demonstrations = rooms_demonstrations(make(), n_demos, seed=10_000 * n_demos + seed)
-    settings = TrainingSettings(
+    settings = TabularSettings(
         method=method, max_episodes=max_episodes, eval_episodes=eval_episodes
     )
     start = time.perf_counter()
@@ -207,7 +207,7 @@ def parse(argv) -> Args:
     parser.add_argument("--env", nargs="+", default=list(Args.env))
     parser.add_argument("--demos", type=int, nargs="+", default=list(Args.demos))
     parser.add_argument("--seeds", type=int, default=Args.seeds)
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(Args.methods))
+    parser.add_argument("--methods", nargs="+", choices=TABULAR_METHODS, default=list(Args.methods))
     parser.add_argument("--workers", type=int, default=Args.workers)
     parser.add_argument(
         "--paper-compat", action=argparse.BooleanOptionalAction, default=Args.paper_compat

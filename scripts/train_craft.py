@@ -67,7 +67,7 @@ HELP = {
 
 def main(argv=None) -> int:
     args = parse_arguments(Args, sys.argv[1:] if argv is None else argv, help=HELP, description=__doc__)
-    from rudder.agents import BehaviorCloningSettings, PPOSettings, RunSettings, train_sb3
+    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings, train_sb3
     from rudder.envs.craft import (
         ITEM_CHAIN,
         ITEMS,
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
 
     demos = craft_demonstrations(args.demos, env_id=args.env, seed=args.seed)
     print(f"{len(demos)} demonstrations, {sum(d.length for d in demos) / len(demos):.1f} steps on average")
-    settings = RunSettings(
+    settings = SB3RunSettings(
         method=args.method,
         total_timesteps=args.steps,
         n_envs=args.n_envs,
