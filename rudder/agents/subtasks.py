@@ -87,8 +87,11 @@ class SubtaskController:
     def from_redistributor(cls, redistributor: AlignmentRedistributor, *, items: Sequence[str]) -> SubtaskController:
         """The controller of a fitted :class:`~rudder.redistribution.AlignmentRedistributor`
         whose event names are among ``items``."""
+        profile = redistributor.profile
+        if profile is None:
+            raise ValueError("the redistributor is not fitted: it has no profile to read the consensus from")
         alphabet = redistributor.encoder.alphabet
-        return cls([alphabet.name(goal.event) for goal in redistributor.profile.consensus], items=items)
+        return cls([alphabet.name(goal.event) for goal in profile.consensus], items=items)
 
     @property
     def num_subtasks(self) -> int:
@@ -280,7 +283,7 @@ def split_into_segments(episodes: Sequence[Episode], traces: Sequence[np.ndarray
         episodes: the demonstrations.
         traces: for each demonstration, shape (T,): the sub-task in charge at each step.
     """
-    runs = []
+    runs: list[tuple[int, int, int, int]] = []
     for demonstration, trace in enumerate(traces):
         if trace.size == 0:
             continue

@@ -4,10 +4,11 @@ LSTM retraining, cloning between updates, and sub-task return boundaries."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -56,7 +57,7 @@ class RedistributionLogger(BaseCallback):
         self._progress: ProfileProgress | None = None
 
     def _on_training_start(self) -> None:
-        redistributors = self.training_env.get_attr("redistributor")  # type: ignore[union-attr]
+        redistributors = self.training_env.get_attr("redistributor")
         try:
             self._progress = ProfileProgress(redistributors[0])
         except ValueError:
@@ -228,15 +229,16 @@ class RudderTraining(BaseCallback):
         self._rollouts += 1
         ready = len(self.buffer) >= self.min_episodes and self.buffer.has_return_variance()
         if ready and self._rollouts % self.every_rollouts == 0:
-            index, episodes = self.buffer.sample(self.sample_size)
+            sampled, episodes = self.buffer.sample(self.sample_size)
             # a prioritised sample can miss the variance the buffer has; an untrained model needs it
             if self.redistributor.is_trained or np.ptp([e.episode_return for e in episodes]) > 0:
                 self.redistributor.fit(episodes, epochs=self.epochs)
-                self.buffer.update_priorities(index, self.redistributor.episode_losses(episodes))
-                self.training_env.env_method("set_redistributor", self.redistributor)  # type: ignore[union-attr]
+                losses = self.redistributor.episode_losses(episodes)
+                self.buffer.update_priorities(cast(Sequence[int], sampled), cast(Sequence[float], losses))
+                self.training_env.env_method("set_redistributor", self.redistributor)
                 self.retrainings += 1
         if self.redistributor.is_trained:
-            self.logger.record("rudder/lstm_relative_error", float(self.redistributor.relative_error))
+            self.logger.record("rudder/lstm_relative_error", float(cast(float, self.redistributor.relative_error)))
         self.logger.record("rudder/lstm_reliable", float(self.redistributor.is_reliable))
         self.logger.record("rudder/lessons", len(self.buffer))
 
@@ -289,7 +291,7 @@ class SubtaskBoundaries(BaseCallback):
 
     def _on_training_start(self) -> None:
         if self.normalize_advantages:
-            self.model.normalize_advantage = False
+            cast(PPO, self.model).normalize_advantage = False
 
     def _subtask(self, observations: np.ndarray) -> np.ndarray:
         return np.asarray(observations)[..., -self.num_subtasks :].argmax(axis=-1)
@@ -298,7 +300,7 @@ class SubtaskBoundaries(BaseCallback):
         return True
 
     def _on_rollout_end(self) -> None:
-        buffer = self.model.rollout_buffer
+        buffer = cast(PPO, self.model).rollout_buffer
         subtask = self._subtask(buffer.observations)  # (n_steps, n_envs)
         switched = np.zeros_like(buffer.episode_starts, dtype=bool)
         switched[1:] = subtask[1:] != subtask[:-1]

@@ -20,12 +20,13 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from rudder._directories import read_versioned_json, staged_directory
@@ -123,7 +124,7 @@ def save_checkpoint(
             redistributor.save(staging / "redistributor")
         if normalization is not None:
             arrays, config = _normalization_arrays(normalization)
-            np.savez(staging / "normalization.npz", **arrays)
+            np.savez(staging / "normalization.npz", **arrays)  # type: ignore[arg-type]
             record["normalization"] = config
         (staging / "checkpoint.json").write_text(json.dumps(record, indent=2))
     return path
@@ -158,9 +159,10 @@ def load_normalization(path: str | os.PathLike, env: VecEnv) -> VecNormalize | N
         return None
     with np.load(Path(path) / "normalization.npz", allow_pickle=False) as arrays:
         normalization = VecNormalize(env, **config)
-        normalization.obs_rms.mean = arrays["obs_mean"].copy()
-        normalization.obs_rms.var = arrays["obs_var"].copy()
-        normalization.obs_rms.count = float(arrays["obs_count"])
+        observation_statistics = cast(RunningMeanStd, normalization.obs_rms)  # Box only, see saving
+        observation_statistics.mean = arrays["obs_mean"].copy()
+        observation_statistics.var = arrays["obs_var"].copy()
+        observation_statistics.count = float(arrays["obs_count"])
         normalization.ret_rms.mean = arrays["ret_mean"].copy()
         normalization.ret_rms.var = arrays["ret_var"].copy()
         normalization.ret_rms.count = float(arrays["ret_count"])

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -49,6 +50,7 @@ def discounted_returns_to_go(rewards: np.ndarray, gamma: float, *, ends: np.ndar
 def _stack_steps(episodes: Sequence[Episode]) -> tuple[Observations, np.ndarray]:
     """Observations s_0..s_{T-1} and actions of all episodes, concatenated."""
     first = episodes[0].observations
+    observations: Observations
     if isinstance(first, Mapping):
         observations = {
             key: np.concatenate([np.asarray(e.observations[key])[:-1] for e in episodes]) for key in first
@@ -66,6 +68,8 @@ def _take(observations: Observations, index: np.ndarray) -> Observations:
 
 
 def _check_observation_shapes(space: gym.Space, observations: Observations) -> None:
+    shapes: Any
+    expected: Any
     if isinstance(observations, Mapping):
         shapes = {key: value.shape[1:] for key, value in observations.items()}
         expected = {key: getattr(sub, "shape", None) for key, sub in getattr(space, "spaces", {}).items()}
@@ -124,12 +128,11 @@ def behavior_cloning(
                 f"`rewards[{index}]` has shape {np.shape(episode_rewards)}, expected ({episode.length},)"
             )
     observations, actions = _stack_steps(demonstrations)
-    if return_ends is None:
-        return_ends = [None] * len(rewards)
-    if len(return_ends) != len(rewards):
-        raise ValueError(f"`return_ends` has {len(return_ends)} entries for {len(rewards)} demonstrations")
+    ends: Sequence[np.ndarray | None] = [None] * len(rewards) if return_ends is None else return_ends
+    if len(ends) != len(rewards):
+        raise ValueError(f"`return_ends` has {len(ends)} entries for {len(rewards)} demonstrations")
     targets = np.concatenate(
-        [discounted_returns_to_go(r, settings.gamma, ends=e) for r, e in zip(rewards, return_ends)]
+        [discounted_returns_to_go(r, settings.gamma, ends=e) for r, e in zip(rewards, ends)]
     ).astype(np.float32)
     _check_observation_shapes(policy.observation_space, observations)
 
@@ -147,14 +150,14 @@ def behavior_cloning(
         order = generator.permutation(num_steps)
         sums = np.zeros(3)
         for start in range(0, num_steps, settings.batch_size):
-            index = order[start : start + settings.batch_size]
-            batch, _ = policy.obs_to_tensor(_take(observations, index))
-            batch_actions = torch.as_tensor(actions[index], device=policy.device)
+            batch_index = order[start : start + settings.batch_size]
+            batch, _ = policy.obs_to_tensor(_take(observations, batch_index))
+            batch_actions = torch.as_tensor(actions[batch_index], device=policy.device)
             if batch_actions.ndim == 2 and batch_actions.shape[1] == 1:
                 batch_actions = batch_actions[:, 0]
             values, log_prob, entropy = policy.evaluate_actions(batch, batch_actions)
             policy_loss = -log_prob.mean()
-            value_loss = torch.mean((values.flatten() - torch.as_tensor(targets[index], device=policy.device)) ** 2)
+            value_loss = torch.mean((values.flatten() - torch.as_tensor(targets[batch_index], device=policy.device)) ** 2)
             loss = policy_loss + settings.value_weight * value_loss
             if entropy is not None and settings.entropy_weight:
                 loss = loss - settings.entropy_weight * entropy.mean()
@@ -165,7 +168,7 @@ def behavior_cloning(
             with torch.no_grad():
                 predicted = policy.get_distribution(batch).get_actions(deterministic=True)
                 accuracy = (predicted.reshape(batch_actions.shape) == batch_actions).float().mean()
-            sums += len(index) * np.array([policy_loss.item(), value_loss.item(), accuracy.item()])
+            sums += len(batch_index) * np.array([policy_loss.item(), value_loss.item(), accuracy.item()])
         for key, value in zip(history, sums / num_steps):
             history[key].append(float(value))
     policy.set_training_mode(False)

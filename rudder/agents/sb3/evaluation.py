@@ -8,13 +8,16 @@ the ``Monitor`` below any reward wrapper.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from stable_baselines3.common.type_aliases import PolicyPredictor
 from stable_baselines3.common.vec_env import VecEnv
 
 __all__ = ["episode_succeeded", "evaluate_items", "evaluate_success"]
+
+#: What a vectorised env gives the model: one array, or one per key of a ``Dict`` space.
+Observations = np.ndarray | dict[str, np.ndarray]
 
 
 def episode_succeeded(info: Mapping[str, Any]) -> bool:
@@ -56,12 +59,13 @@ def evaluate_success(
     successes, returns, lengths = [], [], []
     if seed is not None:
         env.seed(seed)
-    observations = env.reset()
+    observations = cast(Observations, env.reset())
     states = None
     starts = np.ones(num_envs, dtype=bool)
     while np.any(counts < targets):
         actions, states = model.predict(observations, state=states, episode_start=starts, deterministic=deterministic)
-        observations, _, dones, infos = env.step(actions)
+        stepped, _, dones, infos = env.step(actions)
+        observations = cast(Observations, stepped)
         starts = dones
         for index, (done, info) in enumerate(zip(dones, infos)):
             if done and counts[index] < targets[index]:

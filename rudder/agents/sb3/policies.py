@@ -90,12 +90,12 @@ class SubtaskPolicy(ActorCriticPolicy):
             raise ValueError(f"`num_subtasks` must be >= 1, got {num_subtasks}")
         self.num_subtasks = int(num_subtasks)
         self.hidden_sizes = tuple(net_arch) if isinstance(net_arch, (list, tuple)) else (64, 64)
-        super().__init__(*args, net_arch=None, **kwargs)
+        super().__init__(*args, net_arch=None, **kwargs)  # type: ignore[misc]
 
     def _build_mlp_extractor(self) -> None:
         if not isinstance(self.action_space, gym.spaces.Discrete):
             raise ValueError(f"SubtaskPolicy needs a Discrete action space, got {self.action_space}")
-        self.mlp_extractor = SubtaskNetworks(
+        self.mlp_extractor = SubtaskNetworks(  # type: ignore[assignment]
             self.features_dim,
             num_subtasks=self.num_subtasks,
             num_actions=int(self.action_space.n),
@@ -106,5 +106,5 @@ class SubtaskPolicy(ActorCriticPolicy):
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)
         self.action_net = nn.Identity()
-        self.value_net = nn.Identity()
-        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+        self.value_net = nn.Identity()  # type: ignore[assignment]
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 from stable_baselines3 import PPO
-from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecEnv
 
 from rudder.agents.sb3.policies import SubtaskPolicy
@@ -20,7 +20,7 @@ from rudder.agents.sb3.settings import PPOSettings
 __all__ = ["make_ppo", "policy_aliases"]
 
 #: Policy names of :attr:`PPOSettings.policy` that are rudder's own classes.
-policy_aliases: dict[str, type[BasePolicy]] = {"SubtaskPolicy": SubtaskPolicy}
+policy_aliases: dict[str, type[ActorCriticPolicy]] = {"SubtaskPolicy": SubtaskPolicy}
 
 #: Extra policy keyword arguments each aliased policy takes from the settings.
 _ALIAS_KWARGS: dict[str, tuple[str, ...]] = {"SubtaskPolicy": ("num_subtasks",)}
@@ -43,7 +43,7 @@ def make_ppo(
         **kwargs: more ``PPO`` keyword arguments (``tensorboard_log``, ``verbose``, ...).
     """
     settings = settings or PPOSettings()
-    policy: str | type[BasePolicy] = policy_aliases.get(settings.policy, settings.policy)
+    policy: str | type[ActorCriticPolicy] = policy_aliases.get(settings.policy, settings.policy)
     policy_kwargs: dict[str, Any] = {"net_arch": list(settings.net_arch), "activation_fn": _ACTIVATIONS[settings.activation]}
     for name in _ALIAS_KWARGS.get(settings.policy, ()):
         policy_kwargs[name] = getattr(settings, name)

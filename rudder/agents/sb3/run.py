@@ -26,7 +26,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -160,7 +160,7 @@ def _prepare_align_rudder(
     redistributor = AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
     training_demos = list(demonstrations)
     value_rewards = [redistributor.redistribute(episode) for episode in training_demos]
-    progress = "box" if settings.progress_observation else None
+    progress: Literal["box"] | None = "box" if settings.progress_observation else None
     if progress is not None:
         training_demos = add_progress(training_demos, redistributor, mode=progress)
     prepared = Prepared(
@@ -181,7 +181,7 @@ def _prepare_subtasks(
     settings: SB3RunSettings,
     encoder: EventEncoder,
     *,
-    progress: str | None,
+    progress: Literal["box"] | None,
 ) -> Prepared:
     """One agent per consensus sub-goal: the controller, the sub-goal payments, the
     sub-task one-hot, and the wrapper rebuilt from what the checkpoint keeps."""
@@ -450,7 +450,7 @@ def resume_sb3(
         wrapper, controller, subtask_returns = subtasks
         boundaries = controller.num_subtasks if subtask_returns else None
     elif redistributor is not None:
-        progress = "box" if settings.progress_observation else None
+        progress: Literal["box"] | None = "box" if settings.progress_observation else None
         wrapper = functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress)
     venv = _make_venv(make_env, settings, seed=seed + 1, wrapper=wrapper)
     eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)

@@ -19,7 +19,7 @@ reset, :meth:`~TabularLearner.observe` after every env step, and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
@@ -266,5 +266,5 @@ class LSTMRelabel:
             index, sample = lessons.sample(self.sample_size)
             if lstm.is_trained or np.ptp([e.episode_return for e in sample]) > 0:
                 lstm.fit(sample, epochs=self.epochs)
-                lessons.update_priorities(index, lstm.episode_losses(sample))
+                lessons.update_priorities(cast(Sequence[int], index), cast(Sequence[float], lstm.episode_losses(sample)))
         return list(lstm.redistribute(record))

@@ -39,6 +39,7 @@ class KeepingLogger(Logger):
         super().record(key, value, exclude)
 
 
+@pytest.mark.slow  # > 8 s on 2 shared cores
 def test_redistribution_logger_records_to_the_sb3_logger(redistributor, make_venv):
     pytest.importorskip("minigrid")
     model = make_ppo(make_venv(redistributor), SMALL, seed=0)
@@ -67,6 +68,7 @@ class Recorder(BaseCallback):
         return True
 
 
+@pytest.mark.slow  # > 8 s on 2 shared cores
 def test_rudder_training_retrains_the_lstm_during_ppo():
     from rudder.envs.delay import DelayedChoiceEnv
     from rudder.redistribution import LSTMRedistributor

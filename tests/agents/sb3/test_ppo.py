@@ -56,6 +56,7 @@ def test_monitor_logs_the_true_return_below_the_redistribution(redistributor, ma
         assert info["redistribution"]["redistributed_return"] == pytest.approx(info["episode"]["r"], abs=1e-5)
 
 
+@pytest.mark.slow  # > 8 s on 2 shared cores
 def test_subprocess_envs_match_in_process_envs(redistributor, make_venv):
     dummy = make_venv(redistributor, seed=2)
     subprocess = make_venv(redistributor, seed=2, vec_env_cls=SubprocVecEnv)
