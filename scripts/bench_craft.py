@@ -127,11 +127,17 @@ def run_one(job: tuple) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings, train_sb3
+    from rudder.agents.sb3 import (
+        BehaviorCloningSettings,
+        PPOSettings,
+        SB3RunSettings,
+        evaluate_items,
+        train_sb3,
+    )
     from rudder.envs.craft import (
+        ITEM_CHAIN,
         ITEMS,
         craft_demonstrations,
-        evaluate_items,
         make_craft_env,
         mirror_episode,
     )
@@ -158,7 +164,7 @@ def run_one(job: tuple) -> dict:
             gamma=args.gamma,
         ),
     )
-    final = functools.partial(evaluate_items, num_episodes=args.final_episodes, seed=seed + 50_000)
+    final = functools.partial(evaluate_items, item_names=ITEMS, report=ITEM_CHAIN, num_episodes=args.final_episodes, seed=seed + 50_000)
     outcome = train_sb3(
         functools.partial(make_craft_env, "rudder/CraftDiamond-v0"),
         demos,
