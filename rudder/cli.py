@@ -281,7 +281,7 @@ def command_demos_generate(args: argparse.Namespace) -> int:
 def command_train(args: argparse.Namespace) -> int:
     import time
 
-    from rudder.agents import TrainingSettings, train_until_threshold
+    from rudder.agents import TabularSettings, train_until_threshold
     from rudder.envs import rooms_demonstrations
 
     env = _make_rooms(args.env_id, args.paper_compat)
@@ -292,7 +292,7 @@ def command_train(args: argparse.Namespace) -> int:
     print(describe_model(redistributor))
     if args.png:
         _draw(redistributor, args.png)
-    settings = TrainingSettings(method=args.method, max_episodes=args.max_episodes)
+    settings = TabularSettings(method=args.method, max_episodes=args.max_episodes)
     print(f"\nTraining {args.method} on {args.env_id} (paper_compat={args.paper_compat}) with {args.demos} demonstrations ...")
     start = time.perf_counter()
     result = train_until_threshold(

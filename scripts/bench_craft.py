@@ -10,7 +10,7 @@ Each (demos, seed) records its own scripted-player demonstrations (seed = the ru
 seed). PPO uses no demonstrations, so it runs once per seed. Align-RUDDER: the
 demonstrations' inventory changes are aligned, the consensus splits the task into
 sub-tasks, and one policy per sub-task is cloned from its demonstration segments and
-trained with PPO on the redistributed reward (``RunSettings(subtask_agents=True)``).
+trained with PPO on the redistributed reward (``SB3RunSettings(subtask_agents=True)``).
 Every run plays ``--final-episodes`` evaluation episodes on the same worlds at the end
 (sampled actions). Results are written after every finished run.
 """
@@ -91,7 +91,7 @@ NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RU
 
 
 def parse(argv) -> Args:
-    from rudder.agents.sb3_training import SB3_METHODS
+    from rudder.agents.sb3 import SB3_METHODS
     from rudder.arguments import parse_arguments
 
     args = parse_arguments(Args, argv, help=HELP, description=__doc__)
@@ -127,13 +127,17 @@ def run_one(job: tuple) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from rudder.agents.cloning import BehaviorCloningSettings
-    from rudder.agents.ppo import PPOSettings
-    from rudder.agents.sb3_training import RunSettings, train_sb3
+    from rudder.agents.sb3 import (
+        BehaviorCloningSettings,
+        PPOSettings,
+        SB3RunSettings,
+        evaluate_items,
+        train_sb3,
+    )
     from rudder.envs.craft import (
+        ITEM_CHAIN,
         ITEMS,
         craft_demonstrations,
-        evaluate_items,
         make_craft_env,
         mirror_episode,
     )
@@ -141,7 +145,7 @@ def run_one(job: tuple) -> dict:
 
     method, n_demos, seed, args = job
     demos = craft_demonstrations(max(n_demos, 1), seed=seed)
-    settings = RunSettings(
+    settings = SB3RunSettings(
         method=method,
         total_timesteps=args.budget,
         n_envs=args.n_envs,
@@ -160,7 +164,7 @@ def run_one(job: tuple) -> dict:
             gamma=args.gamma,
         ),
     )
-    final = functools.partial(evaluate_items, num_episodes=args.final_episodes, seed=seed + 50_000)
+    final = functools.partial(evaluate_items, item_names=ITEMS, report=ITEM_CHAIN, num_episodes=args.final_episodes, seed=seed + 50_000)
     outcome = train_sb3(
         functools.partial(make_craft_env, "rudder/CraftDiamond-v0"),
         demos,

@@ -89,7 +89,7 @@ HELP = {
 
 
 def parse(argv) -> Args:
-    from rudder.agents.sb3_training import SB3_METHODS
+    from rudder.agents.sb3 import SB3_METHODS
     from rudder.arguments import parse_arguments
 
     args = parse_arguments(Args, argv, help=HELP, description=__doc__)
@@ -106,9 +106,7 @@ def run_one(job: tuple) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from rudder.agents.cloning import BehaviorCloningSettings
-    from rudder.agents.ppo import PPOSettings
-    from rudder.agents.sb3_training import RunSettings, train_sb3
+    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings, train_sb3
     from rudder.envs.minigrid_tasks import (
         INTERACTIONS,
         interaction_encoder,
@@ -118,7 +116,7 @@ def run_one(job: tuple) -> dict:
 
     env_id, method, seed, args = job
     demos = minigrid_demonstrations(env_id, args.demos, seed=seed, view=args.view)
-    settings = RunSettings(
+    settings = SB3RunSettings(
         method=method,
         total_timesteps=args.budget,
         n_envs=args.n_envs,

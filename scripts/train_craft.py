@@ -67,12 +67,17 @@ HELP = {
 
 def main(argv=None) -> int:
     args = parse_arguments(Args, sys.argv[1:] if argv is None else argv, help=HELP, description=__doc__)
-    from rudder.agents import BehaviorCloningSettings, PPOSettings, RunSettings, train_sb3
+    from rudder.agents.sb3 import (
+        BehaviorCloningSettings,
+        PPOSettings,
+        SB3RunSettings,
+        evaluate_items,
+        train_sb3,
+    )
     from rudder.envs.craft import (
         ITEM_CHAIN,
         ITEMS,
         craft_demonstrations,
-        evaluate_items,
         make_craft_env,
         mirror_episode,
     )
@@ -81,7 +86,7 @@ def main(argv=None) -> int:
 
     demos = craft_demonstrations(args.demos, env_id=args.env, seed=args.seed)
     print(f"{len(demos)} demonstrations, {sum(d.length for d in demos) / len(demos):.1f} steps on average")
-    settings = RunSettings(
+    settings = SB3RunSettings(
         method=args.method,
         total_timesteps=args.steps,
         n_envs=args.n_envs,
@@ -102,7 +107,7 @@ def main(argv=None) -> int:
         checkpoint=args.checkpoint or None,
         tensorboard_log=args.tensorboard or None,
         progress_bar=args.progress_bar,
-        final_evaluation=functools.partial(evaluate_items, num_episodes=args.final_episodes, seed=args.seed + 50_000),
+        final_evaluation=functools.partial(evaluate_items, item_names=ITEMS, report=ITEM_CHAIN, num_episodes=args.final_episodes, seed=args.seed + 50_000),
         cloning_augmentation=mirror_episode if args.mirror else None,
     )
     if outcome.redistributor is not None:

@@ -55,12 +55,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rudder.agents.subtasks import SubtaskController, split_into_segments, subtask_traces
 from rudder.arguments import parse_arguments
 from rudder.data import Episode
 from rudder.errors import DependencyNotInstalled, RudderError
 
-if TYPE_CHECKING:  # imported when needed: the sub-task agents import torch
-    from rudder.agents.subtasks import SubtaskController
+if TYPE_CHECKING:
     from rudder.redistribution import AlignmentRedistributor
 
 #: The environment read from a data root that holds it, and the live env to train on.
@@ -151,22 +151,6 @@ def read_demonstrations(args: Args) -> list[Episode]:
     return demonstrations
 
 
-def inventory_changes(episode: Episode, items: Sequence[str], *, prefix: str) -> np.ndarray:
-    """Shape (T, len(items)): the change of each item's count in each step of ``episode``."""
-    counts = np.stack([episode.observations[prefix + item] for item in items], axis=1)
-    return np.diff(counts.astype(np.int64), axis=0)
-
-
-def subtask_traces(
-    episodes: Sequence[Episode], controller: SubtaskController, *, prefix: str
-) -> list[np.ndarray]:
-    """For each episode, shape (T,): the index of the sub-task in charge at each step."""
-    return [
-        controller.trace(inventory_changes(episode, controller.items, prefix=prefix))[:-1]
-        for episode in episodes
-    ]
-
-
 def describe_subtasks(controller: SubtaskController, traces: Sequence[np.ndarray]) -> str:
     """One line per sub-task: its demonstration steps and trajectories in charge."""
     lines = [
@@ -181,55 +165,6 @@ def describe_subtasks(controller: SubtaskController, traces: Sequence[np.ndarray
             f"demonstration steps in {trajectories} of {len(traces)} trajectories"
         )
     return "\n".join(lines)
-
-
-def _segment(
-    episode: Episode, start: int, end: int, *, subtask: int, demonstration: int
-) -> Episode:
-    """Steps ``start .. end-1`` of ``episode`` as an episode (see the module docstring)."""
-    observations = episode.observations
-    if isinstance(observations, np.ndarray):
-        observations = observations[start : end + 1]
-    else:
-        observations = {key: values[start : end + 1] for key, values in observations.items()}
-    length = end - start
-    infos = {key: values[start:end] for key, values in episode.infos.items()}
-    infos["subtask"] = np.full(length, subtask, dtype=np.int64)
-    infos["demonstration"] = np.full(length, demonstration, dtype=np.int64)
-    infos["step"] = np.arange(start, end, dtype=np.int64)
-    last = end == episode.length
-    return Episode(
-        observations=observations,
-        actions=episode.actions[start:end],
-        rewards=episode.rewards[start:end],
-        terminated=episode.terminated if last else False,
-        truncated=episode.truncated if last else True,
-        infos=infos,
-    )
-
-
-def split_into_segments(episodes: Sequence[Episode], traces: Sequence[np.ndarray]) -> list[Episode]:
-    """The maximal runs of steps with one sub-task in charge, ordered by sub-task, then
-    demonstration, then time.
-
-    Args:
-        episodes: the demonstrations.
-        traces: for each demonstration, shape (T,): the sub-task in charge at each step.
-    """
-    runs = []
-    for demonstration, trace in enumerate(traces):
-        if trace.size == 0:
-            continue
-        boundaries = np.flatnonzero(np.diff(trace)) + 1
-        starts = [0, *boundaries.tolist()]
-        ends = [*boundaries.tolist(), trace.size]
-        runs.extend(
-            (int(trace[start]), demonstration, start, end) for start, end in zip(starts, ends)
-        )
-    return [
-        _segment(episodes[demonstration], start, end, subtask=subtask, demonstration=demonstration)
-        for subtask, demonstration, start, end in sorted(runs)
-    ]
 
 
 def write_segments(path: Path, segments: Sequence[Episode], controller: SubtaskController) -> Path:
@@ -266,7 +201,6 @@ def draw_alignment(redistributor: AlignmentRedistributor, path: str) -> None:
 
 def split_demonstrations(args: Args) -> None:
     """The dataset part: align the demonstrations and split them into sub-tasks."""
-    from rudder.agents.subtasks import SubtaskController
     from rudder.events import InventoryEncoder
     from rudder.profile import format_consensus
     from rudder.redistribution import AlignmentRedistributor

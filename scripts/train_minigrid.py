@@ -75,17 +75,17 @@ def resume(args: Args) -> int:
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-    from rudder.agents import (
+    from rudder.agents.sb3 import (
         RedistributionLogger,
         SubtaskBoundaries,
         SuccessEvaluation,
         load_checkpoint,
         load_redistributor_from_checkpoint,
-        redistribution_wrapper,
         save_checkpoint,
         subtask_wrapper_from_checkpoint,
     )
     from rudder.envs.minigrid_tasks import interaction_events, make_minigrid_env
+    from rudder.wrappers import redistribution_wrapper
 
     redistributor = load_redistributor_from_checkpoint(args.resume, function=interaction_events)
     wrapper, wrapper_kwargs = None, None
@@ -131,7 +131,7 @@ def main(argv=None) -> int:
     args = parse_arguments(Args, sys.argv[1:] if argv is None else argv, help=HELP, description=__doc__)
     if args.resume:
         return resume(args)
-    from rudder.agents import BehaviorCloningSettings, PPOSettings, RunSettings, train_sb3
+    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings, train_sb3
     from rudder.envs.minigrid_tasks import (
         INTERACTIONS,
         interaction_encoder,
@@ -141,7 +141,7 @@ def main(argv=None) -> int:
 
     demos = minigrid_demonstrations(args.env, args.demos, seed=args.seed, view=args.view)
     print(f"{len(demos)} demonstrations, {sum(d.length for d in demos) / len(demos):.1f} steps on average")
-    settings = RunSettings(
+    settings = SB3RunSettings(
         method=args.method,
         total_timesteps=args.steps,
         n_envs=args.n_envs,

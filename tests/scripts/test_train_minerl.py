@@ -14,8 +14,6 @@ import pytest
 from rudder.data import load_episodes
 from rudder.minecraft import ITEM_REWARDS, MINERL_ACTION_COLUMNS
 
-pytest.importorskip("stable_baselines3")  # the sub-task controller lives beside the SB3 policy
-
 TESTS = Path(__file__).resolve().parents[1]
 SCRIPT = TESTS.parent / "scripts" / "train_minerl.py"
 

@@ -62,7 +62,7 @@ class RoomsSettings:
     """Evaluation episodes per evaluation, for every method."""
 
     def __post_init__(self) -> None:
-        from rudder.agents import METHODS
+        from rudder.agents import TABULAR_METHODS as METHODS
 
         unknown = sorted(set(self.methods) - set(METHODS))
         if unknown:
@@ -92,7 +92,7 @@ def run_rooms(job: Job, progress: Progress) -> dict[str, Any]:
     import gymnasium as gym
 
     import rudder.envs  # noqa: F401 - registers the ids
-    from rudder.agents import TrainingSettings, train_until_threshold
+    from rudder.agents import TabularSettings, train_until_threshold
     from rudder.envs import rooms_demonstrations
 
     key, settings = job.key, job.settings
@@ -108,7 +108,7 @@ def run_rooms(job: Job, progress: Progress) -> dict[str, Any]:
     demos = demonstrations(
         job, n_demos, lambda: rooms_demonstrations(make(), n_demos, seed=10_000 * n_demos + seed), seed=seed
     )
-    training = TrainingSettings(method=key["method"], max_episodes=settings.max_episodes, eval_episodes=settings.eval_episodes)
+    training = TabularSettings(method=key["method"], max_episodes=settings.max_episodes, eval_episodes=settings.eval_episodes)
     started = time.perf_counter()
     result = train_until_threshold(make, demos, training, seed=seed, state_shape=(6, 6, make().num_rooms))  # type: ignore[attr-defined]
     return {

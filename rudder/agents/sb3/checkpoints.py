@@ -1,4 +1,4 @@
-"""PPO on redistributed reward: settings, construction, and pickle-free checkpoints.
+"""Pickle-free checkpoints of PPO models, with their redistributor and normalisation.
 
 A checkpoint is a directory:
 
@@ -15,112 +15,45 @@ weights_only=True)``, ``np.load(..., allow_pickle=False)``, JSON), unlike SB3's 
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from rudder._directories import read_versioned_json, staged_directory
+from rudder.agents.sb3.ppo import make_ppo
+from rudder.agents.sb3.settings import PPOSettings
+from rudder.agents.subtasks import SubtaskController
 from rudder.errors import DataFormatError
+from rudder.redistribution.alignment import AlignmentRedistributor
+from rudder.wrappers.compose import subtask_wrapper
+
+if TYPE_CHECKING:
+    from rudder.redistribution.lstm import LSTMRedistributor
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "load_checkpoint",
+    "load_normalization",
+    "load_redistributor_from_checkpoint",
+    "read_checkpoint_record",
+    "save_checkpoint",
+    "subtask_wrapper_from_checkpoint",
+    "subtask_wrapper_from_metadata",
+]
 
 CHECKPOINT_FORMAT = "align-rudder/ppo-checkpoint"
 CHECKPOINT_VERSION = 1
-
-_ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
-
-
-@dataclasses.dataclass(frozen=True)
-class PPOSettings:
-    """PPO hyperparameters (SB3 names), JSON-serialisable so that checkpoints can rebuild
-    the model. Defaults suit small grid tasks with 8 envs.
-
-    Attributes:
-        policy: "MlpPolicy" (Box observations), "MultiInputPolicy" (Dict) or
-            "SubtaskPolicy" (one network per sub-task, :mod:`rudder.agents.subtasks`).
-        learning_rate, n_steps, batch_size, n_epochs, gamma, gae_lambda, clip_range,
-        ent_coef, vf_coef, max_grad_norm, target_kl: as in ``stable_baselines3.PPO``.
-        net_arch: hidden layer sizes of the policy and value networks.
-        activation: "tanh", "relu" or "elu".
-        num_subtasks: number of sub-tasks of a "SubtaskPolicy".
-    """
-
-    policy: str = "MlpPolicy"
-    learning_rate: float = 3e-4
-    n_steps: int = 256
-    batch_size: int = 256
-    n_epochs: int = 4
-    gamma: float = 0.99
-    gae_lambda: float = 0.95
-    clip_range: float = 0.2
-    ent_coef: float = 0.01
-    vf_coef: float = 0.5
-    max_grad_norm: float = 0.5
-    target_kl: float | None = None
-    net_arch: tuple[int, ...] = (64, 64)
-    activation: str = "tanh"
-    num_subtasks: int = 0
-
-    def __post_init__(self) -> None:
-        if self.policy not in ("MlpPolicy", "MultiInputPolicy", "SubtaskPolicy"):
-            raise ValueError(
-                f"`policy` must be 'MlpPolicy', 'MultiInputPolicy' or 'SubtaskPolicy', got {self.policy!r}"
-            )
-        if self.policy == "SubtaskPolicy" and self.num_subtasks < 1:
-            raise ValueError("a 'SubtaskPolicy' needs `num_subtasks` >= 1")
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"`activation` must be one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
-        object.__setattr__(self, "net_arch", tuple(int(size) for size in self.net_arch))
-
-    def to_json(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["net_arch"] = list(self.net_arch)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PPOSettings:
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise DataFormatError(f"unknown PPO settings {unknown}; was the checkpoint written by a newer version?")
-        return cls(**data)
-
-
-def make_ppo(env: VecEnv, settings: PPOSettings | None = None, *, seed: int = 0, **kwargs: Any) -> PPO:
-    """A ``stable_baselines3.PPO`` on ``env`` with ``settings`` (CPU; SB3 keyword
-    arguments such as ``tensorboard_log`` or ``verbose`` pass through)."""
-    settings = settings or PPOSettings()
-    policy: Any = settings.policy
-    policy_kwargs: dict[str, Any] = {"net_arch": list(settings.net_arch), "activation_fn": _ACTIVATIONS[settings.activation]}
-    if settings.policy == "SubtaskPolicy":
-        from rudder.agents.subtasks import SubtaskPolicy
-
-        policy = SubtaskPolicy
-        policy_kwargs["num_subtasks"] = settings.num_subtasks
-    return PPO(
-        policy,
-        env,
-        learning_rate=settings.learning_rate,
-        n_steps=settings.n_steps,
-        batch_size=settings.batch_size,
-        n_epochs=settings.n_epochs,
-        gamma=settings.gamma,
-        gae_lambda=settings.gae_lambda,
-        clip_range=settings.clip_range,
-        ent_coef=settings.ent_coef,
-        vf_coef=settings.vf_coef,
-        max_grad_norm=settings.max_grad_norm,
-        target_kl=settings.target_kl,
-        policy_kwargs=policy_kwargs,
-        seed=seed,
-        device="cpu",
-        **kwargs,
-    )
 
 
 def _normalization_arrays(normalization: VecNormalize) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -150,7 +83,7 @@ def save_checkpoint(
     model: PPO,
     settings: PPOSettings,
     *,
-    redistributor=None,
+    redistributor: AlignmentRedistributor | LSTMRedistributor | None = None,
     normalization: VecNormalize | None = None,
     seed: int = 0,
     metadata: dict[str, Any] | None = None,
@@ -191,7 +124,7 @@ def save_checkpoint(
             redistributor.save(staging / "redistributor")
         if normalization is not None:
             arrays, config = _normalization_arrays(normalization)
-            np.savez(staging / "normalization.npz", **arrays)
+            np.savez(staging / "normalization.npz", **arrays)  # type: ignore[arg-type]
             record["normalization"] = config
         (staging / "checkpoint.json").write_text(json.dumps(record, indent=2))
     return path
@@ -207,11 +140,11 @@ def read_checkpoint_record(path: str | os.PathLike) -> dict[str, Any]:
     )
 
 
-def load_redistributor_from_checkpoint(path: str | os.PathLike, **encoder_overrides: Any):
+def load_redistributor_from_checkpoint(
+    path: str | os.PathLike, **encoder_overrides: Any
+) -> AlignmentRedistributor | None:
     """The redistributor saved in a checkpoint (to build the env before :func:`load_checkpoint`),
     or None if it has none."""
-    from rudder.redistribution import AlignmentRedistributor
-
     record = read_checkpoint_record(path)
     if not record["has_redistributor"]:
         return None
@@ -226,9 +159,10 @@ def load_normalization(path: str | os.PathLike, env: VecEnv) -> VecNormalize | N
         return None
     with np.load(Path(path) / "normalization.npz", allow_pickle=False) as arrays:
         normalization = VecNormalize(env, **config)
-        normalization.obs_rms.mean = arrays["obs_mean"].copy()
-        normalization.obs_rms.var = arrays["obs_var"].copy()
-        normalization.obs_rms.count = float(arrays["obs_count"])
+        observation_statistics = cast(RunningMeanStd, normalization.obs_rms)  # Box only, see saving
+        observation_statistics.mean = arrays["obs_mean"].copy()
+        observation_statistics.var = arrays["obs_var"].copy()
+        observation_statistics.count = float(arrays["obs_count"])
         normalization.ret_rms.mean = arrays["ret_mean"].copy()
         normalization.ret_rms.var = arrays["ret_var"].copy()
         normalization.ret_rms.count = float(arrays["ret_count"])
@@ -261,3 +195,47 @@ def load_checkpoint(path: str | os.PathLike, env: VecEnv, **kwargs: Any) -> tupl
     model.num_timesteps = int(record["num_timesteps"])
     model._n_updates = int(record.get("n_updates", 0))
     return model, settings, record
+
+
+def subtask_wrapper_from_checkpoint(
+    path: str | os.PathLike, redistributor: AlignmentRedistributor | None
+) -> tuple[Callable[[gym.Env], gym.Env], SubtaskController, bool] | None:
+    """What a checkpoint of sub-task agents needs to be trained on again.
+
+    Args:
+        path: a checkpoint directory written by :func:`~rudder.agents.sb3.train_sb3` with
+            ``subtask_agents``.
+        redistributor: its redistributor (:func:`load_redistributor_from_checkpoint`).
+
+    Returns:
+        ``(wrapper, controller, subtask_returns)``: the env wrapper
+        (:func:`~rudder.wrappers.subtask_wrapper` with the saved sub-goal payments), the
+        controller, and whether each agent's return ends with its sub-task (add
+        :class:`~rudder.agents.sb3.callbacks.SubtaskBoundaries` when training); None when
+        the checkpoint holds no sub-task agents.
+    """
+    saved = read_checkpoint_record(path).get("metadata", {}).get("subtasks")
+    if saved is None:
+        return None
+    if redistributor is None:
+        raise DataFormatError(f"{str(path)!r} holds sub-task agents but no redistributor; the checkpoint is incomplete")
+    controller = SubtaskController.from_redistributor(redistributor, items=saved["items"])
+    return subtask_wrapper_from_metadata(saved, redistributor, controller), controller, bool(saved["subtask_returns"])
+
+
+def subtask_wrapper_from_metadata(
+    saved: dict[str, Any], redistributor: AlignmentRedistributor, controller: SubtaskController
+) -> Callable[[gym.Env], gym.Env]:
+    """:func:`~rudder.wrappers.subtask_wrapper` with the settings a checkpoint keeps in
+    ``metadata["subtasks"]`` (keys ``progress``, ``goal_rewards``, ``change_key``,
+    ``settle_terminated``)."""
+    goal_values = None if saved["goal_rewards"] is None else np.asarray(saved["goal_rewards"], dtype=np.float64)
+    return functools.partial(
+        subtask_wrapper,
+        redistributor=redistributor,
+        controller=controller,
+        progress=saved["progress"],
+        goal_rewards=goal_values,
+        change_key=saved["change_key"],
+        settle_terminated=saved["settle_terminated"],
+    )

@@ -25,7 +25,7 @@ Methods:
         beat them, so its start policy is worse than plain cloning).
     ``"bc-q"``: the paper's baseline: online Q-learning on the env reward with
         behaviour-cloning initialisation (alpha 0.01, gamma 1, epsilon 0.2).
-    ``"dqfd"``: the paper's tabular DQfD-like baseline (:mod:`rudder.agents.dqfd`):
+    ``"dqfd"``: the paper's tabular DQfD-like baseline (:mod:`rudder.agents.tabular.dqfd`):
         pre-training on the demonstrations, then one replayed update per env step.
     ``"rudder-lstm"``: RUDDER (arXiv 1806.07857) as a baseline: the lookahead targets
         of align-rudder on the env state alone, from bc-q's behaviour-cloning start (the
@@ -43,27 +43,32 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
 
-from rudder.agents.dqfd import TabularDQfD
-from rudder.agents.tabular import QTable, initial_q_table
+from rudder.agents.tabular.dqfd import TabularDQfD
+from rudder.agents.tabular.learners import DQfD, LookaheadQ, LSTMRelabel, QLearning, TabularLearner
+from rudder.agents.tabular.q_table import QTable, initial_q_table
 from rudder.data.episode import Episode, check_episodes
 from rudder.events.state_clusters import StateClusterEncoder
 from rudder.redistribution.alignment import AlignmentRedistributor
 
+__all__ = ["TABULAR_METHODS", "TabularResult", "TabularSettings", "train_until_threshold"]
+
 Method = Literal["align-rudder", "bc-q", "dqfd", "rudder-lstm"]
-METHODS: tuple[str, ...] = ("align-rudder", "bc-q", "dqfd", "rudder-lstm")
+#: The methods of :func:`train_until_threshold`.
+TABULAR_METHODS: tuple[str, ...] = ("align-rudder", "bc-q", "dqfd", "rudder-lstm")
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainingSettings:
-    """Settings of one training run (defaults: the paper's values where it has them).
+class TabularSettings:
+    """Settings of one :func:`train_until_threshold` run (defaults: the paper's values
+    where it has them).
 
     Attributes:
-        method: "align-rudder" or "bc-q".
+        method: one of :data:`TABULAR_METHODS` (see the module docstring).
         learning_rate: Q-learning step size (None: 0.1 for align-rudder, 0.01 for bc-q).
         discount: discount factor gamma.
         epsilon: exploration rate while training.
@@ -82,7 +87,7 @@ class TrainingSettings:
         lstm_sample: episodes drawn from the lessons buffer per retraining.
         demonstrated_first: align-rudder's cloned start policy follows the
             demonstrations: undemonstrated actions of a demonstrated state start below
-            the demonstrated ones (see :func:`~rudder.agents.tabular.initial_q_table`).
+            the demonstrated ones (see :func:`~rudder.agents.tabular.q_table.initial_q_table`).
     """
 
     method: Method = "align-rudder"
@@ -104,8 +109,8 @@ class TrainingSettings:
     demonstrated_first: bool = True
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"`method` must be one of {METHODS}, got {self.method!r}")
+        if self.method not in TABULAR_METHODS:
+            raise ValueError(f"`method` must be one of {TABULAR_METHODS}, got {self.method!r}")
         if self.context not in ("position", "none"):
             raise ValueError(f"`context` must be 'position' or 'none', got {self.context!r}")
         for name in ("eval_every", "eval_episodes", "max_episodes", "lookahead"):
@@ -123,8 +128,8 @@ class TrainingSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class RunResult:
-    """The outcome of one training run.
+class TabularResult:
+    """The outcome of one :func:`train_until_threshold` run.
 
     Attributes:
         episodes: training episodes until the threshold (``max_episodes`` if never).
@@ -141,12 +146,7 @@ class RunResult:
     env_steps: int
 
 
-def lookahead_sums(rewards: Sequence[float] | np.ndarray, lookahead: int) -> np.ndarray:
-    """kappa_t = R_{t+1} + ... + R_{t+lookahead} (shorter at the end), shape (T,)."""
-    rewards = np.asarray(rewards, dtype=np.float64)
-    suffix = np.concatenate([np.cumsum(rewards[::-1])[::-1], [0.0]])
-    ends = np.minimum(np.arange(rewards.size) + lookahead, rewards.size)
-    return suffix[: rewards.size] - suffix[ends]
+StateOf = Callable[[Any], int]
 
 
 class _Context:
@@ -159,10 +159,10 @@ class _Context:
 
     def __init__(self, redistributor: AlignmentRedistributor | None, *, use_position: bool) -> None:
         self.redistributor = redistributor
-        self.online = None
+        self.online: Any = None
         self.use_position = use_position and redistributor is not None
 
-    def reset(self, observation) -> int:
+    def reset(self, observation: Any) -> int:
         if self.redistributor is None:
             return 0
         if self.online is None:
@@ -171,56 +171,180 @@ class _Context:
             self.online.reset(observation)
         return self.online.position if self.use_position else 0
 
-    def step(self, observation, action, next_observation, reward, terminated, truncated) -> tuple[float, int]:
+    def step(
+        self, observation: Any, action: int, next_observation: Any, reward: float, terminated: bool, truncated: bool
+    ) -> tuple[float, int]:
         if self.online is None:
             return reward, 0
         redistributed = self.online.step(observation, action, next_observation, reward, terminated, truncated, {})
         return redistributed, (self.online.position if self.use_position else 0)
 
 
-def _episode_return(env, table: QTable, context: _Context, epsilon: float, rng, seed: int) -> float:
-    core = env.unwrapped
+def _episode_return(
+    env: gym.Env, table: QTable, context: _Context, epsilon: float, rng: np.random.Generator, seed: int
+) -> float:
+    core: Any = env.unwrapped
     observation, _ = env.reset(seed=seed)
     position = context.reset(observation)
     total = 0.0
     while True:
         action = table.act(core.state_index, position, epsilon, rng)
         next_observation, reward, terminated, truncated, _ = env.step(action)
-        total += reward
+        total += float(reward)
         if terminated or truncated:
             return total
-        _, position = context.step(observation, action, next_observation, reward, terminated, truncated)
+        _, position = context.step(observation, action, next_observation, reward, terminated, truncated)  # type: ignore[arg-type]
         observation = next_observation
 
 
-def _rudder_rewards(lstm, lessons, settings, episode, observations, visits, rewards, terminated, truncated):
-    """RUDDER-LSTM: adds the episode to the lessons, retrains the LSTM now and then, and
-    returns the episode's redistributed rewards."""
-    record = Episode(
-        observations=np.stack([np.asarray(o) for o in observations]),
-        actions=np.array([visit[2] for visit in visits]),
-        rewards=np.asarray(rewards),
-        terminated=bool(terminated),
-        truncated=bool(truncated),
+@dataclasses.dataclass
+class _Setup:
+    """A method's Q-table, learner and online redistributor (None: the env reward)."""
+
+    table: QTable
+    learner: TabularLearner
+    redistributor: AlignmentRedistributor | None = None
+
+
+def _cloned_table(
+    demonstrations: Sequence[Episode],
+    state_of: StateOf,
+    env: gym.Env,
+    settings: TabularSettings,
+    rng: np.random.Generator,
+    *,
+    num_contexts: int = 1,
+    rewards: Sequence[np.ndarray] | None = None,
+    demonstrated_first: bool = False,
+) -> QTable:
+    core: Any = env.unwrapped
+    return initial_q_table(
+        demonstrations,
+        state_of,
+        core.num_states,
+        int(env.action_space.n),  # type: ignore[attr-defined]
+        num_contexts=num_contexts,
+        rng=rng,
+        rewards=rewards,
+        mean=settings.init_mean,
+        std=settings.init_std,
+        demonstrated_first=demonstrated_first,
     )
-    lessons.add(record, float(lstm.episode_losses([record])[0]) if lstm.is_trained else None)
-    if episode % settings.lstm_retrain_every == 0 and lessons.has_return_variance():
-        index, sample = lessons.sample(settings.lstm_sample)
-        if lstm.is_trained or np.ptp([e.episode_return for e in sample]) > 0:
-            lstm.fit(sample, epochs=settings.lstm_epochs)
-            lessons.update_priorities(index, lstm.episode_losses(sample))
-    return list(lstm.redistribute(record))
+
+
+def _align_rudder(
+    demonstrations: Sequence[Episode],
+    state_of: StateOf,
+    env: gym.Env,
+    settings: TabularSettings,
+    rng: np.random.Generator,
+    *,
+    seed: int,
+    state_shape: tuple[int, ...] | None,
+    redistributor: AlignmentRedistributor | None,
+) -> _Setup:
+    if redistributor is None:
+        encoder = StateClusterEncoder(state_shape=state_shape, seed=seed)
+        redistributor = AlignmentRedistributor(encoder).fit(demonstrations)
+    cloned_rewards = [redistributor.redistribute(d) for d in demonstrations]
+    profile = redistributor.profile
+    assert profile is not None
+    num_contexts = profile.length + 1 if settings.context == "position" else 1
+    table = _cloned_table(
+        demonstrations, state_of, env, settings, rng, num_contexts=num_contexts, rewards=cloned_rewards,
+        demonstrated_first=settings.demonstrated_first,
+    )
+    learner = LookaheadQ(table.values, learning_rate=settings.step_size, lookahead=settings.lookahead)
+    return _Setup(table, learner, redistributor)
+
+
+def _bc_q(demonstrations: Sequence[Episode], state_of: StateOf, env: gym.Env, settings: TabularSettings,
+          rng: np.random.Generator, **_: Any) -> _Setup:
+    table = _cloned_table(demonstrations, state_of, env, settings, rng)
+    return _Setup(table, QLearning(table.values, learning_rate=settings.step_size, discount=settings.discount))
+
+
+def _rudder_lstm(demonstrations: Sequence[Episode], state_of: StateOf, env: gym.Env, settings: TabularSettings,
+                 rng: np.random.Generator, *, seed: int, **_: Any) -> _Setup:
+    from rudder.redistribution import (  # torch, for this method only
+        LessonsBuffer,
+        LSTMRedistributor,
+    )
+
+    lstm = LSTMRedistributor(env.observation_space, env.action_space, hidden_size=16, seed=seed)
+    lessons = LessonsBuffer(256, seed=seed)
+    for demonstration in demonstrations:
+        lessons.add(demonstration)
+    relabel = LSTMRelabel(
+        lstm, lessons, retrain_every=settings.lstm_retrain_every, sample_size=settings.lstm_sample,
+        epochs=settings.lstm_epochs,
+    )
+    table = _cloned_table(demonstrations, state_of, env, settings, rng)
+    learner = LookaheadQ(table.values, learning_rate=settings.step_size, lookahead=settings.lookahead, relabel=relabel)
+    return _Setup(table, learner)
+
+
+def _dqfd(demonstrations: Sequence[Episode], state_of: StateOf, env: gym.Env, settings: TabularSettings,
+          rng: np.random.Generator, **_: Any) -> _Setup:
+    # DQfD starts from random values around the demonstrations' mean return and
+    # learns the demonstrations by pre-training instead of cloning.
+    core: Any = env.unwrapped
+    mean_return = float(np.mean([d.episode_return for d in demonstrations]))
+    table = QTable.random(core.num_states, int(env.action_space.n), mean=mean_return, std=settings.init_std, rng=rng)  # type: ignore[attr-defined]
+    learner = TabularDQfD(
+        table.values[:, 0, :], demonstrations, state_of, rng=rng, learning_rate=settings.step_size,
+        discount=settings.discount,
+    )
+    learner.pretrain()
+    return _Setup(table, DQfD(learner))
+
+
+_SETUPS: dict[str, Callable[..., _Setup]] = {
+    "align-rudder": _align_rudder,
+    "bc-q": _bc_q,
+    "dqfd": _dqfd,
+    "rudder-lstm": _rudder_lstm,
+}
+
+
+def _train_episode(
+    env: gym.Env, setup: _Setup, context: _Context, epsilon: float, rng: np.random.Generator, seed: int
+) -> int:
+    """One training episode; returns its env steps."""
+    core: Any = env.unwrapped
+    table, learner = setup.table, setup.learner
+    observation, _ = env.reset(seed=seed)
+    state = core.state_index
+    position = context.reset(observation)
+    learner.start_episode(observation)
+    steps = 0
+    while True:
+        action = table.act(state, position, epsilon, rng)
+        next_observation, env_reward, terminated, truncated, _ = env.step(action)
+        steps += 1
+        next_state = core.state_index
+        reward, next_position = context.step(
+            observation, action, next_observation, env_reward, terminated, truncated  # type: ignore[arg-type]
+        )
+        learner.observe(
+            state, position, action, reward, next_state, next_position,
+            next_observation=next_observation, terminated=terminated, truncated=truncated,
+        )
+        if terminated or truncated:
+            learner.end_episode(terminated=terminated, truncated=truncated)
+            return steps
+        observation, state, position = next_observation, next_state, next_position
 
 
 def train_until_threshold(
     make_env: Callable[[], gym.Env],
     demonstrations: Sequence[Episode],
-    settings: TrainingSettings = TrainingSettings(),
+    settings: TabularSettings = TabularSettings(),
     *,
     seed: int = 0,
     state_shape: tuple[int, ...] | None = None,
     redistributor: AlignmentRedistributor | None = None,
-) -> RunResult:
+) -> TabularResult:
     """Trains one agent until its evaluation return reaches the threshold.
 
     Args:
@@ -233,64 +357,23 @@ def train_until_threshold(
         redistributor: a ready, fitted redistributor for "align-rudder".
 
     Returns:
-        the :class:`RunResult`.
+        the :class:`TabularResult`.
     """
     demonstrations = check_episodes(demonstrations, name="demonstrations")
     rng = np.random.default_rng(seed)
     env, eval_env = make_env(), make_env()
-    core = env.unwrapped
-    num_states, num_actions = core.num_states, env.action_space.n
+    nvec = env.unwrapped.observation_space.nvec  # type: ignore[attr-defined]
     threshold = settings.threshold_fraction * float(np.mean([d.episode_return for d in demonstrations]))
 
-    def state_of(observation) -> int:
-        return int(np.ravel_multi_index(tuple(int(x) for x in np.asarray(observation).reshape(-1)), core.observation_space.nvec))
+    def state_of(observation: Any) -> int:
+        return int(np.ravel_multi_index(tuple(int(x) for x in np.asarray(observation).reshape(-1)), nvec))
 
-    if settings.method == "align-rudder":
-        if redistributor is None:
-            encoder = StateClusterEncoder(state_shape=state_shape, seed=seed)
-            redistributor = AlignmentRedistributor(encoder).fit(demonstrations)
-        cloned_rewards = [redistributor.redistribute(d) for d in demonstrations]
-        num_contexts = redistributor.profile.length + 1 if settings.context == "position" else 1
-    else:
-        redistributor, cloned_rewards, num_contexts = None, None, 1
-    lstm = lessons = None
-    if settings.method == "rudder-lstm":
-        from rudder.redistribution import LessonsBuffer, LSTMRedistributor
-
-        lstm = LSTMRedistributor(env.observation_space, env.action_space, hidden_size=16, seed=seed)
-        lessons = LessonsBuffer(256, seed=seed)
-        for demonstration in demonstrations:
-            lessons.add(demonstration)
-    if settings.method == "dqfd":
-        # DQfD starts from random values around the demonstrations' mean return and
-        # learns the demonstrations by pre-training instead of cloning.
-        mean_return = float(np.mean([d.episode_return for d in demonstrations]))
-        table = QTable.random(num_states, num_actions, mean=mean_return, std=settings.init_std, rng=rng)
-        learner = TabularDQfD(
-            table.values[:, 0, :], demonstrations, state_of, rng=rng, learning_rate=settings.step_size, discount=settings.discount
-        )
-        learner.pretrain()
-    else:
-        learner = None
-        table = initial_q_table(
-            demonstrations,
-            state_of,
-            num_states,
-            num_actions,
-            num_contexts=num_contexts,
-            rng=rng,
-            rewards=cloned_rewards,
-            mean=settings.init_mean,
-            std=settings.init_std,
-            demonstrated_first=settings.method == "align-rudder" and settings.demonstrated_first,
-        )
-    values = table.values
+    setup = _SETUPS[settings.method](
+        demonstrations, state_of, env, settings, rng, seed=seed, state_shape=state_shape, redistributor=redistributor
+    )
     use_position = settings.context == "position"
-    context = _Context(redistributor, use_position=use_position)
-    eval_context = _Context(redistributor, use_position=use_position)
-    alpha, gamma, epsilon = settings.step_size, settings.discount, settings.epsilon
-    episodic = settings.method in ("align-rudder", "rudder-lstm")
-    lookahead = settings.lookahead
+    context = _Context(setup.redistributor, use_position=use_position)
+    eval_context = _Context(setup.redistributor, use_position=use_position)
     evaluations: list[tuple[int, float]] = []
     env_steps = 0
     seeds = rng.integers(2**31, size=2)
@@ -298,7 +381,7 @@ def train_until_threshold(
 
     def evaluate(episodes_done: int) -> bool:
         returns = [
-            _episode_return(eval_env, table, eval_context, settings.eval_epsilon, rng, eval_seed + episodes_done * 1000 + k)
+            _episode_return(eval_env, setup.table, eval_context, settings.eval_epsilon, rng, eval_seed + episodes_done * 1000 + k)
             for k in range(settings.eval_episodes)
         ]
         mean = float(np.mean(returns))
@@ -306,46 +389,9 @@ def train_until_threshold(
         return mean >= threshold
 
     if evaluate(0):
-        return RunResult(0, True, threshold, np.asarray(evaluations), 0)
+        return TabularResult(0, True, threshold, np.asarray(evaluations), 0)
     for episode in range(1, settings.max_episodes + 1):
-        observation, _ = env.reset(seed=train_seed + episode)
-        state = core.state_index
-        position = context.reset(observation)
-        visits: list[tuple[int, int, int]] = []
-        rewards: list[float] = []
-        observations = [observation]
-        while True:
-            action = table.act(state, position, epsilon, rng)
-            next_observation, reward, terminated, truncated, _ = env.step(action)
-            env_steps += 1
-            next_state = core.state_index
-            reward, next_position = context.step(observation, action, next_observation, reward, terminated, truncated)
-            done = terminated or truncated
-            if episodic or learner is not None:
-                visits.append((state, position, action))
-                rewards.append(reward)
-            if lstm is not None:
-                observations.append(next_observation)
-            if learner is not None:
-                learner.replay()
-            elif not episodic:
-                target = reward if done else reward + gamma * values[next_state, next_position].max()
-                values[state, position, action] += alpha * (target - values[state, position, action])
-            if done:
-                break
-            observation, state, position = next_observation, next_state, next_position
-        if learner is not None:
-            learner.add_episode([v[0] for v in visits] + [next_state], [v[2] for v in visits], rewards, terminated)
-        elif episodic:
-            if lstm is not None:
-                rewards = _rudder_rewards(lstm, lessons, settings, episode, observations, visits, rewards,
-                                          terminated, truncated)
-            # kappa_t = sum of R_{t+1} .. R_{t+lookahead}, from suffix sums.
-            suffix = np.concatenate([np.cumsum(np.asarray(rewards)[::-1])[::-1], [0.0]])
-            length = len(rewards)
-            for t, (state, position, action) in enumerate(visits):
-                kappa = suffix[t] - suffix[min(t + lookahead, length)]
-                values[state, position, action] += alpha * (kappa - values[state, position, action])
+        env_steps += _train_episode(env, setup, context, settings.epsilon, rng, train_seed + episode)
         if episode % settings.eval_every == 0 and evaluate(episode):
-            return RunResult(episode, True, threshold, np.asarray(evaluations), env_steps)
-    return RunResult(settings.max_episodes, False, threshold, np.asarray(evaluations), env_steps)
+            return TabularResult(episode, True, threshold, np.asarray(evaluations), env_steps)
+    return TabularResult(settings.max_episodes, False, threshold, np.asarray(evaluations), env_steps)

@@ -8,8 +8,14 @@ pytest.importorskip("stable_baselines3")
 import gymnasium as gym  # noqa: E402
 from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
 
-from rudder.agents import BehaviorCloningSettings, PPOSettings, behavior_cloning, make_ppo  # noqa: E402
-from rudder.agents.cloning import discounted_returns_to_go  # noqa: E402
+from rudder.agents.sb3 import (  # noqa: E402
+    BehaviorCloningSettings,
+    CloningRegularizer,
+    PPOSettings,
+    behavior_cloning,
+    discounted_returns_to_go,
+    make_ppo,
+)
 from rudder.data import Episode  # noqa: E402
 
 
@@ -97,8 +103,6 @@ def test_returns_to_go_stop_at_the_ends():
 
 
 def test_cloning_regularizer_pulls_the_policy_to_the_demonstrations():
-    from rudder.agents.cloning import CloningRegularizer
-
     rng = np.random.default_rng(0)
     demos = [corridor_episode(rng) for _ in range(10)]
     model = make_model()
@@ -111,21 +115,3 @@ def test_cloning_regularizer_pulls_the_policy_to_the_demonstrations():
     np.testing.assert_array_equal(actions, np.arange(8) % 2)
     with pytest.raises(ValueError, match="weight"):
         CloningRegularizer(model.policy, demos, weight=0.0)
-
-
-def test_keep_cloning_runs_after_every_rollout():
-    from rudder.agents.callbacks import KeepCloning
-    from rudder.agents.cloning import CloningRegularizer
-
-    rng = np.random.default_rng(1)
-    demos = [corridor_episode(rng) for _ in range(4)]
-    model = make_model()
-    calls = []
-    regularizer = CloningRegularizer(model.policy, demos, steps=1, batch_size=8)
-
-    def counted():
-        calls.append(model.num_timesteps)
-        return regularizer()
-
-    model.learn(48, callback=KeepCloning(counted))
-    assert calls == [16, 32, 48]

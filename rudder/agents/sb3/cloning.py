@@ -12,48 +12,21 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
 
+from rudder.agents.sb3.settings import BehaviorCloningSettings
 from rudder.data.episode import Episode, check_episodes
 
+__all__ = ["CloningRegularizer", "behavior_cloning", "discounted_returns_to_go"]
 
-@dataclasses.dataclass(frozen=True)
-class BehaviorCloningSettings:
-    """Knobs of :func:`behavior_cloning`.
-
-    Attributes:
-        epochs: passes over the demonstration steps.
-        batch_size: steps per gradient step.
-        learning_rate: Adam learning rate.
-        value_weight: weight of the value regression loss (0 leaves the value head alone).
-        entropy_weight: weight of an entropy bonus (keeps the cloned policy exploring).
-        gamma: discount of the value targets (use the PPO gamma).
-        max_grad_norm: gradient clipping.
-    """
-
-    epochs: int = 30
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    value_weight: float = 0.5
-    entropy_weight: float = 0.01
-    gamma: float = 0.99
-    max_grad_norm: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.epochs < 0:
-            raise ValueError(f"`epochs` must be >= 0, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"`batch_size` must be >= 1, got {self.batch_size}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"`learning_rate` must be > 0, got {self.learning_rate}")
-        if self.value_weight < 0 or self.entropy_weight < 0:
-            raise ValueError("`value_weight` and `entropy_weight` must be >= 0")
-        if not 0.0 <= self.gamma <= 1.0:
-            raise ValueError(f"`gamma` must be in [0, 1], got {self.gamma}")
+#: Observations of many steps: one array, or one array per key of a ``Dict`` space.
+Observations = np.ndarray | dict[str, np.ndarray]
 
 
 def discounted_returns_to_go(rewards: np.ndarray, gamma: float, *, ends: np.ndarray | None = None) -> np.ndarray:
@@ -74,9 +47,10 @@ def discounted_returns_to_go(rewards: np.ndarray, gamma: float, *, ends: np.ndar
     return returns
 
 
-def _stack_steps(episodes: Sequence[Episode]):
+def _stack_steps(episodes: Sequence[Episode]) -> tuple[Observations, np.ndarray]:
     """Observations s_0..s_{T-1} and actions of all episodes, concatenated."""
     first = episodes[0].observations
+    observations: Observations
     if isinstance(first, Mapping):
         observations = {
             key: np.concatenate([np.asarray(e.observations[key])[:-1] for e in episodes]) for key in first
@@ -87,13 +61,15 @@ def _stack_steps(episodes: Sequence[Episode]):
     return observations, actions
 
 
-def _take(observations, index: np.ndarray):
+def _take(observations: Observations, index: np.ndarray) -> Observations:
     if isinstance(observations, Mapping):
         return {key: value[index] for key, value in observations.items()}
     return observations[index]
 
 
-def _check_observation_shapes(space, observations) -> None:
+def _check_observation_shapes(space: gym.Space, observations: Observations) -> None:
+    shapes: Any
+    expected: Any
     if isinstance(observations, Mapping):
         shapes = {key: value.shape[1:] for key, value in observations.items()}
         expected = {key: getattr(sub, "shape", None) for key, sub in getattr(space, "spaces", {}).items()}
@@ -108,7 +84,7 @@ def _check_observation_shapes(space, observations) -> None:
 
 
 def behavior_cloning(
-    policy,
+    policy: ActorCriticPolicy,
     demonstrations: Sequence[Episode],
     *,
     rewards: Sequence[np.ndarray] | None = None,
@@ -152,12 +128,11 @@ def behavior_cloning(
                 f"`rewards[{index}]` has shape {np.shape(episode_rewards)}, expected ({episode.length},)"
             )
     observations, actions = _stack_steps(demonstrations)
-    if return_ends is None:
-        return_ends = [None] * len(rewards)
-    if len(return_ends) != len(rewards):
-        raise ValueError(f"`return_ends` has {len(return_ends)} entries for {len(rewards)} demonstrations")
+    ends: Sequence[np.ndarray | None] = [None] * len(rewards) if return_ends is None else return_ends
+    if len(ends) != len(rewards):
+        raise ValueError(f"`return_ends` has {len(ends)} entries for {len(rewards)} demonstrations")
     targets = np.concatenate(
-        [discounted_returns_to_go(r, settings.gamma, ends=e) for r, e in zip(rewards, return_ends)]
+        [discounted_returns_to_go(r, settings.gamma, ends=e) for r, e in zip(rewards, ends)]
     ).astype(np.float32)
     _check_observation_shapes(policy.observation_space, observations)
 
@@ -175,14 +150,14 @@ def behavior_cloning(
         order = generator.permutation(num_steps)
         sums = np.zeros(3)
         for start in range(0, num_steps, settings.batch_size):
-            index = order[start : start + settings.batch_size]
-            batch, _ = policy.obs_to_tensor(_take(observations, index))
-            batch_actions = torch.as_tensor(actions[index], device=policy.device)
+            batch_index = order[start : start + settings.batch_size]
+            batch, _ = policy.obs_to_tensor(_take(observations, batch_index))
+            batch_actions = torch.as_tensor(actions[batch_index], device=policy.device)
             if batch_actions.ndim == 2 and batch_actions.shape[1] == 1:
                 batch_actions = batch_actions[:, 0]
             values, log_prob, entropy = policy.evaluate_actions(batch, batch_actions)
             policy_loss = -log_prob.mean()
-            value_loss = torch.mean((values.flatten() - torch.as_tensor(targets[index], device=policy.device)) ** 2)
+            value_loss = torch.mean((values.flatten() - torch.as_tensor(targets[batch_index], device=policy.device)) ** 2)
             loss = policy_loss + settings.value_weight * value_loss
             if entropy is not None and settings.entropy_weight:
                 loss = loss - settings.entropy_weight * entropy.mean()
@@ -193,7 +168,7 @@ def behavior_cloning(
             with torch.no_grad():
                 predicted = policy.get_distribution(batch).get_actions(deterministic=True)
                 accuracy = (predicted.reshape(batch_actions.shape) == batch_actions).float().mean()
-            sums += len(index) * np.array([policy_loss.item(), value_loss.item(), accuracy.item()])
+            sums += len(batch_index) * np.array([policy_loss.item(), value_loss.item(), accuracy.item()])
         for key, value in zip(history, sums / num_steps):
             history[key].append(float(value))
     policy.set_training_mode(False)
@@ -205,7 +180,7 @@ class CloningRegularizer:
     cloned: each call takes ``steps`` gradient steps of ``weight`` times the demonstrated
     actions' negative log-likelihood, with the policy's own optimizer.
 
-    Use through :class:`rudder.agents.callbacks.KeepCloning` (after every rollout).
+    Use through :class:`rudder.agents.sb3.callbacks.KeepCloning` (after every rollout).
 
     Args:
         policy: the SB3 policy being fine-tuned.
@@ -217,7 +192,7 @@ class CloningRegularizer:
     """
 
     def __init__(
-        self, policy, demonstrations: Sequence[Episode], *, steps: int = 8, batch_size: int = 256, weight: float = 1.0, seed: int = 0
+        self, policy: ActorCriticPolicy, demonstrations: Sequence[Episode], *, steps: int = 8, batch_size: int = 256, weight: float = 1.0, seed: int = 0
     ) -> None:
         if steps < 1 or batch_size < 1 or weight <= 0:
             raise ValueError("`steps` and `batch_size` must be >= 1 and `weight` > 0")

@@ -1,14 +1,33 @@
-"""stable-baselines3 callbacks: redistribution logging and success-rate evaluation."""
+"""stable-baselines3 callbacks: redistribution logging, success-rate evaluation, RUDDER's
+LSTM retraining, cloning between updates, and sub-task return boundaries."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecEnv
+
+from rudder.agents.sb3.evaluation import episode_succeeded, evaluate_success
+from rudder.agents.subtasks import standardize_by_subtask
+from rudder.data.episode import Episode
+from rudder.redistribution.lessons import LessonsBuffer
+from rudder.wrappers.progress import ProfileProgress
+
+if TYPE_CHECKING:
+    from rudder.redistribution.lstm import LSTMRedistributor
+
+__all__ = [
+    "KeepCloning",
+    "RedistributionLogger",
+    "RudderTraining",
+    "SubtaskBoundaries",
+    "SuccessEvaluation",
+]
 
 
 class RedistributionLogger(BaseCallback):
@@ -35,12 +54,10 @@ class RedistributionLogger(BaseCallback):
             raise ValueError(f"`window` must be >= 1, got {window}")
         self.window = window
         self.episodes: deque[dict[str, float]] = deque(maxlen=window)
-        self._progress = None
+        self._progress: ProfileProgress | None = None
 
     def _on_training_start(self) -> None:
-        from rudder.wrappers.progress import ProfileProgress
-
-        redistributors = self.training_env.get_attr("redistributor")  # type: ignore[union-attr]
+        redistributors = self.training_env.get_attr("redistributor")
         try:
             self._progress = ProfileProgress(redistributors[0])
         except ValueError:
@@ -67,70 +84,6 @@ class RedistributionLogger(BaseCallback):
             return
         for key in self.episodes[0]:
             self.logger.record(f"rudder/{key}", float(np.mean([entry[key] for entry in self.episodes])))
-
-
-def episode_succeeded(info: Mapping[str, Any]) -> bool:
-    """Default success test: ``info["is_success"]`` if the env sets it, else a positive
-    true return in the ``Monitor`` record ``info["episode"]``."""
-    if "is_success" in info:
-        return bool(info["is_success"])
-    return float(info["episode"]["r"]) > 0.0
-
-
-def evaluate_success(
-    model,
-    env: VecEnv,
-    *,
-    num_episodes: int = 50,
-    deterministic: bool = False,
-    seed: int | None = None,
-    success: Callable[[Mapping[str, Any]], bool] = episode_succeeded,
-) -> dict[str, float]:
-    """Runs ``num_episodes`` episodes and returns their success rate, mean return and length.
-
-    Episodes are spread evenly over the envs, as SB3's ``evaluate_policy`` does, so that
-    short episodes do not crowd out long ones. The envs need ``Monitor`` (true returns).
-
-    Args:
-        model: an SB3 model (anything with ``predict``).
-        env: a vectorised evaluation env, built like the training env.
-        num_episodes: episodes to run.
-        deterministic: take the most likely action (minigrid policies often loop when
-            greedy, so sampling is the default).
-        seed: if given, ``env.seed(seed)`` before resetting (the same episodes each time).
-        success: ``success(info)`` at the end of an episode.
-    """
-    if num_episodes < 1:
-        raise ValueError(f"`num_episodes` must be >= 1, got {num_episodes}")
-    num_envs = env.num_envs
-    targets = np.array([(num_episodes + index) // num_envs for index in range(num_envs)])
-    counts = np.zeros(num_envs, dtype=np.int64)
-    successes, returns, lengths = [], [], []
-    if seed is not None:
-        env.seed(seed)
-    observations = env.reset()
-    states = None
-    starts = np.ones(num_envs, dtype=bool)
-    while np.any(counts < targets):
-        actions, states = model.predict(observations, state=states, episode_start=starts, deterministic=deterministic)
-        observations, _, dones, infos = env.step(actions)
-        starts = dones
-        for index, (done, info) in enumerate(zip(dones, infos)):
-            if done and counts[index] < targets[index]:
-                if "episode" not in info:
-                    raise ValueError(
-                        "evaluate_success needs Monitor on the evaluation envs "
-                        "(make_vec_env adds it; put it below RedistributedReward)"
-                    )
-                counts[index] += 1
-                successes.append(bool(success(info)))
-                returns.append(float(info["episode"]["r"]))
-                lengths.append(float(info["episode"]["l"]))
-    return {
-        "success_rate": float(np.mean(successes)),
-        "mean_return": float(np.mean(returns)),
-        "mean_length": float(np.mean(lengths)),
-    }
 
 
 class SuccessEvaluation(BaseCallback):
@@ -238,9 +191,9 @@ class RudderTraining(BaseCallback):
 
     def __init__(
         self,
-        redistributor,
+        redistributor: LSTMRedistributor,
         *,
-        buffer=None,
+        buffer: LessonsBuffer | None = None,
         every_rollouts: int = 2,
         sample_size: int = 64,
         epochs: int = 5,
@@ -248,8 +201,6 @@ class RudderTraining(BaseCallback):
         verbose: int = 0,
     ) -> None:
         super().__init__(verbose)
-        from rudder.redistribution.lessons import LessonsBuffer
-
         if every_rollouts < 1 or sample_size < 1 or epochs < 1:
             raise ValueError("`every_rollouts`, `sample_size` and `epochs` must be >= 1")
         self.redistributor = redistributor
@@ -259,7 +210,7 @@ class RudderTraining(BaseCallback):
         self.epochs = epochs
         self.min_episodes = min_episodes
         self.retrainings = 0
-        self._new: list = []
+        self._new: list[Episode] = []
         self._rollouts = 0
 
     def _on_step(self) -> bool:
@@ -278,24 +229,29 @@ class RudderTraining(BaseCallback):
         self._rollouts += 1
         ready = len(self.buffer) >= self.min_episodes and self.buffer.has_return_variance()
         if ready and self._rollouts % self.every_rollouts == 0:
-            index, episodes = self.buffer.sample(self.sample_size)
+            sampled, episodes = self.buffer.sample(self.sample_size)
             # a prioritised sample can miss the variance the buffer has; an untrained model needs it
             if self.redistributor.is_trained or np.ptp([e.episode_return for e in episodes]) > 0:
                 self.redistributor.fit(episodes, epochs=self.epochs)
-                self.buffer.update_priorities(index, self.redistributor.episode_losses(episodes))
-                self.training_env.env_method("set_redistributor", self.redistributor)  # type: ignore[union-attr]
+                losses = self.redistributor.episode_losses(episodes)
+                self.buffer.update_priorities(cast(Sequence[int], sampled), cast(Sequence[float], losses))
+                self.training_env.env_method("set_redistributor", self.redistributor)
                 self.retrainings += 1
         if self.redistributor.is_trained:
-            self.logger.record("rudder/lstm_relative_error", float(self.redistributor.relative_error))
+            self.logger.record("rudder/lstm_relative_error", float(cast(float, self.redistributor.relative_error)))
         self.logger.record("rudder/lstm_reliable", float(self.redistributor.is_reliable))
         self.logger.record("rudder/lessons", len(self.buffer))
 
 
 class KeepCloning(BaseCallback):
-    """Runs a :class:`~rudder.agents.cloning.CloningRegularizer` after every rollout
-    (before PPO's update) and logs ``rudder/cloning_loss``."""
+    """Runs a :class:`~rudder.agents.sb3.cloning.CloningRegularizer` after every rollout
+    (before PPO's update) and logs ``rudder/cloning_loss``.
 
-    def __init__(self, regularizer, *, verbose: int = 0) -> None:
+    Args:
+        regularizer: called once per rollout; returns the loss to log.
+    """
+
+    def __init__(self, regularizer: Callable[[], float], *, verbose: int = 0) -> None:
         super().__init__(verbose)
         self.regularizer = regularizer
 
@@ -304,3 +260,56 @@ class KeepCloning(BaseCallback):
 
     def _on_rollout_end(self) -> None:
         self.logger.record("rudder/cloning_loss", self.regularizer())
+
+
+class SubtaskBoundaries(BaseCallback):
+    """Makes each sub-task agent's return end where its sub-task ends.
+
+    SB3 computes returns and advantages before ``on_rollout_end``; this callback then marks
+    every step whose sub-task differs from the previous step's as an episode start and
+    computes them again. So an agent is credited with the redistributed reward up to and
+    including its sub-goal, and not with what the next agent does afterwards (nor does it
+    bootstrap from the next agent's value): PPO on the redistributed reward *within* the
+    sub-task, as the paper trains its MineRL sub-task agents.
+
+    With ``normalize_advantages`` the advantages are then standardised within each
+    sub-task, and PPO's own per-minibatch standardisation is turned off: every agent is
+    its own PPO learner. Standardising a minibatch that mixes agents shifts all of them
+    by one mean, so the steps of an agent that is doing as well as its critic expects
+    get the negative advantage of another agent's windfall, and its cloned actions are
+    pushed down.
+
+    Args:
+        num_subtasks: the sub-task one-hot's length (the last features of the observation).
+        normalize_advantages: standardise advantages per sub-task (see above).
+    """
+
+    def __init__(self, num_subtasks: int, *, normalize_advantages: bool = True, verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self.num_subtasks = int(num_subtasks)
+        self.normalize_advantages = bool(normalize_advantages)
+
+    def _on_training_start(self) -> None:
+        if self.normalize_advantages:
+            cast(PPO, self.model).normalize_advantage = False
+
+    def _subtask(self, observations: np.ndarray) -> np.ndarray:
+        return np.asarray(observations)[..., -self.num_subtasks :].argmax(axis=-1)
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        buffer = cast(PPO, self.model).rollout_buffer
+        subtask = self._subtask(buffer.observations)  # (n_steps, n_envs)
+        switched = np.zeros_like(buffer.episode_starts, dtype=bool)
+        switched[1:] = subtask[1:] != subtask[:-1]
+        buffer.episode_starts = np.maximum(buffer.episode_starts, switched.astype(buffer.episode_starts.dtype))
+        new_observations = self.locals["new_obs"]
+        dones = np.asarray(self.locals["dones"], dtype=np.float32)
+        last_switched = self._subtask(new_observations) != subtask[-1]
+        dones = np.maximum(dones, last_switched.astype(np.float32))
+        buffer.compute_returns_and_advantage(last_values=self.locals["values"], dones=dones)
+        if self.normalize_advantages:
+            standardize_by_subtask(buffer.advantages, subtask)
+        self.logger.record("rudder/subtask_switches", float(switched.sum() + last_switched.sum()))

@@ -1,4 +1,4 @@
-"""Tabular Q-learning agents with behaviour-cloning initialisation.
+"""Q-tables of the tabular agents, with behaviour-cloning initialisation.
 
 The agents act on a discrete environment state (``env.unwrapped.state_index``) and,
 for Align-RUDDER, on the progress of the episode along the profile: the redistributed
@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from rudder.data.episode import Episode, check_episodes
+
+__all__ = ["QTable", "StateIndex", "behavior_cloning_values", "initial_q_table"]
 
 StateIndex = Callable[[np.ndarray], int]
 

@@ -23,6 +23,8 @@ import numpy as np
 
 from rudder.data.episode import Episode
 
+__all__ = ["TabularDQfD", "n_step_targets"]
+
 
 def n_step_targets(
     states: Sequence[int], rewards: Sequence[float], terminal: bool, *, n_step: int, discount: float

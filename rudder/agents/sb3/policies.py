@@ -1,0 +1,110 @@
+"""The sub-task agents' routed policy: one actor and one critic network per sub-task.
+
+:class:`SubtaskPolicy` is an SB3 ``ActorCriticPolicy`` made of one separate actor and
+critic network per sub-task, routed by the sub-task one-hot at the end of the
+observation (:class:`~rudder.wrappers.subtasks.SubtaskObservation`). Behaviour cloning
+therefore trains each sub-task's networks on the demonstration steps of that sub-task
+only, and PPO on redistributed reward trains each on the steps it was in charge of.
+Build it through :func:`~rudder.agents.sb3.make_ppo` with ``PPOSettings(policy="SubtaskPolicy")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import torch
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.type_aliases import Schedule
+from torch import nn
+
+__all__ = ["SubtaskNetworks", "SubtaskPolicy"]
+
+
+def _network(sizes: Sequence[int], activation: type[nn.Module]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for index in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[index], sizes[index + 1]))
+        if index < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class SubtaskNetworks(nn.Module):
+    """One actor and one critic network per sub-task; each sample goes through the
+    networks of its sub-task (the one-hot in its last ``num_subtasks`` features).
+
+    The actor's output is the action logits, the critic's the value, so that the policy's
+    own ``action_net`` and ``value_net`` are identities and nothing is shared.
+    """
+
+    def __init__(
+        self,
+        feature_dim: int,
+        *,
+        num_subtasks: int,
+        num_actions: int,
+        hidden: Sequence[int] = (64, 64),
+        activation: type[nn.Module] = nn.Tanh,
+    ) -> None:
+        super().__init__()
+        self.num_subtasks = int(num_subtasks)
+        self.latent_dim_pi = int(num_actions)
+        self.latent_dim_vf = 1
+        sizes = [feature_dim, *hidden]
+        self.actors = nn.ModuleList(_network([*sizes, num_actions], activation) for _ in range(num_subtasks))
+        self.critics = nn.ModuleList(_network([*sizes, 1], activation) for _ in range(num_subtasks))
+
+    def _route(self, features: torch.Tensor, networks: nn.ModuleList, size: int) -> torch.Tensor:
+        subtask = features[:, -self.num_subtasks :].argmax(dim=1)
+        output = features.new_zeros((features.shape[0], size))
+        for index in torch.unique(subtask).tolist():
+            rows = subtask == index
+            output[rows] = networks[index](features[rows])
+        return output
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_actor(features), self.forward_critic(features)
+
+    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        return self._route(features, self.actors, self.latent_dim_pi)
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        return self._route(features, self.critics, 1)
+
+
+class SubtaskPolicy(ActorCriticPolicy):
+    """An SB3 actor-critic policy that is one policy per sub-task (see
+    :class:`SubtaskNetworks`). Needs a ``Discrete`` action space and a flat observation
+    ending in the sub-task one-hot (:class:`~rudder.wrappers.subtasks.SubtaskObservation`).
+
+    Args:
+        num_subtasks: number of sub-tasks (the one-hot's length).
+        net_arch: hidden sizes of every sub-task's actor and critic.
+        Other arguments: as ``ActorCriticPolicy``.
+    """
+
+    def __init__(self, *args: Any, num_subtasks: int, net_arch: Sequence[int] | Mapping | None = (64, 64), **kwargs: Any) -> None:
+        if num_subtasks < 1:
+            raise ValueError(f"`num_subtasks` must be >= 1, got {num_subtasks}")
+        self.num_subtasks = int(num_subtasks)
+        self.hidden_sizes = tuple(net_arch) if isinstance(net_arch, (list, tuple)) else (64, 64)
+        super().__init__(*args, net_arch=None, **kwargs)  # type: ignore[misc]
+
+    def _build_mlp_extractor(self) -> None:
+        if not isinstance(self.action_space, gym.spaces.Discrete):
+            raise ValueError(f"SubtaskPolicy needs a Discrete action space, got {self.action_space}")
+        self.mlp_extractor = SubtaskNetworks(  # type: ignore[assignment]
+            self.features_dim,
+            num_subtasks=self.num_subtasks,
+            num_actions=int(self.action_space.n),
+            hidden=self.hidden_sizes,
+            activation=self.activation_fn,
+        )
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        self.action_net = nn.Identity()
+        self.value_net = nn.Identity()  # type: ignore[assignment]
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]

@@ -1,0 +1,488 @@
+"""One training run with stable-baselines3: PPO, BC, BC+PPO or Align-RUDDER.
+
+- ``ppo``: PPO from scratch on the env reward.
+- ``bc``: behaviour cloning only (no env steps).
+- ``bc-ppo``: behaviour cloning, then PPO on the env reward.
+- ``align-rudder``: behaviour cloning, then PPO on the redistributed reward, with profile
+  progress in the observation (so that the redistributed reward is Markov). With
+  ``subtask_agents``, one policy per consensus sub-goal, handed over by the inventory
+  (:mod:`rudder.agents.subtasks`, the paper's MineRL agent).
+
+The envs are built with ``make_vec_env``: ``Monitor`` sits on the env (true returns in
+``ep_rew_mean``), the redistribution above it. Training stops when the success rate of
+the evaluation episodes reaches the target, or at the budget.
+
+:func:`train_sb3` runs in named steps: :func:`_prepare` (the redistributor, the env
+wrapper and what behaviour cloning fits), :func:`_clone`, :func:`_callbacks` and
+:func:`_learn`. :func:`resume_sb3` continues a checkpoint with the same venvs and
+callbacks (the same evaluation seed and determinism).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+
+from rudder.agents.sb3.callbacks import (
+    KeepCloning,
+    RedistributionLogger,
+    SubtaskBoundaries,
+    SuccessEvaluation,
+)
+from rudder.agents.sb3.checkpoints import (
+    load_checkpoint,
+    load_redistributor_from_checkpoint,
+    save_checkpoint,
+    subtask_wrapper_from_checkpoint,
+    subtask_wrapper_from_metadata,
+)
+from rudder.agents.sb3.cloning import CloningRegularizer, behavior_cloning
+from rudder.agents.sb3.evaluation import evaluate_success
+from rudder.agents.sb3.ppo import make_ppo
+from rudder.agents.sb3.settings import PPOSettings, SB3RunSettings
+from rudder.agents.subtasks import SubtaskController, add_subtasks, goal_rewards, pay_for_goals
+from rudder.data.episode import Episode
+from rudder.events.base import EventEncoder
+from rudder.redistribution.alignment import AlignmentRedistributor
+from rudder.wrappers.compose import redistribution_wrapper
+from rudder.wrappers.progress import add_progress
+from rudder.wrappers.reward import TimeLimitAsTermination
+
+__all__ = ["SB3RunOutcome", "resume_sb3", "train_sb3"]
+
+#: ``final_evaluation(model, eval_env)`` after training.
+FinalEvaluation = Callable[[PPO, VecEnv], Any]
+
+
+@dataclasses.dataclass
+class SB3RunOutcome:
+    """What a :func:`train_sb3` or :func:`resume_sb3` run gives back.
+
+    Attributes:
+        reached_at: env steps when the evaluation success rate first reached the target
+            (0: before any PPO step), or None if it never did within the budget.
+        curve: ``(env steps, success rate, mean return)`` per evaluation.
+        timesteps: env steps taken (in all, for a resumed run).
+        seconds: wall time.
+        model: the PPO model (for ``bc``, untrained by PPO: only its policy was cloned).
+        redistributor: the fitted redistributor (align-rudder) or None.
+        controller: the sub-task controller (``subtask_agents``) or None.
+        final: what ``final_evaluation`` returned, or None.
+    """
+
+    reached_at: int | None
+    curve: list[tuple[int, float, float]]
+    timesteps: int
+    seconds: float
+    model: PPO | None = None
+    redistributor: AlignmentRedistributor | None = None
+    controller: SubtaskController | None = None
+    final: Any = None
+
+
+@dataclasses.dataclass
+class Prepared:
+    """What a run trains with, besides the env (the result of :func:`_prepare`).
+
+    Attributes:
+        demonstrations: what behaviour cloning fits, as the agent observes them (with
+            progress and sub-task features where the env has them).
+        ppo: the PPO settings (``SubtaskPolicy`` for sub-task agents).
+        value_rewards: per demonstration, shape (T,): the rewards of the value targets
+            (None: the demonstrations' own rewards).
+        return_ends: per demonstration, shape (T,): where each value target's return
+            stops (sub-task boundaries), or None.
+        redistributor: the fitted redistributor (align-rudder) or None.
+        wrapper: the ``make_vec_env`` wrapper class, or None.
+        controller: the sub-task controller, or None.
+        metadata: what the checkpoint keeps besides the method (``{"subtasks": ...}``).
+    """
+
+    demonstrations: list[Episode]
+    ppo: PPOSettings
+    value_rewards: list[np.ndarray] | None = None
+    return_ends: list[np.ndarray] | None = None
+    redistributor: AlignmentRedistributor | None = None
+    wrapper: Callable[[gym.Env], gym.Env] | None = None
+    controller: SubtaskController | None = None
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
+    return TimeLimitAsTermination(make_env())
+
+
+def _make_venv(
+    make_env: Callable[[], gym.Env],
+    settings: SB3RunSettings,
+    *,
+    seed: int,
+    wrapper: Callable[[gym.Env], gym.Env] | None = None,
+) -> VecEnv:
+    if settings.time_limit_as_termination:
+        make_env = functools.partial(_limited, make_env)
+    return make_vec_env(
+        make_env,
+        n_envs=settings.n_envs,
+        seed=seed,
+        vec_env_cls=SubprocVecEnv if settings.subprocess else DummyVecEnv,
+        wrapper_class=wrapper,
+    )
+
+
+def _prepare(demonstrations: Sequence[Episode], settings: SB3RunSettings, encoder: EventEncoder | None) -> Prepared:
+    """The demonstrations and settings of a method; align-rudder fits its redistributor."""
+    if settings.method == "align-rudder":
+        return _prepare_align_rudder(demonstrations, settings, encoder)
+    return Prepared(demonstrations=list(demonstrations), ppo=settings.ppo)
+
+
+def _prepare_align_rudder(
+    demonstrations: Sequence[Episode], settings: SB3RunSettings, encoder: EventEncoder | None
+) -> Prepared:
+    """Fits the redistributor; the value targets are the redistributed rewards, and the
+    agent sees profile progress (and, with ``subtask_agents``, the sub-task)."""
+    if encoder is None:
+        raise ValueError("method 'align-rudder' needs an event `encoder`")
+    redistribution = {"env_reward_weight": settings.env_reward_weight, **settings.redistribution}
+    redistributor = AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
+    training_demos = list(demonstrations)
+    value_rewards = [redistributor.redistribute(episode) for episode in training_demos]
+    progress: Literal["box"] | None = "box" if settings.progress_observation else None
+    if progress is not None:
+        training_demos = add_progress(training_demos, redistributor, mode=progress)
+    prepared = Prepared(
+        demonstrations=training_demos,
+        ppo=settings.ppo,
+        value_rewards=value_rewards,
+        redistributor=redistributor,
+        wrapper=functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress),
+    )
+    if settings.subtask_agents:
+        return _prepare_subtasks(prepared, redistributor, settings, encoder, progress=progress)
+    return prepared
+
+
+def _prepare_subtasks(
+    prepared: Prepared,
+    redistributor: AlignmentRedistributor,
+    settings: SB3RunSettings,
+    encoder: EventEncoder,
+    *,
+    progress: Literal["box"] | None,
+) -> Prepared:
+    """One agent per consensus sub-goal: the controller, the sub-goal payments, the
+    sub-task one-hot, and the wrapper rebuilt from what the checkpoint keeps."""
+    key = settings.subtask_change_key
+    items = settings.subtask_items if settings.subtask_items is not None else getattr(encoder, "items", None)
+    if items is None:
+        raise ValueError(
+            "`subtask_agents` needs the names of the entries of "
+            f"info[{key!r}]: set SB3RunSettings.subtask_items (the encoder has no `items`)"
+        )
+    controller = SubtaskController.from_redistributor(redistributor, items=items)
+    training_demos = prepared.demonstrations
+    value_rewards = prepared.value_rewards
+    return_ends = None
+    shares = None
+    settle = settings.settle_terminated
+    if settings.goal_payments:
+        assert value_rewards is not None
+        shares = goal_rewards(controller, training_demos, value_rewards, change_key=key)
+        value_rewards = [
+            pay_for_goals(controller, shares, episode, change_key=key, settle_terminated=settle)
+            for episode in training_demos
+        ]
+    if settings.subtask_returns:
+        traces = [controller.trace(episode.infos[key]) for episode in training_demos]
+        return_ends = [trace[1:] != trace[:-1] for trace in traces]
+    saved = {
+        "items": list(items),
+        "change_key": key,
+        "goal_rewards": None if shares is None else [float(value) for value in shares],
+        "settle_terminated": settle,
+        "subtask_returns": settings.subtask_returns,
+        "progress": progress,
+    }
+    return Prepared(
+        demonstrations=add_subtasks(training_demos, controller, change_key=key),
+        ppo=dataclasses.replace(settings.ppo, policy="SubtaskPolicy", num_subtasks=controller.num_subtasks),
+        value_rewards=value_rewards,
+        return_ends=return_ends,
+        redistributor=redistributor,
+        # The wrapper is built from what the checkpoint keeps, so a resumed run gets the same one.
+        wrapper=subtask_wrapper_from_metadata(saved, redistributor, controller),
+        controller=controller,
+        metadata={"subtasks": saved},
+    )
+
+
+def _clone(
+    model: PPO,
+    prepared: Prepared,
+    settings: SB3RunSettings,
+    *,
+    seed: int,
+    progress_bar: bool,
+    augmentation: Callable[[Episode], Episode] | None,
+) -> list[Episode]:
+    """Behaviour cloning of ``model.policy``; returns the episodes it fitted."""
+    cloned, cloned_rewards, cloned_ends = prepared.demonstrations, prepared.value_rewards, prepared.return_ends
+    if augmentation is not None:
+        cloned = cloned + [augmentation(episode) for episode in cloned]
+        cloned_rewards = None if cloned_rewards is None else list(cloned_rewards) * 2
+        cloned_ends = None if cloned_ends is None else list(cloned_ends) * 2
+    behavior_cloning(
+        model.policy,
+        cloned,
+        rewards=cloned_rewards,
+        return_ends=cloned_ends,
+        settings=dataclasses.replace(settings.behavior_cloning, gamma=prepared.ppo.gamma),
+        seed=seed,
+        progress_bar=progress_bar,
+    )
+    return cloned
+
+
+def _callbacks(
+    settings: SB3RunSettings,
+    eval_env: VecEnv,
+    *,
+    seed: int,
+    redistributor: AlignmentRedistributor | None,
+    boundaries: int | None = None,
+    regularizer: CloningRegularizer | None = None,
+) -> tuple[SuccessEvaluation, list[BaseCallback]]:
+    """The evaluation (seeded ``seed + 20_000``) and the other callbacks of a run.
+
+    Args:
+        boundaries: the number of sub-tasks whose returns end with them
+            (:class:`~rudder.agents.sb3.callbacks.SubtaskBoundaries`), or None.
+        regularizer: cloning between PPO updates, or None.
+    """
+    evaluation = SuccessEvaluation(
+        eval_env,
+        every=settings.eval_every,
+        num_episodes=settings.eval_episodes,
+        stop_at=settings.target_success,
+        deterministic=settings.deterministic_eval,
+        seed=seed + 20_000,
+    )
+    callbacks: list[BaseCallback] = [evaluation]
+    if redistributor is not None:
+        callbacks.append(RedistributionLogger())
+    if regularizer is not None:
+        callbacks.append(KeepCloning(regularizer))
+    if boundaries is not None:
+        callbacks.append(SubtaskBoundaries(boundaries))
+    return evaluation, callbacks
+
+
+def _learn(
+    model: PPO,
+    settings: SB3RunSettings,
+    evaluation: SuccessEvaluation,
+    callbacks: list[BaseCallback],
+    *,
+    budget: int,
+    seed: int,
+    progress_bar: bool,
+    reset_num_timesteps: bool = True,
+) -> None:
+    """PPO for ``budget`` env steps, or, with no budget, one evaluation of the model as it is."""
+    if budget > 0:
+        model.learn(
+            budget, callback=CallbackList(callbacks), progress_bar=progress_bar, reset_num_timesteps=reset_num_timesteps
+        )
+        return
+    result = evaluate_success(
+        model,
+        evaluation.eval_env,
+        num_episodes=settings.eval_episodes,
+        deterministic=settings.deterministic_eval,
+        seed=seed + 20_000,
+    )
+    evaluation.curve.append((int(model.num_timesteps), result["success_rate"], result["mean_return"]))
+    if settings.target_success is not None and result["success_rate"] >= settings.target_success:
+        evaluation.reached_at = int(model.num_timesteps)
+
+
+def train_sb3(
+    make_env: Callable[[], gym.Env],
+    demonstrations: Sequence[Episode],
+    *,
+    settings: SB3RunSettings | None = None,
+    encoder: EventEncoder | None = None,
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    tensorboard_log: str | None = None,
+    progress_bar: bool = False,
+    verbose: int = 0,
+    final_evaluation: FinalEvaluation | None = None,
+    cloning_augmentation: Callable[[Episode], Episode] | None = None,
+) -> SB3RunOutcome:
+    """Trains one method on the env that ``make_env()`` builds.
+
+    Args:
+        make_env: builds one env (picklable, e.g. ``functools.partial``, for subprocesses).
+        demonstrations: recorded through ``make_env()`` (unused by ``ppo``).
+        settings: see :class:`~rudder.agents.sb3.settings.SB3RunSettings`.
+        encoder: the unfitted event encoder (align-rudder).
+        seed: seeds PPO, the envs (training ``seed``, evaluation ``seed + 10_000``),
+            behaviour cloning and the evaluation episodes (``seed + 20_000``).
+        checkpoint: directory to save the final model to (model + redistributor).
+        tensorboard_log: TensorBoard directory.
+        progress_bar: SB3's progress bar (and one for behaviour cloning).
+        verbose: SB3 verbosity.
+        final_evaluation: ``final_evaluation(model, eval_env)`` after training; its result
+            is :attr:`SB3RunOutcome.final`.
+        cloning_augmentation: maps a demonstration (as the agent observes it, with
+            progress and sub-task features) to an extra one that behaviour cloning also
+            fits, with the same value targets: for example
+            :func:`rudder.envs.craft.mirror_episode`. The alignment sees the originals only.
+    """
+    settings = settings or SB3RunSettings()
+    started = time.perf_counter()
+    prepared = _prepare(demonstrations, settings, encoder)
+    venv = _make_venv(make_env, settings, seed=seed, wrapper=prepared.wrapper)
+    eval_env = _make_venv(
+        make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=prepared.wrapper
+    )
+    try:
+        model = make_ppo(venv, prepared.ppo, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose)
+        regularizer = None
+        if settings.method != "ppo":
+            cloned = _clone(
+                model, prepared, settings, seed=seed, progress_bar=progress_bar, augmentation=cloning_augmentation
+            )
+            if settings.keep_cloning > 0:
+                regularizer = CloningRegularizer(model.policy, cloned, weight=settings.keep_cloning, seed=seed)
+        controller = prepared.controller
+        evaluation, callbacks = _callbacks(
+            settings,
+            eval_env,
+            seed=seed,
+            redistributor=prepared.redistributor,
+            boundaries=controller.num_subtasks if controller is not None and settings.subtask_returns else None,
+            regularizer=regularizer,
+        )
+        budget = 0 if settings.method == "bc" else settings.total_timesteps
+        _learn(model, settings, evaluation, callbacks, budget=budget, seed=seed, progress_bar=progress_bar)
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                model,
+                prepared.ppo,
+                redistributor=prepared.redistributor,
+                seed=seed,
+                metadata={"method": settings.method, **prepared.metadata},
+            )
+        return SB3RunOutcome(
+            reached_at=evaluation.reached_at,
+            curve=evaluation.curve,
+            timesteps=int(model.num_timesteps),
+            seconds=time.perf_counter() - started,
+            model=model,
+            redistributor=prepared.redistributor,
+            controller=controller,
+            final=final_evaluation(model, eval_env) if final_evaluation is not None else None,
+        )
+    finally:
+        venv.close()
+        eval_env.close()
+
+
+def resume_sb3(
+    make_env: Callable[[], gym.Env],
+    checkpoint: str | os.PathLike,
+    *,
+    settings: SB3RunSettings | None = None,
+    seed: int = 0,
+    save_to: str | os.PathLike | None = None,
+    encoder_overrides: dict[str, Any] | None = None,
+    tensorboard_log: str | None = None,
+    progress_bar: bool = False,
+    verbose: int = 0,
+    final_evaluation: FinalEvaluation | None = None,
+) -> SB3RunOutcome:
+    """Continues training a checkpoint of :func:`train_sb3` for ``settings.total_timesteps``
+    more env steps.
+
+    The env wrapper comes from the checkpoint: its redistributor, and for sub-task
+    agents the saved controller and sub-goal payments
+    (:func:`~rudder.agents.sb3.checkpoints.subtask_wrapper_from_checkpoint`). The venvs
+    and callbacks are built as :func:`train_sb3` builds them, with the same evaluation
+    env (seeded ``seed + 10_000``) and evaluation episodes (``seed + 20_000``,
+    ``settings.deterministic_eval``); the training envs are seeded ``seed + 1``, so that a
+    resumed run does not replay the first episodes of the run it continues. The
+    checkpoint's own PPO settings and seed rebuild the model; ``settings.method``,
+    ``ppo``, ``behavior_cloning`` and ``redistribution`` are not used.
+
+    Args:
+        make_env: builds one env, as for :func:`train_sb3`.
+        checkpoint: the checkpoint directory to continue.
+        settings: the envs, evaluation and budget (``total_timesteps``: env steps to add).
+        seed: the run's seed (see above).
+        save_to: directory to save the continued model to (may be ``checkpoint``).
+        encoder_overrides: keyword arguments for the saved event encoder (for example a
+            ``function`` that JSON cannot keep).
+        tensorboard_log, progress_bar, verbose, final_evaluation: as in :func:`train_sb3`.
+    """
+    settings = settings or SB3RunSettings()
+    started = time.perf_counter()
+    redistributor = load_redistributor_from_checkpoint(checkpoint, **(encoder_overrides or {}))
+    subtasks = subtask_wrapper_from_checkpoint(checkpoint, redistributor)
+    wrapper: Callable[[gym.Env], gym.Env] | None = None
+    controller, boundaries = None, None
+    if subtasks is not None:
+        wrapper, controller, subtask_returns = subtasks
+        boundaries = controller.num_subtasks if subtask_returns else None
+    elif redistributor is not None:
+        progress: Literal["box"] | None = "box" if settings.progress_observation else None
+        wrapper = functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress)
+    venv = _make_venv(make_env, settings, seed=seed + 1, wrapper=wrapper)
+    eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)
+    try:
+        model, ppo_settings, record = load_checkpoint(checkpoint, venv, tensorboard_log=tensorboard_log, verbose=verbose)
+        evaluation, callbacks = _callbacks(
+            settings, eval_env, seed=seed, redistributor=redistributor, boundaries=boundaries
+        )
+        _learn(
+            model,
+            settings,
+            evaluation,
+            callbacks,
+            budget=settings.total_timesteps,
+            seed=seed,
+            progress_bar=progress_bar,
+            reset_num_timesteps=False,
+        )
+        if save_to is not None:
+            save_checkpoint(
+                save_to, model, ppo_settings, redistributor=redistributor, seed=seed, metadata=record["metadata"]
+            )
+        return SB3RunOutcome(
+            reached_at=evaluation.reached_at,
+            curve=evaluation.curve,
+            timesteps=int(model.num_timesteps),
+            seconds=time.perf_counter() - started,
+            model=model,
+            redistributor=redistributor,
+            controller=controller,
+            final=final_evaluation(model, eval_env) if final_evaluation is not None else None,
+        )
+    finally:
+        venv.close()
+        eval_env.close()

@@ -1,0 +1,186 @@
+"""Settings of the stable-baselines3 agents: PPO, behaviour cloning, and one training run.
+
+Frozen dataclasses, JSON-serialisable where a checkpoint keeps them
+(:meth:`PPOSettings.to_json`). This module imports neither torch nor stable-baselines3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from rudder.errors import DataFormatError
+
+__all__ = [
+    "ACTIVATIONS",
+    "SB3_METHODS",
+    "BehaviorCloningSettings",
+    "PPOSettings",
+    "SB3RunSettings",
+]
+
+#: The methods of :func:`~rudder.agents.sb3.train_sb3`.
+SB3_METHODS: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder")
+
+#: The activation names of :attr:`PPOSettings.activation`.
+ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "elu")
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOSettings:
+    """PPO hyperparameters (SB3 names), JSON-serialisable so that checkpoints can rebuild
+    the model. Defaults suit small grid tasks with 8 envs.
+
+    Attributes:
+        policy: "MlpPolicy" (Box observations), "MultiInputPolicy" (Dict) or
+            "SubtaskPolicy" (one network per sub-task, :class:`~rudder.agents.sb3.policies.SubtaskPolicy`).
+        learning_rate, n_steps, batch_size, n_epochs, gamma, gae_lambda, clip_range,
+        ent_coef, vf_coef, max_grad_norm, target_kl: as in ``stable_baselines3.PPO``.
+        net_arch: hidden layer sizes of the policy and value networks.
+        activation: "tanh", "relu" or "elu".
+        num_subtasks: number of sub-tasks of a "SubtaskPolicy".
+    """
+
+    policy: str = "MlpPolicy"
+    learning_rate: float = 3e-4
+    n_steps: int = 256
+    batch_size: int = 256
+    n_epochs: int = 4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float = 0.2
+    ent_coef: float = 0.01
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    target_kl: float | None = None
+    net_arch: tuple[int, ...] = (64, 64)
+    activation: str = "tanh"
+    num_subtasks: int = 0
+
+    def __post_init__(self) -> None:
+        if self.policy not in ("MlpPolicy", "MultiInputPolicy", "SubtaskPolicy"):
+            raise ValueError(
+                f"`policy` must be 'MlpPolicy', 'MultiInputPolicy' or 'SubtaskPolicy', got {self.policy!r}"
+            )
+        if self.policy == "SubtaskPolicy" and self.num_subtasks < 1:
+            raise ValueError("a 'SubtaskPolicy' needs `num_subtasks` >= 1")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        object.__setattr__(self, "net_arch", tuple(int(size) for size in self.net_arch))
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["net_arch"] = list(self.net_arch)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PPOSettings:
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DataFormatError(f"unknown PPO settings {unknown}; was the checkpoint written by a newer version?")
+        return cls(**data)
+
+
+@dataclasses.dataclass(frozen=True)
+class BehaviorCloningSettings:
+    """Knobs of :func:`behavior_cloning`.
+
+    Attributes:
+        epochs: passes over the demonstration steps.
+        batch_size: steps per gradient step.
+        learning_rate: Adam learning rate.
+        value_weight: weight of the value regression loss (0 leaves the value head alone).
+        entropy_weight: weight of an entropy bonus (keeps the cloned policy exploring).
+        gamma: discount of the value targets (use the PPO gamma).
+        max_grad_norm: gradient clipping.
+    """
+
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    value_weight: float = 0.5
+    entropy_weight: float = 0.01
+    gamma: float = 0.99
+    max_grad_norm: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ValueError(f"`epochs` must be >= 0, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"`batch_size` must be >= 1, got {self.batch_size}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"`learning_rate` must be > 0, got {self.learning_rate}")
+        if self.value_weight < 0 or self.entropy_weight < 0:
+            raise ValueError("`value_weight` and `entropy_weight` must be >= 0")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"`gamma` must be in [0, 1], got {self.gamma}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SB3RunSettings:
+    """The settings of one :func:`~rudder.agents.sb3.train_sb3` run.
+
+    Attributes:
+        method: one of :data:`SB3_METHODS`.
+        total_timesteps: env-step budget of PPO.
+        n_envs: parallel training envs.
+        subprocess: run the envs in subprocesses (``SubprocVecEnv``).
+        progress_observation: add profile progress to the observation (align-rudder).
+        subtask_agents: one policy per consensus sub-goal (align-rudder). The controller
+            counts the events of each step from ``info[subtask_change_key]``.
+        subtask_change_key: the info entry with the per-step counts of the sub-goal
+            events: ``"inventory_change"`` for an :class:`~rudder.events.InventoryEncoder`
+            (the crafting world), ``"interaction_change"`` for minigrid.
+        subtask_items: names of that entry's elements (None: the encoder's ``items``).
+        subtask_returns: with ``subtask_agents``, each agent's return ends with its
+            sub-task (:class:`~rudder.agents.sb3.callbacks.SubtaskBoundaries`).
+        keep_cloning: weight of behaviour-cloning steps between PPO updates (0: none;
+            :class:`~rudder.agents.sb3.cloning.CloningRegularizer`), for methods that clone.
+        goal_payments: with ``subtask_agents``, pay each consensus sub-goal its share of
+            the demonstrations' redistributed return when it is reached, instead of the
+            step-wise redistributed reward (:class:`~rudder.wrappers.subtasks.SubtaskReward`).
+        settle_terminated: with ``goal_payments``, the terminating step also pays the
+            true return minus what was paid (False: the sub-goals only, for returns that
+            depend on time, such as minigrid's).
+        env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
+        time_limit_as_termination: end episodes at the env's step limit without
+            bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
+        eval_every: env steps between evaluations.
+        eval_episodes: episodes per evaluation.
+        target_success: success rate that ends the run (None: run the whole budget).
+        deterministic_eval: greedy evaluation actions.
+        ppo: PPO hyperparameters.
+        behavior_cloning: behaviour-cloning settings (bc, bc-ppo, align-rudder).
+        redistribution: ``AlignmentRedistributor`` settings (align-rudder).
+    """
+
+    method: str = "align-rudder"
+    total_timesteps: int = 500_000
+    n_envs: int = 8
+    subprocess: bool = False
+    progress_observation: bool = True
+    subtask_agents: bool = False
+    subtask_change_key: str = "inventory_change"
+    subtask_items: tuple[str, ...] | None = None
+    subtask_returns: bool = True
+    goal_payments: bool = True
+    settle_terminated: bool = True
+    keep_cloning: float = 0.0
+    env_reward_weight: float = 0.0
+    time_limit_as_termination: bool = False
+    eval_every: int = 10_000
+    eval_episodes: int = 50
+    target_success: float | None = 0.8
+    deterministic_eval: bool = False
+    ppo: PPOSettings = PPOSettings()
+    behavior_cloning: BehaviorCloningSettings = BehaviorCloningSettings()
+    redistribution: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.method not in SB3_METHODS:
+            raise ValueError(f"`method` must be one of {SB3_METHODS}, got {self.method!r}")
+        if self.subtask_agents and self.method != "align-rudder":
+            raise ValueError(f"`subtask_agents` needs method 'align-rudder', got {self.method!r}")
+        if self.total_timesteps < 0 or self.n_envs < 1:
+            raise ValueError("`total_timesteps` must be >= 0 and `n_envs` >= 1")

@@ -1,0 +1,156 @@
+"""Gymnasium wrappers of the sub-task agents: the sub-task one-hot and the sub-goal payments.
+
+:class:`SubtaskObservation` appends the sub-task in charge (one-hot) to a flat
+observation; :class:`SubtaskReward` pays each consensus sub-goal when it is reached.
+Both count the events of each step from ``info[change_key]`` through a
+:class:`~rudder.agents.subtasks.SubtaskController` (numpy only; see there for the
+offline counterparts :func:`~rudder.agents.subtasks.add_subtasks` and
+:func:`~rudder.agents.subtasks.pay_for_goals`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import gymnasium as gym
+import numpy as np
+
+if TYPE_CHECKING:
+    from rudder.agents.subtasks import SubtaskController
+
+__all__ = ["SubtaskObservation", "SubtaskReward"]
+
+
+class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Appends the current sub-task, one-hot, to a flat ``Box`` observation.
+
+    Reads this step's inventory change from ``info[change_key]`` (the crafting world's
+    ``"inventory_change"``). The one-hot is last, where :class:`~rudder.agents.sb3.SubtaskPolicy` reads it.
+    ``info["subtask"]`` names the sub-task in charge.
+    """
+
+    def __init__(self, env: gym.Env, controller: SubtaskController, *, change_key: str = "inventory_change") -> None:
+        gym.utils.RecordConstructorArgs.__init__(self, controller=controller, change_key=change_key)
+        super().__init__(env)
+        space = env.observation_space
+        if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
+            raise ValueError(f"SubtaskObservation needs a flat Box observation, got {space}")
+        count = controller.num_subtasks
+        self.controller = controller
+        self.change_key = change_key
+        self.observation_space = gym.spaces.Box(
+            np.concatenate([space.low, np.zeros(count)]).astype(space.dtype),
+            np.concatenate([space.high, np.ones(count)]).astype(space.dtype),
+            dtype=space.dtype,
+        )
+        self._eye = np.eye(count, dtype=space.dtype)
+        self._gains = np.zeros(len(controller.items), dtype=np.int64)
+
+    def _observe(self, observation: np.ndarray, info: dict[str, Any]) -> np.ndarray:
+        subtask = self.controller.current(self._gains)
+        info["subtask"] = self.controller.subtasks[subtask]
+        return np.concatenate([observation, self._eye[subtask]])
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        observation, info = self.env.reset(seed=seed, options=options)
+        self._gains[:] = 0
+        return self._observe(observation, info), info
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        if self.change_key not in info:
+            raise KeyError(
+                f"SubtaskObservation reads the step's event counts from info[{self.change_key!r}], "
+                f"which the env does not set (info keys: {sorted(info)})"
+            )
+        self._gains += np.asarray(info[self.change_key]) > 0
+        return self._observe(observation, info), reward, terminated, truncated, info
+
+
+class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
+    """Pays the sub-task agents for the consensus sub-goals they reach.
+
+    Wraps a :class:`SubtaskObservation` above a
+    :class:`~rudder.wrappers.RedistributedReward`. Reaching consensus sub-goal j (in
+    order, as the controller counts them) pays ``goal_rewards[j]``
+    (:func:`goal_rewards`: its share of the demonstrations' redistributed return). When
+    the episode terminates, the last step adds the true return minus everything paid, so
+    the rewards sum to the return. A time-out (truncation) is not settled by default:
+    the agent in charge when time runs out (usually the last, longest sub-task) would
+    take the whole correction of a failed episode as a penalty that depends on the clock,
+    which the observation does not show; PPO bootstraps at truncations instead. Events
+    that are not the next sub-goal pay nothing, so an agent
+    cannot farm them (crafting table after table instead of the pickaxe): with a profile
+    whose gaps cost nothing, the step-wise redistributed reward pays for such events.
+
+    Args:
+        env: a :class:`SubtaskObservation`-wrapped env whose ``info`` holds the env's own
+            reward as ``"original_reward"`` (set by ``RedistributedReward``).
+        controller: the controller the observation uses.
+        goal_rewards: shape (len(controller.consensus),).
+        change_key: the info key of the per-step inventory change.
+        settle_truncated: also settle (true return minus paid) when the episode is
+            truncated, so that every episode's rewards sum to its return.
+        settle_terminated: settle when the episode terminates (the default). Without
+            it only the sub-goals are paid: for tasks whose return depends on time
+            (minigrid pays 1 - 0.9 t / T), where the settlement would charge the last
+            agent for the earlier agents' slowness, often more than its own sub-goal
+            is worth, so that it learns to stop short of the goal.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        controller: SubtaskController,
+        goal_rewards: np.ndarray,
+        *,
+        change_key: str = "inventory_change",
+        settle_truncated: bool = False,
+        settle_terminated: bool = True,
+    ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(
+            self,
+            controller=controller,
+            goal_rewards=goal_rewards,
+            change_key=change_key,
+            settle_truncated=settle_truncated,
+            settle_terminated=settle_terminated,
+        )
+        super().__init__(env)
+        goal_rewards = np.asarray(goal_rewards, dtype=np.float64)
+        if goal_rewards.shape != (len(controller.consensus),):
+            raise ValueError(
+                f"`goal_rewards` must have one entry per consensus sub-goal ({len(controller.consensus)}), "
+                f"got shape {goal_rewards.shape}"
+            )
+        self.controller = controller
+        self.goal_rewards = goal_rewards
+        self.change_key = change_key
+        self.settle_truncated = bool(settle_truncated)
+        self.settle_terminated = bool(settle_terminated)
+        self._gains = np.zeros(len(controller.items), dtype=np.int64)
+        self._reached = 0
+        self._paid = 0.0
+        self._return = 0.0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        observation, info = self.env.reset(seed=seed, options=options)
+        self._gains[:] = 0
+        self._reached = 0
+        self._paid = self._return = 0.0
+        return observation, info
+
+    def step(self, action):
+        observation, _, terminated, truncated, info = self.env.step(action)
+        if "original_reward" not in info:
+            raise KeyError("SubtaskReward needs info['original_reward']: wrap it above RedistributedReward")
+        self._return += float(info["original_reward"])
+        self._gains += np.asarray(info[self.change_key]) > 0
+        reached = self.controller.goals_reached(self._gains)
+        reward = float(self.goal_rewards[self._reached : reached].sum()) if reached > self._reached else 0.0
+        self._reached = max(self._reached, reached)
+        if (terminated and self.settle_terminated) or (truncated and self.settle_truncated):
+            reward += self._return - (self._paid + reward)
+        self._paid += reward
+        info["sub_goals_reached"] = self._reached
+        return observation, reward, terminated, truncated, info

@@ -1,0 +1,188 @@
+"""The SB3 callbacks: redistribution logging, RUDDER's LSTM retraining, cloning between
+updates, and sub-task return boundaries."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+import gymnasium as gym  # noqa: E402
+import torch  # noqa: E402
+from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+from stable_baselines3.common.logger import Logger  # noqa: E402
+from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
+
+from rudder.agents.sb3 import (  # noqa: E402
+    CloningRegularizer,
+    KeepCloning,
+    PPOSettings,
+    RedistributionLogger,
+    RudderTraining,
+    SubtaskBoundaries,
+    make_ppo,
+)
+from rudder.data import Episode  # noqa: E402
+
+SMALL = PPOSettings(n_steps=32, batch_size=64, n_epochs=2)
+
+
+class KeepingLogger(Logger):
+    """An SB3 logger that keeps every recorded value."""
+
+    def __init__(self):
+        super().__init__(folder=None, output_formats=[])
+        self.kept = {}
+
+    def record(self, key, value, exclude=None):
+        self.kept[key] = value
+        super().record(key, value, exclude)
+
+
+@pytest.mark.slow  # > 8 s on 2 shared cores
+def test_redistribution_logger_records_to_the_sb3_logger(redistributor, make_venv):
+    pytest.importorskip("minigrid")
+    model = make_ppo(make_venv(redistributor), SMALL, seed=0)
+    kept = KeepingLogger()
+    model.set_logger(kept)
+    logger = RedistributionLogger()
+    model.learn(1000, callback=logger)
+    assert logger.episodes, "no episode finished"
+    for key in ("episode_return", "redistributed_return", "correction", "profile_position", "sub_goals_reached"):
+        assert f"rudder/{key}" in kept.kept
+    assert kept.kept["rudder/sub_goals_reached"] <= len(redistributor.profile.consensus)
+    assert kept.kept["rudder/episode_return"] == pytest.approx(kept.kept["rudder/redistributed_return"], abs=1e-5)
+
+
+class Recorder(BaseCallback):
+    """Keeps the actions and rewards of every step."""
+
+    def __init__(self):
+        super().__init__()
+        self.actions, self.rewards, self.infos = [], [], []
+
+    def _on_step(self):
+        self.actions.append(np.array(self.locals["actions"]).copy())
+        self.rewards.append(np.array(self.locals["rewards"]).copy())
+        self.infos.extend(self.locals["infos"])
+        return True
+
+
+@pytest.mark.slow  # > 8 s on 2 shared cores
+def test_rudder_training_retrains_the_lstm_during_ppo():
+    from rudder.envs.delay import DelayedChoiceEnv
+    from rudder.redistribution import LSTMRedistributor
+    from rudder.wrappers import RedistributedReward
+
+    torch.set_num_threads(1)
+
+    class Features(gym.ObservationWrapper):
+        def __init__(self, env):
+            super().__init__(env)
+            self.observation_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+
+        def observation(self, observation):
+            inner = self.env.unwrapped
+            return np.array([inner._t / inner.delay, inner._choice, inner._x / 3], dtype=np.float32)
+
+    redistributor = LSTMRedistributor(gym.spaces.Box(-1.0, 1.0, (3,)), gym.spaces.Discrete(2), hidden_size=8)
+    venv = make_vec_env(
+        lambda: Features(DelayedChoiceEnv(5)), n_envs=2, seed=0,
+        wrapper_class=RedistributedReward, wrapper_kwargs={"redistributor": redistributor, "record_episodes": True},
+    )
+    model = make_ppo(venv, PPOSettings(n_steps=48, batch_size=48, n_epochs=2), seed=0)
+    training = RudderTraining(redistributor, every_rollouts=1, sample_size=16, epochs=3, min_episodes=8)
+    recorder = Recorder()
+    model.learn(1500, callback=[training, recorder])
+    assert training.retrainings > 0 and len(training.buffer) > 8
+    assert redistributor.is_trained
+    finished = [info for info in recorder.infos if "redistribution" in info]
+    assert finished
+    for info in finished:
+        record = info["episode_record"]
+        assert record.length == 6
+        assert info["redistribution"]["redistributed_return"] == pytest.approx(record.episode_return, abs=1e-6)
+
+
+def corridor_episode(rng, length=6):
+    """A 1-D task: observation = one-hot position; the expert action is the position's parity."""
+    positions = rng.integers(0, 8, size=length + 1)
+    observations = np.eye(8, dtype=np.float32)[positions]
+    actions = positions[:-1] % 2
+    rewards = np.zeros(length)
+    rewards[-1] = 1.0
+    return Episode(observations=observations, actions=actions, rewards=rewards, terminated=True)
+
+
+def make_model(seed=0):
+    env = DummyVecEnv([lambda: _Parity()])
+    return make_ppo(env, PPOSettings(n_steps=16, batch_size=16), seed=seed)
+
+
+class _Parity(gym.Env):
+    observation_space = gym.spaces.Box(0.0, 1.0, (8,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.eye(8, dtype=np.float32)[0], {}
+
+    def step(self, action):
+        return np.eye(8, dtype=np.float32)[0], 0.0, True, False, {}
+
+
+def test_keep_cloning_runs_after_every_rollout():
+    rng = np.random.default_rng(1)
+    demos = [corridor_episode(rng) for _ in range(4)]
+    model = make_model()
+    calls = []
+    regularizer = CloningRegularizer(model.policy, demos, steps=1, batch_size=8)
+
+    def counted():
+        calls.append(model.num_timesteps)
+        return regularizer()
+
+    model.learn(48, callback=KeepCloning(counted))
+    assert calls == [16, 32, 48]
+
+
+def test_boundaries_end_each_agents_return_with_its_sub_task():
+    from types import SimpleNamespace
+
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import RolloutBuffer
+
+    buffer = RolloutBuffer(6, spaces.Box(0, 1, (3,)), spaces.Discrete(2), gamma=0.9, gae_lambda=1.0, n_envs=1)
+    subtasks = [0, 0, 0, 1, 1, 1]
+    rewards = [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
+    for step, (subtask, reward) in enumerate(zip(subtasks, rewards)):
+        observation = np.array([[0.3, 1.0 - subtask, float(subtask)]], dtype=np.float32)
+        buffer.add(
+            observation, np.array([[0]]), np.array([reward]), np.array([step == 0]),
+            torch.tensor([[0.5]]), torch.tensor([0.0]),
+        )
+    last_values = torch.tensor([[0.5]])
+    buffer.compute_returns_and_advantage(last_values=last_values, dones=np.array([False]))
+    assert buffer.returns[2, 0] == pytest.approx(1.0 + 0.9 * 0.9**2 * 0.9 * 0.5)  # runs on into sub-task 1
+    callback = SubtaskBoundaries(2, normalize_advantages=False)
+    callback.init_callback(SimpleNamespace(rollout_buffer=buffer, logger=Logger(None, []), get_env=lambda: None))
+    callback.update_locals(
+        {"new_obs": np.array([[0.3, 0.0, 1.0]], dtype=np.float32), "dones": np.array([False]), "values": last_values}
+    )
+    callback.on_rollout_end()
+    expected = [0.81, 0.9, 1.0, 0.9**3 * 0.5, 0.9**2 * 0.5, 0.9 * 0.5]
+    assert buffer.returns[:, 0] == pytest.approx(expected)
+    assert buffer.advantages[:, 0] == pytest.approx(np.array(expected) - 0.5)
+    # Standardised per sub-task: each agent's advantages have mean 0 and std 1 on their own,
+    # and PPO's minibatch standardisation (which would mix them) is switched off.
+    model = SimpleNamespace(rollout_buffer=buffer, logger=Logger(None, []), get_env=lambda: None, normalize_advantage=True, num_timesteps=0)
+    per_agent = SubtaskBoundaries(2)
+    per_agent.init_callback(model)
+    per_agent.on_training_start({}, {})
+    per_agent.update_locals(callback.locals)
+    assert model.normalize_advantage is False
+    per_agent.on_rollout_end()
+    raw = np.array(expected) - 0.5
+    for rows in (slice(0, 3), slice(3, 6)):
+        part = raw[rows]
+        assert buffer.advantages[rows, 0] == pytest.approx((part - part.mean()) / (part.std() + 1e-8), abs=1e-6)

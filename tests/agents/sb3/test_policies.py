@@ -1,0 +1,64 @@
+"""The routed sub-task policy: one actor and critic per sub-task."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+import torch  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+
+import rudder.envs  # noqa: E402,F401 - registers the ids
+from rudder.agents.sb3 import (  # noqa: E402
+    BehaviorCloningSettings,
+    PPOSettings,
+    SubtaskPolicy,
+    behavior_cloning,
+    make_ppo,
+)
+from rudder.agents.subtasks import SubtaskController, add_subtasks  # noqa: E402
+from rudder.data.episode import Episode  # noqa: E402
+from rudder.envs.craft import ITEMS, make_craft_env  # noqa: E402
+from rudder.wrappers import SubtaskObservation  # noqa: E402
+
+
+def test_policy_routes_each_sample_to_its_own_networks():
+    controller = SubtaskController(["log", "planks", "stick"], items=ITEMS)
+    venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
+    model = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3), seed=0)
+    policy = model.policy
+    assert isinstance(policy, SubtaskPolicy)
+    observations = torch.zeros((3, venv.observation_space.shape[0]))
+    observations[:, :10] = torch.rand(3, 10)
+    for subtask in range(3):
+        observations[subtask, -3 + subtask] = 1.0
+    before = policy.get_distribution(observations).distribution.logits.detach().clone()
+    values = policy.predict_values(observations).detach().clone()
+    with torch.no_grad():
+        for parameter in policy.mlp_extractor.actors[1].parameters():
+            parameter.add_(1.0)
+    after = policy.get_distribution(observations).distribution.logits.detach()
+    assert torch.allclose(after[[0, 2]], before[[0, 2]])
+    assert not torch.allclose(after[1], before[1])
+    assert torch.allclose(policy.predict_values(observations), values)
+    venv.close()
+
+
+def test_cloning_trains_only_the_sub_tasks_in_the_demonstrations(demonstrations):
+    controller = SubtaskController(["log", "planks", "diamond"], items=ITEMS)
+    annotated = add_subtasks(demonstrations, controller)
+    venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
+    model = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3), seed=0)
+    networks = model.policy.mlp_extractor
+    untouched = [p.detach().clone() for p in networks.actors[2].parameters()]
+    trained = [p.detach().clone() for p in networks.actors[0].parameters()]
+    # only the steps before the diamond sub-task starts
+    early = []
+    for episode in annotated:
+        trace = episode.observations[:, -3:].argmax(axis=1)
+        end = int(np.flatnonzero(trace == 2)[0])
+        early.append(Episode(episode.observations[: end + 1], episode.actions[:end], episode.rewards[:end]))
+    behavior_cloning(model.policy, early, settings=BehaviorCloningSettings(epochs=2, value_weight=0.0, entropy_weight=0.0), seed=0)
+    assert all(torch.equal(a, b) for a, b in zip(untouched, networks.actors[2].parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(trained, networks.actors[0].parameters()))
+    venv.close()

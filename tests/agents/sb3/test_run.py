@@ -1,0 +1,224 @@
+"""train_sb3 and resume_sb3: every method, sub-task agents, augmentation, resuming."""
+
+import dataclasses
+import functools
+
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+import torch  # noqa: E402
+from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
+
+import rudder.envs  # noqa: E402,F401 - registers the ids
+from rudder.agents.sb3 import (  # noqa: E402
+    SB3_METHODS,
+    BehaviorCloningSettings,
+    PPOSettings,
+    SB3RunSettings,
+    load_checkpoint,
+    read_checkpoint_record,
+    resume_sb3,
+    train_sb3,
+)
+from rudder.envs.craft import ITEMS, make_craft_env, mirror_episode, vector_size  # noqa: E402
+from rudder.events import InventoryEncoder  # noqa: E402
+from rudder.wrappers import subtask_wrapper  # noqa: E402
+
+ENV_ID = "MiniGrid-KeyCorridorS3R3-v0"
+SMALL = PPOSettings(n_steps=32, batch_size=64, n_epochs=2)
+
+
+# ppo, bc-ppo and align-rudder take > 8 s each on 2 shared cores: -m slow runs them
+@pytest.mark.parametrize(
+    "method", [pytest.param(method, marks=[pytest.mark.slow] if method != "bc" else []) for method in SB3_METHODS]
+)
+def test_train_sb3_runs_every_method_briefly(method, demos, tmp_path):
+    pytest.importorskip("minigrid")
+    from rudder.envs.minigrid_tasks import interaction_encoder, make_minigrid_env
+
+    make_env = functools.partial(make_minigrid_env, ENV_ID)
+    settings = SB3RunSettings(
+        method=method, total_timesteps=256, n_envs=2, eval_every=128, eval_episodes=2, ppo=SMALL,
+        behavior_cloning=BehaviorCloningSettings(epochs=2),
+    )
+    outcome = train_sb3(make_env, demos, settings=settings, encoder=interaction_encoder(), seed=0,
+                        checkpoint=tmp_path / method)
+    assert outcome.curve and outcome.curve[0][0] == 0
+    # bc takes no env step; PPO takes whole rollouts of 2 x 32 steps up to the budget,
+    # unless the evaluation reaches the target first (then it stops right there).
+    expected_steps = 0 if method == "bc" else (256 if outcome.reached_at is None else outcome.reached_at)
+    assert outcome.timesteps == expected_steps
+    assert (outcome.redistributor is not None) == (method == "align-rudder")
+    assert (tmp_path / method / "checkpoint.json").is_file()
+
+
+def test_train_sb3_needs_an_encoder_for_align_rudder(demos):
+    pytest.importorskip("minigrid")
+    from rudder.envs.minigrid_tasks import make_minigrid_env
+
+    make_env = functools.partial(make_minigrid_env, ENV_ID)
+    with pytest.raises(ValueError, match="encoder"):
+        train_sb3(make_env, demos, settings=SB3RunSettings(method="align-rudder", total_timesteps=0))
+
+
+def test_resume_sb3_continues_with_the_evaluation_of_train_sb3(demos, tmp_path):
+    """A resumed run builds its envs and callbacks as train_sb3 does: its first
+    evaluation of the checkpoint (same evaluation env seed, same evaluation episodes,
+    greedy as asked) gives what train_sb3 measured for the same policy."""
+    pytest.importorskip("minigrid")
+    from rudder.envs.minigrid_tasks import (
+        interaction_encoder,
+        interaction_events,
+        make_minigrid_env,
+    )
+
+    make_env = functools.partial(make_minigrid_env, ENV_ID)
+    settings = SB3RunSettings(
+        method="align-rudder", total_timesteps=0, n_envs=2, eval_every=128, eval_episodes=2, ppo=SMALL,
+        deterministic_eval=True, target_success=None, behavior_cloning=BehaviorCloningSettings(epochs=2),
+    )
+    first = train_sb3(make_env, demos, settings=settings, encoder=interaction_encoder(), seed=2,
+                      checkpoint=tmp_path / "first")
+    assert first.timesteps == 0 and len(first.curve) == 1
+    resumed = resume_sb3(
+        make_env,
+        tmp_path / "first",
+        settings=dataclasses.replace(settings, total_timesteps=128),
+        seed=2,
+        save_to=tmp_path / "second",
+        encoder_overrides={"function": interaction_events},
+    )
+    assert resumed.curve[0] == first.curve[0]
+    assert resumed.timesteps == 128 and resumed.curve[-1][0] == 128
+    assert resumed.redistributor is not None and resumed.controller is None
+    record = read_checkpoint_record(tmp_path / "second")
+    assert record["num_timesteps"] == 128 and record["metadata"]["method"] == "align-rudder"
+
+
+def test_train_sb3_with_subtask_agents_saves_and_resumes(tmp_path, demonstrations):
+    settings = SB3RunSettings(
+        method="align-rudder",
+        subtask_agents=True,
+        total_timesteps=256,
+        n_envs=2,
+        eval_every=256,
+        eval_episodes=2,
+        target_success=None,
+        behavior_cloning=BehaviorCloningSettings(epochs=1),
+        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
+    )
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
+    outcome = train_sb3(
+        make_env,
+        demonstrations,
+        settings=settings,
+        encoder=InventoryEncoder(items=ITEMS, source="info", key="inventory_change"),
+        seed=0,
+        checkpoint=tmp_path / "run",
+        final_evaluation=lambda model, env: {"envs": env.num_envs},
+    )
+    assert outcome.controller is not None and outcome.controller.subtasks[0] == "log"
+    assert outcome.controller.subtasks[-1] == "diamond"
+    assert outcome.final == {"envs": 2}
+    assert outcome.timesteps >= 256
+    wrapper = functools.partial(subtask_wrapper, redistributor=outcome.redistributor, controller=outcome.controller)
+    venv = make_vec_env(make_env, n_envs=2, seed=0, wrapper_class=wrapper)
+    model, loaded, _ = load_checkpoint(tmp_path / "run", venv)
+    assert loaded.policy == "SubtaskPolicy" and loaded.num_subtasks == outcome.controller.num_subtasks
+    for name, tensor in outcome.model.policy.state_dict().items():
+        assert torch.equal(tensor, model.policy.state_dict()[name])
+    venv.close()
+
+
+@pytest.mark.slow  # > 8 s on 2 shared cores
+def test_subtask_agents_on_minigrid_interactions():
+    from rudder.envs.minigrid_tasks import (
+        INTERACTIONS,
+        interaction_encoder,
+        make_minigrid_env,
+        minigrid_demonstrations,
+    )
+
+    env_id = "MiniGrid-KeyCorridorS3R3-v0"
+    demos = minigrid_demonstrations(env_id, 4, seed=3)
+    settings = SB3RunSettings(
+        method="align-rudder",
+        subtask_agents=True,
+        subtask_change_key="interaction_change",
+        subtask_items=INTERACTIONS,
+        settle_terminated=False,
+        total_timesteps=128,
+        n_envs=2,
+        eval_every=128,
+        eval_episodes=2,
+        target_success=None,
+        behavior_cloning=BehaviorCloningSettings(epochs=1),
+        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
+    )
+    make_env = functools.partial(make_minigrid_env, env_id)
+    seen = []
+
+    def play(model, venv):
+        venv.reset()
+        for _ in range(20):
+            *_, infos = venv.step(np.zeros(venv.num_envs, dtype=np.int64))
+            seen.append(infos[0]["subtask"])
+
+    outcome = train_sb3(make_env, demos, settings=settings, encoder=interaction_encoder(), seed=0, final_evaluation=play)
+    assert outcome.controller.subtasks[-1] == "picked up ball"
+    assert {"picked up key", "unlocked door", "dropped key"} <= set(outcome.controller.subtasks)
+    assert set(seen) <= set(outcome.controller.subtasks)
+    # Without `subtask_items` an encoder with no `items` cannot name the info entries.
+    with pytest.raises(ValueError, match="subtask_items"):
+        train_sb3(
+            make_env,
+            demos,
+            settings=dataclasses.replace(settings, subtask_items=None),
+            encoder=interaction_encoder(),
+            seed=0,
+        )
+
+
+@pytest.mark.slow  # > 8 s on 2 shared cores
+def test_cloning_augmentation_also_fits_the_mirrored_demonstrations(demonstrations):
+    """``cloning_augmentation`` gets every demonstration as the agent sees it (progress
+    and sub-task features appended) and behaviour cloning fits the extra episodes too."""
+    seen = []
+
+    def augment(episode):
+        seen.append(episode)
+        return mirror_episode(episode)
+
+    settings = SB3RunSettings(
+        method="align-rudder",
+        subtask_agents=True,
+        total_timesteps=0,
+        n_envs=1,
+        target_success=None,
+        behavior_cloning=BehaviorCloningSettings(epochs=8),
+    )
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+
+    def train(augmentation):
+        return train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, cloning_augmentation=augmentation)
+
+    augmented = train(augment)
+    assert len(seen) == len(demonstrations)
+    width = augmented.model.observation_space.shape[0]
+    assert all(episode.observations.shape[1] == width > vector_size() for episode in seen)
+    mirrored = [mirror_episode(episode) for episode in seen]
+    plain = train(None)
+    assert len(seen) == len(demonstrations)  # not called without augmentation
+
+    def log_likelihood(model) -> float:
+        observations = np.concatenate([episode.observations[:-1] for episode in mirrored])
+        actions = np.concatenate([episode.actions for episode in mirrored])
+        tensor, _ = model.policy.obs_to_tensor(observations)
+        with torch.no_grad():
+            _, log_prob, _ = model.policy.evaluate_actions(tensor, torch.as_tensor(actions))
+        return float(log_prob.mean())
+
+    assert log_likelihood(augmented.model) > log_likelihood(plain.model) + 0.1

@@ -1,0 +1,86 @@
+"""The sub-task wrappers: the one-hot online equals the offline annotation, and the
+sub-goal payments."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rudder.envs  # noqa: F401 - registers the ids
+from rudder.agents.subtasks import SubtaskController, add_subtasks, subtask_segments
+from rudder.data.record import record_episode
+from rudder.envs.craft import ITEMS, CraftDemonstrator, make_craft_env
+from rudder.wrappers.subtasks import SubtaskObservation, SubtaskReward
+
+
+def gains(**counts: int) -> np.ndarray:
+    vector = np.zeros(len(ITEMS), dtype=np.int64)
+    for name, value in counts.items():
+        vector[ITEMS.index(name)] = value
+    return vector
+
+
+def changes_of(*steps: dict[str, int]) -> np.ndarray:
+    return np.array([gains(**step) for step in steps])
+
+
+def test_online_observation_equals_offline_annotation():
+    controller = SubtaskController(["log", "log", "planks", "crafting_table", "stick", "wooden_pickaxe"], items=ITEMS)
+    env = SubtaskObservation(make_craft_env(), controller)
+    episode = record_episode(
+        env, CraftDemonstrator(env), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",)
+    )
+    plain = make_craft_env()
+    replay = record_episode(plain, CraftDemonstrator(plain), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",))
+    annotated = add_subtasks([replay], controller)[0]
+    assert np.array_equal(annotated.observations, episode.observations)
+    trace = annotated.observations[:, -controller.num_subtasks :].argmax(axis=1)
+    assert trace[0] == 0 and trace[-1] > 0 and np.all(np.diff(trace) >= 0)
+    segments = subtask_segments(replay, controller)
+    assert sum(segments.values()) == replay.length and segments["log"] > 0
+
+
+class ScriptedInventory(gym.Env):
+    """Emits a fixed list of inventory changes (and env reward 0 then ``final``)."""
+
+    observation_space = gym.spaces.Box(0.0, 1.0, (1,), np.float32)
+    action_space = gym.spaces.Discrete(1)
+
+    def __init__(self, changes: np.ndarray, final: float, *, truncate: bool = False) -> None:
+        self.changes, self.final, self.truncate, self.step_index = changes, final, truncate, 0
+
+    def reset(self, *, seed=None, options=None):
+        self.step_index = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        change = self.changes[self.step_index]
+        self.step_index += 1
+        done = self.step_index == len(self.changes)
+        info = {"inventory_change": change, "original_reward": self.final if done else 0.0}
+        return np.zeros(1, np.float32), 0.0, done and not self.truncate, done and self.truncate, info
+
+
+def test_reward_wrapper_pays_nothing_for_events_that_are_not_the_next_sub_goal():
+    controller = SubtaskController(["log", "crafting_table", "wooden_pickaxe"], items=ITEMS)
+    changes = changes_of({"log": 1}, {"crafting_table": 1}, {"crafting_table": 1}, {"crafting_table": 1}, {"wooden_pickaxe": 1}, {})
+    env = SubtaskReward(SubtaskObservation(ScriptedInventory(changes, final=1.0), controller), controller, np.array([0.2, 0.3, 0.4]))
+    env.reset()
+    rewards = [env.step(0)[1] for _ in range(len(changes))]
+    assert rewards == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 1.0 - 0.9])
+    for settle, last in ((False, 0.0), (True, -0.9)):
+        inner = SubtaskObservation(ScriptedInventory(changes, final=0.0, truncate=True), controller)
+        env = SubtaskReward(inner, controller, np.array([0.2, 0.3, 0.4]), settle_truncated=settle)
+        env.reset()
+        assert [env.step(0)[1] for _ in range(len(changes))][-1] == pytest.approx(last)
+    # Without settling at termination only the sub-goals are paid: a slow episode whose
+    # return (0.5) is below what the sub-goals paid (0.9) costs its last agent nothing.
+    env = SubtaskReward(
+        SubtaskObservation(ScriptedInventory(changes, final=0.5), controller),
+        controller,
+        np.array([0.2, 0.3, 0.4]),
+        settle_terminated=False,
+    )
+    env.reset()
+    assert [env.step(0)[1] for _ in range(len(changes))] == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 0.0])
