@@ -24,6 +24,7 @@ import gymnasium as gym
 
 from rudder.arguments import parse_several
 from rudder.data.episode import Episode
+from rudder.errors import RudderError
 from rudder.events.base import EventEncoder
 from rudder.experiments.sweep import Job, Progress
 from rudder.experiments.tasks import demonstrations
@@ -153,26 +154,52 @@ class TrainOptions:
 
 
 def _report(outcome: Any) -> None:
-    if outcome.redistributor is not None:
+    from rudder.profile import format_consensus
+
+    if outcome.redistributor is not None and hasattr(outcome.redistributor, "profile"):
         alphabet = outcome.redistributor.encoder.alphabet
-        print("sub-goals:", ", ".join(alphabet.name(column.event) for column in outcome.redistributor.profile.consensus))
+        print("Consensus:", format_consensus([alphabet.name(column.event) for column in outcome.redistributor.profile.consensus]))
     if outcome.controller is not None:
-        print(f"sub-task agents: {outcome.controller.describe()}")
-    print("success rate by env steps:", [(steps, round(rate, 2)) for steps, rate, *_ in outcome.curve])
+        print(f"Sub-task agents: {outcome.controller.describe()}")
+    print("Success rate by env steps:", [(steps, round(rate, 2)) for steps, rate, *_ in outcome.curve])
     if outcome.reached_at is not None:
-        print(f"reached the target success rate after {outcome.reached_at:,} env steps")
-    if outcome.final is not None:
-        print("final evaluation:", outcome.final)
+        print(f"Reached the target success rate after {outcome.reached_at:,} env steps.")
+    if isinstance(outcome.final, dict):
+        print("Final evaluation, per-item success rates:")
+        for name, value in outcome.final.items():
+            print(f"  {name}: {value:.2f}")
+    elif outcome.final is not None:
+        print("Final evaluation:", outcome.final)
 
 
 def train_main(task: AgentTask, settings_class: type, argv: Sequence[str] | None = None, *, description: str = "") -> int:
     """The command line of a training script: one run of a method on ``task``, or the
     continuation of a checkpoint (``--resume``); prints what it learnt."""
     options, settings = parse_several((TrainOptions, settings_class), sys.argv[1:] if argv is None else argv, description=description)
-    if options.resume is not None:
-        from rudder.agents.sb3 import resume_sb3
+    try:
+        outcome = _train_or_resume(task, settings, options)
+    except (RudderError, ValueError) as error:  # bad demonstrations or checkpoint: say what, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    _report(outcome)
+    if options.png and outcome.redistributor is not None:
+        from rudder.viz import plot_redistributor_alignment
 
-        outcome = resume_sb3(
+        plot_redistributor_alignment(outcome.redistributor, options.png)
+        print(f"Drew {options.png}.")
+    if options.checkpoint:
+        print(f"Saved {options.checkpoint}.")
+    return 0
+
+
+def _train_or_resume(task: AgentTask, settings: Any, options: TrainOptions) -> Any:
+    """The run's :class:`~rudder.agents.sb3.SB3RunOutcome`: a new run, or ``--resume``'s."""
+    if options.resume is not None:
+        from rudder.agents.sb3 import read_checkpoint_record, resume_sb3
+
+        record = read_checkpoint_record(options.resume)
+        print(f"Resumed {options.resume} at {record['num_timesteps']:,} env steps ({record['metadata'].get('method', '?')}).")
+        return resume_sb3(
             task.make_env(settings),
             options.resume,
             settings=task.run_settings(settings, options.method),
@@ -183,18 +210,8 @@ def train_main(task: AgentTask, settings_class: type, argv: Sequence[str] | None
             progress_bar=options.progress_bar,
             final_evaluation=task.final_evaluation(settings, options.seed),
         )
-    else:
-        job = Job({}, settings, budget=0, demos_file=options.demos_file)
-        outcome = run_agent(
-            task, settings, method=options.method, n_demos=options.demos, seed=options.seed, job=job,
-            checkpoint=options.checkpoint, tensorboard_log=options.tensorboard, progress_bar=options.progress_bar,
-        )
-    _report(outcome)
-    if options.png and outcome.redistributor is not None:
-        from rudder.viz import plot_redistributor_alignment
-
-        plot_redistributor_alignment(outcome.redistributor, options.png)
-        print(f"drew {options.png}")
-    if options.checkpoint:
-        print(f"saved {options.checkpoint}")
-    return 0
+    job = Job({}, settings, budget=0, demos_file=options.demos_file)
+    return run_agent(
+        task, settings, method=options.method, n_demos=options.demos, seed=options.seed, job=job,
+        checkpoint=options.checkpoint, tensorboard_log=options.tensorboard, progress_bar=options.progress_bar,
+    )

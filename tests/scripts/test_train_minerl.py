@@ -159,3 +159,16 @@ def test_errors_exit_2(data_root, tmp_path, capsys, without_minerl, monkeypatch)
     with pytest.raises(SystemExit):
         script.main(["--data", str(data_root), "--threshold", "0"])
     assert "--threshold must be in (0, 1]" in capsys.readouterr().err
+
+
+def test_demos_file_replaces_the_dataset(data_root, tmp_path, capsys, without_minerl):
+    from rudder.data import save_episodes
+    from rudder.data.minerl import iter_minerl_episodes
+
+    episodes = [e for e in iter_minerl_episodes(data_root, environment="MineRLObtainDiamond-v0") if e.terminated]
+    save_episodes(tmp_path / "demos.npz", episodes)
+    script = load_module("train_minerl", SCRIPT)
+    assert script.main(["--data", "", "--demos-file", str(tmp_path / "demos.npz")]) == 3
+    output = capsys.readouterr().out
+    assert f"Read 4 demonstrations from {tmp_path / 'demos.npz'}" in output
+    assert f"of the demonstrations): {CONSENSUS}\n" in output

@@ -332,6 +332,7 @@ def train_sb3(
     verbose: int = 0,
     final_evaluation: FinalEvaluation | None = None,
     cloning_augmentation: Callable[[Episode], Episode] | None = None,
+    callback: BaseCallback | None = None,
 ) -> SB3RunOutcome:
     """Trains one method on the env that ``make_env()`` builds.
 
@@ -352,6 +353,7 @@ def train_sb3(
             progress and sub-task features) to an extra one that behaviour cloning also
             fits, with the same value targets: for example
             :func:`rudder.envs.craft.mirror_episode`. The alignment sees the originals only.
+        callback: one more SB3 callback for PPO (for example progress reporting).
     """
     settings = settings or SB3RunSettings()
     started = time.perf_counter()
@@ -379,6 +381,8 @@ def train_sb3(
             regularizer=regularizer,
         )
         budget = 0 if settings.method == "bc" else settings.total_timesteps
+        if callback is not None:
+            callbacks.append(callback)
         _learn(model, settings, evaluation, callbacks, budget=budget, seed=seed, progress_bar=progress_bar)
         if checkpoint is not None:
             save_checkpoint(
