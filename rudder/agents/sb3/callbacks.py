@@ -4,7 +4,7 @@ LSTM retraining, cloning between updates, and sub-task return boundaries."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -229,12 +229,7 @@ class RudderTraining(BaseCallback):
         self._rollouts += 1
         ready = len(self.buffer) >= self.min_episodes and self.buffer.has_return_variance()
         if ready and self._rollouts % self.every_rollouts == 0:
-            sampled, episodes = self.buffer.sample(self.sample_size)
-            # a prioritised sample can miss the variance the buffer has; an untrained model needs it
-            if self.redistributor.is_trained or np.ptp([e.episode_return for e in episodes]) > 0:
-                self.redistributor.fit(episodes, epochs=self.epochs)
-                losses = self.redistributor.episode_losses(episodes)
-                self.buffer.update_priorities(cast(Sequence[int], sampled), cast(Sequence[float], losses))
+            if self.redistributor.learn_from(self.buffer, sample_size=self.sample_size, epochs=self.epochs):
                 self.training_env.env_method("set_redistributor", self.redistributor)
                 self.retrainings += 1
         if self.redistributor.is_trained:

@@ -19,7 +19,7 @@ reset, :meth:`~TabularLearner.observe` after every env step, and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -261,10 +261,7 @@ class LSTMRelabel:
             terminated=bool(terminated),
             truncated=bool(truncated),
         )
-        lessons.add(record, float(lstm.episode_losses([record])[0]) if lstm.is_trained else None)
-        if self.episodes % self.retrain_every == 0 and lessons.has_return_variance():
-            index, sample = lessons.sample(self.sample_size)
-            if lstm.is_trained or np.ptp([e.episode_return for e in sample]) > 0:
-                lstm.fit(sample, epochs=self.epochs)
-                lessons.update_priorities(cast(Sequence[int], index), cast(Sequence[float], lstm.episode_losses(sample)))
+        lessons.add(record, lstm.lesson_priority(record))
+        if self.episodes % self.retrain_every == 0:
+            lstm.learn_from(lessons, sample_size=self.sample_size, epochs=self.epochs)
         return list(lstm.redistribute(record))
