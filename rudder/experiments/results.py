@@ -178,7 +178,7 @@ def _read_earlier_layout(path: str | os.PathLike, record: dict[str, Any]) -> Res
     if "alignment" in record and "wrapper" in record:  # bench_core.py's timings
         runs = [{"measure": "alignment", **entry} for entry in record["alignment"]]
         runs += [{"measure": "wrapper", **entry} for entry in record["wrapper"]]
-        machine = {key: record[key] for key in ("machine", "clustalw_available", "numba_compiled_dp") if key in record}
+        machine: dict[str, Any] = {key: record[key] for key in ("machine", "clustalw_available", "numba_compiled_dp") if key in record}
         return ResultFile("core", command, machine, runs)
     if "steps_per_second" in record:  # bench_craft.py --env-speed
         run = {"measure": "env_speed", **{key: record[key] for key in ("steps", "seconds", "steps_per_second")}}

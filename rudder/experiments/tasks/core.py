@@ -20,7 +20,7 @@ import itertools
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -63,6 +63,9 @@ class CoreSettings:
         unknown = sorted(set(self.measures) - {"wrapper", "alignment"})
         if unknown:
             raise ValueError(f"unknown measures {unknown}; choose from wrapper, alignment")
+        unknown = sorted(set(self.forms) - {"paper", "official"})
+        if unknown:
+            raise ValueError(f"unknown scoring forms {unknown}; choose from paper, official")
         if self.steps < 1 or self.repeats < 1:
             raise ValueError("--steps and --repeats must be >= 1")
 
@@ -168,7 +171,7 @@ def _time_wrapper(profile_length: int, period: int, settings: CoreSettings, prog
     }
 
 
-def _time_alignment(form: str, count: int, length: int, settings: CoreSettings) -> dict[str, Any]:
+def _time_alignment(form: Literal["paper", "official"], count: int, length: int, settings: CoreSettings) -> dict[str, Any]:
     from rudder.alignment import (
         ScoringScheme,
         align_sequences,

@@ -186,7 +186,7 @@ def _retrain_lstm(redistributor: LSTMRedistributor, buffer: LessonsBuffer, episo
         index, sample = buffer.sample(32)
         if redistributor.is_trained or np.ptp([e.episode_return for e in sample]) > 0:
             redistributor.fit(sample, epochs=5)
-            buffer.update_priorities(index, redistributor.episode_losses(sample))
+            buffer.update_priorities(index.tolist(), redistributor.episode_losses(sample))
 
 
 class _RudderLearner:
@@ -275,7 +275,7 @@ def _run_ppo(delay: int, seed: int, settings: DelaySettings, progress: Progress)
                 if done:
                     observation, _ = self.model.policy.obs_to_tensor(start)
                     with torch.no_grad():
-                        right = float(self.model.policy.get_distribution(observation).distribution.probs[0, 1])  # type: ignore[operator, union-attr]
+                        right = float(self.model.policy.get_distribution(observation).distribution.probs[0, 1])  # type: ignore[operator]
                     if self.streak.update(self.episodes, right >= 0.9):
                         self.solved_at = self.streak.start
                         return False
