@@ -92,7 +92,7 @@ def test_choices_and_shared_names_are_checked(capsys):
         argument_parser(Other, Other)
 
 
-@pytest.mark.parametrize("script", ["train_minigrid.py", "bench_minigrid.py", "bench_rooms.py", "bench_core.py"])
+@pytest.mark.parametrize("script", ["train_minigrid.py", "bench_minigrid.py", "bench_rooms.py", "bench_core.py", "bench_delay.py"])
 def test_scripts_explain_themselves(script):
     result = subprocess.run([sys.executable, str(SCRIPTS / script), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -52,6 +52,12 @@ class DelayedChoiceEnv(gym.Env):
             return 0
         return 1 + ((self._t - 1) * 2 + self._choice) * self._positions + (self._x + self.width)
 
+    def features(self) -> tuple[float, float, float]:
+        """The state as three numbers for a function approximator, each in [-1, 1]:
+        ``(t / delay, choice, x / width)``, with the choice 0.5 before it is made (and
+        ``x / 1`` when there is no distractor)."""
+        return (self._t / self.delay, float(self._choice) if self._t else 0.5, self._x / max(self.width, 1))
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self._t, self._choice, self._x = 0, 0, 0

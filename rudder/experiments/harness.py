@@ -99,7 +99,12 @@ class Benchmark:
         reference: a published number for a row (shown beside ours), where there is one.
         reference_name: that column's title.
         draw: draws the picture: ``draw(results, rows, path)``.
-        names: display names of methods.
+        notes: text printed and written below the table: ``notes(results, rows)``
+            (for example a summary over the rows).
+        sections: a ``group_by`` field whose values each get their own table, with the
+            ``group_by`` fields and metrics that apply to that value's runs (for runs of
+            different kinds in one benchmark); its values' titles come from ``names``.
+        names: display names of methods (and titles of ``sections`` values).
         axes: the settings that only choose which runs are made (seeds, methods, ...), not
             how a run goes: ``--resume`` may change these and keeps the runs that match.
     """
@@ -116,6 +121,8 @@ class Benchmark:
     reference: Callable[[Mapping[str, Any]], float | None] | None = None
     reference_name: str | None = None
     draw: Callable[[ResultFile, list[dict[str, Any]], str], None] | None = None
+    notes: Callable[[ResultFile, list[dict[str, Any]]], str] | None = None
+    sections: str | None = None
     names: Mapping[str, str] = dataclasses.field(default_factory=dict)
     axes: tuple[str, ...] = ()
 
@@ -140,18 +147,36 @@ def _run_key(key: Mapping[str, Any]) -> str:
     return json.dumps(dict(key), sort_keys=True)
 
 
+def _tables(benchmark: Benchmark, rows: list[dict[str, Any]], caption: str) -> str:
+    """The markdown table of the rows (one per value of ``benchmark.sections``)."""
+    if benchmark.sections is None:
+        return markdown_table(
+            rows, group_by=benchmark.group_by, metrics=benchmark.metrics, caption=caption,
+            reference_name=benchmark.reference_name, names=benchmark.names,
+        )
+    parts = [caption] if caption else []
+    for value in dict.fromkeys(row[benchmark.sections] for row in rows):
+        chosen = [row for row in rows if row[benchmark.sections] == value]
+        group_by = [
+            key for key in benchmark.group_by if key != benchmark.sections and any(row[key] is not None for row in chosen)
+        ]
+        metrics = [metric for metric in benchmark.metrics if any(row[metric.name] is not None for row in chosen)]
+        parts.append(
+            markdown_table(
+                chosen, group_by=group_by, metrics=metrics, caption=str(benchmark.names.get(value, value)),
+                reference_name=benchmark.reference_name, names=benchmark.names,
+            )
+        )
+    return "\n\n".join(parts)
+
+
 def _write(benchmark: Benchmark, results: ResultFile, options: SweepOptions) -> str:
-    """Writes the result file, the table and the picture; returns the table."""
+    """Writes the result file, the table and the picture; returns the table (and the notes)."""
     rows = summary_rows(results.runs, group_by=benchmark.group_by, metrics=benchmark.metrics, reference=benchmark.reference)
     results.rows = rows
-    table = markdown_table(
-        rows,
-        group_by=benchmark.group_by,
-        metrics=benchmark.metrics,
-        caption=benchmark.caption(source_settings(results.settings)),
-        reference_name=benchmark.reference_name,
-        names=benchmark.names,
-    )
+    table = _tables(benchmark, rows, benchmark.caption(source_settings(results.settings)))
+    if benchmark.notes is not None and rows:
+        table += "\n\n" + benchmark.notes(results, rows)
     if options.out:
         write_results(options.out, results)
     if options.markdown:

@@ -15,7 +15,7 @@ import numpy as np
 
 from rudder.experiments.statistics import summarise_values
 
-__all__ = ["Metric", "bar_chart", "learning_curves", "markdown_table", "summary_rows"]
+__all__ = ["Metric", "bar_chart", "learning_curves", "line_chart", "markdown_table", "summary_rows"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,14 +24,15 @@ class Metric:
 
     Attributes:
         name: its key in the rows and its column title.
-        value: reads it from a run's record.
+        value: reads it from a run's record (``None``: the metric does not apply to
+            that run, which then does not count in it).
         decimals: decimals in the table.
         full: the table shows median (quartiles) and IQM [95% CI]; otherwise only the
             mean over the runs (for secondary numbers, such as the earlier items of a chain).
     """
 
     name: str
-    value: Callable[[Mapping[str, Any]], float]
+    value: Callable[[Mapping[str, Any]], float | None]
     decimals: int = 0
     full: bool = True
 
@@ -53,8 +54,8 @@ def summary_rows(
     """One row per cell, in the order cells first appear in ``runs``.
 
     A row holds the cell's ``group_by`` fields, its ``seeds``, for every metric
-    ``{"values", "median", "q25", "q75", "mean", "iqm", "iqm_low", "iqm_high"}``, the
-    number of ``failures`` (runs whose record says ``"reached": false``), the run time in
+    ``{"values", "median", "q25", "q75", "mean", "iqm", "iqm_low", "iqm_high"}`` (``None``
+    where it applies to none of the cell's runs), the number of ``failures`` (runs whose record says ``"reached": false``), the run time in
     ``seconds`` where known, and the ``reference`` value where given.
     """
     rows = []
@@ -63,8 +64,8 @@ def summary_rows(
         row: dict[str, Any] = dict(zip(group_by, values))
         row["seeds"] = [run.get("seed") for run in cell]
         for metric in metrics:
-            numbers = [float(metric.value(run)) for run in cell]
-            row[metric.name] = {"values": numbers, **summarise_values(numbers)}
+            numbers = [float(value) for value in map(metric.value, cell) if value is not None]
+            row[metric.name] = {"values": numbers, **summarise_values(numbers)} if numbers else None
         row["failures"] = sum(run.get("reached") is False for run in cell)
         seconds = [run["seconds"] for run in cell if run.get("seconds") is not None]
         row["seconds"] = float(sum(seconds)) if seconds else None
@@ -78,6 +79,24 @@ def _number(value: float, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
+def _single_valued(rows: Sequence[Mapping[str, Any]], metric: Metric) -> bool:
+    """One column for the metric: it is secondary, or no cell has more than one run."""
+    return not metric.full or all(row[metric.name] is None or len(row[metric.name]["values"]) <= 1 for row in rows)
+
+
+def _metric_cells(summary: Mapping[str, Any] | None, places: int, *, single: bool, full: bool = True) -> list[str]:
+    if summary is None:
+        return [""] if single else ["", ""]
+    if not full:
+        return [_number(summary["mean"], places)]
+    if single:
+        return [_number(summary["median"], places)]
+    return [
+        f"{_number(summary['median'], places)} ({_number(summary['q25'], places)}-{_number(summary['q75'], places)})",
+        f"{_number(summary['iqm'], places)} [{_number(summary['iqm_low'], places)}, {_number(summary['iqm_high'], places)}]",
+    ]
+
+
 def markdown_table(
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -87,7 +106,8 @@ def markdown_table(
     reference_name: str | None = None,
     names: Mapping[str, str] | None = None,
 ) -> str:
-    """The rows as a markdown table: each metric as median (q25-q75) and IQM [95% CI].
+    """The rows as a markdown table: each metric as median (q25-q75) and IQM [95% CI]
+    (or as its one value, where no cell has more than one run; blank where it does not apply).
 
     Args:
         rows: from :func:`summary_rows`.
@@ -97,9 +117,13 @@ def markdown_table(
         reference_name: the title of a ``reference`` column (none without it).
         names: display names of methods (the ``method`` field).
     """
+    single = {metric.name: _single_valued(rows, metric) for metric in metrics}
     header = [*group_by, "seeds"]
     for metric in metrics:
-        header += [f"{metric.name}: median (q25-q75)", f"{metric.name}: IQM [95% CI]"] if metric.full else [metric.name]
+        if single[metric.name]:
+            header.append(metric.name)
+        else:
+            header += [f"{metric.name}: median (q25-q75)", f"{metric.name}: IQM [95% CI]"]
     header += ["failures", "run time (s)"]
     if reference_name:
         header.append(reference_name)
@@ -109,12 +133,7 @@ def markdown_table(
         cells = [str((names or {}).get(row[key], row[key])) if key == "method" else str(row[key]) for key in group_by]
         cells.append(str(len(row["seeds"])))
         for metric in metrics:
-            summary, places = row[metric.name], metric.decimals
-            if not metric.full:
-                cells.append(_number(summary["mean"], places))
-                continue
-            cells.append(f"{_number(summary['median'], places)} ({_number(summary['q25'], places)}-{_number(summary['q75'], places)})")
-            cells.append(f"{_number(summary['iqm'], places)} [{_number(summary['iqm_low'], places)}, {_number(summary['iqm_high'], places)}]")
+            cells += _metric_cells(row[metric.name], metric.decimals, single=single[metric.name], full=metric.full)
         cells.append(f"{row['failures']}/{len(row['seeds'])}")
         cells.append("" if row.get("seconds") is None else f"{row['seconds']:,.0f}")
         if reference_name:
@@ -175,6 +194,42 @@ def bar_chart(
         axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def line_chart(
+    rows: Sequence[Mapping[str, Any]],
+    path: str,
+    *,
+    metric: str,
+    x: str,
+    series: str,
+    xlabel: str,
+    ylabel: str,
+    log: bool = False,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """``metric``'s median against ``x`` with its quartile band, one line per ``series``
+    value (on log-log axes with ``log``; values below 1 are drawn at 1 there)."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    floor = 1.0 if log else -np.inf
+    for name in dict.fromkeys(row[series] for row in rows):
+        chosen = sorted((row for row in rows if row[series] == name and row[metric] is not None), key=lambda row: row[x])
+        if not chosen:
+            continue
+        xs = [row[x] for row in chosen]
+        median, q25, q75 = (np.maximum([row[metric][key] for row in chosen], floor) for key in ("median", "q25", "q75"))
+        line = axes.plot(xs, median, marker="o", label=str((names or {}).get(name, name)))
+        axes.fill_between(xs, q25, q75, alpha=0.15, color=line[0].get_color())
+    if log:
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
     plt.close(figure)
 
 

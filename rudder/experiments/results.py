@@ -169,19 +169,20 @@ def _read_earlier_layout(path: str | os.PathLike, record: dict[str, Any]) -> Res
     if "wall_seconds" in record and "rows" in record:  # bench_rooms.py: a table of cells
         return ResultFile("rooms", command, {}, _rooms_runs(record["rows"]), float(record["wall_seconds"]))
     if "runs" in record and "elapsed_seconds" in record:  # craft, minigrid, delay
-        runs = list(record["runs"])
+        runs, settings = list(record["runs"]), dict(record.get("settings") or {})
         benchmark = _benchmark_of_runs(path, runs, command)
-        if benchmark == "delay":
-            runs = [{**run, "env_steps": None} for run in runs]
+        if benchmark == "delay":  # unsolved runs counted as the cap, --max-episodes
+            cap = settings.get("max_episodes")
+            runs = [{**run, "reached": run["solved_at"] is not None, "max_episodes": cap, "env_steps": None} for run in runs]
         if benchmark == "minigrid":  # a run that missed the target counts as the budget
-            budget = source_settings(record.get("settings"))[0].get("budget")
+            budget = source_settings(settings)[0].get("budget")
             runs = [{**run, "budget": budget, "reached": run["reached_at"] is not None} for run in runs]
-        return ResultFile(benchmark, command, dict(record.get("settings") or {}), runs, float(record["elapsed_seconds"]))
+        return ResultFile(benchmark, command, settings, runs, float(record["elapsed_seconds"]))
     if "alignment" in record and "wrapper" in record:  # bench_core.py's timings
         runs = [{"measure": "alignment", **entry} for entry in record["alignment"]]
         runs += [{"measure": "wrapper", **entry} for entry in record["wrapper"]]
-        settings: dict[str, Any] = {key: record[key] for key in ("machine", "clustalw_available", "numba_compiled_dp") if key in record}
-        return ResultFile("core", command, settings, runs)
+        machine: dict[str, Any] = {key: record[key] for key in ("machine", "clustalw_available", "numba_compiled_dp") if key in record}
+        return ResultFile("core", command, machine, runs)
     if "steps_per_second" in record:  # bench_craft.py --env-speed
         run = {"measure": "env_speed", **{key: record[key] for key in ("steps", "seconds", "steps_per_second")}}
         return ResultFile("craft_speed", command, {}, [run], float(record["seconds"]))

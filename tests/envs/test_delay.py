@@ -43,6 +43,18 @@ def test_states_encode_time_choice_and_distractor():
     assert again[1] == right  # same seed, same distractor walk
 
 
+def test_features_give_time_choice_and_distractor_in_the_unit_range():
+    env = DelayedChoiceEnv(4, width=2)
+    env.reset(seed=0)
+    assert env.features() == (0.0, 0.5, 0.0)  # no choice made yet
+    env.step(1)
+    assert env.features() == (0.25, 1.0, 0.0)  # the distractor moves from the next step
+    env.step(0)
+    t, choice, x = env.features()
+    assert (t, choice) == (0.5, 1.0) and x in (-0.5, 0.5)
+    assert DelayedChoiceEnv(3, width=0).features() == (0.0, 0.5, 0.0)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="delay"):
         DelayedChoiceEnv(0)

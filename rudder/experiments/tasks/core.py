@@ -1,0 +1,308 @@
+"""Core timings: the reward wrapper's overhead per env step, and multiple alignment beside ClustalW.
+
+(a) ``wrapper``: microseconds per env step that
+    :class:`~rudder.wrappers.RedistributedReward` adds on a cheap env, for profile lengths
+    16, 64 and 256, with an event on every step (the worst case) and on every 10th step
+    (medians over ``--steps`` steps);
+(b) ``alignment``: multiple-alignment time for 10 and 100 demonstrations of 50 and 200
+    events (median over ``--repeats``), and one profile alignment;
+(c) where ``clustalw`` is on PATH (Debian package), ClustalW (NJ) on the same inputs,
+    timed interleaved with ours, with both sum-of-pairs scores.
+
+Timings must not share the cores: keep ``--workers 1`` (the default), on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import itertools
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+
+from rudder.experiments.harness import Benchmark
+from rudder.experiments.report import Metric
+from rudder.experiments.results import ResultFile, source_settings
+from rudder.experiments.sweep import Job, Progress
+
+__all__ = ["CORE", "CoreSettings", "core_jobs", "run_core", "synthetic_demonstrations"]
+
+#: The fields of a configuration (``None`` where one does not apply to its measure).
+_KEY = ("measure", "scoring_form", "num_sequences", "num_events", "profile_length", "event_every_steps")
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreSettings:
+    """The core timings' options."""
+
+    measures: tuple[str, ...] = ("wrapper", "alignment")
+    """What to time: wrapper (overhead per env step), alignment (ours beside ClustalW)."""
+    profile_lengths: tuple[int, ...] = (16, 64, 256)
+    """Profile lengths of the wrapper timings."""
+    event_every: tuple[int, ...] = (1, 10)
+    """An event every this many env steps, in the wrapper timings."""
+    steps: int = 20_000
+    """Env steps timed per wrapper configuration."""
+    forms: tuple[str, ...] = ("paper", "official")
+    """Scoring forms of the alignment timings."""
+    demos: tuple[int, ...] = (10, 100)
+    """Numbers of demonstrations aligned."""
+    events: tuple[int, ...] = (50, 200)
+    """Events per demonstration."""
+    repeats: int = 7
+    """Repetitions of each alignment timing (the median is reported)."""
+    seed: int = 0
+    """Seed of the synthetic sequences."""
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.measures) - {"wrapper", "alignment"})
+        if unknown:
+            raise ValueError(f"unknown measures {unknown}; choose from wrapper, alignment")
+        unknown = sorted(set(self.forms) - {"paper", "official"})
+        if unknown:
+            raise ValueError(f"unknown scoring forms {unknown}; choose from paper, official")
+        if self.steps < 1 or self.repeats < 1:
+            raise ValueError("--steps and --repeats must be >= 1")
+
+
+class _CountingEnv(gym.Env):
+    """A cheap env: observation = step counter modulo ``period``, never terminates."""
+
+    def __init__(self, period: int = 1_000_000) -> None:
+        self.observation_space = gym.spaces.Discrete(period)
+        self.action_space = gym.spaces.Discrete(2)
+        self.period = period
+        self.count = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[int, dict]:
+        super().reset(seed=seed)
+        self.count = 0
+        return 0, {}
+
+    def step(self, action: Any) -> tuple[int, float, bool, bool, dict]:
+        self.count += 1
+        return self.count % self.period, 0.0, False, False, {}
+
+
+def _event_every(period: int, num_events: int) -> Callable[..., int | None]:
+    """Event function: an event on every ``period``-th step, cycling through the alphabet."""
+
+    def events(observation: int, action: int, next_observation: int, info: dict) -> int | None:
+        if next_observation % period:
+            return None
+        return (next_observation // period) % num_events
+
+    return events
+
+
+def _fitted_redistributor(profile_length: int, period: int, num_events: int = 20) -> Any:
+    from rudder.data import Episode
+    from rudder.events import CallableEventEncoder
+    from rudder.redistribution import AlignmentRedistributor
+
+    steps = profile_length * period
+    demo = Episode(
+        observations=np.arange(steps + 1),
+        actions=np.zeros(steps, dtype=np.int64),
+        rewards=np.r_[np.zeros(steps - 1), 1.0],
+        terminated=True,
+    )
+    encoder = CallableEventEncoder(_event_every(period, num_events), collapse_repeats=False)
+    return AlignmentRedistributor(encoder).fit([demo, demo])
+
+
+def _step_microseconds(env: gym.Env, steps: int) -> float:
+    """The median wall time of one ``env.step`` over ``steps`` steps, in microseconds."""
+    env.reset(seed=0)
+    durations = np.empty(steps)
+    clock = time.perf_counter_ns
+    for index in range(steps):
+        start = clock()
+        env.step(0)
+        durations[index] = clock() - start
+    return float(np.median(durations / 1000.0))
+
+
+def synthetic_demonstrations(count: int, length: int, rng: np.random.Generator, num_events: int = 15) -> list[np.ndarray]:
+    """Event sequences with shared structure: a common chain with skips and noise.
+
+    Returns:
+        ``count`` int64 arrays of about ``0.9 * length`` events each in ``[0, num_events)``.
+    """
+    chain = rng.integers(0, num_events, size=length)
+    sequences = []
+    for _ in range(count):
+        keep = rng.random(length) > 0.1
+        sequence = chain[keep]
+        noise = rng.random(sequence.size) < 0.1
+        sequence = np.where(noise, rng.integers(0, num_events, size=sequence.size), sequence)
+        sequences.append(sequence.astype(np.int64))
+    return sequences
+
+
+def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def _median_seconds(function: Callable[[], Any], repeats: int) -> float:
+    return statistics.median(_timed(function)[0] for _ in range(repeats))
+
+
+def _time_wrapper(profile_length: int, period: int, settings: CoreSettings, progress: Progress) -> dict[str, Any]:
+    from rudder.wrappers import RedistributedReward
+
+    redistributor = _fitted_redistributor(profile_length, period)
+    raw = _step_microseconds(_CountingEnv(), settings.steps)
+    progress(settings.steps)
+    wrapped = _step_microseconds(RedistributedReward(_CountingEnv(), redistributor), settings.steps)
+    return {
+        "profile_length": redistributor.profile.length,
+        "env_step_us": raw,
+        "wrapped_step_us": wrapped,
+        "added_us": wrapped - raw,
+        "env_steps": 2 * settings.steps,
+    }
+
+
+def _time_alignment(form: Literal["paper", "official"], count: int, length: int, settings: CoreSettings) -> dict[str, Any]:
+    from rudder.alignment import (
+        ScoringScheme,
+        align_sequences,
+        align_to_profile,
+        clustalw_align,
+        clustalw_available,
+        clustalw_profile_align,
+        event_frequencies,
+    )
+
+    # The optional compiled DP loop compiles on its first call: not in the timings.
+    align_sequences([np.array([0, 1, 2]), np.array([0, 2])], ScoringScheme.from_frequencies(np.full(3, 1 / 3)))
+    have_clustalw = clustalw_available()
+    rng = np.random.default_rng(settings.seed)
+    sequences = synthetic_demonstrations(count, length, rng)
+    query = synthetic_demonstrations(1, length, rng)[0]
+    scoring = ScoringScheme.from_frequencies(event_frequencies(sequences, 15), form=form)
+    ours_times, clustal_times = [], []
+    for _ in range(settings.repeats):
+        # Interleaved, so that both see the same load.
+        seconds, ours = _timed(lambda: align_sequences(sequences, scoring))
+        ours_times.append(seconds)
+        if have_clustalw:
+            seconds, clustal = _timed(lambda: clustalw_align(sequences, scoring))
+            clustal_times.append(seconds)
+    record = {
+        "compiled_dp": importlib.util.find_spec("numba") is not None,
+        "ours_seconds": statistics.median(ours_times),
+        "ours_sum_of_pairs": float(ours.sum_of_pairs(scoring)),
+        "ours_columns": ours.length,
+        "ours_profile_alignment_seconds": _median_seconds(lambda: align_to_profile(ours, query, scoring), settings.repeats),
+    }
+    if have_clustalw:
+        record.update(
+            {
+                "clustalw_seconds": statistics.median(clustal_times),
+                "clustalw_sum_of_pairs": float(clustal.sum_of_pairs(scoring)),
+                "clustalw_columns": clustal.length,
+                "clustalw_profile_alignment_seconds": _median_seconds(
+                    lambda: clustalw_profile_align(ours, query, scoring), settings.repeats
+                ),
+                "time_ratio_ours_to_clustalw": statistics.median(a / b for a, b in zip(ours_times, clustal_times)),
+            }
+        )
+    return record
+
+
+def core_jobs(settings: CoreSettings) -> list[Job]:
+    """Every wrapper configuration, then every alignment configuration."""
+    jobs = []
+    if "wrapper" in settings.measures:
+        for period, length in itertools.product(settings.event_every, settings.profile_lengths):
+            key: dict[str, Any] = {**dict.fromkeys(_KEY), "measure": "wrapper", "profile_length": length, "event_every_steps": period}
+            jobs.append(Job(key, settings, budget=2 * settings.steps))
+    if "alignment" in settings.measures:
+        for form, count, length in itertools.product(settings.forms, settings.demos, settings.events):
+            key = {**dict.fromkeys(_KEY), "measure": "alignment", "scoring_form": form, "num_sequences": count, "num_events": length}
+            jobs.append(Job(key, settings, budget=1))
+    return jobs
+
+
+def run_core(job: Job, progress: Progress) -> dict[str, Any]:
+    """Times one configuration."""
+    key, settings = job.key, job.settings
+    started = time.perf_counter()
+    if key["measure"] == "wrapper":
+        record = _time_wrapper(int(key["profile_length"]), int(key["event_every_steps"]), settings, progress)
+    else:
+        record = _time_alignment(key["scoring_form"], int(key["num_sequences"]), int(key["num_events"]), settings)
+        record["env_steps"] = 1
+    return {**record, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _field(name: str) -> Callable[[Any], float | None]:
+    return lambda run: run.get(name)
+
+
+def _caption(sources: list[dict[str, Any]]) -> str:
+    first = sources[0]
+    steps = f"{first['steps']:,} env steps" if "steps" in first else "--steps env steps"
+    repeats = f"{first['repeats']} repeats" if "repeats" in first else "--repeats repeats"
+    return (
+        f"Medians: wrapper over {steps} per configuration, alignment over {repeats} "
+        "(ours and ClustalW interleaved); SP: sum-of-pairs score."
+    )
+
+
+def _machine(results: ResultFile, rows: list[dict[str, Any]]) -> str:
+    """Which DP loop ours used and whether ClustalW ran, from the runs (or the settings
+    an earlier layout recorded)."""
+    alignment = [run for run in results.runs if run.get("measure") == "alignment"]
+    if not alignment:
+        return "No alignment timings."
+    compiled = {run["compiled_dp"] for run in alignment if "compiled_dp" in run}
+    compiled |= {source["numba_compiled_dp"] for source in source_settings(results.settings) if "numba_compiled_dp" in source}
+    if compiled == {True}:
+        loop = "the numba-compiled DP loop"
+    elif compiled == {False}:
+        loop = "the numpy DP loop (numba not installed)"
+    else:
+        loop = "DP loop not recorded" if not compiled else "the compiled loop in some runs, the numpy one in others"
+    clustal = "ClustalW with an NJ guide tree" if any("clustalw_seconds" in run for run in alignment) else "ClustalW not on PATH"
+    return f"Ours: {loop}; {clustal}."
+
+
+CORE = Benchmark(
+    name="core",
+    script="scripts/bench_core.py",
+    description=__doc__ or "",
+    settings=CoreSettings,
+    jobs=core_jobs,
+    run=run_core,
+    group_by=_KEY,
+    metrics=(
+        Metric("env step (us)", _field("env_step_us"), decimals=2),
+        Metric("wrapped step (us)", _field("wrapped_step_us"), decimals=2),
+        Metric("added (us)", _field("added_us"), decimals=2),
+        Metric("ours (s)", _field("ours_seconds"), decimals=3),
+        Metric("ClustalW (s)", _field("clustalw_seconds"), decimals=3),
+        Metric("ours / ClustalW time", _field("time_ratio_ours_to_clustalw"), decimals=2),
+        Metric("ours SP", _field("ours_sum_of_pairs"), decimals=1),
+        Metric("ClustalW SP", _field("clustalw_sum_of_pairs"), decimals=1),
+        Metric("ours profile-align (s)", _field("ours_profile_alignment_seconds"), decimals=4),
+        Metric("ClustalW profile-align (s)", _field("clustalw_profile_alignment_seconds"), decimals=4),
+    ),
+    caption=_caption,
+    notes=_machine,
+    sections="measure",
+    names={
+        "wrapper": "(a) Wrapper overhead per env step (median, microseconds)",
+        "alignment": "(b, c) Multiple alignment (median seconds) and sum-of-pairs score, ours beside ClustalW",
+    },
+    axes=("measures", "profile_lengths", "event_every", "forms", "demos", "events"),
+)
