@@ -182,11 +182,8 @@ def _run_episode(
 def _retrain_lstm(redistributor: LSTMRedistributor, buffer: LessonsBuffer, episode: int) -> None:
     """Every 10th episode, once the buffer holds 16 episodes of different returns: fits
     the LSTM for 5 epochs on 32 episodes of the buffer and updates their priorities."""
-    if episode % 10 == 9 and len(buffer) >= 16 and buffer.has_return_variance():
-        index, sample = buffer.sample(32)
-        if redistributor.is_trained or np.ptp([e.episode_return for e in sample]) > 0:
-            redistributor.fit(sample, epochs=5)
-            buffer.update_priorities(index.tolist(), redistributor.episode_losses(sample))
+    if episode % 10 == 9 and len(buffer) >= 16:
+        redistributor.learn_from(buffer, sample_size=32, epochs=5)
 
 
 class _RudderLearner:
@@ -211,8 +208,7 @@ class _RudderLearner:
         from rudder.data import Episode
 
         record = Episode(observations=features, actions=actions, rewards=rewards, terminated=True)
-        priority = float(self.redistributor.episode_losses([record])[0]) if self.redistributor.is_trained else None
-        self.buffer.add(record, priority)
+        self.buffer.add(record, self.redistributor.lesson_priority(record))
         _retrain_lstm(self.redistributor, self.buffer, episode)
         q_lambda_update(q, states, actions, self.redistributor.redistribute(record), trace_decay=0.0)
 
