@@ -28,6 +28,7 @@ from rudder.errors import RudderError
 from rudder.events.base import EventEncoder
 from rudder.experiments.sweep import Job, Progress
 from rudder.experiments.tasks import demonstrations
+from rudder.redistribution.alignment import AlignmentRedistributor
 
 __all__ = ["AgentTask", "TrainOptions", "run_agent", "train_main"]
 
@@ -67,11 +68,13 @@ def _progress_callback(progress: Progress | None) -> Any:
         return None
     from stable_baselines3.common.callbacks import BaseCallback
 
+    report: Progress = progress
+
     class ReportEnvSteps(BaseCallback):
         """Reports PPO's env steps to the sweep's progress bar."""
 
         def _on_step(self) -> bool:
-            progress(self.num_timesteps)
+            report(self.num_timesteps)
             return True
 
     return ReportEnvSteps()
@@ -156,7 +159,7 @@ class TrainOptions:
 def _report(outcome: Any) -> None:
     from rudder.profile import format_consensus
 
-    if outcome.redistributor is not None and hasattr(outcome.redistributor, "profile"):
+    if isinstance(outcome.redistributor, AlignmentRedistributor):
         alphabet = outcome.redistributor.encoder.alphabet
         print("Consensus:", format_consensus([alphabet.name(column.event) for column in outcome.redistributor.profile.consensus]))
     if outcome.controller is not None:
@@ -182,7 +185,7 @@ def train_main(task: AgentTask, settings_class: type, argv: Sequence[str] | None
         print(f"error: {error}", file=sys.stderr)
         return 2
     _report(outcome)
-    if options.png and outcome.redistributor is not None:
+    if options.png and isinstance(outcome.redistributor, AlignmentRedistributor):
         from rudder.viz import plot_redistributor_alignment
 
         plot_redistributor_alignment(outcome.redistributor, options.png)

@@ -11,7 +11,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -22,12 +22,13 @@ from rudder.wrappers.subtasks import SubtaskObservation, SubtaskReward
 
 if TYPE_CHECKING:
     from rudder.agents.subtasks import SubtaskController
+    from rudder.redistribution.base import Redistributor
 
 __all__ = ["redistribution_wrapper", "subtask_wrapper"]
 
 
 def redistribution_wrapper(
-    env: gym.Env, redistributor: Any, progress: Literal["box", "dict"] | None = "box"
+    env: gym.Env, redistributor: Redistributor, progress: Literal["box", "dict"] | None = "box"
 ) -> gym.Env:
     """:class:`~rudder.wrappers.RedistributedReward`, then
     :class:`~rudder.wrappers.ProfileProgressObservation` unless ``progress`` is None.
@@ -45,7 +46,7 @@ def redistribution_wrapper(
 
 def subtask_wrapper(
     env: gym.Env,
-    redistributor: Any,
+    redistributor: Redistributor,
     controller: SubtaskController,
     progress: Literal["box"] | None = "box",
     goal_rewards: np.ndarray | None = None,

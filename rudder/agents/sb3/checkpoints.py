@@ -20,7 +20,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -35,10 +35,9 @@ from rudder.agents.sb3.settings import PPOSettings
 from rudder.agents.subtasks import SubtaskController
 from rudder.errors import DataFormatError
 from rudder.redistribution.alignment import AlignmentRedistributor
+from rudder.redistribution.base import Redistributor
+from rudder.redistribution.serialization import load_redistributor
 from rudder.wrappers.compose import subtask_wrapper
-
-if TYPE_CHECKING:
-    from rudder.redistribution.lstm import LSTMRedistributor
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -83,7 +82,7 @@ def save_checkpoint(
     model: PPO,
     settings: PPOSettings,
     *,
-    redistributor: AlignmentRedistributor | LSTMRedistributor | None = None,
+    redistributor: Redistributor | None = None,
     normalization: VecNormalize | None = None,
     seed: int = 0,
     metadata: dict[str, Any] | None = None,
@@ -140,15 +139,19 @@ def read_checkpoint_record(path: str | os.PathLike) -> dict[str, Any]:
     )
 
 
-def load_redistributor_from_checkpoint(
-    path: str | os.PathLike, **encoder_overrides: Any
-) -> AlignmentRedistributor | None:
-    """The redistributor saved in a checkpoint (to build the env before :func:`load_checkpoint`),
-    or None if it has none."""
+def load_redistributor_from_checkpoint(path: str | os.PathLike, **encoder_overrides: Any) -> Redistributor | None:
+    """The redistributor saved in a checkpoint, of either kind (to build the env before
+    :func:`load_checkpoint`), or None if it has none.
+
+    Args:
+        path: the checkpoint directory.
+        encoder_overrides: keyword arguments for an alignment model's saved event encoder
+            (for example a ``function`` that JSON cannot keep).
+    """
     record = read_checkpoint_record(path)
     if not record["has_redistributor"]:
         return None
-    return AlignmentRedistributor.load(Path(path) / "redistributor", **encoder_overrides)
+    return load_redistributor(Path(path) / "redistributor", **encoder_overrides)
 
 
 def load_normalization(path: str | os.PathLike, env: VecEnv) -> VecNormalize | None:
@@ -198,7 +201,7 @@ def load_checkpoint(path: str | os.PathLike, env: VecEnv, **kwargs: Any) -> tupl
 
 
 def subtask_wrapper_from_checkpoint(
-    path: str | os.PathLike, redistributor: AlignmentRedistributor | None
+    path: str | os.PathLike, redistributor: Redistributor | None
 ) -> tuple[Callable[[gym.Env], gym.Env], SubtaskController, bool] | None:
     """What a checkpoint of sub-task agents needs to be trained on again.
 
@@ -217,8 +220,10 @@ def subtask_wrapper_from_checkpoint(
     saved = read_checkpoint_record(path).get("metadata", {}).get("subtasks")
     if saved is None:
         return None
-    if redistributor is None:
-        raise DataFormatError(f"{str(path)!r} holds sub-task agents but no redistributor; the checkpoint is incomplete")
+    if not isinstance(redistributor, AlignmentRedistributor):
+        raise DataFormatError(
+            f"{str(path)!r} holds sub-task agents but no alignment redistributor; the checkpoint is incomplete"
+        )
     controller = SubtaskController.from_redistributor(redistributor, items=saved["items"])
     return subtask_wrapper_from_metadata(saved, redistributor, controller), controller, bool(saved["subtask_returns"])
 

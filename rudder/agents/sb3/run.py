@@ -56,6 +56,7 @@ from rudder.agents.subtasks import SubtaskController, add_subtasks, goal_rewards
 from rudder.data.episode import Episode
 from rudder.events.base import EventEncoder
 from rudder.redistribution.alignment import AlignmentRedistributor
+from rudder.redistribution.base import Redistributor
 from rudder.wrappers.compose import redistribution_wrapper
 from rudder.wrappers.progress import add_progress
 from rudder.wrappers.reward import TimeLimitAsTermination
@@ -87,7 +88,7 @@ class SB3RunOutcome:
     timesteps: int
     seconds: float
     model: PPO | None = None
-    redistributor: AlignmentRedistributor | None = None
+    redistributor: Redistributor | None = None
     controller: SubtaskController | None = None
     final: Any = None
 
@@ -261,7 +262,7 @@ def _callbacks(
     eval_env: VecEnv,
     *,
     seed: int,
-    redistributor: AlignmentRedistributor | None,
+    redistributor: Redistributor | None,
     boundaries: int | None = None,
     regularizer: CloningRegularizer | None = None,
 ) -> tuple[SuccessEvaluation, list[BaseCallback]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -181,7 +181,7 @@ def run_minigrid(job: Job, progress: Progress) -> dict[str, Any]:
     }
 
 
-def _steps(run: dict[str, Any], budget: int) -> float:
+def _steps(run: Mapping[str, Any], budget: int) -> float:
     return float(run["reached_at"]) if run.get("reached_at") is not None else float(budget)
 
 
