@@ -5,6 +5,8 @@ encoders) -> ``alignment`` (multiple alignment) -> ``profile`` (PSSM, prefix sco
 -> ``redistribution`` (Align-RUDDER) -> ``wrappers`` (gymnasium).
 """
 
+from importlib import metadata as _metadata
+
 from rudder.alignment import MultipleAlignment, ScoringScheme, align_sequences
 from rudder.data import Episode, load_episodes, record_episode, record_episodes, save_episodes
 from rudder.errors import (
@@ -28,7 +30,10 @@ from rudder.profile import PrefixScorer, ProfileModel
 from rudder.redistribution import AlignmentRedistributor, load_redistributor
 from rudder.wrappers import DelayedReward, RedistributedReward
 
-__version__ = "0.1.0"
+try:  # the version is written once, in pyproject.toml
+    __version__ = _metadata.version("align-rudder")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "AlignmentError",
