@@ -20,6 +20,7 @@ TINY = ["--n-envs", "2", "--eval-every", "256", "--eval-episodes", "2", "--final
 RESULTS = Path(__file__).resolve().parents[3] / "benchmarks" / "results"
 
 
+@pytest.mark.slow
 def test_training_prints_the_consensus_and_per_item_rates(tmp_path, capsys):
     arguments = ["--demos", "4", "--budget", "256", *TINY, "--no-progress-bar", "--checkpoint", str(tmp_path / "run")]
     assert train_main(CRAFT_TASK, CraftSettings, arguments) == 0
@@ -42,6 +43,7 @@ def test_training_takes_the_users_demonstrations(tmp_path, capsys):
     assert "holds 3 episodes; this run needs 4" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_benchmark_writes_a_row_per_method_with_the_item_rates(tmp_path):
     out = tmp_path / "craft.json"
     arguments = ["--methods", "bc", "align-rudder", "--demos", "3", "--seeds", "1", "--budget", "0", *TINY,
@@ -62,6 +64,7 @@ def test_committed_results_redraw_with_their_own_budget(tmp_path, capsys):
     assert row["seeds"] == [0, 1, 2, 3, 4, 5, 6] and row["diamond"]["mean"] == pytest.approx(0.6229, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_scripts_are_thin_entry_points():
     for name in ("bench_craft.py", "train_craft.py"):
         path = Path(__file__).resolve().parents[3] / "scripts" / name
