@@ -183,9 +183,9 @@ def _read_earlier_layout(path: str | os.PathLike, record: dict[str, Any]) -> Res
         runs += [{"measure": "wrapper", **entry} for entry in record["wrapper"]]
         machine: dict[str, Any] = {key: record[key] for key in ("machine", "clustalw_available", "numba_compiled_dp") if key in record}
         return ResultFile("core", command, machine, runs)
-    if "steps_per_second" in record:  # bench_craft.py --env-speed
-        run = {"measure": "env_speed", **{key: record[key] for key in ("steps", "seconds", "steps_per_second")}}
-        return ResultFile("craft_speed", command, {}, [run], float(record["seconds"]))
+    if "steps_per_second" in record:  # bench_craft.py --env-speed: the crafting world's speed
+        run = {"env": "rudder/CraftDiamond-v0", "seed": 0, **{key: record[key] for key in ("steps", "seconds", "steps_per_second")}}
+        return ResultFile("env_speed", command, {"envs": ["rudder/CraftDiamond-v0"], "steps": record["steps"]}, [run], float(record["seconds"]))
     raise DataFormatError(f"{path} is not a benchmark result file: no known layout has the keys {sorted(record)}")
 
 

@@ -5,7 +5,7 @@ outliers and less noisy than the median for few seeds)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -20,21 +20,26 @@ def interquartile_mean(values: Sequence[float] | np.ndarray) -> float:
     Raises:
         ValueError: if ``values`` is empty.
     """
-    data = np.sort(np.asarray(values, dtype=float).ravel())
-    count = len(data)
-    if count == 0:
+    data = np.asarray(values, dtype=float).ravel()
+    if len(data) == 0:
         raise ValueError("`values` is empty: the interquartile mean needs at least one value")
+    return float(_interquartile_means(data[np.newaxis, :])[0])
+
+
+def _interquartile_means(samples: np.ndarray) -> np.ndarray:
+    """The interquartile mean of each row of ``samples``, shape (m, n) -> (m,)."""
+    count = samples.shape[1]
     # Each run covers [i, i + 1) of [0, n); keep the part of it inside [n/4, 3n/4).
     low, high = count / 4, 3 * count / 4
     starts = np.arange(count)
     weights = np.clip(np.minimum(starts + 1, high) - np.maximum(starts, low), 0.0, 1.0)
-    return float(np.dot(weights, data) / weights.sum())
+    return np.sort(samples, axis=1) @ weights / weights.sum()
 
 
 def bootstrap_interval(
     values: Sequence[float] | np.ndarray,
     *,
-    statistic=interquartile_mean,
+    statistic: Callable[[np.ndarray], float] | None = None,
     confidence: float = 0.95,
     resamples: int = 2000,
     seed: int = 0,
@@ -43,7 +48,7 @@ def bootstrap_interval(
 
     Args:
         values: one value per run.
-        statistic: maps a resample, shape (n,), to a number.
+        statistic: maps a resample, shape (n,), to a number (default: the interquartile mean).
         confidence: the interval's coverage.
         resamples: bootstrap resamples.
         seed: seeds the resampling, so the same values give the same interval.
@@ -55,7 +60,10 @@ def bootstrap_interval(
         raise ValueError(f"`confidence` must be in (0, 1), got {confidence}")
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(data), size=(resamples, len(data)))
-    estimates = np.array([statistic(data[row]) for row in picks])
+    if statistic is None:
+        estimates = _interquartile_means(data[picks])
+    else:
+        estimates = np.array([statistic(data[row]) for row in picks])
     tail = (1.0 - confidence) / 2
     return float(np.quantile(estimates, tail)), float(np.quantile(estimates, 1.0 - tail))
 

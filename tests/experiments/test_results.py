@@ -27,7 +27,7 @@ def test_there_are_committed_result_files():
 @pytest.mark.parametrize("path", COMMITTED, ids=[path.name for path in COMMITTED])
 def test_every_committed_result_file_is_readable(path):
     results = read_results(path)
-    assert results.benchmark in {"rooms", "craft", "minigrid", "delay", "core", "craft_speed"}
+    assert results.benchmark in {"rooms", "craft", "minigrid", "delay", "core", "env_speed"}
     assert results.runs and results.command.startswith("python ")
     assert all(isinstance(run, dict) for run in results.runs)
 
@@ -87,3 +87,27 @@ def test_bad_files_get_clear_errors(tmp_path):
     (tmp_path / "future.json").write_text(json.dumps({"format": RESULTS_FORMAT, "format_version": 99, "command": "x"}))
     with pytest.raises(DataFormatError, match="version 99"):
         read_results(tmp_path / "future.json")
+
+
+def _benchmark(name):
+    import importlib
+
+    module, attribute = {
+        "rooms": ("rooms", "ROOMS"), "craft": ("craft", "CRAFT"), "minigrid": ("minigrid", "MINIGRID"),
+        "delay": ("delay", "DELAY"), "core": ("core", "CORE"), "env_speed": ("env_speed", "ENV_SPEED"),
+    }[name]
+    return getattr(importlib.import_module(f"rudder.experiments.tasks.{module}"), attribute)
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=[path.name for path in COMMITTED])
+def test_every_committed_result_file_goes_through_its_benchmarks_combine(path, tmp_path, capsys):
+    from rudder.experiments import main
+
+    name = read_results(path).benchmark
+    if name in {"craft", "minigrid"}:
+        pytest.importorskip("stable_baselines3")
+    out = tmp_path / "combined.json"
+    assert main(_benchmark(name), ["--combine", str(path), "--out", str(out), "--markdown", str(tmp_path / "t.md")]) == 0
+    combined = read_results(out)
+    assert len(combined.runs) == len(read_results(path).runs) and combined.rows
+    assert "|---" in capsys.readouterr().out

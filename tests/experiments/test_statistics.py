@@ -39,3 +39,11 @@ def test_summary_has_median_quartiles_and_iqm():
     assert summary["iqm"] == pytest.approx(2.5)
     with pytest.raises(ValueError, match="empty"):
         interquartile_mean([])
+
+
+def test_bootstrap_takes_any_statistic():
+    values = np.arange(20.0)
+    low, high = bootstrap_interval(values, statistic=np.median, seed=1)
+    assert low < np.median(values) < high
+    with pytest.raises(ValueError, match="confidence"):
+        bootstrap_interval(values, confidence=1.5)

@@ -32,7 +32,7 @@ Observation (``Dict``):
 - ``"is_success"``: bool, whether this step obtained the diamond.
 
 Speed: a step is a few array lookups; one env runs well over 5,000 steps/s
-(``scripts/bench_craft.py --env-speed``).
+(``scripts/bench_env_speed.py``).
 """
 
 from __future__ import annotations
