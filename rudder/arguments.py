@@ -27,22 +27,47 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar, Union
 
-__all__ = ["argument_parser", "field_help", "parse_arguments", "parse_several"]
+__all__ = ["add_options", "argument_parser", "field_help", "parse_arguments", "parse_several", "settings_from"]
 
 T = TypeVar("T")
 
 
 def field_help(cls: type) -> dict[str, str]:
     """The help text of each field of dataclass ``cls`` (and of its dataclass bases) that
-    has one: ``metadata["help"]`` where given, else the string literal right below the field."""
+    has one: ``metadata["help"]`` where given, else the string literal right below the
+    field, else its entry in the class docstring's Google-style ``Attributes:`` section."""
     texts: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
         if dataclasses.is_dataclass(klass):
+            texts.update(_attributes_section(klass))
             texts.update(_docstrings_below_fields(klass))
     for field in dataclasses.fields(cls):
         if "help" in field.metadata:
             texts[field.name] = str(field.metadata["help"])
     return {field.name: texts[field.name] for field in dataclasses.fields(cls) if texts.get(field.name)}
+
+
+def _attributes_section(cls: type) -> dict[str, str]:
+    """``name: text`` entries of the ``Attributes:`` section of ``cls``'s own docstring."""
+    lines = inspect.cleandoc(cls.__dict__.get("__doc__") or "").splitlines()
+    texts: dict[str, list[str]] = {}
+    inside, name = False, None
+    for line in lines:
+        if line.strip() == "Attributes:":
+            inside = True
+            continue
+        if not inside:
+            continue
+        if line and not line.startswith(" "):  # the next section
+            break
+        entry = line.strip()
+        head, colon, text = entry.partition(":")
+        if line.startswith("    ") and not line.startswith("     ") and colon and head.isidentifier():
+            name = head
+            texts[name] = [text.strip()]
+        elif name is not None and entry:
+            texts[name].append(entry)
+    return {key: " ".join(parts) for key, parts in texts.items()}
 
 
 def _docstrings_below_fields(cls: type) -> dict[str, str]:
@@ -82,17 +107,23 @@ def _without_none(annotation: Any) -> Any:
     return annotation
 
 
-def _add_option(parser: argparse.ArgumentParser, field: dataclasses.Field, annotation: Any, text: str) -> None:
-    flag = "--" + field.name.replace("_", "-")
+def _add_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    field: dataclasses.Field,
+    annotation: Any,
+    text: str,
+    flag: str | None = None,
+) -> None:
+    flag = flag or "--" + field.name.replace("_", "-")
     default = _default(field)
     annotation = _without_none(annotation)
     origin = typing.get_origin(annotation)
     if annotation is bool:
-        parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=text)
+        parser.add_argument(flag, dest=field.name, action=argparse.BooleanOptionalAction, default=default, help=text)
         return
     if origin is Literal:
         choices = typing.get_args(annotation)
-        parser.add_argument(flag, choices=choices, type=type(choices[0]), default=default, help=f"{text} (default: {default})")
+        parser.add_argument(flag, dest=field.name, choices=choices, type=type(choices[0]), default=default, help=f"{text} (default: {default})")
         return
     if origin is tuple:
         member = _without_none(typing.get_args(annotation)[0])
@@ -100,12 +131,12 @@ def _add_option(parser: argparse.ArgumentParser, field: dataclasses.Field, annot
         kind = type(options[0]) if options else member
         shown = "none" if default is None else " ".join(map(str, default))
         parser.add_argument(
-            flag, nargs="*" if default == () or default is None else "+", type=kind,
+            flag, dest=field.name, nargs="*" if default == () or default is None else "+", type=kind,
             choices=options, default=default, help=f"{text} (default: {shown})",
         )
         return
     kind = annotation if annotation in (int, float, str) else str
-    parser.add_argument(flag, type=kind, default=default, help=f"{text} (default: {default})")
+    parser.add_argument(flag, dest=field.name, type=kind, default=default, help=f"{text} (default: {default})")
 
 
 def argument_parser(
@@ -140,6 +171,40 @@ def argument_parser(
                 )
             _add_option(parser, field, hints[field.name], texts[field.name])
     return parser
+
+
+def add_options(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    cls: type,
+    *,
+    flags: Mapping[str, str] | None = None,
+    exclude: Sequence[str] = (),
+) -> None:
+    """Adds one option per field of dataclass ``cls`` to an existing parser (or group),
+    with the field's default and help text; the parsed value lands under the field's name.
+
+    Args:
+        parser: the parser or argument group.
+        cls: the settings dataclass.
+        flags: option names for some fields (e.g. ``{"consensus_threshold": "--threshold"}``).
+        exclude: fields that get no option.
+    """
+    texts = field_help(cls)
+    hints = typing.get_type_hints(cls)
+    for field in dataclasses.fields(cls):
+        if field.name in exclude:
+            continue
+        if not texts.get(field.name):
+            raise ValueError(f"no help text for field {field.name!r} of {cls.__name__}")
+        _add_option(parser, field, hints[field.name], texts[field.name], (flags or {}).get(field.name))
+
+
+def settings_from(cls: type[T], namespace: argparse.Namespace | Mapping[str, Any]) -> T:
+    """An instance of dataclass ``cls`` from parsed options (fields without an option keep
+    their defaults; lists become tuples)."""
+    values = vars(namespace) if isinstance(namespace, argparse.Namespace) else dict(namespace)
+    names = {field.name for field in dataclasses.fields(cls)} & set(values)  # type: ignore[arg-type]
+    return cls(**{name: tuple(values[name]) if isinstance(values[name], list) else values[name] for name in names})
 
 
 def _instance(cls: type[T], values: Mapping[str, Any]) -> T:

@@ -12,17 +12,19 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rudder.arguments import add_options, settings_from
 from rudder.data import Episode, load_episodes
 from rudder.errors import RudderError
 from rudder.events import FeatureClusterEncoder, InventoryEncoder, StateClusterEncoder
 from rudder.events.base import EventEncoder
 from rudder.profile import format_consensus
-from rudder.redistribution import AlignmentRedistributor, load_redistributor
+from rudder.redistribution import AlignmentRedistributor, AlignmentSettings, load_redistributor
 
 EVENT_CHOICES = ("auto", "state-clusters", "feature-clusters", "inventory")
 
@@ -109,27 +111,17 @@ def describe_redistribution(redistributor: AlignmentRedistributor, episode: Epis
 
 def _add_alignment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", choices=EVENT_CHOICES, default="auto", help="event encoder (default: auto)")
-    parser.add_argument("--scoring", choices=("paper", "official"), default="paper", help="self-match scores: paper 1/p or official -0.2 ln p")
-    parser.add_argument("--mismatch-score", type=float, default=-1.0, help="score of two different events (default -1)")
-    parser.add_argument("--gap-score", type=float, default=0.0, help="linear gap score of the alignment (default 0)")
-    parser.add_argument("--guide-tree", choices=("upgma", "nj"), default="upgma", help="guide tree of the progressive alignment")
-    parser.add_argument("--top-n", type=int, default=None, help="align only the n demonstrations with the highest return")
-    parser.add_argument("--threshold", type=float, default=0.8, help="consensus threshold (default 0.8)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the clustering (default 0)")
+    # Every knob of the alignment and the profile, with AlignmentSettings' own defaults and help.
+    settings = parser.add_argument_group("alignment and profile (AlignmentSettings)")
+    add_options(settings, AlignmentSettings, flags={"scoring_form": "--scoring", "consensus_threshold": "--threshold"})
     parser.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
 
 
 def _fit(args: argparse.Namespace, demonstrations: Sequence[Episode]) -> AlignmentRedistributor:
     encoder = choose_encoder(args.events, demonstrations, seed=args.seed)
-    return AlignmentRedistributor(
-        encoder,
-        scoring_form=args.scoring,
-        mismatch_score=args.mismatch_score,
-        gap_score=args.gap_score,
-        guide_tree=args.guide_tree,
-        top_n=args.top_n,
-        consensus_threshold=args.threshold,
-    ).fit(demonstrations)
+    settings = settings_from(AlignmentSettings, args)
+    return AlignmentRedistributor(encoder, **dataclasses.asdict(settings)).fit(demonstrations)
 
 
 def _draw(redistributor: AlignmentRedistributor, path: str) -> None:

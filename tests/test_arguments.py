@@ -97,3 +97,19 @@ def test_scripts_explain_themselves(script):
     result = subprocess.run([sys.executable, str(SCRIPTS / script), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
+
+
+def test_help_also_comes_from_the_attributes_section_and_options_join_a_parser():
+    import argparse
+
+    from rudder.arguments import add_options, settings_from
+    from rudder.redistribution import AlignmentSettings
+
+    assert field_help(AlignmentSettings)["consensus_threshold"] == "share of demonstrations a sub-goal column needs."
+    parser = argparse.ArgumentParser()
+    add_options(parser, AlignmentSettings, flags={"consensus_threshold": "--threshold"}, exclude=("correction",))
+    parsed = parser.parse_args(["--threshold", "0.6", "--delete-score", "-1.5", "--top-n", "3"])
+    assert settings_from(AlignmentSettings, parsed) == AlignmentSettings(consensus_threshold=0.6, delete_score=-1.5, top_n=3)
+    assert settings_from(AlignmentSettings, parser.parse_args([])) == AlignmentSettings()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--correction"])
