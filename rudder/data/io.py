@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from rudder.errors import DataFormatError, FormatVersionError
 EPISODES_FORMAT_VERSION = 1
 
 
-def atomic_write(path: str | os.PathLike, write) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], Any]) -> None:
     """Calls ``write(file_object)`` on a temporary file, then renames it onto ``path``.
 
     Nothing is left at ``path`` if ``write`` fails, so a crash never leaves a

@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rudder.data.episode import Episode
+
+if TYPE_CHECKING:
+    import gymnasium as gym
 
 __all__ = ["Policy", "record_episode", "record_episodes", "stack_steps"]
 
@@ -39,7 +42,7 @@ def stack_steps(values: Sequence[Any]) -> Any:
 
 
 def record_episode(
-    env,
+    env: gym.Env,
     policy: Policy | None = None,
     *,
     seed: int | None = None,
@@ -97,7 +100,7 @@ def record_episode(
 
 
 def record_episodes(
-    env,
+    env: gym.Env,
     policy: Policy | None = None,
     *,
     num_episodes: int,
