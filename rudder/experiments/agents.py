@@ -30,7 +30,30 @@ from rudder.experiments.sweep import Job, Progress
 from rudder.experiments.tasks import demonstrations
 from rudder.redistribution.alignment import AlignmentRedistributor
 
-__all__ = ["AgentTask", "TrainOptions", "run_agent", "train_main"]
+__all__ = ["AgentSettings", "AgentTask", "TrainOptions", "run_agent", "train_main"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentSettings:
+    """What every stable-baselines3 task's run has; a task's settings subclass this and
+    may give other defaults."""
+
+    budget: int = 500_000
+    """Env-step budget of PPO per run."""
+    eval_every: int = 20_000
+    """Env steps between evaluations during training."""
+    eval_episodes: int = 50
+    """Episodes per evaluation during training."""
+    n_envs: int = 8
+    """Parallel training envs per run."""
+    subprocess: bool = False
+    """Run the training envs in subprocesses (SubprocVecEnv)."""
+    bc_epochs: int = 30
+    """Behaviour-cloning epochs."""
+    learning_rate: float = 3e-4
+    """PPO learning rate."""
+    gamma: float = 0.99
+    """PPO discount (also the discount of the cloned value targets)."""
 
 
 @dataclasses.dataclass(frozen=True)

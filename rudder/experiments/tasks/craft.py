@@ -18,7 +18,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from rudder.experiments.agents import AgentTask, run_agent
+from rudder.experiments.agents import AgentSettings, AgentTask, run_agent
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric
 from rudder.experiments.results import ResultFile
@@ -30,33 +30,22 @@ NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RU
 
 
 @dataclasses.dataclass(frozen=True)
-class CraftSettings:
+class CraftSettings(AgentSettings):
     """How one crafting-world run goes."""
 
     env: str = "rudder/CraftDiamond-v0"
     """Crafting-world id (rudder/CraftDiamond-v0: reward only for the diamond)."""
     budget: int = 1_000_000
-    """Env-step budget of PPO per run."""
     eval_every: int = 200_000
-    """Env steps between evaluations during training."""
     eval_episodes: int = 30
-    """Episodes per evaluation during training."""
     final_episodes: int = 100
     """Episodes of the final per-item evaluation."""
-    n_envs: int = 8
-    """Parallel training envs per run."""
-    subprocess: bool = False
-    """Run the training envs in subprocesses (SubprocVecEnv)."""
-    bc_epochs: int = 30
-    """Behaviour-cloning epochs."""
     learning_rate: float = 3e-5
     """PPO learning rate when fine-tuning a cloned policy (bc-ppo, align-rudder; higher rates made the cloned sub-task agents worse)."""
     scratch_learning_rate: float = 3e-4
     """PPO learning rate of PPO from scratch."""
     ent_coef: float = 0.003
     """PPO entropy bonus (enough that an agent cloned from narrow segments still tries other actions)."""
-    gamma: float = 0.99
-    """PPO discount (all methods; also the discount of the cloned value targets)."""
     subtask_returns: bool = True
     """Align-RUDDER: each sub-task agent's return ends with its sub-task."""
     goal_payments: bool = True

@@ -16,7 +16,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from rudder.experiments.agents import AgentTask, run_agent
+from rudder.experiments.agents import AgentSettings, AgentTask, run_agent
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric, learning_curves
 from rudder.experiments.results import ResultFile
@@ -28,31 +28,16 @@ NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RU
 
 
 @dataclasses.dataclass(frozen=True)
-class MinigridSettings:
+class MinigridSettings(AgentSettings):
     """How one minigrid run goes."""
 
     env: str = "MiniGrid-KeyCorridorS3R3-v0"
     """minigrid env id."""
     view: str = "agent"
     """Observation: 'agent' (egocentric 7x7 view) or 'full' (whole grid)."""
-    budget: int = 500_000
-    """Env-step budget of PPO per run."""
-    eval_every: int = 20_000
-    """Env steps between evaluations."""
-    eval_episodes: int = 50
-    """Episodes per evaluation."""
     target: float = 0.8
     """Success rate to reach (training stops there)."""
-    n_envs: int = 8
-    """Parallel training envs per run."""
-    subprocess: bool = False
-    """Run the training envs in subprocesses (SubprocVecEnv)."""
     bc_epochs: int = 100
-    """Behaviour-cloning epochs."""
-    gamma: float = 0.99
-    """PPO discount (1.0 keeps the redistributed reward return-equivalent)."""
-    learning_rate: float = 3e-4
-    """PPO learning rate (all methods)."""
     progress_observation: bool = True
     """Add the profile progress to Align-RUDDER's observation."""
     env_reward_weight: float = 0.0
