@@ -14,13 +14,14 @@
 from rudder.experiments.harness import Benchmark, SweepOptions, main, run_benchmark
 from rudder.experiments.report import Metric
 from rudder.experiments.results import ResultFile, combine_results, read_results, write_results
-from rudder.experiments.sweep import Job, Progress, run_sweep
+from rudder.experiments.sweep import Job, Progress, ProgressBar, run_sweep
 
 __all__ = [
     "Benchmark",
     "Job",
     "Metric",
     "Progress",
+    "ProgressBar",
     "ResultFile",
     "SweepOptions",
     "combine_results",

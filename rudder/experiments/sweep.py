@@ -6,8 +6,10 @@ and the record is a JSON-ready ``dict``. The same jobs give the same records on 
 back-end: each run seeds itself from its job and shares nothing with the others.
 
 One progress bar in env steps covers the whole sweep. Its total starts as the sum of the
-budgets; a run that ends early (it reached its target) gives back what it did not use,
-so the estimate of the time left tracks the work that remains.
+budgets. Runs that stop early (they reached their target) make that an overestimate, so
+the total is re-estimated whenever a run finishes: a run still going is expected to take
+the median env steps of the finished runs (at most its budget, at least what it has
+taken), and the estimate of the time left follows.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tqdm import tqdm
 
 from rudder.errors import DependencyNotInstalled
 
-__all__ = ["Job", "Progress", "RunFunction", "run_sweep"]
+__all__ = ["Job", "Progress", "ProgressBar", "RunFunction", "run_sweep"]
 
 #: One BLAS/OpenMP thread per run: runs are the unit of parallelism, and small matrix
 #: products from several threads per process fight over the cores.
@@ -77,30 +79,39 @@ class Progress:
 RunFunction = Callable[[Job, Progress], dict]
 
 
-class _Bar:
-    """The sweep's progress bar in env steps."""
+class ProgressBar:
+    """The sweep's progress bar in env steps (see the module docstring for its total).
+
+    Args:
+        jobs: the sweep's runs (their budgets).
+        description: the bar's label.
+    """
 
     def __init__(self, jobs: Sequence[Job], description: str) -> None:
         self.done = [0] * len(jobs)
         self.budgets = [max(int(job.budget), 1) for job in jobs]
+        self.used: dict[int, int] = {}  # env steps of the finished runs
         self.bar = tqdm(total=sum(self.budgets), desc=description, unit="step", unit_scale=True, dynamic_ncols=True)
-        self.finished = 0
 
     def advance(self, index: int, env_steps: int) -> None:
+        """Run ``index`` has taken ``env_steps`` env steps so far."""
         steps = min(int(env_steps), self.budgets[index])
         if steps > self.done[index]:
             self.bar.update(steps - self.done[index])
             self.done[index] = steps
 
     def finish(self, index: int, record: Mapping[str, Any]) -> None:
+        """Run ``index`` ended with ``record`` (its ``env_steps``; the budget if absent)."""
         used = record.get("env_steps")
         used = self.budgets[index] if used is None else min(int(used), self.budgets[index])
         self.advance(index, used)
-        # An early finish gives back the rest of its budget.
-        self.bar.total -= self.budgets[index] - self.done[index]
-        self.budgets[index] = self.done[index]
-        self.finished += 1
-        self.bar.set_postfix_str(f"{self.finished}/{len(self.done)} runs")
+        self.used[index] = self.done[index]
+        typical = sorted(self.used.values())[len(self.used) // 2]
+        self.bar.total = sum(
+            self.used[run] if run in self.used else max(self.done[run], min(budget, typical))
+            for run, budget in enumerate(self.budgets)
+        )
+        self.bar.set_postfix_str(f"{len(self.used)}/{len(self.done)} runs")
         self.bar.refresh()
 
     def close(self) -> None:
@@ -135,7 +146,7 @@ def run_sweep(
     """
     if workers < 1:
         raise ValueError(f"`workers` must be >= 1, got {workers}")
-    bar = _Bar(jobs, description)
+    bar = ProgressBar(jobs, description)
     try:
         if ray or ray_address is not None:
             yield from _on_ray(function, jobs, bar, workers=workers, address=ray_address)
@@ -148,14 +159,14 @@ def run_sweep(
 
 
 class _Direct:
-    def __init__(self, bar: _Bar) -> None:
+    def __init__(self, bar: ProgressBar) -> None:
         self.bar = bar
 
     def put(self, item: tuple[int, int]) -> None:
         self.bar.advance(*item)
 
 
-def _in_process(function: RunFunction, jobs: Sequence[Job], bar: _Bar) -> Iterator[tuple[int, dict]]:
+def _in_process(function: RunFunction, jobs: Sequence[Job], bar: ProgressBar) -> Iterator[tuple[int, dict]]:
     sink = _Direct(bar)
     for index, job in enumerate(jobs):
         record = function(job, Progress(index, sink))
@@ -163,7 +174,7 @@ def _in_process(function: RunFunction, jobs: Sequence[Job], bar: _Bar) -> Iterat
         yield index, record
 
 
-def _drain(sink: Any, bar: _Bar) -> None:
+def _drain(sink: Any, bar: ProgressBar) -> None:
     while True:
         try:
             index, steps = sink.get_nowait()
@@ -188,7 +199,7 @@ def _single_threaded_children() -> Iterator[None]:
                 os.environ[name] = saved_value
 
 
-def _on_pool(function: RunFunction, jobs: Sequence[Job], bar: _Bar, *, workers: int) -> Iterator[tuple[int, dict]]:
+def _on_pool(function: RunFunction, jobs: Sequence[Job], bar: ProgressBar, *, workers: int) -> Iterator[tuple[int, dict]]:
     context = multiprocessing.get_context("spawn")
     with _single_threaded_children(), context.Manager() as manager, context.Pool(workers) as pool:
         sink = manager.Queue()
@@ -207,7 +218,7 @@ def _on_pool(function: RunFunction, jobs: Sequence[Job], bar: _Bar, *, workers: 
 
 
 def _on_ray(
-    function: RunFunction, jobs: Sequence[Job], bar: _Bar, *, workers: int, address: str | None
+    function: RunFunction, jobs: Sequence[Job], bar: ProgressBar, *, workers: int, address: str | None
 ) -> Iterator[tuple[int, dict]]:
     try:
         import ray

@@ -55,3 +55,18 @@ def test_progress_bar_counts_env_steps_and_gives_back_unused_budget():
     assert [index for index, _ in run_sweep(run, jobs)] == [0, 1, 2] and seen == [0, 1, 2]
     with pytest.raises(ValueError, match="workers"):
         list(run_sweep(run, jobs, workers=0))
+
+
+def test_the_bar_expects_unfinished_runs_to_take_what_finished_runs_took():
+    from rudder.experiments import ProgressBar
+
+    bar = ProgressBar([Job({"seed": seed}, None, budget=100) for seed in range(4)], "test")
+    assert bar.bar.total == 400
+    bar.advance(1, 30)
+    bar.finish(0, {"env_steps": 10})
+    # run 0 took 10; run 1 has taken 30 already; runs 2 and 3 are expected to take 10
+    assert bar.bar.total == 10 + 30 + 10 + 10 and bar.bar.n == 40
+    bar.finish(2, {"env_steps": 50})
+    bar.finish(1, {})  # no count: the budget
+    assert bar.bar.total == 10 + 100 + 50 + 50
+    bar.close()

@@ -344,6 +344,7 @@ def train_until_threshold(
     seed: int = 0,
     state_shape: tuple[int, ...] | None = None,
     redistributor: AlignmentRedistributor | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> TabularResult:
     """Trains one agent until its evaluation return reaches the threshold.
 
@@ -355,6 +356,8 @@ def train_until_threshold(
         state_shape: shape of the discrete observation for the state-cluster events of
             "align-rudder" (e.g. (6, 6, rooms)); ignored when ``redistributor`` is given.
         redistributor: a ready, fitted redistributor for "align-rudder".
+        progress: called with the training env steps so far after every training episode
+            (for a progress bar).
 
     Returns:
         the :class:`TabularResult`.
@@ -392,6 +395,8 @@ def train_until_threshold(
         return TabularResult(0, True, threshold, np.asarray(evaluations), 0)
     for episode in range(1, settings.max_episodes + 1):
         env_steps += _train_episode(env, setup, context, settings.epsilon, rng, train_seed + episode)
+        if progress is not None:
+            progress(env_steps)
         if episode % settings.eval_every == 0 and evaluate(episode):
             return TabularResult(episode, True, threshold, np.asarray(evaluations), env_steps)
     return TabularResult(settings.max_episodes, False, threshold, np.asarray(evaluations), env_steps)

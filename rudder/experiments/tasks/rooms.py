@@ -110,7 +110,9 @@ def run_rooms(job: Job, progress: Progress) -> dict[str, Any]:
     )
     training = TabularSettings(method=key["method"], max_episodes=settings.max_episodes, eval_episodes=settings.eval_episodes)
     started = time.perf_counter()
-    result = train_until_threshold(make, demos, training, seed=seed, state_shape=(6, 6, make().num_rooms))  # type: ignore[attr-defined]
+    result = train_until_threshold(
+        make, demos, training, seed=seed, state_shape=(6, 6, make().num_rooms), progress=progress  # type: ignore[attr-defined]
+    )
     return {
         "episodes": int(result.episodes),
         "reached": bool(result.reached),

@@ -34,11 +34,15 @@ def test_training_run_is_deterministic_and_consistent(method):
 
 def test_align_rudder_learns_four_rooms_from_two_demonstrations():
     demos = rooms_demonstrations(make_four_rooms(), 2, seed=0)
+    reported: list[int] = []
     result = train_until_threshold(
-        make_four_rooms, demos, TabularSettings(max_episodes=3000), seed=0, state_shape=(6, 6, 23)
+        make_four_rooms, demos, TabularSettings(max_episodes=3000), seed=0, state_shape=(6, 6, 23), progress=reported.append
     )
     assert result.reached, result.evaluations[-5:]
     assert result.evaluations[-1, 1] >= result.threshold
+    # one report per training episode, the env steps so far
+    assert len(reported) == result.episodes and reported[-1] == result.env_steps
+    assert all(later > earlier for earlier, later in zip(reported, reported[1:]))
 
 
 @pytest.mark.parametrize(
