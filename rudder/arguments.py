@@ -116,6 +116,7 @@ def _add_option(
 ) -> None:
     flag = flag or "--" + field.name.replace("_", "-")
     default = _default(field)
+    text = text.replace("%", "%%")  # argparse formats help strings with %
     annotation = _without_none(annotation)
     origin = typing.get_origin(annotation)
     if annotation is bool:
@@ -126,12 +127,14 @@ def _add_option(
         parser.add_argument(flag, dest=field.name, choices=choices, type=type(choices[0]), default=default, help=f"{text} (default: {default})")
         return
     if origin is tuple:
-        member = _without_none(typing.get_args(annotation)[0])
+        members = typing.get_args(annotation)
+        fixed = len(members) if members and members[-1] is not Ellipsis else None  # tuple[int, int]: exactly 2
+        member = _without_none(members[0])
         options: tuple[Any, ...] | None = typing.get_args(member) if typing.get_origin(member) is Literal else None
         kind = type(options[0]) if options else member
         shown = "none" if default is None else " ".join(map(str, default))
         parser.add_argument(
-            flag, dest=field.name, nargs="*" if default == () or default is None else "+", type=kind,
+            flag, dest=field.name, nargs=fixed if fixed is not None else "*" if default == () or default is None else "+", type=kind,
             choices=options, default=default, help=f"{text} (default: {shown})",
         )
         return

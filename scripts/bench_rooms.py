@@ -1,6 +1,6 @@
 """Episodes to 80% of the demonstrations' return on FourRooms / EightRooms (the paper's metric).
 
-    python scripts/bench_rooms.py --env rudder/FourRooms-v0 rudder/EightRooms-v0 \\
+    python scripts/bench_rooms.py --envs rudder/FourRooms-v0 rudder/EightRooms-v0 \\
         --demos 2 5 10 50 100 --seeds 20 --methods align-rudder bc-q --workers 2 \\
         --out benchmarks/results/rooms.json --markdown benchmarks/results/rooms.md \\
         --png benchmarks/results/rooms.png

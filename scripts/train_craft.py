@@ -13,7 +13,7 @@ the inventory decides which sub-task is in charge. At the end the agent plays
 ``--final-episodes`` episodes and the per-item success rates are printed.
 """
 
-from rudder.experiments.agents import train_main
+from rudder.experiments.sb3 import train_main
 from rudder.experiments.tasks.craft import CRAFT_TASK, CraftSettings
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ after ``--budget`` env steps. ``--resume DIR`` continues a checkpoint (same
 redistributor, same optimizer state).
 """
 
-from rudder.experiments.agents import train_main
+from rudder.experiments.sb3 import train_main
 from rudder.experiments.tasks.minigrid import MINIGRID_TASK, MinigridSettings
 
 if __name__ == "__main__":

@@ -113,3 +113,16 @@ def test_help_also_comes_from_the_attributes_section_and_options_join_a_parser()
     assert settings_from(AlignmentSettings, parser.parse_args([])) == AlignmentSettings()
     with pytest.raises(SystemExit):
         parser.parse_args(["--correction"])
+
+
+@dataclasses.dataclass
+class Shaped:
+    size: tuple[int, int] = dataclasses.field(default=(2, 3), metadata={"help": "rows and columns"})
+    share: float = dataclasses.field(default=0.5, metadata={"help": "a share in % of the total"})
+
+
+def test_fixed_length_tuples_and_percent_signs():
+    assert parse_arguments(Shaped, ["--size", "4", "5"]).size == (4, 5)
+    with pytest.raises(SystemExit):
+        parse_arguments(Shaped, ["--size", "1", "2", "3"])
+    assert "in % of the total" in argument_parser(Shaped).format_help()

@@ -8,7 +8,7 @@
   earlier layouts.
 - :mod:`~rudder.experiments.report` and :mod:`~rudder.experiments.statistics`: the
   summary rows (median, quartiles, IQM with bootstrap intervals), tables and pictures.
-- :mod:`~rudder.experiments.agents`: stable-baselines3 tasks (:class:`AgentTask`), one run
+- :mod:`~rudder.experiments.sb3`: stable-baselines3 tasks (:class:`SB3Task`), one run
   of a method, and the command line of the training scripts.
 - :mod:`~rudder.experiments.tasks`: the task presets: rooms, delay, crafting world,
   minigrid, MineRL data, core timings, env speed.

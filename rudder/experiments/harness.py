@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from rudder.arguments import parse_several
-from rudder.data.io import atomic_write
+from rudder.data.io import atomic_write, load_episodes
+from rudder.errors import RudderError
 from rudder.experiments.report import Metric, markdown_table, summary_rows
 from rudder.experiments.results import (
     ResultFile,
@@ -107,6 +108,8 @@ class Benchmark:
         names: display names of methods (and titles of ``sections`` values).
         axes: the settings that only choose which runs are made (seeds, methods, ...), not
             how a run goes: ``--resume`` may change these and keeps the runs that match.
+        uses_demonstrations: whether the runs use demonstrations (otherwise
+            ``--demos-file`` is refused).
     """
 
     name: str
@@ -125,6 +128,7 @@ class Benchmark:
     sections: str | None = None
     names: Mapping[str, str] = dataclasses.field(default_factory=dict)
     axes: tuple[str, ...] = ()
+    uses_demonstrations: bool = True
 
 
 def _file_digest(path: str) -> str:
@@ -170,14 +174,15 @@ def _tables(benchmark: Benchmark, rows: list[dict[str, Any]], caption: str) -> s
     return "\n\n".join(parts)
 
 
-def _write(benchmark: Benchmark, results: ResultFile, options: SweepOptions) -> str:
-    """Writes the result file, the table and the picture; returns the table (and the notes)."""
+def _write(benchmark: Benchmark, results: ResultFile, options: SweepOptions, *, result_file: bool = True) -> str:
+    """Writes the result file (unless ``result_file`` is false), the table and the picture;
+    returns the table (and the notes)."""
     rows = summary_rows(results.runs, group_by=benchmark.group_by, metrics=benchmark.metrics, reference=benchmark.reference)
     results.rows = rows
     table = _tables(benchmark, rows, benchmark.caption(source_settings(results.settings)))
     if benchmark.notes is not None and rows:
         table += "\n\n" + benchmark.notes(results, rows)
-    if options.out:
+    if options.out and result_file:
         write_results(options.out, results)
     if options.markdown:
         text = f"Command: `{results.command}`\n\n{table}\n\nWall time {results.elapsed_seconds:,.0f} s.\n"
@@ -187,12 +192,11 @@ def _write(benchmark: Benchmark, results: ResultFile, options: SweepOptions) -> 
     return table
 
 
-def _resumed_runs(
-    options: SweepOptions, settings: dict[str, Any], jobs: Sequence[Job], axes: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The runs of --out that this sweep would make again (with --resume)."""
+def _earlier_results(options: SweepOptions, settings: dict[str, Any], axes: Sequence[str]) -> ResultFile | None:
+    """With --resume, the result file --out already holds (all of its runs are kept: the
+    ones this sweep would make are not made again)."""
     if not options.resume or options.out is None or not os.path.exists(options.out):
-        return []
+        return None
     earlier = read_results(options.out)
     changed = sorted(
         key for key in {*earlier.settings, *settings} if key not in axes and earlier.settings.get(key) != settings.get(key)
@@ -202,42 +206,73 @@ def _resumed_runs(
             f"--resume: {options.out} holds runs made with other settings ({', '.join(changed)} differ); "
             "pass the same options or write to another --out"
         )
-    wanted = {_run_key(job.key) for job in jobs}
-    return [run for run in earlier.runs if _run_key({key: run.get(key) for key in jobs[0].key}) in wanted]
+    return earlier
+
+
+def _check_before_running(benchmark: Benchmark, options: SweepOptions, jobs: Sequence[Job]) -> None:
+    """Refuses, before any run starts, what would fail or mean nothing later."""
+    if options.demos_file is not None:
+        if not benchmark.uses_demonstrations:
+            raise SystemExit(f"--demos-file: the {benchmark.name} benchmark uses no demonstrations")
+        needed = max(int(job.key.get("n_demos", 0)) for job in jobs)
+        available = len(load_episodes(options.demos_file))
+        if needed > available:
+            raise SystemExit(f"--demos-file {options.demos_file} holds {available} episodes; the sweep needs {needed}")
+    if options.png and benchmark.draw is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError as error:
+            raise SystemExit("--png needs matplotlib: pip install 'align-rudder[viz]'") from error
 
 
 def run_benchmark(benchmark: Benchmark, settings: Any, options: SweepOptions, *, command: str) -> str:
     """Runs (or combines, or redraws) a benchmark and writes its outputs; returns the table."""
     if options.combine:
-        return _write(benchmark, combine_results(options.combine, benchmark=benchmark.name), options)
-    if options.plot_only:
+        combined = combine_results(options.combine, benchmark=benchmark.name)
+        _refuse_duplicate_runs(benchmark, combined)
+        return _write(benchmark, combined, options)
+    if options.plot_only:  # the result file is read, never rewritten
         assert options.out is not None  # checked by SweepOptions
-        return _write(benchmark, read_results(options.out), options)
+        return _write(benchmark, read_results(options.out), options, result_file=False)
     jobs = [dataclasses.replace(job, demos_file=options.demos_file) for job in benchmark.jobs(settings)]
     if not jobs:
         raise SystemExit("the settings ask for no runs")
+    _check_before_running(benchmark, options, jobs)
     record = _settings_record(settings, options)
-    runs = _resumed_runs(options, record, jobs, benchmark.axes)
+    earlier = _earlier_results(options, record, benchmark.axes)
+    runs = list(earlier.runs) if earlier is not None else []
     done = {_run_key({key: run.get(key) for key in jobs[0].key}) for run in runs}
     todo = [job for job in jobs if _run_key(job.key) not in done]
-    if runs:
+    if earlier is not None:
         print(f"--resume: {len(runs)} runs kept from {options.out}, {len(todo)} to run", file=sys.stderr)
+    commit = current_commit()
     results = ResultFile(
-        benchmark=benchmark.name, command=command, settings=record, runs=runs,
-        commit=current_commit(), versions=package_versions(),
+        benchmark=benchmark.name, command=command if earlier is None else f"{earlier.command}; {command}",
+        settings=record, runs=runs, commit=commit, versions=package_versions(),
     )
+    before = earlier.elapsed_seconds if earlier is not None else 0.0
     started = time.perf_counter()
     order = {_run_key(job.key): index for index, job in enumerate(jobs)}
     for index, run in run_sweep(
         benchmark.run, todo, workers=options.workers, ray=options.ray, ray_address=options.ray_address,
         description=benchmark.name,
     ):
-        results.runs.append({**todo[index].key, **run})
-        results.runs.sort(key=lambda entry: order.get(_run_key({key: entry.get(key) for key in jobs[0].key}), -1))
-        results.elapsed_seconds = time.perf_counter() - started
+        results.runs.append({**todo[index].key, **run, "commit": commit})
+        results.runs.sort(key=lambda entry: order.get(_run_key({key: entry.get(key) for key in jobs[0].key}), len(order)))
+        results.elapsed_seconds = before + time.perf_counter() - started
         _write(benchmark, results, options)
-    results.elapsed_seconds = time.perf_counter() - started
+    results.elapsed_seconds = before + time.perf_counter() - started
     return _write(benchmark, results, options)
+
+
+def _refuse_duplicate_runs(benchmark: Benchmark, results: ResultFile) -> None:
+    """The same run (cell and seed) from two sources would count twice in the medians."""
+    seen: set[str] = set()
+    for run in results.runs:
+        key = _run_key({name: run.get(name) for name in (*benchmark.group_by, "seed")})
+        if key in seen:
+            raise SystemExit(f"--combine: the run {key} is in more than one of the files; combine each run once")
+        seen.add(key)
 
 
 def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> int:
@@ -245,6 +280,10 @@ def main(benchmark: Benchmark, argv: Sequence[str] | None = None) -> int:
     runs, prints the table, returns the exit status."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     options, settings = parse_several((SweepOptions, benchmark.settings), arguments, description=benchmark.description)
-    table = run_benchmark(benchmark, settings, options, command=command_line(benchmark.script, arguments))
+    try:
+        table = run_benchmark(benchmark, settings, options, command=command_line(benchmark.script, arguments))
+    except (RudderError, OSError, ValueError) as error:  # a bad or missing file: say what, no traceback
+        print(f"{Path(benchmark.script).name}: error: {error}", file=sys.stderr)
+        return 2
     print(table)
     return 0

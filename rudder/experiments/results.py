@@ -64,7 +64,8 @@ class ResultFile:
         benchmark: the benchmark's name (``"rooms"``, ``"craft"``, ...).
         command: the command that made the runs (commands joined by ``"; "`` when merged).
         settings: the settings of the runs (a merged file: ``{"combined_from": [...]}``).
-        runs: one record per run, in the order they finished.
+        runs: one record per run, in the order of the sweep's jobs (runs kept by
+            ``--resume`` first where they are not among this sweep's jobs).
         elapsed_seconds: wall time of the runs (summed over merged files).
         commit: the git commit the runs were made at, where known.
         versions: package versions of the machine that made the runs.
@@ -112,6 +113,11 @@ def current_commit(directory: str | os.PathLike | None = None) -> str | None:
     with ``+dirty`` appended when tracked files have uncommitted changes."""
     root = Path(directory) if directory is not None else Path(__file__).resolve().parents[2]
     try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        if Path(top).resolve() != root.resolve():  # installed inside some other repository
+            return None
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
@@ -175,7 +181,10 @@ def _read_earlier_layout(path: str | os.PathLike, record: dict[str, Any]) -> Res
             cap = settings.get("max_episodes")
             runs = [{**run, "reached": run["solved_at"] is not None, "max_episodes": cap, "env_steps": None} for run in runs]
         if benchmark == "minigrid":  # a run that missed the target counts as the budget
-            budget = source_settings(settings)[0].get("budget")
+            budgets = {source.get("budget") for source in source_settings(settings)}
+            if len(budgets) != 1:
+                raise DataFormatError(f"{path} merges minigrid runs of different budgets {sorted(map(str, budgets))}")
+            (budget,) = budgets
             runs = [{**run, "budget": budget, "reached": run["reached_at"] is not None} for run in runs]
         return ResultFile(benchmark, command, settings, runs, float(record["elapsed_seconds"]))
     if "alignment" in record and "wrapper" in record:  # bench_core.py's timings
@@ -245,7 +254,13 @@ def combine_results(paths: Sequence[str | os.PathLike], *, benchmark: str | None
         command="; ".join(results.command for _, results in sources),
         settings={
             "combined_from": [
-                {"path": str(path), "command": results.command, "commit": results.commit, "settings": results.settings}
+                {
+                    "path": str(path),
+                    "command": results.command,
+                    "commit": results.commit,
+                    "versions": results.versions,
+                    "settings": results.settings,
+                }
                 for path, results in sources
             ]
         },

@@ -90,15 +90,20 @@ class ProgressBar:
     def __init__(self, jobs: Sequence[Job], description: str) -> None:
         self.done = [0] * len(jobs)
         self.budgets = [max(int(job.budget), 1) for job in jobs]
+        self.expected = list(self.budgets)  # env steps each run is expected to take in all
         self.used: dict[int, int] = {}  # env steps of the finished runs
         self.bar = tqdm(total=sum(self.budgets), desc=description, unit="step", unit_scale=True, dynamic_ncols=True)
 
     def advance(self, index: int, env_steps: int) -> None:
         """Run ``index`` has taken ``env_steps`` env steps so far."""
         steps = min(int(env_steps), self.budgets[index])
-        if steps > self.done[index]:
-            self.bar.update(steps - self.done[index])
-            self.done[index] = steps
+        if steps <= self.done[index]:
+            return
+        if steps > self.expected[index]:  # longer than expected: at least what it has taken
+            self.bar.total += steps - self.expected[index]
+            self.expected[index] = steps
+        self.bar.update(steps - self.done[index])
+        self.done[index] = steps
 
     def finish(self, index: int, record: Mapping[str, Any]) -> None:
         """Run ``index`` ended with ``record`` (its ``env_steps``; the budget if absent)."""
@@ -106,15 +111,20 @@ class ProgressBar:
         used = self.budgets[index] if used is None else min(int(used), self.budgets[index])
         self.advance(index, used)
         self.used[index] = self.done[index]
+        # A run still going is expected to take what a typical finished run took (runs
+        # that needed no steps at all say nothing about that: then its budget).
         typical = sorted(self.used.values())[len(self.used) // 2]
-        self.bar.total = sum(
-            self.used[run] if run in self.used else max(self.done[run], min(budget, typical))
-            for run, budget in enumerate(self.budgets)
-        )
+        for run, budget in enumerate(self.budgets):
+            if run in self.used:
+                self.expected[run] = self.used[run]
+            else:
+                self.expected[run] = max(self.done[run], min(budget, typical) if typical > 0 else budget)
+        self.bar.total = sum(self.expected)
         self.bar.set_postfix_str(f"{len(self.used)}/{len(self.done)} runs")
         self.bar.refresh()
 
     def close(self) -> None:
+        """Closes the bar."""
         self.bar.close()
 
 

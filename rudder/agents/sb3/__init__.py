@@ -12,7 +12,7 @@ them raises :class:`~rudder.errors.DependencyNotInstalled` with the pip command.
 - :mod:`~rudder.agents.sb3.evaluation`: :func:`evaluate_success`, :func:`evaluate_items`.
 - :mod:`~rudder.agents.sb3.callbacks`: the SB3 callbacks.
 - :mod:`~rudder.agents.sb3.policies`: :class:`SubtaskPolicy`.
-- :mod:`~rudder.agents.sb3.run`: :func:`train_sb3`, :func:`resume_sb3`, :class:`SB3RunOutcome`.
+- :mod:`~rudder.agents.sb3.run`: :func:`train_sb3`, :func:`resume_sb3`, :class:`SB3RunResult`.
 
 Example:
     >>> from rudder.agents.sb3 import SB3RunSettings, train_sb3  # doctest: +SKIP
@@ -50,7 +50,7 @@ from rudder.agents.sb3.cloning import CloningRegularizer, behavior_cloning, disc
 from rudder.agents.sb3.evaluation import episode_succeeded, evaluate_items, evaluate_success
 from rudder.agents.sb3.policies import SubtaskNetworks, SubtaskPolicy
 from rudder.agents.sb3.ppo import make_ppo, policy_aliases
-from rudder.agents.sb3.run import SB3RunOutcome, resume_sb3, train_sb3
+from rudder.agents.sb3.run import SB3RunResult, resume_sb3, train_sb3
 from rudder.agents.sb3.settings import (
     SB3_METHODS,
     BehaviorCloningSettings,
@@ -66,7 +66,7 @@ __all__ = [
     "PPOSettings",
     "RedistributionLogger",
     "RudderTraining",
-    "SB3RunOutcome",
+    "SB3RunResult",
     "SB3RunSettings",
     "SubtaskBoundaries",
     "SubtaskNetworks",

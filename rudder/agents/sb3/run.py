@@ -44,6 +44,7 @@ from rudder.agents.sb3.callbacks import (
 from rudder.agents.sb3.checkpoints import (
     load_checkpoint,
     load_redistributor_from_checkpoint,
+    read_checkpoint_record,
     save_checkpoint,
     subtask_wrapper_from_checkpoint,
     subtask_wrapper_from_metadata,
@@ -61,14 +62,14 @@ from rudder.wrappers.compose import redistribution_wrapper
 from rudder.wrappers.progress import add_progress
 from rudder.wrappers.reward import TimeLimitAsTermination
 
-__all__ = ["SB3RunOutcome", "resume_sb3", "train_sb3"]
+__all__ = ["SB3RunResult", "resume_sb3", "train_sb3"]
 
 #: ``final_evaluation(model, eval_env)`` after training.
 FinalEvaluation = Callable[[PPO, VecEnv], Any]
 
 
 @dataclasses.dataclass
-class SB3RunOutcome:
+class SB3RunResult:
     """What a :func:`train_sb3` or :func:`resume_sb3` run gives back.
 
     Attributes:
@@ -170,6 +171,8 @@ def _prepare_align_rudder(
         value_rewards=value_rewards,
         redistributor=redistributor,
         wrapper=functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress),
+        # the observation the policy was built for: a resumed run must give it the same
+        metadata={"progress": progress},
     )
     if settings.subtask_agents:
         return _prepare_subtasks(prepared, redistributor, settings, encoder, progress=progress)
@@ -226,7 +229,7 @@ def _prepare_subtasks(
         # The wrapper is built from what the checkpoint keeps, so a resumed run gets the same one.
         wrapper=subtask_wrapper_from_metadata(saved, redistributor, controller),
         controller=controller,
-        metadata={"subtasks": saved},
+        metadata={**prepared.metadata, "subtasks": saved},
     )
 
 
@@ -334,7 +337,7 @@ def train_sb3(
     final_evaluation: FinalEvaluation | None = None,
     cloning_augmentation: Callable[[Episode], Episode] | None = None,
     callback: BaseCallback | None = None,
-) -> SB3RunOutcome:
+) -> SB3RunResult:
     """Trains one method on the env that ``make_env()`` builds.
 
     Args:
@@ -349,7 +352,7 @@ def train_sb3(
         progress_bar: SB3's progress bar (and one for behaviour cloning).
         verbose: SB3 verbosity.
         final_evaluation: ``final_evaluation(model, eval_env)`` after training; its result
-            is :attr:`SB3RunOutcome.final`.
+            is :attr:`SB3RunResult.final`.
         cloning_augmentation: maps a demonstration (as the agent observes it, with
             progress and sub-task features) to an extra one that behaviour cloning also
             fits, with the same value targets: for example
@@ -394,7 +397,7 @@ def train_sb3(
                 seed=seed,
                 metadata={"method": settings.method, **prepared.metadata},
             )
-        return SB3RunOutcome(
+        return SB3RunResult(
             reached_at=evaluation.reached_at,
             curve=evaluation.curve,
             timesteps=int(model.num_timesteps),
@@ -421,7 +424,7 @@ def resume_sb3(
     progress_bar: bool = False,
     verbose: int = 0,
     final_evaluation: FinalEvaluation | None = None,
-) -> SB3RunOutcome:
+) -> SB3RunResult:
     """Continues training a checkpoint of :func:`train_sb3` for ``settings.total_timesteps``
     more env steps.
 
@@ -455,7 +458,11 @@ def resume_sb3(
         wrapper, controller, subtask_returns = subtasks
         boundaries = controller.num_subtasks if subtask_returns else None
     elif redistributor is not None:
-        progress: Literal["box"] | None = "box" if settings.progress_observation else None
+        saved = read_checkpoint_record(checkpoint).get("metadata", {})
+        # The checkpoint says which observation its policy was built for (older ones do not:
+        # then the settings do).
+        default: Literal["box"] | None = "box" if settings.progress_observation else None
+        progress: Literal["box"] | None = saved.get("progress", default)
         wrapper = functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress)
     venv = _make_venv(make_env, settings, seed=seed + 1, wrapper=wrapper)
     eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)
@@ -478,7 +485,7 @@ def resume_sb3(
             save_checkpoint(
                 save_to, model, ppo_settings, redistributor=redistributor, seed=seed, metadata=record["metadata"]
             )
-        return SB3RunOutcome(
+        return SB3RunResult(
             reached_at=evaluation.reached_at,
             curve=evaluation.curve,
             timesteps=int(model.num_timesteps),

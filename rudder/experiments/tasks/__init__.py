@@ -1,8 +1,11 @@
 """Task presets: each benchmark's settings, jobs, run and report, in one module per task.
 
-Every module defines a :class:`~rudder.experiments.harness.Benchmark` named after the task
-(``rooms.ROOMS``, ...). The tasks share :func:`demonstrations`, which gives a run the
-user's own demonstrations (``--demos-file``) or the task's demonstrator's.
+Each benchmark module defines a :class:`~rudder.experiments.harness.Benchmark` named after
+its task (``rooms.ROOMS``, ``craft.CRAFT``, ...); the stable-baselines3 tasks also define an
+:class:`~rudder.experiments.sb3.SB3Task` for their training scripts (``craft.CRAFT_TASK``),
+and ``minerl`` holds the MineRL data pipeline of ``scripts/train_minerl.py``. The tasks
+share :func:`demonstrations`, which gives a run the user's own demonstrations
+(``--demos-file``) or the task's demonstrator's.
 """
 
 from __future__ import annotations

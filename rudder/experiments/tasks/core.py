@@ -305,4 +305,5 @@ CORE = Benchmark(
         "alignment": "(b, c) Multiple alignment (median seconds) and sum-of-pairs score, ours beside ClustalW",
     },
     axes=("measures", "profile_lengths", "event_every", "forms", "demos", "events"),
+    uses_demonstrations=False,
 )

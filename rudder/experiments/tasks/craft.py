@@ -18,10 +18,10 @@ from typing import Any
 
 import gymnasium as gym
 
-from rudder.experiments.agents import AgentSettings, AgentTask, run_agent
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric
 from rudder.experiments.results import ResultFile
+from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_task
 from rudder.experiments.sweep import Job, Progress
 
 __all__ = ["CRAFT", "CRAFT_TASK", "CraftSettings", "CraftSweep", "run_craft"]
@@ -30,7 +30,7 @@ NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RU
 
 
 @dataclasses.dataclass(frozen=True)
-class CraftSettings(AgentSettings):
+class CraftSettings(SB3TaskSettings):
     """How one crafting-world run goes."""
 
     env: str = "rudder/CraftDiamond-v0"
@@ -86,7 +86,7 @@ def _make_env(settings: CraftSettings) -> Callable[[], gym.Env]:
 def _record(settings: CraftSettings, count: int, seed: int) -> list:
     from rudder.envs.craft import craft_demonstrations
 
-    return craft_demonstrations(max(count, 1), seed=seed)
+    return craft_demonstrations(max(count, 1), env_id=settings.env, seed=seed)
 
 
 def _encoder(settings: CraftSettings) -> Any:
@@ -136,7 +136,7 @@ def _augmentation(settings: CraftSettings) -> Any:
     return mirror_episode if settings.mirror else None
 
 
-CRAFT_TASK = AgentTask(
+CRAFT_TASK = SB3Task(
     name="craft",
     make_env=_make_env,
     record_demonstrations=_record,
@@ -160,8 +160,11 @@ def craft_jobs(sweep: CraftSweep) -> list[Job]:
 
 def run_craft(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: the final per-item success rates, the sub-tasks, the training curve."""
+    import torch
+
+    torch.set_num_threads(1)  # one run per worker process: runs are the unit of parallelism
     key = job.key
-    outcome = run_agent(
+    outcome = run_sb3_task(
         CRAFT_TASK, job.settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
         job=job, progress=progress,
     )

@@ -378,4 +378,5 @@ DELAY = Benchmark(
     notes=_growth,
     names=METHODS,
     axes=("delays", "methods", "seeds"),
+    uses_demonstrations=False,
 )

@@ -75,4 +75,5 @@ ENV_SPEED = Benchmark(
     metrics=(Metric("steps per second", lambda run: run["steps_per_second"]),),
     caption=lambda sources: "Env steps per second, one env, random actions, resets included.",
     axes=("envs", "seeds"),
+    uses_demonstrations=False,
 )

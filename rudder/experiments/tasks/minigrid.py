@@ -16,10 +16,10 @@ from typing import Any
 
 import gymnasium as gym
 
-from rudder.experiments.agents import AgentSettings, AgentTask, run_agent
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric, learning_curves
 from rudder.experiments.results import ResultFile
+from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_task
 from rudder.experiments.sweep import Job, Progress
 
 __all__ = ["MINIGRID", "MINIGRID_TASK", "MinigridSettings", "MinigridSweep", "run_minigrid"]
@@ -28,7 +28,7 @@ NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RU
 
 
 @dataclasses.dataclass(frozen=True)
-class MinigridSettings(AgentSettings):
+class MinigridSettings(SB3TaskSettings):
     """How one minigrid run goes."""
 
     env: str = "MiniGrid-KeyCorridorS3R3-v0"
@@ -54,8 +54,8 @@ class MinigridSettings(AgentSettings):
 class MinigridSweep(MinigridSettings):
     """The minigrid benchmark's runs."""
 
-    envs: tuple[str, ...] = ("MiniGrid-KeyCorridorS3R3-v0",)
-    """minigrid env ids (each run's --env)."""
+    envs: tuple[str, ...] = ()
+    """minigrid env ids to run (default: --env alone)."""
     methods: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder")
     """Methods: ppo, bc, bc-ppo, align-rudder."""
     demos: int = 10
@@ -124,7 +124,7 @@ def _encoder_overrides(settings: MinigridSettings) -> dict[str, Any]:
     return {"function": interaction_events}
 
 
-MINIGRID_TASK = AgentTask(
+MINIGRID_TASK = SB3Task(
     name="minigrid",
     make_env=_make_env,
     record_demonstrations=_record,
@@ -142,7 +142,7 @@ def minigrid_jobs(sweep: MinigridSweep) -> list[Job]:
             dataclasses.replace(sweep, env=env_id),
             budget=sweep.budget,
         )
-        for env_id in sweep.envs
+        for env_id in (sweep.envs or (sweep.env,))
         for method in sweep.methods
         for seed in range(sweep.first_seed, sweep.first_seed + sweep.seeds)
     ]
@@ -150,8 +150,11 @@ def minigrid_jobs(sweep: MinigridSweep) -> list[Job]:
 
 def run_minigrid(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: when it reached the target (``None``: never), its curve."""
+    import torch
+
+    torch.set_num_threads(1)  # one run per worker process: runs are the unit of parallelism
     key, settings = job.key, job.settings
-    outcome = run_agent(
+    outcome = run_sb3_task(
         MINIGRID_TASK, settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
         job=job, progress=progress,
     )

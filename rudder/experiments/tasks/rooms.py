@@ -44,7 +44,7 @@ _EPISODE_STEPS = 200
 class RoomsSettings:
     """The rooms benchmark's options."""
 
-    env: tuple[str, ...] = ("rudder/FourRooms-v0",)
+    envs: tuple[str, ...] = ("rudder/FourRooms-v0",)
     """Registered env ids."""
     demos: tuple[int, ...] = (2, 5, 10, 50, 100)
     """Numbers of demonstrations."""
@@ -80,7 +80,7 @@ def rooms_jobs(settings: RoomsSettings) -> list[Job]:
             settings,
             budget=settings.max_episodes * _EPISODE_STEPS,
         )
-        for env_id in settings.env
+        for env_id in settings.envs
         for method in methods
         for n_demos in settings.demos
         for seed in range(settings.first_seed, settings.first_seed + settings.seeds)
@@ -156,5 +156,5 @@ ROOMS = Benchmark(
     reference=_reference,
     reference_name="paper (mean of 100)",
     draw=_draw,
-    axes=("env", "demos", "seeds", "first_seed", "methods"),
+    axes=("envs", "demos", "seeds", "first_seed", "methods"),
 )

@@ -13,7 +13,7 @@ pytest.importorskip("stable_baselines3")
 from rudder.data import save_episodes  # noqa: E402
 from rudder.envs.craft import craft_demonstrations  # noqa: E402
 from rudder.experiments import main, read_results  # noqa: E402
-from rudder.experiments.agents import train_main  # noqa: E402
+from rudder.experiments.sb3 import train_main  # noqa: E402
 from rudder.experiments.tasks.craft import CRAFT, CRAFT_TASK, CraftSettings  # noqa: E402
 
 TINY = ["--n-envs", "2", "--eval-every", "256", "--eval-episodes", "2", "--final-episodes", "2", "--bc-epochs", "1"]

@@ -9,8 +9,8 @@ pytest.importorskip("stable_baselines3")
 pytest.importorskip("minigrid")
 
 from rudder.experiments import main, read_results, write_results  # noqa: E402
-from rudder.experiments.agents import train_main  # noqa: E402
 from rudder.experiments.results import ResultFile  # noqa: E402
+from rudder.experiments.sb3 import train_main  # noqa: E402
 from rudder.experiments.tasks.minigrid import MINIGRID, MINIGRID_TASK, MinigridSettings  # noqa: E402
 
 SMALL = ["--demos", "3", "--n-envs", "2", "--eval-every", "256", "--eval-episodes", "2", "--bc-epochs", "2", "--no-progress-bar"]
@@ -73,3 +73,14 @@ def test_combined_table_counts_a_failure_as_the_budget(tmp_path, capsys):
     assert rows["align-rudder"]["env steps to target"]["values"] == [400, 200] and rows["align-rudder"]["env steps to target"]["median"] == 300
     assert rows["ppo"]["failures"] == 2 and rows["ppo"]["env steps to target"]["values"] == [1000, 1000]
     assert "| MiniGrid-KeyCorridorS3R3-v0 | PPO |" in capsys.readouterr().out and (tmp_path / "c.png").exists()
+
+
+def test_resume_gives_the_policy_the_observation_it_was_trained_on(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert train_main(MINIGRID_TASK, MinigridSettings, ["--no-progress-observation", "--budget", "256", "--checkpoint", str(run), *SMALL]) == 0
+    assert json.loads((run / "checkpoint.json").read_text())["metadata"]["progress"] is None
+    # resumed without the option: the checkpoint, not the command line, decides the observation
+    assert train_main(MINIGRID_TASK, MinigridSettings, ["--resume", str(run), "--budget", "256", *SMALL]) == 0
+    with pytest.raises(SystemExit):
+        train_main(MINIGRID_TASK, MinigridSettings, ["--resume", str(run), "--demos-file", str(run / "checkpoint.json")])
+    assert "takes no demonstrations" in capsys.readouterr().err

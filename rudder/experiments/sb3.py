@@ -1,6 +1,6 @@
 """Stable-baselines3 tasks: one run of a method on a task, for benchmarks and training scripts.
 
-An :class:`AgentTask` says how a task builds its env, records its demonstrations,
+An :class:`SB3Task` says how a task builds its env, records its demonstrations,
 encodes events and sets up :func:`~rudder.agents.sb3.train_sb3` for a method. The same
 task serves its benchmark (many runs, :mod:`rudder.experiments.harness`) and its
 training script (one run with a checkpoint, :func:`train_main`)::
@@ -30,11 +30,11 @@ from rudder.experiments.sweep import Job, Progress
 from rudder.experiments.tasks import demonstrations
 from rudder.redistribution.alignment import AlignmentRedistributor
 
-__all__ = ["AgentSettings", "AgentTask", "TrainOptions", "run_agent", "train_main"]
+__all__ = ["SB3TaskSettings", "SB3Task", "TrainOptions", "run_sb3_task", "train_main"]
 
 
 @dataclasses.dataclass(frozen=True)
-class AgentSettings:
+class SB3TaskSettings:
     """What every stable-baselines3 task's run has; a task's settings subclass this and
     may give other defaults."""
 
@@ -57,7 +57,7 @@ class AgentSettings:
 
 
 @dataclasses.dataclass(frozen=True)
-class AgentTask:
+class SB3Task:
     """How a task runs a stable-baselines3 method. Each callable takes the task's
     settings (a dataclass) first.
 
@@ -103,8 +103,8 @@ def _progress_callback(progress: Progress | None) -> Any:
     return ReportEnvSteps()
 
 
-def run_agent(
-    task: AgentTask,
+def run_sb3_task(
+    task: SB3Task,
     settings: Any,
     *,
     method: str,
@@ -118,12 +118,9 @@ def run_agent(
 ) -> Any:
     """One run of ``method`` on ``task``: records (or reads, with ``job.demos_file``) the
     demonstrations, then :func:`~rudder.agents.sb3.train_sb3`. Returns its
-    :class:`~rudder.agents.sb3.SB3RunOutcome`."""
-    import torch
-
+    :class:`~rudder.agents.sb3.SB3RunResult`."""
     from rudder.agents.sb3 import train_sb3
 
-    torch.set_num_threads(1)
     job = job or Job({}, settings, budget=0)
     demos = (
         []
@@ -177,6 +174,8 @@ class TrainOptions:
             raise ValueError(f"--demos-file {self.demos_file}: no such file (write one with rudder.save_episodes)")
         if self.resume is not None and not Path(self.resume).is_dir():
             raise ValueError(f"--resume {self.resume}: no such checkpoint directory")
+        if self.resume is not None and self.demos_file is not None:
+            raise ValueError("--demos-file with --resume: a resumed run keeps its checkpoint's redistributor and takes no demonstrations")
 
 
 def _report(outcome: Any) -> None:
@@ -198,7 +197,7 @@ def _report(outcome: Any) -> None:
         print("Final evaluation:", outcome.final)
 
 
-def train_main(task: AgentTask, settings_class: type, argv: Sequence[str] | None = None, *, description: str = "") -> int:
+def train_main(task: SB3Task, settings_class: type, argv: Sequence[str] | None = None, *, description: str = "") -> int:
     """The command line of a training script: one run of a method on ``task``, or the
     continuation of a checkpoint (``--resume``); prints what it learnt."""
     options, settings = parse_several((TrainOptions, settings_class), sys.argv[1:] if argv is None else argv, description=description)
@@ -218,8 +217,8 @@ def train_main(task: AgentTask, settings_class: type, argv: Sequence[str] | None
     return 0
 
 
-def _train_or_resume(task: AgentTask, settings: Any, options: TrainOptions) -> Any:
-    """The run's :class:`~rudder.agents.sb3.SB3RunOutcome`: a new run, or ``--resume``'s."""
+def _train_or_resume(task: SB3Task, settings: Any, options: TrainOptions) -> Any:
+    """The run's :class:`~rudder.agents.sb3.SB3RunResult`: a new run, or ``--resume``'s."""
     if options.resume is not None:
         from rudder.agents.sb3 import read_checkpoint_record, resume_sb3
 
@@ -237,7 +236,7 @@ def _train_or_resume(task: AgentTask, settings: Any, options: TrainOptions) -> A
             final_evaluation=task.final_evaluation(settings, options.seed),
         )
     job = Job({}, settings, budget=0, demos_file=options.demos_file)
-    return run_agent(
+    return run_sb3_task(
         task, settings, method=options.method, n_demos=options.demos, seed=options.seed, job=job,
         checkpoint=options.checkpoint, tensorboard_log=options.tensorboard, progress_bar=options.progress_bar,
     )
