@@ -8,10 +8,8 @@ pytest.importorskip("stable_baselines3")
 
 import gymnasium as gym  # noqa: E402
 import torch  # noqa: E402
-from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 from stable_baselines3.common.logger import Logger  # noqa: E402
-from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
 
 from rudder.agents.sb3 import (  # noqa: E402
     CloningRegularizer,
@@ -22,7 +20,6 @@ from rudder.agents.sb3 import (  # noqa: E402
     SubtaskBoundaries,
     make_ppo,
 )
-from rudder.data import Episode  # noqa: E402
 
 SMALL = PPOSettings(n_steps=32, batch_size=64, n_epochs=2)
 
@@ -54,22 +51,8 @@ def test_redistribution_logger_records_to_the_sb3_logger(redistributor, make_ven
     assert kept.kept["rudder/episode_return"] == pytest.approx(kept.kept["rudder/redistributed_return"], abs=1e-5)
 
 
-class Recorder(BaseCallback):
-    """Keeps the actions and rewards of every step."""
-
-    def __init__(self):
-        super().__init__()
-        self.actions, self.rewards, self.infos = [], [], []
-
-    def _on_step(self):
-        self.actions.append(np.array(self.locals["actions"]).copy())
-        self.rewards.append(np.array(self.locals["rewards"]).copy())
-        self.infos.extend(self.locals["infos"])
-        return True
-
-
 @pytest.mark.slow  # > 8 s on 2 shared cores
-def test_rudder_training_retrains_the_lstm_during_ppo():
+def test_rudder_training_retrains_the_lstm_during_ppo(Recorder):
     from rudder.envs.delay import DelayedChoiceEnv
     from rudder.redistribution import LSTMRedistributor
     from rudder.wrappers import RedistributedReward
@@ -104,34 +87,7 @@ def test_rudder_training_retrains_the_lstm_during_ppo():
         assert info["redistribution"]["redistributed_return"] == pytest.approx(record.episode_return, abs=1e-6)
 
 
-def corridor_episode(rng, length=6):
-    """A 1-D task: observation = one-hot position; the expert action is the position's parity."""
-    positions = rng.integers(0, 8, size=length + 1)
-    observations = np.eye(8, dtype=np.float32)[positions]
-    actions = positions[:-1] % 2
-    rewards = np.zeros(length)
-    rewards[-1] = 1.0
-    return Episode(observations=observations, actions=actions, rewards=rewards, terminated=True)
-
-
-def make_model(seed=0):
-    env = DummyVecEnv([lambda: _Parity()])
-    return make_ppo(env, PPOSettings(n_steps=16, batch_size=16), seed=seed)
-
-
-class _Parity(gym.Env):
-    observation_space = gym.spaces.Box(0.0, 1.0, (8,), np.float32)
-    action_space = gym.spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.eye(8, dtype=np.float32)[0], {}
-
-    def step(self, action):
-        return np.eye(8, dtype=np.float32)[0], 0.0, True, False, {}
-
-
-def test_keep_cloning_runs_after_every_rollout():
+def test_keep_cloning_runs_after_every_rollout(corridor_episode, make_model):
     rng = np.random.default_rng(1)
     demos = [corridor_episode(rng) for _ in range(4)]
     model = make_model()

@@ -5,16 +5,12 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-import gymnasium as gym  # noqa: E402
-from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
 
 from rudder.agents.sb3 import (  # noqa: E402
     BehaviorCloningSettings,
     CloningRegularizer,
-    PPOSettings,
     behavior_cloning,
     discounted_returns_to_go,
-    make_ppo,
 )
 from rudder.data import Episode  # noqa: E402
 
@@ -24,34 +20,7 @@ def test_discounted_returns_to_go_by_hand():
     np.testing.assert_allclose(discounted_returns_to_go([1.0, 2.0, 3.0], 1.0), [6.0, 5.0, 3.0])
 
 
-def corridor_episode(rng, length=6):
-    """A 1-D task: observation = one-hot position; the expert action is the position's parity."""
-    positions = rng.integers(0, 8, size=length + 1)
-    observations = np.eye(8, dtype=np.float32)[positions]
-    actions = positions[:-1] % 2
-    rewards = np.zeros(length)
-    rewards[-1] = 1.0
-    return Episode(observations=observations, actions=actions, rewards=rewards, terminated=True)
-
-
-def make_model(seed=0):
-    env = DummyVecEnv([lambda: _Parity()])
-    return make_ppo(env, PPOSettings(n_steps=16, batch_size=16), seed=seed)
-
-
-class _Parity(gym.Env):
-    observation_space = gym.spaces.Box(0.0, 1.0, (8,), np.float32)
-    action_space = gym.spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        return np.eye(8, dtype=np.float32)[0], {}
-
-    def step(self, action):
-        return np.eye(8, dtype=np.float32)[0], 0.0, True, False, {}
-
-
-def test_cloning_learns_the_demonstrated_actions_and_values():
+def test_cloning_learns_the_demonstrated_actions_and_values(corridor_episode, make_model):
     rng = np.random.default_rng(0)
     demos = [corridor_episode(rng) for _ in range(10)]
     model = make_model()
@@ -66,7 +35,7 @@ def test_cloning_learns_the_demonstrated_actions_and_values():
     assert history["value_loss"][-1] < history["value_loss"][0]
 
 
-def test_cloning_is_deterministic_given_the_seed():
+def test_cloning_is_deterministic_given_the_seed(corridor_episode, make_model):
     rng = np.random.default_rng(1)
     demos = [corridor_episode(rng) for _ in range(4)]
     first, second = make_model(seed=3), make_model(seed=3)
@@ -78,7 +47,7 @@ def test_cloning_is_deterministic_given_the_seed():
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
 
 
-def test_clear_errors():
+def test_clear_errors(corridor_episode, make_model):
     rng = np.random.default_rng(2)
     demos = [corridor_episode(rng) for _ in range(2)]
     model = make_model()
@@ -102,7 +71,7 @@ def test_returns_to_go_stop_at_the_ends():
         discounted_returns_to_go(rewards, 0.5, ends=np.zeros(3, dtype=bool))
 
 
-def test_cloning_regularizer_pulls_the_policy_to_the_demonstrations():
+def test_cloning_regularizer_pulls_the_policy_to_the_demonstrations(corridor_episode, make_model):
     rng = np.random.default_rng(0)
     demos = [corridor_episode(rng) for _ in range(10)]
     model = make_model()

@@ -6,7 +6,6 @@ import pytest
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("minigrid")
 
-from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 from stable_baselines3.common.vec_env import SubprocVecEnv  # noqa: E402
 
 from rudder.agents.sb3 import PPOSettings, SubtaskPolicy, make_ppo, policy_aliases  # noqa: E402
@@ -15,39 +14,25 @@ ENV_ID = "MiniGrid-KeyCorridorS3R3-v0"
 SMALL = PPOSettings(n_steps=32, batch_size=64, n_epochs=2)
 
 
-class Recorder(BaseCallback):
-    """Keeps the actions and rewards of every step."""
-
-    def __init__(self):
-        super().__init__()
-        self.actions, self.rewards, self.infos = [], [], []
-
-    def _on_step(self):
-        self.actions.append(np.array(self.locals["actions"]).copy())
-        self.rewards.append(np.array(self.locals["rewards"]).copy())
-        self.infos.extend(self.locals["infos"])
-        return True
-
-
-def run_ppo(make_venv, redistributor, seed, steps=320):
+def run_ppo(make_venv, redistributor, Recorder, seed, steps=320):  # noqa: N803
     model = make_ppo(make_venv(redistributor, seed=seed), SMALL, seed=seed)
     recorder = Recorder()
     model.learn(steps, callback=recorder)
     return np.concatenate(recorder.actions), np.concatenate(recorder.rewards), recorder
 
 
-def test_same_seed_same_actions_and_rewards(redistributor, make_venv):
-    actions, rewards, _ = run_ppo(make_venv, redistributor, seed=4)
-    again_actions, again_rewards, _ = run_ppo(make_venv, redistributor, seed=4)
+def test_same_seed_same_actions_and_rewards(redistributor, make_venv, Recorder):
+    actions, rewards, _ = run_ppo(make_venv, redistributor, Recorder, seed=4)
+    again_actions, again_rewards, _ = run_ppo(make_venv, redistributor, Recorder, seed=4)
     assert actions.shape[0] >= 320
     np.testing.assert_array_equal(actions, again_actions)
     np.testing.assert_array_equal(rewards, again_rewards)
-    other_actions, _, _ = run_ppo(make_venv, redistributor, seed=5)
+    other_actions, _, _ = run_ppo(make_venv, redistributor, Recorder, seed=5)
     assert not np.array_equal(actions, other_actions)
 
 
-def test_monitor_logs_the_true_return_below_the_redistribution(redistributor, make_venv):
-    _, _, recorder = run_ppo(make_venv, redistributor, seed=1, steps=640)
+def test_monitor_logs_the_true_return_below_the_redistribution(redistributor, make_venv, Recorder):
+    _, _, recorder = run_ppo(make_venv, redistributor, Recorder, seed=1, steps=640)
     finished = [info for info in recorder.infos if "redistribution" in info]
     assert finished, "no episode finished"
     for info in finished:
