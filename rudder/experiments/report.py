@@ -142,6 +142,20 @@ def markdown_table(
     return "\n".join(lines)
 
 
+def _label(axes: Any, *, title: str | None, xlabel: str, ylabel: str) -> None:
+    if title is not None:
+        axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.legend(fontsize=8)
+
+
+def _save(plt: Any, figure: Any, path: str, *, dpi: int = 120) -> None:
+    figure.tight_layout()
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+
+
 def _pyplot() -> Any:
     import matplotlib
 
@@ -188,13 +202,8 @@ def bar_chart(
                 )
         axes.set_xticks(np.arange(len(xs)) + 0.4 - width / 2)
         axes.set_xticklabels([str(v) for v in xs])
-        axes.set_xlabel(x)
-        axes.set_ylabel(ylabel)
-        axes.set_title(str(value))
-        axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+        _label(axes, title=str(value), xlabel=x, ylabel=ylabel)
+    _save(plt, figure, path, dpi=110)
 
 
 def line_chart(
@@ -225,12 +234,8 @@ def line_chart(
     if log:
         axes.set_xscale("log")
         axes.set_yscale("log")
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _label(axes, title=None, xlabel=xlabel, ylabel=ylabel)
+    _save(plt, figure, path)
 
 
 def learning_curves(
@@ -263,10 +268,5 @@ def learning_curves(
             axes.fill_between(grid, ys.min(axis=0), ys.max(axis=0), alpha=0.15, color=line[0].get_color())
         if target is not None:
             axes.axhline(target, color="grey", linestyle=":", linewidth=1)
-        axes.set_title(str(value))
-        axes.set_xlabel(xlabel)
-        axes.set_ylabel(ylabel)
-        axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+        _label(axes, title=str(value), xlabel=xlabel, ylabel=ylabel)
+    _save(plt, figure, path)
