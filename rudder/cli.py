@@ -2,6 +2,8 @@
 
     rudder quickstart                       built-in example, end to end
     rudder demos generate ENV_ID -n N -o DEMOS.npz
+    rudder demos record ENV_ID --policy MODULE:FUNCTION -n N -o DEMOS.npz
+                                            record any policy's episodes
     rudder align DEMOS -o MODEL_DIR         build and save a profile model (DEMOS: .npz,
                                             MineRL data folder or VPT .jsonl folder)
     rudder show MODEL_DIR                   print a saved model's alignment
@@ -13,8 +15,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +32,7 @@ from rudder.profile import format_consensus
 from rudder.redistribution import AlignmentRedistributor, AlignmentSettings, load_redistributor
 
 EVENT_CHOICES = ("auto", "state-clusters", "feature-clusters", "inventory")
+RECORD_ATTEMPTS = 100  # `demos record --successful-only`: tries per episode
 
 
 def choose_encoder(kind: str, episodes: Sequence[Episode], *, seed: int = 0) -> EventEncoder:
@@ -270,6 +276,124 @@ def command_demos_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_policy(spec: str) -> Callable[[Any], Any]:
+    """Imports the policy that ``MODULE:FUNCTION`` names (``FUNCTION`` may be dotted: ``Class.method``).
+
+    The policy is a callable ``policy(observation) -> action``, used as it is (not a
+    factory): a plain function, or an object with ``__call__`` made when its module is
+    imported. Policies that need the env or a seed build them at import time.
+
+    Args:
+        spec: ``"package.module:function"``, e.g. ``"rudder.envs.classic_control:mountain_car_policy"``.
+
+    Returns:
+        The callable.
+
+    Raises:
+        ValueError: if ``spec`` is not ``MODULE:FUNCTION``, the module cannot be imported,
+            it has no such name, or the name is not callable.
+    """
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"--policy must be MODULE:FUNCTION (e.g. mypolicies:act), got {spec!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except (ImportError, SyntaxError) as error:
+        raise ValueError(f"cannot import the policy's module {module_name!r}: {error}") from error
+    policy: Any = module
+    for name in attribute.split("."):
+        try:
+            policy = getattr(policy, name)
+        except AttributeError:
+            raise ValueError(f"module {module_name!r} has no {attribute!r} (from --policy {spec})") from None
+    if not callable(policy):
+        kind = type(policy).__name__
+        raise ValueError(f"--policy {spec} is not callable (it is a {kind}); give a policy(observation) -> action")
+    return policy
+
+
+def _make_env(env_id: str, *, delayed: bool):
+    import gymnasium as gym
+
+    import rudder.envs  # noqa: F401 - registers the rudder/* envs
+    from rudder.wrappers import DelayedReward
+
+    if env_id.startswith("MiniGrid"):
+        try:
+            import minigrid  # noqa: F401 - registers the MiniGrid-* envs
+        except ImportError:
+            pass
+    try:
+        env = gym.make(env_id)
+    except gym.error.Error as error:
+        raise ValueError(f"cannot make env {env_id!r}: {error}") from error
+    return DelayedReward(env) if delayed else env
+
+
+def _success_test(env_id: str) -> tuple[Callable[[Episode], bool], str]:
+    from rudder.envs.classic_control import SUCCESS_TESTS
+
+    if env_id in SUCCESS_TESTS:
+        return SUCCESS_TESTS[env_id], "the task's success"
+    return (lambda episode: episode.episode_return > 0), "a positive return"
+
+
+def _checked_policy(policy: Callable[[Any], Any], spec: str, action_space: Any) -> Callable[[Any, Any], Any]:
+    """``policy`` in the recorder's protocol, its failures and wrong actions as clear errors."""
+
+    def act(observation: Any, rng: Any) -> Any:  # noqa: ARG001 - the recorder's protocol
+        try:
+            action = policy(observation)
+        except Exception as error:
+            shape = getattr(observation, "shape", None)
+            seen = f"a {type(observation).__name__} observation" if shape is None else f"an observation of shape {shape}"
+            raise RudderError(f"the policy {spec} raised {type(error).__name__}: {error} (on {seen})") from error
+        if not action_space.contains(action):
+            raise RudderError(f"the policy {spec} returned {action!r}, which is not in the env's action space {action_space}")
+        return action
+
+    return act
+
+
+def command_demos_record(args: argparse.Namespace) -> int:
+    from rudder.data import record_episodes, save_episodes
+
+    if args.num < 1:
+        raise ValueError(f"-n must be >= 1, got {args.num}")
+    if args.max_steps is not None and args.max_steps < 1:
+        raise ValueError(f"--max-steps must be >= 1, got {args.max_steps}")
+    # Like `python -m`: a policy module in the current directory can be imported.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    policy = load_policy(args.policy)
+    env = _make_env(args.env_id, delayed=args.delayed)
+    success, meaning = _success_test(args.env_id)
+    try:
+        episodes = record_episodes(
+            env,
+            _checked_policy(policy, args.policy, env.action_space),
+            num_episodes=args.num,
+            seed=args.seed,
+            max_steps=args.max_steps,
+            accept=success if args.successful_only else None,
+            max_attempts=RECORD_ATTEMPTS if args.successful_only else 1,
+            failure_hint=f": --successful-only keeps episodes with {meaning}, and the policy gave none",
+        )
+    except RuntimeError as error:
+        raise RudderError(str(error)) from error
+    save_episodes(args.output, episodes)
+    lengths = [episode.length for episode in episodes]
+    returns = [episode.episode_return for episode in episodes]
+    successes = sum(success(episode) for episode in episodes)
+    print(
+        f"Wrote {len(episodes)} episode{'s' if len(episodes) != 1 else ''} of {args.env_id} to {args.output}: "
+        f"lengths {min(lengths)}-{max(lengths)} "
+        f"(mean {np.mean(lengths):.1f}), return mean {np.mean(returns):.2f} "
+        f"(min {min(returns):.2f}, max {max(returns):.2f}), {successes} with {meaning}"
+    )
+    return 0
+
+
 def command_train(args: argparse.Namespace) -> int:
     import time
 
@@ -313,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     quickstart.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
     quickstart.set_defaults(handler=command_quickstart)
 
-    demos = commands.add_parser("demos", help="demonstrations: generate them from a built-in demonstrator")
+    demos = commands.add_parser("demos", help="demonstrations: generate them from a built-in demonstrator, or record a policy")
     demos_commands = demos.add_subparsers(dest="demos_command", required=True)
     generate = demos_commands.add_parser(
         "generate", help="record demonstrations of rudder/FourRooms-v0, rudder/EightRooms-v0 or rudder/CraftDiamond-v0"
@@ -328,6 +452,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("-o", "--output", metavar="DEMOS.npz", required=True, help="file to write")
     generate.set_defaults(handler=command_demos_generate)
+    record = demos_commands.add_parser(
+        "record",
+        help="record episodes of any gymnasium env with your own policy",
+        description="Records episodes of ENV_ID (any registered gymnasium id; rudder/* and MiniGrid-* "
+        "are registered on demand) with a policy, and writes them as an episodes .npz. Episode i is "
+        "reset with seed SEED + i (with --successful-only, consecutive seeds over all attempts).",
+    )
+    record.add_argument("env_id", metavar="ENV_ID", help="e.g. MountainCar-v0, LunarLander-v3, MiniGrid-DoorKey-5x5-v0")
+    record.add_argument(
+        "--policy",
+        metavar="MODULE:FUNCTION",
+        required=True,
+        help="a callable policy(observation) -> action, imported from MODULE (the current directory "
+        "or an installed package), e.g. rudder.envs.classic_control:mountain_car_policy",
+    )
+    record.add_argument("-n", "--num", type=int, default=10, help="number of episodes (default 10)")
+    record.add_argument("--seed", type=int, default=0, help="the first reset seed (default 0)")
+    record.add_argument(
+        "--max-steps", type=int, default=None, help="cut episodes after this many steps (default: the env's limit)"
+    )
+    record.add_argument(
+        "--successful-only",
+        action="store_true",
+        help=f"keep only successful episodes, retrying up to {RECORD_ATTEMPTS} reset seeds each (success: the "
+        "flag for MountainCar-v0, return >= 200 for LunarLander-v3, otherwise a positive return)",
+    )
+    record.add_argument(
+        "--delayed", action="store_true", help="record through DelayedReward (the return paid at the last step)"
+    )
+    record.add_argument("-o", "--output", metavar="DEMOS.npz", required=True, help="file to write (atomically)")
+    record.set_defaults(handler=command_demos_record)
 
     train = commands.add_parser("train", help="train a tabular agent on FourRooms / EightRooms until 80%% of the demo return")
     train.add_argument("env_id", metavar="ENV_ID", help="e.g. rudder/FourRooms-v0")

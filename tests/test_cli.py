@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
 from rudder.cli import main
-from rudder.data import save_episodes
+from rudder.data import load_episodes, save_episodes
 from rudder.envs import frozen_lake_demonstrations
 
 
@@ -164,3 +166,100 @@ def test_show_refuses_an_lstm_model(tmp_path, capsys):
     LSTMRedistributor(gym.spaces.Discrete(3), gym.spaces.Discrete(2), hidden_size=4).save(tmp_path / "lstm")
     assert main(["show", str(tmp_path / "lstm")]) == 2
     assert "reads alignment models" in capsys.readouterr().err
+
+
+POLICY_MODULE = '''
+import numpy as np
+
+def pump(observation):
+    return 2 if observation[1] >= 0 else 0
+
+def idle(observation):
+    return 1
+
+def too_big(observation):
+    return 7
+
+def broken(observation):
+    raise RuntimeError("no idea")
+
+NOT_CALLABLE = 3
+'''
+
+
+@pytest.fixture
+def policy_module(tmp_path, monkeypatch, request):
+    """Writes a policy module to tmp_path and puts it on sys.path; returns its name."""
+    name = f"user_policies_{request.node.name.split('[')[0]}"
+    (tmp_path / f"{name}.py").write_text(POLICY_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield name
+    sys.modules.pop(name, None)
+
+
+def test_demos_record_a_users_policy(tmp_path, policy_module, capsys):
+    output = tmp_path / "mountain_car.npz"
+    arguments = ["demos", "record", "MountainCar-v0", "--policy", f"{policy_module}:pump", "-n", "3", "--seed", "4"]
+    assert main([*arguments, "--successful-only", "--delayed", "-o", str(output)]) == 0
+    assert "Wrote 3 episodes of MountainCar-v0" in capsys.readouterr().out
+    episodes = load_episodes(output)
+    assert len(episodes) == 3 and all(episode.terminated for episode in episodes)
+    assert all(np.all(episode.rewards[:-1] == 0.0) and episode.rewards[-1] < 0 for episode in episodes)
+    starts = [gym.make("MountainCar-v0").reset(seed=seed)[0] for seed in (4, 5, 6)]  # reset seeds SEED + i
+    np.testing.assert_array_equal([episode.observations[0] for episode in episodes], starts)
+    assert not list(tmp_path.glob("*.tmp*"))  # written atomically, nothing left behind
+    again = tmp_path / "again.npz"
+    assert main([*arguments, "--max-steps", "20", "-o", str(again)]) == 0
+    episodes = load_episodes(again)
+    assert [episode.length for episode in episodes] == [20, 20, 20]
+    assert all(episode.truncated and np.all(episode.rewards == -1.0) for episode in episodes)
+
+
+def test_demos_record_imports_from_the_current_directory(tmp_path, monkeypatch, capsys):
+    (tmp_path / "policies_in_cwd.py").write_text(POLICY_MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the command adds the current directory
+    monkeypatch.delitem(sys.modules, "policies_in_cwd", raising=False)
+    assert main(["demos", "record", "MountainCar-v0", "--policy", "policies_in_cwd:pump", "-n", "1", "-o", "out.npz"]) == 0
+    assert (tmp_path / "out.npz").exists()
+    sys.modules.pop("policies_in_cwd", None)
+
+
+def test_demos_record_a_built_in_policy(tmp_path, capsys):
+    pytest.importorskip("Box2D")
+    output = tmp_path / "lander.npz"
+    policy = "rudder.envs.classic_control:lunar_lander_policy"
+    arguments = ["demos", "record", "LunarLander-v3", "--policy", policy, "-n", "2", "--successful-only"]
+    assert main([*arguments, "-o", str(output)]) == 0
+    assert "2 with the task's success" in capsys.readouterr().out
+    assert all(episode.episode_return >= 200 for episode in load_episodes(output))
+
+
+@pytest.mark.parametrize(
+    ("env_id", "policy", "extra", "message"),
+    [
+        ("MountainCar-v0", "{module}", [], "must be MODULE:FUNCTION"),
+        ("MountainCar-v0", "no_such_module_here:act", [], "cannot import the policy's module 'no_such_module_here'"),
+        ("MountainCar-v0", "{module}:missing", [], "has no 'missing'"),
+        ("MountainCar-v0", "{module}:NOT_CALLABLE", [], "is not callable (it is a int)"),
+        ("NoSuchEnv-v0", "{module}:pump", [], "cannot make env 'NoSuchEnv-v0'"),
+        ("MountainCar-v0", "{module}:pump", ["-n", "0"], "-n must be >= 1"),
+        ("MountainCar-v0", "{module}:pump", ["--max-steps", "0"], "--max-steps must be >= 1"),
+        ("MountainCar-v0", "{module}:too_big", [], "returned 7, which is not in the env's action space Discrete(3)"),
+        ("MountainCar-v0", "{module}:broken", [], "raised RuntimeError: no idea (on an observation of shape (2,))"),
+        (
+            "MountainCar-v0",
+            "{module}:idle",
+            ["--successful-only", "--max-steps", "3"],
+            "--successful-only keeps episodes with the task's success",
+        ),
+    ],
+)
+def test_demos_record_reports_bad_input(tmp_path, policy_module, capsys, env_id, policy, extra, message):
+    output = tmp_path / "out.npz"
+    arguments = ["demos", "record", env_id, "--policy", policy.format(module=policy_module), "-o", str(output), *extra]
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("rudder demos: error: ") and message in error
+    assert "Traceback" not in error
+    assert not output.exists()

@@ -5,6 +5,15 @@ Importing this package registers ``rudder/FourRooms-v0..v5``,
 with gymnasium.
 """
 
+from rudder.envs.classic_control import (
+    LunarLanderDemonstrator,
+    MountainCarDemonstrator,
+    lunar_lander_demonstrations,
+    lunar_lander_policy,
+    make_delayed_env,
+    mountain_car_demonstrations,
+    mountain_car_policy,
+)
 from rudder.envs.craft import (
     CraftDemonstrator,
     CraftEnv,
@@ -29,6 +38,13 @@ register_envs()
 register_craft_envs()
 
 __all__ = [
+    "LunarLanderDemonstrator",
+    "MountainCarDemonstrator",
+    "lunar_lander_demonstrations",
+    "lunar_lander_policy",
+    "make_delayed_env",
+    "mountain_car_demonstrations",
+    "mountain_car_policy",
     "CraftDemonstrator",
     "CraftEnv",
     "CraftVectorObservation",
