@@ -4,20 +4,36 @@ Reference: Patil et al., "Align-RUDDER: Learning From Few Demonstrations by Rewa
 Redistribution", arXiv 2009.14108.
 
 With S_k the profile score of the events emitted up to state s_k (events at reset
-included in S_0), the reward of step t (the transition s_t -> s_{t+1}) is
+included in S_0), two forms of reward for step t (the transition s_t -> s_{t+1}) are
+offered (:attr:`AlignmentSettings.form`):
 
-    R_{t+1} = C * (S_{t+1} - S_t),    C = mean demo return / mean demo (S_T - S_0),
+- ``"difference"`` (the paper's, the default): R_{t+1} = C * (S_{t+1} - S_t), and at the
+  last step of an episode the correction G - sum(R) is added, so that the redistributed
+  rewards of every episode sum exactly to its return (return equivalence: the optimal
+  policies of an undiscounted learner do not change).
+- ``"potential"`` (for learners that discount by gamma < 1): potential-based shaping on
+  top of the env reward, R_{t+1} = r_{t+1} + gamma * Phi(s_{t+1}) - Phi(s_t) with
+  Phi(s_k) = C * (S_k - S_0), Phi = 0 at a terminal state (not at a truncated one, where
+  the learner bootstraps). The discounted return changes by -Phi(s_0) = 0 on every
+  terminated episode, so the optimal policies of the gamma-discounted task do not change
+  (Ng, Harada and Russell 1999), whatever C is.
 
-and at the last step of an episode the correction G - sum(R) is added, so that the
-redistributed rewards of every episode sum exactly to its return (return equivalence:
-the optimal policies do not change). Optionally the result is mixed with the
-environment reward: (1 - w) * R + w * r; both sum to G, so the mix does too.
+Optionally the result is mixed with the environment reward: (1 - w) * R + w * r (for the
+difference form both sum to G, so the mix does too; for the potential form it is shaping
+with (1 - w) * Phi).
+
+The scale C (:meth:`AlignmentRedistributor.fit`) pays demonstrated progress in units of
+return: mean demo return / mean demo score gain (S_T - S_0) when the demonstrations earn a
+positive mean return; fitted against non-demonstration episodes when they are given; and
+a documented positive fallback otherwise, so that demonstrated progress is never paid
+negatively (:attr:`AlignmentRedistributor.scale_source` records which).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -31,7 +47,15 @@ from rudder.events.base import EventEncoder, EventSequence, EventStream
 from rudder.profile.model import PrefixScorer, ProfileModel
 from rudder.redistribution.base import ReturnBookkeeping
 
-__all__ = ["AlignmentRedistributor", "AlignmentSettings", "OnlineRedistribution"]
+__all__ = ["FALLBACK_SHARE", "AlignmentRedistributor", "AlignmentSettings", "OnlineRedistribution", "ScaleSource"]
+
+#: How the scale C was chosen: from the demonstrations alone (mean return / mean score
+#: gain), by least squares over the demonstrations and other episodes, or a fallback.
+ScaleSource = Literal["demonstrations", "demonstrations and others", "fallback"]
+
+#: The share of the returns' size that the fallback scale pays when the demonstrations do
+#: not out-earn the other episodes (see :meth:`AlignmentRedistributor.fit`).
+FALLBACK_SHARE = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +76,14 @@ class AlignmentSettings:
         delete_by_occupancy: a skipped column costs ``delete_score`` times the share of
             demonstrations with an event in it (see :class:`~rudder.profile.ProfileModel`).
         consensus_threshold: share of demonstrations a sub-goal column needs.
-        correction: add G - sum(R) at the last step (return equivalence).
+        correction: add G - sum(R) at the last step (return equivalence; "difference"
+            form only).
         env_reward_weight: w in (1 - w) * R + w * r, in [0, 1].
+        form: "difference" (C * (S_{t+1} - S_t) plus the correction G - sum(R): return
+            equivalence, for undiscounted learners) or "potential" (the env reward plus
+            gamma * Phi(s_{t+1}) - Phi(s_t), Phi = C * (S - S_0), Phi = 0 at termination:
+            keeps the optimal policy of a learner that discounts by ``discount``).
+        discount: gamma of the "potential" form, the learner's discount, in (0, 1].
     """
 
     scoring_form: Literal["paper", "official"] = "paper"
@@ -70,6 +100,8 @@ class AlignmentSettings:
     consensus_threshold: float = 0.8
     correction: bool = True
     env_reward_weight: float = 0.0
+    form: Literal["difference", "potential"] = "difference"
+    discount: float = 0.99
 
     def __post_init__(self) -> None:
         if self.scoring_form not in ("paper", "official"):
@@ -80,6 +112,10 @@ class AlignmentSettings:
             raise ValueError(f"`top_n` must be None or >= 1, got {self.top_n}")
         if not 0.0 <= self.env_reward_weight <= 1.0:
             raise ValueError(f"`env_reward_weight` must be in [0, 1], got {self.env_reward_weight}")
+        if self.form not in ("difference", "potential"):
+            raise ValueError(f"`form` must be 'difference' or 'potential', got {self.form!r}")
+        if not 0.0 < self.discount <= 1.0:
+            raise ValueError(f"`discount` must be in (0, 1], got {self.discount}")
 
 
 class AlignmentRedistributor:
@@ -110,6 +146,11 @@ class AlignmentRedistributor:
         encoder: maps steps to events; fitted on the demonstrations by :meth:`fit`
             unless ``fit_encoder=False`` there.
         **settings: fields of :class:`AlignmentSettings`.
+
+    Attributes:
+        scale: C, the return paid per unit of profile score (set by :meth:`fit`).
+        scale_source: how :meth:`fit` chose C: "demonstrations", "demonstrations and
+            others" or "fallback" (None before :meth:`fit`).
     """
 
     def __init__(self, encoder: EventEncoder, **settings: Any) -> None:
@@ -121,6 +162,7 @@ class AlignmentRedistributor:
         self._alignment: MultipleAlignment | None = None
         self._scoring: ScoringScheme | None = None
         self.scale: float = 1.0
+        self.scale_source: ScaleSource | None = None
         self._demo_returns: np.ndarray | None = None
         self._demo_scores: np.ndarray | None = None
         self._aligned_demos: np.ndarray | None = None
@@ -182,18 +224,62 @@ class AlignmentRedistributor:
         self._aligned_demos = value
 
     # -- fitting --------------------------------------------------------------------
-    def fit(self, demonstrations: Sequence[Episode], *, fit_encoder: bool = True) -> AlignmentRedistributor:
+    def fit(
+        self,
+        demonstrations: Sequence[Episode],
+        *,
+        fit_encoder: bool = True,
+        other_episodes: Sequence[Episode] | None = None,
+    ) -> AlignmentRedistributor:
         """Builds the profile from demonstrations and the scale C; returns ``self``.
 
-        A single demonstration works: its profile is that one event sequence.
+        A single demonstration works: its profile is that one event sequence. The encoder
+        and the profile come from the demonstrations only; ``other_episodes`` serve the
+        scale C alone, which is chosen so that demonstrated progress is never paid
+        negatively (:attr:`scale_source` records the rule; g is an episode's score gain
+        S_T - S_0 and G its return):
+
+        - no ``other_episodes`` and a positive mean demo return: C = mean G / mean g over
+          the demonstrations (``"demonstrations"``, the paper's scale).
+        - ``other_episodes`` (for example random rollouts): C is the slope of the least
+          squares line G = C * g + b through the demonstrations and the other episodes
+          together (``"demonstrations and others"``): a unit of profile score is paid what
+          it is worth in return, with the intercept b absorbing per-step costs or a
+          constant offset. If the slope is not positive, the score does not predict the
+          return: a ``UserWarning`` names both groups' mean returns and C falls back to
+          ``FALLBACK_SHARE`` (0.1) * mean |G| / mean demo g, over all episodes
+          (``"fallback"``): progress is still paid, but little, so that the env return,
+          paid by the correction at the end, dominates. The warning is also given (with
+          the fitted slope kept) when the demonstrations' mean return is not above the
+          others'.
+        - no ``other_episodes`` and a mean demo return <= 0 (per-step costs, mixed signs):
+          C = mean |G| / mean g over the demonstrations (``"fallback"``), with a
+          ``UserWarning``. A demonstration's progress is then paid about the size of its
+          return, as the paper's scale pays it for positive returns, but with the sign
+          that rewards progress (the correction at the end settles the return). The size
+          is a guess: nothing says how much worse episodes without the demonstrated
+          progress do, so pass ``other_episodes`` to fit it. If every return is 0,
+          mean |G| is taken as 1.
+
+        Args:
+            demonstrations: episodes that show the task; shape-compatible with each other.
+            fit_encoder: fit :attr:`encoder` on the demonstrations first.
+            other_episodes: non-demonstration episodes of the same task (random rollouts,
+                a weaker policy's episodes), the same shapes as the demonstrations; used
+                only to fit the scale C.
 
         Raises:
-            ValueError: if there are no demonstrations or their shapes differ.
+            ValueError: if there are no demonstrations, ``other_episodes`` is empty, or
+                the shapes differ.
             AlignmentError: if no demonstration emits any event, or the demonstrations
                 score zero against their own profile.
         """
         demonstrations = check_episodes(demonstrations, name="demonstrations")
         check_same_shapes(demonstrations, name="demonstrations")
+        others: list[Episode] | None = None
+        if other_episodes is not None:
+            others = check_episodes(other_episodes, name="other_episodes")
+            check_same_shapes([*demonstrations, *others], name="demonstrations and other_episodes")
         if fit_encoder:
             self.encoder.fit(demonstrations)
         num_events = len(self.encoder.alphabet)
@@ -242,7 +328,12 @@ class AlignmentRedistributor:
                 "the demonstrations score zero against their own profile, so no reward can be "
                 "redistributed; use an encoder with more distinct events or a lower pseudocount"
             )
-        self.scale = float(returns.mean() / gains.mean())
+        if others is None:
+            self.scale, self.scale_source = _scale_from_demonstrations(returns, gains)
+        else:
+            other_returns = np.array([episode.episode_return for episode in others])
+            other_gains = np.array([self._score_gain(sequence) for sequence in self.encoder.encode_all(others)])
+            self.scale, self.scale_source = _scale_from_all_episodes(returns, gains, other_returns, other_gains)
         self.demo_returns = returns
         self.demo_scores = gains
         return self
@@ -296,13 +387,22 @@ class AlignmentRedistributor:
     def redistribute(self, episode: Episode) -> np.ndarray:
         """Shape (T,): the redistributed reward of every step of ``episode``.
 
-        With ``correction`` on and a finished episode (terminated or truncated), the
-        rewards sum to ``episode.episode_return`` up to float rounding.
+        "difference" form: with ``correction`` on and a finished episode (terminated or
+        truncated), the rewards sum to ``episode.episode_return`` up to float rounding.
+        "potential" form: the env rewards plus gamma * Phi(s_{t+1}) - Phi(s_t); on a
+        terminated episode their gamma-discounted sum equals the env rewards' (Phi(s_0)
+        = 0 and Phi(s_T) = 0), on a truncated one it exceeds it by gamma^T * Phi(s_T).
         """
         scores = self.prefix_scores(episode)
-        rewards = self.scale * np.diff(scores)
-        if self.settings.correction and (episode.terminated or episode.truncated):
-            rewards[-1] += episode.episode_return - rewards.sum()
+        if self.settings.form == "potential":
+            potentials = self.scale * (scores - scores[0])
+            if episode.terminated:
+                potentials[-1] = 0.0
+            rewards = episode.rewards + (self.settings.discount * potentials[1:] - potentials[:-1])
+        else:
+            rewards = self.scale * np.diff(scores)
+            if self.settings.correction and (episode.terminated or episode.truncated):
+                rewards[-1] += episode.episode_return - rewards.sum()
         weight = self.settings.env_reward_weight
         if weight:
             rewards = (1.0 - weight) * rewards + weight * episode.rewards
@@ -331,6 +431,64 @@ class AlignmentRedistributor:
         return load_alignment_model(path, **encoder_overrides)
 
 
+def _return_size(returns: np.ndarray) -> float:
+    """mean |G| of ``returns`` (shape (n,)), or 1 where every return is 0."""
+    size = float(np.abs(returns).mean())
+    return size if size > 0.0 else 1.0
+
+
+def _scale_from_demonstrations(returns: np.ndarray, gains: np.ndarray) -> tuple[float, ScaleSource]:
+    """C from the demonstrations' returns and score gains (shapes (n,)) alone; see
+    :meth:`AlignmentRedistributor.fit`."""
+    if returns.mean() > 0.0:
+        return float(returns.mean() / gains.mean()), "demonstrations"
+    scale = _return_size(returns) / float(gains.mean())
+    warnings.warn(
+        f"the demonstrations' mean return is {returns.mean():.6g} (not positive), so the scale C "
+        f"cannot be mean return / mean score gain without punishing demonstrated progress; "
+        f"using C = mean |return| / mean score gain = {scale:.6g} instead. Its size is a guess "
+        "without non-demonstration episodes: pass other_episodes= (for example random rollouts) "
+        "to fit() to fit it",
+        UserWarning,
+        stacklevel=3,
+    )
+    return scale, "fallback"
+
+
+def _scale_from_all_episodes(
+    demo_returns: np.ndarray, demo_gains: np.ndarray, other_returns: np.ndarray, other_gains: np.ndarray
+) -> tuple[float, ScaleSource]:
+    """C as the least-squares slope of return on score gain over demonstrations (shapes
+    (n,)) and other episodes (shapes (m,)) together; see :meth:`AlignmentRedistributor.fit`."""
+    returns = np.concatenate([demo_returns, other_returns])
+    gains = np.concatenate([demo_gains, other_gains])
+    centred = gains - gains.mean()
+    spread = float(centred @ centred)
+    slope = float(centred @ (returns - returns.mean())) / spread if spread > 1e-12 * float(gains @ gains) else 0.0
+    demo_mean, other_mean = float(demo_returns.mean()), float(other_returns.mean())
+    if slope > 0.0 and demo_mean > other_mean:
+        return slope, "demonstrations and others"
+    if slope > 0.0:
+        warnings.warn(
+            f"the demonstrations (mean return {demo_mean:.6g}) do not out-earn the other episodes "
+            f"(mean return {other_mean:.6g}); the scale C = {slope:.6g} is fitted on both, but "
+            "following the demonstrations may not pay",
+            UserWarning,
+            stacklevel=3,
+        )
+        return slope, "demonstrations and others"
+    scale = FALLBACK_SHARE * _return_size(returns) / float(demo_gains.mean())
+    warnings.warn(
+        f"the demonstrations (mean return {demo_mean:.6g}) do not out-earn the other episodes "
+        f"(mean return {other_mean:.6g}): the return does not grow with the profile score "
+        f"(fitted slope {slope:.6g}), so the redistribution has nothing to pay for; using the "
+        f"small fallback scale C = {FALLBACK_SHARE} * mean |return| / mean demo score gain = {scale:.6g}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return scale, "fallback"
+
+
 _Part = TypeVar("_Part")
 
 
@@ -348,7 +506,18 @@ class OnlineRedistribution(ReturnBookkeeping):
     :meth:`step` gives the same rewards as :meth:`AlignmentRedistributor.redistribute`.
     """
 
-    __slots__ = ("_redistributor", "_stream", "_scorer", "_scale", "_correction", "_weight", "last_score")
+    __slots__ = (
+        "_redistributor",
+        "_stream",
+        "_scorer",
+        "_scale",
+        "_correction",
+        "_weight",
+        "_discount",
+        "_initial_score",
+        "_potential",
+        "last_score",
+    )
 
     def __init__(self, redistributor: AlignmentRedistributor) -> None:
         self._redistributor = redistributor
@@ -357,7 +526,13 @@ class OnlineRedistribution(ReturnBookkeeping):
         self._scale = redistributor.scale
         self._correction = redistributor.settings.correction
         self._weight = redistributor.settings.env_reward_weight
+        # gamma of the potential form; None: the difference form.
+        self._discount: float | None = (
+            redistributor.settings.discount if redistributor.settings.form == "potential" else None
+        )
         self.last_score = 0.0
+        self._initial_score = 0.0
+        self._potential = 0.0
         self._start_episode()
 
     def reset(self, observation: Any) -> None:
@@ -365,7 +540,8 @@ class OnlineRedistribution(ReturnBookkeeping):
         self._scorer.reset()
         for event in self._stream.reset(observation):
             self._scorer.add(event)
-        self.last_score = self._scorer.score
+        self.last_score = self._initial_score = self._scorer.score
+        self._potential = 0.0
         self._start_episode()
 
     def step(
@@ -380,6 +556,8 @@ class OnlineRedistribution(ReturnBookkeeping):
     ) -> float:
         """The redistributed reward of the transition ``observation, action -> next_observation``."""
         events = self._stream.step(observation, action, next_observation, info)
+        if self._discount is not None:
+            return self._shaped(events, reward, terminated, truncated, self._discount)
         if events:
             for event in events:
                 self._scorer.add(event)
@@ -392,6 +570,22 @@ class OnlineRedistribution(ReturnBookkeeping):
         if self._weight:
             return (1.0 - self._weight) * redistributed + self._weight * reward
         return redistributed
+
+    def _shaped(self, events: list[int], reward: float, terminated: bool, truncated: bool, discount: float) -> float:
+        """The "potential" form: r + gamma * Phi(s_{t+1}) - Phi(s_t), Phi = 0 at termination."""
+        if events:
+            for event in events:
+                self._scorer.add(event)
+            self.last_score = self._scorer.score
+            potential = self._scale * (self.last_score - self._initial_score)
+        else:
+            potential = self._potential
+        shaped = reward + (discount * (0.0 if terminated else potential) - self._potential)
+        self._potential = potential
+        shaped = self._settle(shaped, reward, terminated or truncated, False)
+        if self._weight:
+            return (1.0 - self._weight) * shaped + self._weight * reward
+        return shaped
 
     @property
     def score(self) -> float:

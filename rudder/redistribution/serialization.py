@@ -12,6 +12,7 @@ import dataclasses
 import io
 import json
 import os
+import typing
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from rudder.alignment import MultipleAlignment, ScoringScheme
 from rudder.errors import DataFormatError
 from rudder.events import load_encoder
 from rudder.profile.model import ProfileModel
-from rudder.redistribution.alignment import AlignmentRedistributor
+from rudder.redistribution.alignment import AlignmentRedistributor, ScaleSource
 from rudder.redistribution.base import Redistributor
 
 __all__ = [
@@ -36,7 +37,10 @@ __all__ = [
 ]
 
 MODEL_FORMAT = "align-rudder/alignment-redistributor"
-MODEL_FORMAT_VERSION = 1
+#: Version 2 added ``settings.form``, ``settings.discount`` and ``scale_source``; version 1
+#: models load with the defaults ("difference" form) and ``scale_source`` "demonstrations"
+#: (they were fitted with C = mean demo return / mean demo score gain).
+MODEL_FORMAT_VERSION = 2
 CONFIG_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
 #: The ``"format"`` of RUDDER LSTM models (``config.json``); see :mod:`rudder.redistribution.lstm`.
@@ -121,6 +125,7 @@ def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.P
         "library_version": __version__,
         "settings": dataclasses.asdict(redistributor.settings),
         "scale": redistributor.scale,
+        "scale_source": redistributor.scale_source,
         "gap_score": redistributor.scoring.gap_score,
         "encoder": encoder.get_config(),
     }
@@ -194,6 +199,10 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
             delete_by_occupancy=settings.delete_by_occupancy,
         )
         redistributor.scale = float(config["scale"])
+        scale_source = config.get("scale_source", "demonstrations")
+        if scale_source not in typing.get_args(ScaleSource):
+            raise DataFormatError(f"{str(path)!r} is inconsistent: unknown scale_source {scale_source!r}")
+        redistributor.scale_source = scale_source
         redistributor.demo_returns = arrays["demo_returns"]
         redistributor.demo_scores = arrays["demo_scores"]
     except KeyError as error:

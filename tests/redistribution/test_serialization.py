@@ -79,3 +79,44 @@ def test_unknown_or_missing_format_is_a_clear_error(tmp_path, file):
 def test_a_directory_without_a_model(tmp_path):
     with pytest.raises(FileNotFoundError, match="no align-rudder model"):
         load_redistributor(tmp_path)
+
+
+def test_form_discount_and_scale_source_round_trip(tmp_path):
+    demonstrations = frozen_lake_demonstrations(4, seed=0)
+    costly = [
+        Episode(observations=d.observations, actions=d.actions, rewards=d.rewards - 1.0, terminated=d.terminated,
+                truncated=d.truncated)
+        for d in demonstrations
+    ]
+    with pytest.warns(UserWarning, match="not positive"):
+        redistributor = AlignmentRedistributor(StateClusterEncoder(seed=0), form="potential", discount=0.9).fit(costly)
+    assert redistributor.scale_source == "fallback" and redistributor.scale > 0.0
+    redistributor.save(tmp_path / "model")
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["format_version"] == 2
+    loaded = load_redistributor(tmp_path / "model")
+    assert isinstance(loaded, AlignmentRedistributor)
+    assert loaded.settings == redistributor.settings and loaded.scale_source == "fallback"
+    for demo in costly:
+        np.testing.assert_array_equal(loaded.redistribute(demo), redistributor.redistribute(demo))
+    config = json.loads((tmp_path / "model" / "model.json").read_text())
+    config["scale_source"] = "guessed"
+    (tmp_path / "model" / "model.json").write_text(json.dumps(config))
+    with pytest.raises(DataFormatError, match="unknown scale_source 'guessed'"):
+        load_redistributor(tmp_path / "model")
+
+
+def test_models_of_format_version_1_still_load(tmp_path):
+    demonstrations = frozen_lake_demonstrations(4, seed=0)
+    redistributor = AlignmentRedistributor(StateClusterEncoder(seed=0)).fit(demonstrations)
+    redistributor.save(tmp_path / "model")
+    config = json.loads((tmp_path / "model" / "model.json").read_text())
+    # As version 1 wrote it: no form, no discount, no scale_source.
+    config["format_version"] = 1
+    del config["scale_source"], config["settings"]["form"], config["settings"]["discount"]
+    (tmp_path / "model" / "model.json").write_text(json.dumps(config))
+    old = load_redistributor(tmp_path / "model")
+    assert isinstance(old, AlignmentRedistributor)
+    assert old.settings.form == "difference" and old.scale_source == "demonstrations"
+    assert old.scale == redistributor.scale
+    for demo in demonstrations:
+        np.testing.assert_array_equal(old.redistribute(demo), redistributor.redistribute(demo))
