@@ -88,7 +88,13 @@ def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Seq
     for index, (episode_return, gain) in enumerate(zip(redistributor.demo_returns, redistributor.demo_scores)):
         aligned = "aligned" if index in set(redistributor.aligned_demos.tolist()) else "not aligned"
         lines.append(f"  demo {index:3d}: return {episode_return:9.4f}   score {gain:9.4f}   ({aligned})")
-    lines.append(f"Scale C = mean return / mean score = {redistributor.scale:.6g}")
+    rules = {
+        "demonstrations": "mean return / mean score",
+        "demonstrations and others": "slope of return on score over demonstrations and other episodes",
+        "fallback": "fallback for returns that do not rise with progress",
+    }
+    rule = rules.get(str(redistributor.scale_source), str(redistributor.scale_source))
+    lines.append(f"Scale C = {rule} = {redistributor.scale:.6g}")
     return "\n".join(lines)
 
 
