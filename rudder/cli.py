@@ -39,7 +39,10 @@ def choose_encoder(kind: str, episodes: Sequence[Episode], *, seed: int = 0) -> 
     """The event encoder for ``kind``; "auto" picks one from the observations' type.
 
     Dict observations -> inventory changes; integer observations -> state clusters
-    (successor representation + affinity propagation); float vectors -> feature clusters.
+    (successor representation + affinity propagation); float vectors -> feature clusters
+    (features standardised on the demonstrations, the number of k-means clusters chosen by
+    the silhouette score; see :class:`~rudder.events.FeatureClusterEncoder`). The encoder
+    records its choices in the saved model.
     """
     if kind == "auto":
         observations = episodes[0].observations

@@ -9,9 +9,10 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rudder.cli import main
-from rudder.data import load_episodes, save_episodes
+from rudder.cli import choose_encoder, main
+from rudder.data import Episode, load_episodes, save_episodes
 from rudder.envs import frozen_lake_demonstrations
+from rudder.events import FeatureClusterEncoder, StateClusterEncoder
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +264,40 @@ def test_demos_record_reports_bad_input(tmp_path, policy_module, capsys, env_id,
     assert error.startswith("rudder demos: error: ") and message in error
     assert "Traceback" not in error
     assert not output.exists()
+
+
+def _float_demonstrations(count: int = 6):
+    """Demonstrations with 2-D float observations in units 1 and 1000: four groups in order."""
+    rng = np.random.default_rng(0)
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1000.0], [0.0, 1000.0]])
+    episodes = []
+    for _ in range(count):
+        groups = np.repeat(np.arange(4), rng.integers(5, 9, size=4))
+        observations = corners[groups] + rng.normal(scale=[0.05, 50.0], size=(len(groups), 2))
+        length = len(groups) - 1
+        rewards = np.zeros(length)
+        rewards[-1] = 1.0
+        episodes.append(Episode(observations, np.zeros(length, dtype=np.int64), rewards))
+    return episodes
+
+
+def test_choose_encoder_auto():
+    encoder = choose_encoder("auto", _float_demonstrations(), seed=3)
+    assert isinstance(encoder, FeatureClusterEncoder)
+    # Standardised features, the number of clusters chosen from the data.
+    assert encoder.num_clusters is None and encoder.standardize and encoder.seed == 3
+    assert isinstance(choose_encoder("auto", frozen_lake_demonstrations(2, seed=0)), StateClusterEncoder)
+    with pytest.raises(ValueError, match="unknown event encoder"):
+        choose_encoder("nope", _float_demonstrations())
+
+
+def test_align_float_observations_records_the_clustering(tmp_path, capsys):
+    demos = tmp_path / "float.npz"
+    save_episodes(demos, _float_demonstrations())
+    model = tmp_path / "model"
+    assert main(["align", str(demos), "-o", str(model)]) == 0
+    assert "4 events (FeatureClusterEncoder)" in capsys.readouterr().out
+    saved = json.loads((model / "model.json").read_text())
+    encoder = saved["encoder"]
+    assert encoder["standardize"] is True and encoder["cluster_choice"] == "silhouette"
+    assert encoder["clustering"] == "kmeans" and encoder["fit_warnings"] == []
