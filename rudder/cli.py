@@ -68,6 +68,18 @@ def choose_encoder(kind: str, episodes: Sequence[Episode], *, seed: int = 0) -> 
     raise ValueError(f"unknown event encoder {kind!r}; choose one of {', '.join(EVENT_CHOICES)}")
 
 
+def _encoder_choices(encoder: EventEncoder) -> list[str]:
+    """What an encoder chose by itself from the data (feature clusters: their number and
+    why), and the warnings its fit raised."""
+    if not isinstance(encoder, FeatureClusterEncoder) or encoder.cluster_choice is None:
+        return []
+    lines = [f"Clusters: {len(encoder.centroids)} ({encoder.cluster_choice}, {encoder.clustering})"]
+    if encoder.silhouette_scores:
+        lines.append("Silhouette by k: " + ", ".join(f"{k}: {v:.3f}" for k, v in sorted(encoder.silhouette_scores.items())))
+    lines += [f"Warning: {message}" for message in encoder.fit_warnings]
+    return lines
+
+
 def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Sequence[Episode] | None = None) -> str:
     """Text report: the alignment with event names, consensus marks, per-demo scores."""
     alphabet = redistributor.encoder.alphabet
@@ -78,6 +90,7 @@ def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Seq
     lines = [
         f"Multiple alignment: {alignment.num_sequences} demonstrations x {alignment.length} columns, "
         f"{len(alphabet)} events ({type(redistributor.encoder).__name__})",
+        *_encoder_choices(redistributor.encoder),
         "",
         alignment.format(
             alphabet.names, sequence_names=labels, marked_columns=[c.column for c in consensus]
