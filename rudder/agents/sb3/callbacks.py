@@ -15,6 +15,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from rudder.agents.sb3.evaluation import episode_succeeded, evaluate_success
 from rudder.agents.subtasks import standardize_by_subtask
 from rudder.data.episode import Episode
+from rudder.redistribution.alignment import AlignmentRedistributor
 from rudder.redistribution.lessons import LessonsBuffer
 from rudder.wrappers.progress import ProfileProgress
 
@@ -42,7 +43,7 @@ class RedistributionLogger(BaseCallback):
     - ``rudder/correction``: the terminal correction G - sum(R) (absolute value);
     - ``rudder/profile_position``: the final profile position;
     - ``rudder/sub_goals_reached``: consensus sub-goals covered (if the redistributor
-      has a profile).
+      is a fitted :class:`~rudder.AlignmentRedistributor`).
 
     Args:
         window: how many recent episodes the means cover.
@@ -57,11 +58,11 @@ class RedistributionLogger(BaseCallback):
         self._progress: ProfileProgress | None = None
 
     def _on_training_start(self) -> None:
-        redistributors = self.training_env.get_attr("redistributor")
-        try:
-            self._progress = ProfileProgress(redistributors[0])
-        except ValueError:
-            self._progress = None
+        redistributor = self.training_env.get_attr("redistributor")[0]
+        # sub-goals only where there is a profile (not for RUDDER's LSTM)
+        self._progress = None
+        if isinstance(redistributor, AlignmentRedistributor) and redistributor.is_fitted:
+            self._progress = ProfileProgress(redistributor)
 
     def _on_step(self) -> bool:
         for info in self.locals.get("infos", ()):

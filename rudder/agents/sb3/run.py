@@ -1,4 +1,4 @@
-"""One training run with stable-baselines3: PPO, BC, BC+PPO or Align-RUDDER.
+"""One training run with stable-baselines3: PPO, BC, BC+PPO, Align-RUDDER or RUDDER's LSTM.
 
 - ``ppo``: PPO from scratch on the env reward.
 - ``bc``: behaviour cloning only (no env steps).
@@ -7,6 +7,11 @@
   progress in the observation (so that the redistributed reward is Markov). With
   ``subtask_agents``, one policy per consensus sub-goal, handed over by the inventory
   (:mod:`rudder.agents.subtasks`, the paper's MineRL agent).
+- ``rudder-lstm``: behaviour cloning, then PPO on the reward redistributed by RUDDER's
+  LSTM (:class:`~rudder.redistribution.lstm.LSTMRedistributor`), which keeps learning
+  from a lessons buffer that starts with the demonstrations
+  (:class:`~rudder.agents.sb3.callbacks.RudderTraining`). Until the LSTM passes its
+  quality gate the agent is paid the env reward, so the run starts as BC+PPO.
 
 The envs are built with ``make_vec_env``: ``Monitor`` sits on the env (true returns in
 ``ep_rew_mean``), the redistribution above it. Training stops when the success rate of
@@ -38,6 +43,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from rudder.agents.sb3.callbacks import (
     KeepCloning,
     RedistributionLogger,
+    RudderTraining,
     SubtaskBoundaries,
     SuccessEvaluation,
 )
@@ -58,9 +64,11 @@ from rudder.data.episode import Episode
 from rudder.events.base import EventEncoder
 from rudder.redistribution.alignment import AlignmentRedistributor
 from rudder.redistribution.base import Redistributor
+from rudder.redistribution.lessons import LessonsBuffer
+from rudder.redistribution.lstm import LSTMRedistributor
 from rudder.wrappers.compose import redistribution_wrapper
 from rudder.wrappers.progress import add_progress
-from rudder.wrappers.reward import TimeLimitAsTermination
+from rudder.wrappers.reward import RedistributedReward, TimeLimitAsTermination
 
 __all__ = ["SB3RunResult", "resume_sb3", "train_sb3"]
 
@@ -106,9 +114,11 @@ class Prepared:
             (None: the demonstrations' own rewards).
         return_ends: per demonstration, shape (T,): where each value target's return
             stops (sub-task boundaries), or None.
-        redistributor: the fitted redistributor (align-rudder) or None.
+        redistributor: the fitted redistributor (align-rudder), RUDDER's LSTM
+            (rudder-lstm) or None.
         wrapper: the ``make_vec_env`` wrapper class, or None.
         controller: the sub-task controller, or None.
+        training: the callback that keeps RUDDER's LSTM learning (rudder-lstm), or None.
         metadata: what the checkpoint keeps besides the method (``{"subtasks": ...}``).
     """
 
@@ -116,9 +126,10 @@ class Prepared:
     ppo: PPOSettings
     value_rewards: list[np.ndarray] | None = None
     return_ends: list[np.ndarray] | None = None
-    redistributor: AlignmentRedistributor | None = None
+    redistributor: Redistributor | None = None
     wrapper: Callable[[gym.Env], gym.Env] | None = None
     controller: SubtaskController | None = None
+    training: RudderTraining | None = None
     metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -144,11 +155,48 @@ def _make_venv(
     )
 
 
-def _prepare(demonstrations: Sequence[Episode], settings: SB3RunSettings, encoder: EventEncoder | None) -> Prepared:
-    """The demonstrations and settings of a method; align-rudder fits its redistributor."""
+def _prepare(
+    demonstrations: Sequence[Episode],
+    settings: SB3RunSettings,
+    encoder: EventEncoder | None,
+    *,
+    make_env: Callable[[], gym.Env],
+    seed: int,
+) -> Prepared:
+    """The demonstrations and settings of a method; align-rudder fits its redistributor,
+    rudder-lstm builds its LSTM and lessons buffer."""
     if settings.method == "align-rudder":
         return _prepare_align_rudder(demonstrations, settings, encoder)
+    if settings.method == "rudder-lstm":
+        return _prepare_rudder_lstm(demonstrations, settings, make_env=make_env, seed=seed)
     return Prepared(demonstrations=list(demonstrations), ppo=settings.ppo)
+
+
+def _prepare_rudder_lstm(
+    demonstrations: Sequence[Episode], settings: SB3RunSettings, *, make_env: Callable[[], gym.Env], seed: int
+) -> Prepared:
+    """RUDDER's LSTM (untrained: its quality gate passes the env reward until it learns)
+    and a lessons buffer that starts with the demonstrations, from which
+    :class:`~rudder.agents.sb3.callbacks.RudderTraining` retrains the LSTM on the agent's
+    own episodes too. The LSTM is seeded with ``seed`` unless ``settings.lstm`` says otherwise."""
+    probe = make_env()
+    try:
+        observation_space, action_space = probe.observation_space, probe.action_space
+    finally:
+        probe.close()
+    redistributor = LSTMRedistributor(observation_space, action_space, **{"seed": seed, **settings.lstm})
+    lessons = LessonsBuffer(256, seed=seed)
+    for episode in demonstrations:
+        lessons.add(episode)  # priority inf: replayed first, like every new episode
+    return Prepared(
+        demonstrations=list(demonstrations),
+        ppo=settings.ppo,
+        redistributor=redistributor,
+        wrapper=functools.partial(RedistributedReward, redistributor=redistributor, record_episodes=True),
+        training=RudderTraining(redistributor, buffer=lessons),
+        # the policy sees the env's own observation (no profile progress)
+        metadata={"progress": None},
+    )
 
 
 def _prepare_align_rudder(
@@ -268,6 +316,7 @@ def _callbacks(
     redistributor: Redistributor | None,
     boundaries: int | None = None,
     regularizer: CloningRegularizer | None = None,
+    training: RudderTraining | None = None,
 ) -> tuple[SuccessEvaluation, list[BaseCallback]]:
     """The evaluation (seeded ``seed + 20_000``) and the other callbacks of a run.
 
@@ -275,6 +324,7 @@ def _callbacks(
         boundaries: the number of sub-tasks whose returns end with them
             (:class:`~rudder.agents.sb3.callbacks.SubtaskBoundaries`), or None.
         regularizer: cloning between PPO updates, or None.
+        training: the retraining of RUDDER's LSTM (rudder-lstm), or None.
     """
     evaluation = SuccessEvaluation(
         eval_env,
@@ -291,6 +341,8 @@ def _callbacks(
         callbacks.append(KeepCloning(regularizer))
     if boundaries is not None:
         callbacks.append(SubtaskBoundaries(boundaries))
+    if training is not None:
+        callbacks.append(training)
     return evaluation, callbacks
 
 
@@ -361,7 +413,7 @@ def train_sb3(
     """
     settings = settings or SB3RunSettings()
     started = time.perf_counter()
-    prepared = _prepare(demonstrations, settings, encoder)
+    prepared = _prepare(demonstrations, settings, encoder, make_env=make_env, seed=seed)
     venv = _make_venv(make_env, settings, seed=seed, wrapper=prepared.wrapper)
     eval_env = _make_venv(
         make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=prepared.wrapper
@@ -383,6 +435,7 @@ def train_sb3(
             redistributor=prepared.redistributor,
             boundaries=controller.num_subtasks if controller is not None and settings.subtask_returns else None,
             regularizer=regularizer,
+            training=prepared.training,
         )
         budget = 0 if settings.method == "bc" else settings.total_timesteps
         if callback is not None:

@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 #: The methods of :func:`~rudder.agents.sb3.train_sb3`.
-SB3_METHODS: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder")
+SB3_METHODS: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder", "rudder-lstm")
 
 #: The activation names of :attr:`PPOSettings.activation`.
 ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "elu")
@@ -153,6 +153,9 @@ class SB3RunSettings:
         ppo: PPO hyperparameters.
         behavior_cloning: behaviour-cloning settings (bc, bc-ppo, align-rudder).
         redistribution: ``AlignmentRedistributor`` settings (align-rudder).
+        lstm: ``LSTMRedistributor`` settings, fields of
+            :class:`~rudder.redistribution.lstm.LSTMSettings` (rudder-lstm; its ``seed``
+            defaults to the run's seed).
     """
 
     method: str = "align-rudder"
@@ -176,6 +179,7 @@ class SB3RunSettings:
     ppo: PPOSettings = PPOSettings()
     behavior_cloning: BehaviorCloningSettings = BehaviorCloningSettings()
     redistribution: dict[str, Any] = dataclasses.field(default_factory=dict)
+    lstm: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.method not in SB3_METHODS:
