@@ -50,7 +50,7 @@ def test_train_sb3_runs_every_method_briefly(method, demos, tmp_path):
     # unless the evaluation reaches the target first (then it stops right there).
     expected_steps = 0 if method == "bc" else (256 if outcome.reached_at is None else outcome.reached_at)
     assert outcome.timesteps == expected_steps
-    assert (outcome.redistributor is not None) == (method == "align-rudder")
+    assert (outcome.redistributor is not None) == (method in ("align-rudder", "rudder-lstm"))
     assert (tmp_path / method / "checkpoint.json").is_file()
 
 

@@ -21,7 +21,7 @@ def test_subtask_agents_need_align_rudder():
 
 
 def test_run_settings_refuse_unknown_methods():
-    assert SB3_METHODS == ("ppo", "bc", "bc-ppo", "align-rudder")
+    assert SB3_METHODS == ("ppo", "bc", "bc-ppo", "align-rudder", "rudder-lstm")
     with pytest.raises(ValueError, match="method"):
         SB3RunSettings(method="dqn")
     with pytest.raises(ValueError, match="n_envs"):
