@@ -147,7 +147,7 @@ class TrainOptions:
     """The options of every training script."""
 
     method: str = "align-rudder"
-    """ppo, bc, bc-ppo or align-rudder."""
+    """ppo, bc, bc-ppo, align-rudder or rudder-lstm (BC, then PPO on RUDDER's LSTM redistribution)."""
     demos: int = 10
     """Demonstrations (recorded by the task's demonstrator, or drawn from --demos-file)."""
     seed: int = 0
