@@ -24,7 +24,9 @@ another (PutNear), open a door (Unlock), open the red door, then the blue one
 out: Empty, FourRooms, crossings, LavaGap and DistShift (no such objects, or lava),
 Dynamic-Obstacles (the balls move by themselves), Playground (no mission), the WFC
 mazes, and the BabyAI levels (a language of missions, with minigrid's own
-``minigrid.utils.baby_ai_bot``).
+``minigrid.utils.baby_ai_bot``). Some layouts of the v0 ObstructedMaze ids cannot be
+solved (a blocking ball is put on a key; minigrid fixed it in v1): the planner names the
+missing key, and :func:`minigrid_demonstrations` goes on to the next seed.
 
 Example:
     >>> env = make_minigrid_env("MiniGrid-KeyCorridorS3R3-v0")     # doctest: +SKIP
@@ -461,6 +463,10 @@ class MinigridPlanner:
                     queue.append(candidate)
         return None
 
+    def _facing(self, position: Position) -> Callable[[Pose], bool]:
+        """Whether a pose faces ``position``."""
+        return lambda pose: self._front(pose) == position
+
     @staticmethod
     def _front(pose: Pose) -> Position:
         dx, dy = DIR_TO_VEC[pose[2]]
@@ -620,18 +626,16 @@ class MinigridPlanner:
             success = (int(grid_env.success_pos[0]), int(grid_env.success_pos[1]))
             failure = (int(grid_env.failure_pos[0]), int(grid_env.failure_pos[1]))
             return _Objective(
-                "the cell next to the matching object", lambda pose: self._front(pose) == success, FORWARD, success
+                "the cell next to the matching object", self._facing(success), FORWARD, success
             ), _Context(movable=False, avoid=frozenset({failure}))
-        target = getattr(grid_env, "obj", None)
-        if isinstance(target, WorldObj) and target.cur_pos is not None and grid_env.carrying is not target:
-            position = (int(target.cur_pos[0]), int(target.cur_pos[1]))
-            return _Objective(
-                f"the {target.color} {target.type}", lambda pose: self._front(pose) == position, PICKUP, position
-            ), _Context()
+        wanted = getattr(grid_env, "obj", None)
+        if isinstance(wanted, WorldObj) and wanted.cur_pos is not None and grid_env.carrying is not wanted:
+            position = (int(wanted.cur_pos[0]), int(wanted.cur_pos[1]))
+            return _Objective(f"the {wanted.color} {wanted.type}", self._facing(position), PICKUP, position), _Context()
         goals = self._find(lambda cell: isinstance(cell, Goal))
         if goals:
             goal = goals[0]
-            return _Objective("the goal", lambda pose: self._front(pose) == goal, FORWARD, goal), _Context()
+            return _Objective("the goal", self._facing(goal), FORWARD, goal), _Context()
         raise _CannotPlan(f"mission {grid_env.mission!r} is not supported")
 
     def _pick_up_any(self, kind: str, color: str) -> _Objective:
@@ -680,7 +684,7 @@ class MinigridPlanner:
         return self._pursue(
             _Objective(
                 f"the {cell.color} {cell.type} in the way at {obstacle}",
-                lambda pose: self._front(pose) == obstacle,
+                self._facing(obstacle),
                 PICKUP,
                 obstacle,
             ),
@@ -695,7 +699,7 @@ class MinigridPlanner:
             return self._fetch_key(position, door.color, context)
         return self._pursue(
             _Objective(
-                f"the {door.color} door at {position}", lambda pose: self._front(pose) == position, TOGGLE, position
+                f"the {door.color} door at {position}", self._facing(position), TOGGLE, position
             ),
             context.deeper(keep=position),
         )
@@ -720,7 +724,7 @@ class MinigridPlanner:
         reasons = []
         for position, action, description in sources:
             objective = _Objective(
-                description, lambda pose, position=position: self._front(pose) == position, action, position
+                description, self._facing(position), action, position
             )
             try:
                 return self._pursue(objective, inner)
@@ -740,7 +744,7 @@ class MinigridPlanner:
         strict = replace(context, movable=False, excluded=frozenset())
         reachable = [
             position for position in keep
-            if self._cheapest_path(lambda pose, p=position: self._front(pose) == p, strict, relaxed=True) is not None
+            if self._cheapest_path(self._facing(position), strict, relaxed=True) is not None
         ]
 
         def good_spot(pose: Pose) -> bool:
@@ -752,7 +756,7 @@ class MinigridPlanner:
             if grid_env.grid.get(*spot) is not None:
                 return False
             return all(
-                self._cheapest_path(lambda other, p=position: self._front(other) == p, strict, relaxed=True, blocked=spot)
+                self._cheapest_path(self._facing(position), strict, relaxed=True, blocked=spot)
                 is not None
                 for position in reachable
             )
