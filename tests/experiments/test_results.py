@@ -27,7 +27,7 @@ def test_there_are_committed_result_files():
 @pytest.mark.parametrize("path", COMMITTED, ids=[path.name for path in COMMITTED])
 def test_every_committed_result_file_is_readable(path):
     results = read_results(path)
-    assert results.benchmark in {"rooms", "craft", "minigrid", "delay", "core", "env_speed"}
+    assert results.benchmark in {"rooms", "craft", "minigrid", "delay", "core", "env_speed", "generality"}
     assert results.runs and results.command.startswith("python ")
     assert all(isinstance(run, dict) for run in results.runs)
 
@@ -95,6 +95,7 @@ def _benchmark(name):
     module, attribute = {
         "rooms": ("rooms", "ROOMS"), "craft": ("craft", "CRAFT"), "minigrid": ("minigrid", "MINIGRID"),
         "delay": ("delay", "DELAY"), "core": ("core", "CORE"), "env_speed": ("env_speed", "ENV_SPEED"),
+        "generality": ("generality", "GENERALITY"),
     }[name]
     return getattr(importlib.import_module(f"rudder.experiments.tasks.{module}"), attribute)
 
@@ -104,7 +105,7 @@ def test_every_committed_result_file_goes_through_its_benchmarks_combine(path, t
     from rudder.experiments import main
 
     name = read_results(path).benchmark
-    if name in {"craft", "minigrid"}:
+    if name in {"craft", "minigrid", "generality"}:
         pytest.importorskip("stable_baselines3")
     out = tmp_path / "combined.json"
     assert main(_benchmark(name), ["--combine", str(path), "--out", str(out), "--markdown", str(tmp_path / "t.md")]) == 0
