@@ -255,17 +255,22 @@ def learning_curves(
     """
     plt = _pyplot()
     panels = list(dict.fromkeys(run.get(panel) for run in runs))
-    figure, axes_row = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4), squeeze=False)
-    for axes, value in zip(axes_row[0], panels):
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    figure, grid = plt.subplots(rows, columns, figsize=(6 * columns, 4 * rows), squeeze=False)
+    for unused in grid.ravel()[len(panels):]:
+        unused.set_visible(False)
+    for axes, value in zip(grid.ravel(), panels):
         chosen = [run for run in runs if run.get(panel) == value and run.get("curve")]
         groups: dict[str, list[np.ndarray]] = {}
         for run in chosen:
             groups.setdefault(series(run), []).append(np.asarray(run["curve"], dtype=float).reshape(len(run["curve"]), -1))
         for name, curves in groups.items():
-            grid = np.unique(np.concatenate([curve[:, 0] for curve in curves]))
-            ys = np.array([np.interp(grid, curve[:, 0], curve[:, 1], right=curve[-1, 1]) for curve in curves])
-            line = axes.plot(grid, ys.mean(axis=0), label=f"{name} (n={len(curves)})")
-            axes.fill_between(grid, ys.min(axis=0), ys.max(axis=0), alpha=0.15, color=line[0].get_color())
+            steps = np.unique(np.concatenate([curve[:, 0] for curve in curves]))
+            ys = np.array([np.interp(steps, curve[:, 0], curve[:, 1], right=curve[-1, 1]) for curve in curves])
+            # markers: a run that reached its target at once has a one-point curve
+            line = axes.plot(steps, ys.mean(axis=0), marker="o", markersize=3, label=f"{name} (n={len(curves)})")
+            axes.fill_between(steps, ys.min(axis=0), ys.max(axis=0), alpha=0.15, color=line[0].get_color())
         if target is not None:
             axes.axhline(target, color="grey", linestyle=":", linewidth=1)
         _label(axes, title=str(value), xlabel=xlabel, ylabel=ylabel)
