@@ -389,6 +389,7 @@ class AlignmentRedistributor:
 
         "difference" form: with ``correction`` on and a finished episode (terminated or
         truncated), the rewards sum to ``episode.episode_return`` up to float rounding.
+        An episode of no steps (T = 0) gets an empty array, whose sum 0 is its return.
         "potential" form: the env rewards plus gamma * Phi(s_{t+1}) - Phi(s_t); on a
         terminated episode their gamma-discounted sum equals the env rewards' (Phi(s_0)
         = 0 and Phi(s_T) = 0), on a truncated one it exceeds it by gamma^T * Phi(s_T).
@@ -401,7 +402,8 @@ class AlignmentRedistributor:
             rewards = episode.rewards + (self.settings.discount * potentials[1:] - potentials[:-1])
         else:
             rewards = self.scale * np.diff(scores)
-            if self.settings.correction and (episode.terminated or episode.truncated):
+            # An episode of no steps has return 0 and nothing to correct: its rewards are ().
+            if self.settings.correction and (episode.terminated or episode.truncated) and episode.length:
                 rewards[-1] += episode.episode_return - rewards.sum()
         weight = self.settings.env_reward_weight
         if weight:
