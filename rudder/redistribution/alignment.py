@@ -32,6 +32,8 @@ negatively (:attr:`AlignmentRedistributor.scale_source` records which).
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -56,6 +58,25 @@ ScaleSource = Literal["demonstrations", "demonstrations and others", "fallback"]
 #: The share of the returns' size that the fallback scale pays when the demonstrations do
 #: not out-earn the other episodes (see :meth:`AlignmentRedistributor.fit`).
 FALLBACK_SHARE = 0.1
+
+
+#: The fields of :class:`AlignmentSettings` by type, checked on construction (and so on load).
+_REAL_SETTINGS = (
+    "match_scale", "mismatch_score", "gap_score", "pseudocount", "insert_score", "delete_score",
+    "consensus_threshold", "env_reward_weight", "discount",
+)
+_BOOL_SETTINGS = ("delete_by_occupancy", "correction")
+_INTEGER_SETTINGS = ("refine_passes", "top_n")
+
+
+def _is_real(value: object) -> bool:
+    """Whether ``value`` is a real number (int, float or a numpy one), not a bool."""
+    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_integer(value: object) -> bool:
+    """Whether ``value`` is an integer (int or a numpy one), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +125,18 @@ class AlignmentSettings:
     discount: float = 0.99
 
     def __post_init__(self) -> None:
+        for name in _REAL_SETTINGS:
+            value = getattr(self, name)
+            if not _is_real(value) or not math.isfinite(value):
+                raise ValueError(f"`{name}` must be a finite number, got {value!r}")
+        for name in _BOOL_SETTINGS:
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"`{name}` must be true or false, got {value!r}")
+        for name in _INTEGER_SETTINGS:
+            value = getattr(self, name)
+            if not (value is None and name == "top_n") and not _is_integer(value):
+                raise ValueError(f"`{name}` must be an integer, got {value!r}")
         if self.scoring_form not in ("paper", "official"):
             raise ValueError(f"`scoring_form` must be 'paper' or 'official', got {self.scoring_form!r}")
         if self.guide_tree not in ("upgma", "nj"):
@@ -269,8 +302,8 @@ class AlignmentRedistributor:
                 only to fit the scale C.
 
         Raises:
-            ValueError: if there are no demonstrations, ``other_episodes`` is empty, or
-                the shapes differ.
+            ValueError: if there are no demonstrations, ``other_episodes`` is empty, the
+                shapes differ, or the returns are so large that the scale C overflows.
             AlignmentError: if no demonstration emits any event, or the demonstrations
                 score zero against their own profile.
         """
@@ -328,12 +361,20 @@ class AlignmentRedistributor:
                 "the demonstrations score zero against their own profile, so no reward can be "
                 "redistributed; use an encoder with more distinct events or a lower pseudocount"
             )
-        if others is None:
-            self.scale, self.scale_source = _scale_from_demonstrations(returns, gains)
-        else:
-            other_returns = np.array([episode.episode_return for episode in others])
-            other_gains = np.array([self._score_gain(sequence) for sequence in self.encoder.encode_all(others)])
-            self.scale, self.scale_source = _scale_from_all_episodes(returns, gains, other_returns, other_gains)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if others is None:
+                scale, source = _scale_from_demonstrations(returns, gains)
+            else:
+                other_returns = np.array([episode.episode_return for episode in others])
+                other_gains = np.array([self._score_gain(sequence) for sequence in self.encoder.encode_all(others)])
+                scale, source = _scale_from_all_episodes(returns, gains, other_returns, other_gains)
+        if not math.isfinite(scale):
+            raise ValueError(
+                f"the scale C is not finite ({scale}): the episodes' returns (largest "
+                f"{float(np.abs(returns).max()):.6g}) or score gains overflow float64 arithmetic; "
+                "rescale the rewards (for example divide them by their largest size) and fit again"
+            )
+        self.scale, self.scale_source = scale, source
         self.demo_returns = returns
         self.demo_scores = gains
         return self
