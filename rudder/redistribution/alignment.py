@@ -36,7 +36,7 @@ import math
 import numbers
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -67,6 +67,15 @@ _REAL_SETTINGS = (
 )
 _BOOL_SETTINGS = ("delete_by_occupancy", "correction")
 _INTEGER_SETTINGS = ("refine_passes", "top_n")
+#: The documented range of some fields of :class:`AlignmentSettings`: (field, test, range).
+_SETTING_RANGES: tuple[tuple[str, Callable[[float], bool], str], ...] = (
+    ("gap_score", lambda value: value <= 0.0, "<= 0"),
+    ("insert_score", lambda value: value <= 0.0, "<= 0"),
+    ("delete_score", lambda value: value <= 0.0, "<= 0"),
+    ("pseudocount", lambda value: value > 0.0, "> 0"),
+    ("consensus_threshold", lambda value: 0.0 < value <= 1.0, "in (0, 1]"),
+    ("refine_passes", lambda value: value >= 0, ">= 0"),
+)
 
 
 def _is_real(value: object) -> bool:
@@ -89,7 +98,7 @@ class AlignmentSettings:
         mismatch_score: score of two different events in the multiple alignment.
         gap_score: linear gap score of the multiple alignment (<= 0).
         guide_tree: "upgma" or "nj".
-        refine_passes: passes of leave-one-out refinement of the multiple alignment.
+        refine_passes: passes of leave-one-out refinement of the multiple alignment (>= 0).
         top_n: align only the n demonstrations with the highest return (None: all).
         pseudocount: pseudocount weight of the profile (> 0).
         insert_score: profile score of an episode event matching no column (<= 0).
@@ -105,6 +114,12 @@ class AlignmentSettings:
             gamma * Phi(s_{t+1}) - Phi(s_t), Phi = C * (S - S_0), Phi = 0 at termination:
             keeps the optimal policy of a learner that discounts by ``discount``).
         discount: gamma of the "potential" form, the learner's discount, in (0, 1].
+
+    Every field is checked on construction (and so on load): numbers must be finite,
+    ``consensus_threshold`` in (0, 1] and the others in the ranges given above.
+
+    Raises:
+        ValueError: naming the field, if one has the wrong type or is out of range.
     """
 
     scoring_form: Literal["paper", "official"] = "paper"
@@ -137,6 +152,9 @@ class AlignmentSettings:
             value = getattr(self, name)
             if not (value is None and name == "top_n") and not _is_integer(value):
                 raise ValueError(f"`{name}` must be an integer, got {value!r}")
+        for name, within, documented in _SETTING_RANGES:
+            if not within(getattr(self, name)):
+                raise ValueError(f"`{name}` must be {documented}, got {getattr(self, name)!r}")
         if self.scoring_form not in ("paper", "official"):
             raise ValueError(f"`scoring_form` must be 'paper' or 'official', got {self.scoring_form!r}")
         if self.guide_tree not in ("upgma", "nj"):
