@@ -543,12 +543,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the ``rudder`` command line; returns the exit code.
+
+    Library errors, bad values and the OS's refusals (a missing, unreadable or
+    unwritable path) become one line on stderr and exit code 2. A closed stdout (``rudder
+    show MODEL | head -1``) ends the command quietly with exit code 1, as Python's
+    documentation of SIGPIPE recommends.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
-    except (RudderError, ValueError, FileNotFoundError, FileExistsError, KeyError) as error:
-        print(f"rudder {args.command}: error: {error}", file=sys.stderr)
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # Whatever is still buffered goes to /dev/null, so that Python's flush at exit
+        # does not fail again and print a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except (RudderError, ValueError, KeyError, OSError) as error:
+        message = " ".join(str(error).split("\n"))
+        print(f"rudder {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

@@ -32,9 +32,11 @@ negatively (:attr:`AlignmentRedistributor.scale_source` records which).
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -58,6 +60,34 @@ ScaleSource = Literal["demonstrations", "demonstrations and others", "fallback"]
 FALLBACK_SHARE = 0.1
 
 
+#: The fields of :class:`AlignmentSettings` by type, checked on construction (and so on load).
+_REAL_SETTINGS = (
+    "match_scale", "mismatch_score", "gap_score", "pseudocount", "insert_score", "delete_score",
+    "consensus_threshold", "env_reward_weight", "discount",
+)
+_BOOL_SETTINGS = ("delete_by_occupancy", "correction")
+_INTEGER_SETTINGS = ("refine_passes", "top_n")
+#: The documented range of some fields of :class:`AlignmentSettings`: (field, test, range).
+_SETTING_RANGES: tuple[tuple[str, Callable[[float], bool], str], ...] = (
+    ("gap_score", lambda value: value <= 0.0, "<= 0"),
+    ("insert_score", lambda value: value <= 0.0, "<= 0"),
+    ("delete_score", lambda value: value <= 0.0, "<= 0"),
+    ("pseudocount", lambda value: value > 0.0, "> 0"),
+    ("consensus_threshold", lambda value: 0.0 < value <= 1.0, "in (0, 1]"),
+    ("refine_passes", lambda value: value >= 0, ">= 0"),
+)
+
+
+def _is_real(value: object) -> bool:
+    """Whether ``value`` is a real number (int, float or a numpy one), not a bool."""
+    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_integer(value: object) -> bool:
+    """Whether ``value`` is an integer (int or a numpy one), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 @dataclasses.dataclass(frozen=True)
 class AlignmentSettings:
     """Knobs of the alignment and the profile (saved with the model).
@@ -68,7 +98,7 @@ class AlignmentSettings:
         mismatch_score: score of two different events in the multiple alignment.
         gap_score: linear gap score of the multiple alignment (<= 0).
         guide_tree: "upgma" or "nj".
-        refine_passes: passes of leave-one-out refinement of the multiple alignment.
+        refine_passes: passes of leave-one-out refinement of the multiple alignment (>= 0).
         top_n: align only the n demonstrations with the highest return (None: all).
         pseudocount: pseudocount weight of the profile (> 0).
         insert_score: profile score of an episode event matching no column (<= 0).
@@ -84,6 +114,12 @@ class AlignmentSettings:
             gamma * Phi(s_{t+1}) - Phi(s_t), Phi = C * (S - S_0), Phi = 0 at termination:
             keeps the optimal policy of a learner that discounts by ``discount``).
         discount: gamma of the "potential" form, the learner's discount, in (0, 1].
+
+    Every field is checked on construction (and so on load): numbers must be finite,
+    ``consensus_threshold`` in (0, 1] and the others in the ranges given above.
+
+    Raises:
+        ValueError: naming the field, if one has the wrong type or is out of range.
     """
 
     scoring_form: Literal["paper", "official"] = "paper"
@@ -104,6 +140,21 @@ class AlignmentSettings:
     discount: float = 0.99
 
     def __post_init__(self) -> None:
+        for name in _REAL_SETTINGS:
+            value = getattr(self, name)
+            if not _is_real(value) or not math.isfinite(value):
+                raise ValueError(f"`{name}` must be a finite number, got {value!r}")
+        for name in _BOOL_SETTINGS:
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"`{name}` must be true or false, got {value!r}")
+        for name in _INTEGER_SETTINGS:
+            value = getattr(self, name)
+            if not (value is None and name == "top_n") and not _is_integer(value):
+                raise ValueError(f"`{name}` must be an integer, got {value!r}")
+        for name, within, documented in _SETTING_RANGES:
+            if not within(getattr(self, name)):
+                raise ValueError(f"`{name}` must be {documented}, got {getattr(self, name)!r}")
         if self.scoring_form not in ("paper", "official"):
             raise ValueError(f"`scoring_form` must be 'paper' or 'official', got {self.scoring_form!r}")
         if self.guide_tree not in ("upgma", "nj"):
@@ -269,8 +320,8 @@ class AlignmentRedistributor:
                 only to fit the scale C.
 
         Raises:
-            ValueError: if there are no demonstrations, ``other_episodes`` is empty, or
-                the shapes differ.
+            ValueError: if there are no demonstrations, ``other_episodes`` is empty, the
+                shapes differ, or the returns are so large that the scale C overflows.
             AlignmentError: if no demonstration emits any event, or the demonstrations
                 score zero against their own profile.
         """
@@ -328,12 +379,20 @@ class AlignmentRedistributor:
                 "the demonstrations score zero against their own profile, so no reward can be "
                 "redistributed; use an encoder with more distinct events or a lower pseudocount"
             )
-        if others is None:
-            self.scale, self.scale_source = _scale_from_demonstrations(returns, gains)
-        else:
-            other_returns = np.array([episode.episode_return for episode in others])
-            other_gains = np.array([self._score_gain(sequence) for sequence in self.encoder.encode_all(others)])
-            self.scale, self.scale_source = _scale_from_all_episodes(returns, gains, other_returns, other_gains)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if others is None:
+                scale, source = _scale_from_demonstrations(returns, gains)
+            else:
+                other_returns = np.array([episode.episode_return for episode in others])
+                other_gains = np.array([self._score_gain(sequence) for sequence in self.encoder.encode_all(others)])
+                scale, source = _scale_from_all_episodes(returns, gains, other_returns, other_gains)
+        if not math.isfinite(scale):
+            raise ValueError(
+                f"the scale C is not finite ({scale}): the episodes' returns (largest "
+                f"{float(np.abs(returns).max()):.6g}) or score gains overflow float64 arithmetic; "
+                "rescale the rewards (for example divide them by their largest size) and fit again"
+            )
+        self.scale, self.scale_source = scale, source
         self.demo_returns = returns
         self.demo_scores = gains
         return self
@@ -389,6 +448,7 @@ class AlignmentRedistributor:
 
         "difference" form: with ``correction`` on and a finished episode (terminated or
         truncated), the rewards sum to ``episode.episode_return`` up to float rounding.
+        An episode of no steps (T = 0) gets an empty array, whose sum 0 is its return.
         "potential" form: the env rewards plus gamma * Phi(s_{t+1}) - Phi(s_t); on a
         terminated episode their gamma-discounted sum equals the env rewards' (Phi(s_0)
         = 0 and Phi(s_T) = 0), on a truncated one it exceeds it by gamma^T * Phi(s_T).
@@ -401,7 +461,8 @@ class AlignmentRedistributor:
             rewards = episode.rewards + (self.settings.discount * potentials[1:] - potentials[:-1])
         else:
             rewards = self.scale * np.diff(scores)
-            if self.settings.correction and (episode.terminated or episode.truncated):
+            # An episode of no steps has return 0 and nothing to correct: its rewards are ().
+            if self.settings.correction and (episode.terminated or episode.truncated) and episode.length:
                 rewards[-1] += episode.episode_return - rewards.sum()
         weight = self.settings.env_reward_weight
         if weight:

@@ -464,7 +464,8 @@ class LSTMRedistributor:
     def redistribute(self, episode: Episode, *, method: str = "differences") -> np.ndarray:
         """Shape (T,): the redistributed reward of every step (the env reward while the
         quality gate is closed, e.g. before any training). With ``correction`` on and a
-        finished episode they sum to its return.
+        finished episode they sum to its return. An episode of no steps (T = 0) gets an
+        empty array, whose sum 0 is its return.
 
         Args:
             episode: the episode.
@@ -476,7 +477,9 @@ class LSTMRedistributor:
         """
         if method not in ("differences", "integrated_gradients"):
             raise ValueError(f"`method` must be 'differences' or 'integrated_gradients', got {method!r}")
-        if not self.is_reliable:
+        if not self.is_reliable or episode.length == 0:
+            # The gate is closed, or an episode of no steps (return 0, nothing to pay): the
+            # env rewards, shape (T,), pass through.
             return np.array(episode.rewards, dtype=np.float64)
         differences = np.diff(self.predictions(episode), prepend=0.0)
         rewards = differences

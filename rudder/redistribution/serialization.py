@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import os
 import typing
 import zipfile
@@ -24,7 +25,7 @@ from rudder.alignment import MultipleAlignment, ScoringScheme
 from rudder.errors import DataFormatError
 from rudder.events import load_encoder
 from rudder.profile.model import ProfileModel
-from rudder.redistribution.alignment import AlignmentRedistributor, ScaleSource
+from rudder.redistribution.alignment import AlignmentRedistributor, AlignmentSettings, ScaleSource
 from rudder.redistribution.base import Redistributor
 
 __all__ = [
@@ -154,9 +155,14 @@ def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.P
 def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any) -> AlignmentRedistributor:
     """Reads a model directory written by :func:`save_alignment_model`.
 
+    Every field is checked before it is used: numbers must be finite, settings of the
+    right type and range (see :class:`~rudder.redistribution.AlignmentSettings`), event
+    and demonstration ids within range, and the arrays consistent with each other.
+
     Raises:
         FileNotFoundError: if ``path`` holds no model.
-        DataFormatError: if a file is truncated, corrupt or inconsistent.
+        DataFormatError: if a file is truncated, corrupt or inconsistent; the message
+            names the file and the field.
         FormatVersionError: if the model was written by a newer format version.
     """
     path = Path(path)
@@ -169,39 +175,39 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
             )
     config = read_versioned_json(config_path, format=MODEL_FORMAT, version=MODEL_FORMAT_VERSION,
                                  what="an align-rudder alignment model")
+    arrays = _read_arrays(arrays_path)
     try:
-        with np.load(arrays_path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise DataFormatError(
-            f"cannot read {str(arrays_path)!r}: the file is truncated or corrupt ({error}); "
-            "fit and save the model again"
-        ) from error
-    try:
-        encoder_arrays = {k[len("encoder/") :]: v for k, v in arrays.items() if k.startswith("encoder/")}
-        encoder = load_encoder(config["encoder"], encoder_arrays, **encoder_overrides)
-        # Models written before delete_by_occupancy existed skipped columns at a constant cost.
-        redistributor = AlignmentRedistributor(encoder, **{"delete_by_occupancy": False, **config["settings"]})
-        rows = arrays["alignment_rows"]
-        redistributor.alignment = MultipleAlignment(rows=rows)
-        redistributor.aligned_demos = arrays["aligned_demos"]
-        redistributor.scoring = ScoringScheme(matrix=arrays["scoring_matrix"], gap_score=config["gap_score"])
-        settings = redistributor.settings
-        redistributor.profile = ProfileModel(
-            scores=arrays["profile_scores"],
-            column_counts=arrays["profile_column_counts"],
-            background=arrays["background"],
-            num_sequences=rows.shape[0],
-            pseudocount=settings.pseudocount,
-            insert_score=settings.insert_score,
-            delete_score=settings.delete_score,
-            consensus_threshold=settings.consensus_threshold,
-            delete_by_occupancy=settings.delete_by_occupancy,
-        )
-        redistributor.scale = float(config["scale"])
+        settings = _settings_from(config_path, config["settings"])
+        scale = _finite_number(config_path, "scale", config["scale"])
+        gap_score = _finite_number(config_path, "gap_score", config["gap_score"])
         scale_source = config.get("scale_source", "demonstrations")
         if scale_source not in typing.get_args(ScaleSource):
             raise DataFormatError(f"{str(path)!r} is inconsistent: unknown scale_source {scale_source!r}")
+        encoder_arrays = {k[len("encoder/") :]: v for k, v in arrays.items() if k.startswith("encoder/")}
+        encoder = load_encoder(config["encoder"], encoder_arrays, **encoder_overrides)
+        _check_arrays(arrays_path, arrays, num_events=len(encoder.alphabet))
+        redistributor = AlignmentRedistributor(encoder, **dataclasses.asdict(settings))
+        rows = arrays["alignment_rows"]
+        try:
+            redistributor.alignment = MultipleAlignment(rows=rows)
+            redistributor.scoring = ScoringScheme(matrix=arrays["scoring_matrix"], gap_score=gap_score)
+            redistributor.profile = ProfileModel(
+                scores=arrays["profile_scores"],
+                column_counts=arrays["profile_column_counts"],
+                background=arrays["background"],
+                num_sequences=rows.shape[0],
+                pseudocount=settings.pseudocount,
+                insert_score=settings.insert_score,
+                delete_score=settings.delete_score,
+                consensus_threshold=settings.consensus_threshold,
+                delete_by_occupancy=settings.delete_by_occupancy,
+            )
+        except DataFormatError:
+            raise
+        except ValueError as error:
+            raise DataFormatError(f"{str(path)!r} is inconsistent: {error}; fit and save the model again") from error
+        redistributor.aligned_demos = arrays["aligned_demos"]
+        redistributor.scale = scale
         redistributor.scale_source = scale_source
         redistributor.demo_returns = arrays["demo_returns"]
         redistributor.demo_scores = arrays["demo_scores"]
@@ -213,3 +219,75 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
             f"events but the encoder's alphabet has {len(encoder.alphabet)}"
         )
     return redistributor
+
+
+def _read_arrays(file: Path) -> dict[str, np.ndarray]:
+    """The arrays of the ``.npz`` file ``file``, read without pickle."""
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        raise DataFormatError(
+            f"cannot read {str(file)!r}: the file is truncated or corrupt ({error}); "
+            "fit and save the model again"
+        ) from error
+
+
+def _settings_from(file: Path, saved: object) -> AlignmentSettings:
+    """The :class:`AlignmentSettings` saved as ``saved`` in ``file``, every field checked."""
+    if not isinstance(saved, dict):
+        raise DataFormatError(f"{str(file)!r} is corrupt: its \"settings\" must be an object, got {saved!r}")
+    known = {field.name for field in dataclasses.fields(AlignmentSettings)}
+    unknown = sorted(set(saved) - known)
+    if unknown:
+        raise DataFormatError(
+            f"{str(file)!r} has unknown settings {unknown}; this align-rudder knows {sorted(known)}"
+        )
+    try:
+        # Models written before delete_by_occupancy existed skipped columns at a constant cost.
+        return AlignmentSettings(**{"delete_by_occupancy": False, **saved})
+    except ValueError as error:
+        raise DataFormatError(f"{str(file)!r} has an invalid setting: {error}; fit and save the model again") from None
+
+
+def _finite_number(file: Path, name: str, value: object) -> float:
+    """``value``, the field ``name`` of ``file``, as a float, if it is a finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise DataFormatError(
+            f"{str(file)!r} is corrupt: `{name}` must be a finite number, got {value!r}; "
+            "fit and save the model again"
+        )
+    return float(value)
+
+
+def _check_arrays(file: Path, arrays: dict[str, np.ndarray], *, num_events: int) -> None:
+    """Raises :class:`DataFormatError` unless the model arrays of ``file`` are finite, of
+    the right kinds and shapes, and their ids within range (``num_events`` events)."""
+
+    def refuse(name: str, problem: str) -> DataFormatError:
+        return DataFormatError(f"{str(file)!r} is corrupt: `{name}` {problem}; fit and save the model again")
+
+    for name in ("demo_returns", "demo_scores", "background", "profile_scores", "scoring_matrix"):
+        array = arrays[name]
+        if not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
+            raise refuse(name, "must hold finite numbers only")
+    returns, scores = arrays["demo_returns"], arrays["demo_scores"]
+    if returns.ndim != 1 or returns.shape != scores.shape:
+        raise refuse("demo_scores", f"must have the shape of `demo_returns` (n,), got {scores.shape} and {returns.shape}")
+    rows, aligned = arrays["alignment_rows"], arrays["aligned_demos"]
+    if not np.issubdtype(rows.dtype, np.integer) or rows.ndim != 2:
+        raise refuse("alignment_rows", f"must be 2-D integer event ids, got {rows.dtype} of shape {rows.shape}")
+    if rows.size and (rows.min() < -1 or rows.max() >= num_events):
+        raise refuse("alignment_rows", f"must hold event ids in [0, {num_events}) or -1 for a gap, "
+                     f"got values in [{int(rows.min())}, {int(rows.max())}]")
+    if not np.issubdtype(aligned.dtype, np.integer) or aligned.shape != (rows.shape[0],):
+        raise refuse("aligned_demos", f"must be ({rows.shape[0]},) integers, one per alignment row, "
+                     f"got {aligned.dtype} of shape {aligned.shape}")
+    if aligned.size and (aligned.min() < 0 or aligned.max() >= len(returns)):
+        raise refuse("aligned_demos", f"must hold demonstration ids in [0, {len(returns)}), "
+                     f"got values in [{int(aligned.min())}, {int(aligned.max())}]")
+    if arrays["scoring_matrix"].shape != (num_events, num_events):
+        raise refuse("scoring_matrix", f"must have shape ({num_events}, {num_events}), got {arrays['scoring_matrix'].shape}")
+    counts = arrays["profile_column_counts"]
+    if not np.issubdtype(counts.dtype, np.integer) or (counts.size and counts.min() < 0):
+        raise refuse("profile_column_counts", "must hold counts >= 0")
