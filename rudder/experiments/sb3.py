@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,17 @@ from rudder.experiments.sweep import Job, Progress
 from rudder.experiments.tasks import demonstrations
 from rudder.redistribution.alignment import AlignmentRedistributor
 
-__all__ = ["SB3TaskSettings", "SB3Task", "TrainOptions", "run_sb3_task", "train_main"]
+__all__ = [
+    "SB3Task",
+    "SB3TaskSettings",
+    "TrainOptions",
+    "run_sb3_job",
+    "run_sb3_task",
+    "steps_to_target",
+    "target_fields",
+    "task_run_settings",
+    "train_main",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +150,64 @@ def run_sb3_task(
         cloning_augmentation=task.cloning_augmentation(settings),
         callback=_progress_callback(progress),
     )
+
+
+def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[str, Any] | None = None, **fields: Any) -> Any:
+    """The :class:`~rudder.agents.sb3.SB3RunSettings` of a run of ``method``: budget,
+    envs, evaluation, cloning epochs, PPO's discount and learning rate from ``settings``;
+    ``ppo`` overrides or adds PPO settings and ``fields`` the run's other settings."""
+    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings
+
+    return SB3RunSettings(
+        method=method,
+        total_timesteps=settings.budget,
+        n_envs=settings.n_envs,
+        subprocess=settings.subprocess,
+        eval_every=settings.eval_every,
+        eval_episodes=settings.eval_episodes,
+        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
+        ppo=PPOSettings(**{"gamma": settings.gamma, "learning_rate": settings.learning_rate, **(ppo or {})}),
+        **fields,
+    )
+
+
+def run_sb3_job(task: SB3Task, job: Job, progress: Progress) -> tuple[Any, dict[str, Any]]:
+    """One run of a benchmark sweep: the job's method, demonstrations and seed on ``task``,
+    with one torch thread (runs are the unit of parallelism).
+
+    Returns:
+        ``(result, record)``: the :class:`~rudder.agents.sb3.SB3RunResult` and the part of
+        the run's record every SB3 benchmark keeps (env steps, seconds, curve).
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    key = job.key
+    outcome = run_sb3_task(
+        task, job.settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
+        job=job, progress=progress,
+    )
+    record = {
+        "timesteps": outcome.timesteps,
+        "env_steps": outcome.timesteps,
+        "seconds": round(outcome.seconds, 1),
+        "curve": [list(point) for point in outcome.curve],
+    }
+    return outcome, record
+
+
+def target_fields(outcome: Any, budget: int) -> dict[str, Any]:
+    """The record of a run that trains until a target success rate: when it got there
+    (``None``: never) and the budget that a failure counts as."""
+    return {"reached_at": outcome.reached_at, "reached": outcome.reached_at is not None, "budget": budget}
+
+
+def steps_to_target(run: Mapping[str, Any]) -> float:
+    """Env steps until the target, the budget for a run that never got there (runs
+    recorded without a budget count their own env steps)."""
+    if run.get("reached_at") is not None:
+        return float(run["reached_at"])
+    return float(run.get("budget") or run["timesteps"])
 
 
 @dataclasses.dataclass

@@ -21,7 +21,7 @@ import gymnasium as gym
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric
 from rudder.experiments.results import ResultFile
-from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_task
+from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_job, task_run_settings
 from rudder.experiments.sweep import Job, Progress
 
 __all__ = ["CRAFT", "CRAFT_TASK", "CraftSettings", "CraftSweep", "run_craft"]
@@ -97,27 +97,19 @@ def _encoder(settings: CraftSettings) -> Any:
 
 
 def _run_settings(settings: CraftSettings, method: str) -> Any:
-    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings
-
-    return SB3RunSettings(
-        method=method,
-        total_timesteps=settings.budget,
-        n_envs=settings.n_envs,
-        subprocess=settings.subprocess,
+    return task_run_settings(
+        settings,
+        method,
+        ppo={
+            "learning_rate": settings.scratch_learning_rate if method == "ppo" else settings.learning_rate,
+            "batch_size": 512,
+            "ent_coef": settings.ent_coef,
+        },
         subtask_agents=method == "align-rudder",
         subtask_returns=settings.subtask_returns,
         goal_payments=settings.goal_payments,
         keep_cloning=settings.keep_cloning,
-        eval_every=settings.eval_every,
-        eval_episodes=settings.eval_episodes,
         target_success=None,
-        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
-        ppo=PPOSettings(
-            learning_rate=settings.scratch_learning_rate if method == "ppo" else settings.learning_rate,
-            batch_size=512,
-            ent_coef=settings.ent_coef,
-            gamma=settings.gamma,
-        ),
     )
 
 
@@ -160,22 +152,12 @@ def craft_jobs(sweep: CraftSweep) -> list[Job]:
 
 def run_craft(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: the final per-item success rates, the sub-tasks, the training curve."""
-    import torch
-
-    torch.set_num_threads(1)  # one run per worker process: runs are the unit of parallelism
-    key = job.key
-    outcome = run_sb3_task(
-        CRAFT_TASK, job.settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
-        job=job, progress=progress,
-    )
+    outcome, record = run_sb3_job(CRAFT_TASK, job, progress)
     return {
         "diamond": outcome.final["diamond"],
         "items": outcome.final,
         "subtasks": list(outcome.controller.subtasks) if outcome.controller else None,
-        "timesteps": outcome.timesteps,
-        "env_steps": outcome.timesteps,
-        "seconds": round(outcome.seconds, 1),
-        "curve": [list(point) for point in outcome.curve],
+        **record,
     }
 
 

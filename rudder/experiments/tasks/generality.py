@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -35,7 +35,14 @@ from rudder.data.record import stack_steps
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric, learning_curves
 from rudder.experiments.results import ResultFile
-from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_task
+from rudder.experiments.sb3 import (
+    SB3Task,
+    SB3TaskSettings,
+    run_sb3_job,
+    steps_to_target,
+    target_fields,
+    task_run_settings,
+)
 from rudder.experiments.sweep import Job, Progress
 
 __all__ = [
@@ -246,25 +253,12 @@ def _run_settings(settings: GeneralitySettings, method: str) -> Any:
     """The library's defaults, with the task's budget and the suite's one evaluation,
     cloning and PPO setting. For minigrid the run is also told where the env reports its
     interactions (a description of the env, used if sub-task agents are chosen)."""
-    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings
-
     described: dict[str, Any] = {}
     if is_minigrid(settings.env):
         from rudder.envs.minigrid_tasks import INTERACTIONS
 
         described = {"subtask_change_key": "interaction_change", "subtask_items": INTERACTIONS}
-    return SB3RunSettings(
-        method=method,
-        total_timesteps=settings.budget,
-        n_envs=settings.n_envs,
-        subprocess=settings.subprocess,
-        eval_every=settings.eval_every,
-        eval_episodes=settings.eval_episodes,
-        target_success=settings.target,
-        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
-        ppo=PPOSettings(gamma=settings.gamma, learning_rate=settings.learning_rate),
-        **described,
-    )
+    return task_run_settings(settings, method, target_success=settings.target, **described)
 
 
 def _encoder_overrides(settings: GeneralitySettings) -> dict[str, Any]:
@@ -302,30 +296,14 @@ def generality_jobs(sweep: GeneralitySweep) -> list[Job]:
 def run_generality(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: when it reached the target (``None``: never), its success after cloning
     and at the end, its curve."""
-    import torch
-
-    torch.set_num_threads(1)  # one run per worker process: runs are the unit of parallelism
-    key, settings = job.key, job.settings
-    outcome = run_sb3_task(
-        GENERALITY_TASK, settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
-        job=job, progress=progress,
-    )
-    curve = [list(point) for point in outcome.curve]
+    outcome, record = run_sb3_job(GENERALITY_TASK, job, progress)
+    curve = record["curve"]
     return {
-        "reached_at": outcome.reached_at,
-        "reached": outcome.reached_at is not None,
-        "budget": settings.budget,
-        "timesteps": outcome.timesteps,
-        "env_steps": outcome.timesteps,
-        "seconds": round(outcome.seconds, 1),
-        "cloned_success": curve[0][1] if curve and key["method"] != "ppo" else None,
+        **target_fields(outcome, job.settings.budget),
+        **record,
+        "cloned_success": curve[0][1] if curve and job.key["method"] != "ppo" else None,
         "final_success": curve[-1][1] if curve else None,
-        "curve": curve,
     }
-
-
-def _steps(run: Mapping[str, Any]) -> float:
-    return float(run["reached_at"]) if run.get("reached_at") is not None else float(run["budget"])
 
 
 def _caption(sources: list[dict[str, Any]]) -> str:
@@ -391,7 +369,7 @@ GENERALITY = Benchmark(
     run=run_generality,
     group_by=("env", "method"),
     metrics=(
-        Metric("env steps to target", _steps),
+        Metric("env steps to target", steps_to_target),
         Metric("final success", lambda run: run.get("final_success"), decimals=2),
         Metric("success after cloning", lambda run: run.get("cloned_success"), decimals=2, full=False),
     ),

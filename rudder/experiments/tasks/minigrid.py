@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -19,7 +19,14 @@ import gymnasium as gym
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric, learning_curves
 from rudder.experiments.results import ResultFile
-from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_task
+from rudder.experiments.sb3 import (
+    SB3Task,
+    SB3TaskSettings,
+    run_sb3_job,
+    steps_to_target,
+    target_fields,
+    task_run_settings,
+)
 from rudder.experiments.sweep import Job, Progress
 
 __all__ = ["MINIGRID", "MINIGRID_TASK", "MinigridSettings", "MinigridSweep", "run_minigrid"]
@@ -92,22 +99,15 @@ def _encoder(settings: MinigridSettings) -> Any:
 
 
 def _run_settings(settings: MinigridSettings, method: str) -> Any:
-    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings
     from rudder.envs.minigrid_tasks import INTERACTIONS
 
-    return SB3RunSettings(
-        method=method,
-        total_timesteps=settings.budget,
-        n_envs=settings.n_envs,
-        subprocess=settings.subprocess,
+    return task_run_settings(
+        settings,
+        method,
         progress_observation=settings.progress_observation,
         env_reward_weight=settings.env_reward_weight,
         time_limit_as_termination=settings.time_limit_as_termination,
-        eval_every=settings.eval_every,
-        eval_episodes=settings.eval_episodes,
         target_success=settings.target,
-        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
-        ppo=PPOSettings(gamma=settings.gamma, learning_rate=settings.learning_rate),
         redistribution={"delete_score": settings.delete_score},
         subtask_agents=settings.subtask_agents and method == "align-rudder",
         subtask_change_key="interaction_change",
@@ -150,27 +150,8 @@ def minigrid_jobs(sweep: MinigridSweep) -> list[Job]:
 
 def run_minigrid(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: when it reached the target (``None``: never), its curve."""
-    import torch
-
-    torch.set_num_threads(1)  # one run per worker process: runs are the unit of parallelism
-    key, settings = job.key, job.settings
-    outcome = run_sb3_task(
-        MINIGRID_TASK, settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
-        job=job, progress=progress,
-    )
-    return {
-        "reached_at": outcome.reached_at,
-        "reached": outcome.reached_at is not None,
-        "budget": settings.budget,
-        "timesteps": outcome.timesteps,
-        "env_steps": outcome.timesteps,
-        "seconds": round(outcome.seconds, 1),
-        "curve": [list(point) for point in outcome.curve],
-    }
-
-
-def _steps(run: Mapping[str, Any], budget: int) -> float:
-    return float(run["reached_at"]) if run.get("reached_at") is not None else float(budget)
+    outcome, record = run_sb3_job(MINIGRID_TASK, job, progress)
+    return {**target_fields(outcome, job.settings.budget), **record}
 
 
 def _caption(sources: list[dict[str, Any]]) -> str:
@@ -199,7 +180,7 @@ MINIGRID = Benchmark(
     run=run_minigrid,
     group_by=("env", "method"),
     metrics=(
-        Metric("env steps to target", lambda run: _steps(run, int(run.get("budget") or run["timesteps"]))),
+        Metric("env steps to target", steps_to_target),
         Metric("final success", lambda run: run["curve"][-1][1] if run.get("curve") else 0.0, decimals=2, full=False),
     ),
     caption=_caption,
