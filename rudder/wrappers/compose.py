@@ -28,7 +28,7 @@ __all__ = ["redistribution_wrapper", "subtask_wrapper"]
 
 
 def redistribution_wrapper(
-    env: gym.Env, redistributor: Redistributor, progress: Literal["box", "dict"] | None = "box"
+    env: gym.Env, redistributor: Redistributor, progress: Literal["box", "dict"] | None = None
 ) -> gym.Env:
     """:class:`~rudder.wrappers.RedistributedReward`, then
     :class:`~rudder.wrappers.ProfileProgressObservation` unless ``progress`` is None.
@@ -36,7 +36,8 @@ def redistribution_wrapper(
     Args:
         env: the env (with ``Monitor`` below, as ``make_vec_env`` builds it).
         redistributor: a fitted redistributor (``start(observation)`` gives its online state).
-        progress: how the profile progress joins the observation ("box", "dict"), or None.
+        progress: how the profile progress joins the observation ("box", "dict"), or None
+            (the default, as in :class:`~rudder.agents.sb3.SB3RunSettings`).
     """
     env = RedistributedReward(env, redistributor)
     if progress is not None:
@@ -48,7 +49,7 @@ def subtask_wrapper(
     env: gym.Env,
     redistributor: Redistributor,
     controller: SubtaskController,
-    progress: Literal["box"] | None = "box",
+    progress: Literal["box"] | None = None,
     goal_rewards: np.ndarray | None = None,
     change_key: str = "inventory_change",
     settle_terminated: bool = True,

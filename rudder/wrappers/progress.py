@@ -30,7 +30,9 @@ class ProfileProgress:
 
     Features (float32, all in [0, 1]): the fraction of profile columns covered
     (``position / L``), then one flag per consensus sub-goal: 1 once the alignment has
-    covered that sub-goal's column.
+    covered that sub-goal's column. The position is the furthest the episode has reached
+    so far (the prefix alignment may move back when a later event realigns it), so the
+    fraction never falls and a flag never switches off within an episode.
 
     Args:
         redistributor: a fitted :class:`~rudder.AlignmentRedistributor`.
@@ -128,12 +130,18 @@ class ProfileProgressObservation(gym.ObservationWrapper, gym.utils.RecordConstru
         self.mode = mode
         self.progress = ProfileProgress(redistributor)
         self.observation_space = _combine_spaces(env.observation_space, self.progress.space, mode)
+        self._furthest = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        self._furthest = 0
+        return super().reset(seed=seed, options=options)
 
     def observation(self, observation: Any) -> Any:
         state = self._redistributed.redistribution_state
         if state is None:
             raise ResetNeeded("call reset() before step() on ProfileProgressObservation")
-        return _combine(observation, self.progress.features(state.position), self.mode)
+        self._furthest = max(self._furthest, int(state.position))
+        return _combine(observation, self.progress.features(self._furthest), self.mode)
 
 
 def add_progress(
@@ -153,7 +161,8 @@ def add_progress(
     progress = ProfileProgress(redistributor)
     result: list[Episode] = []
     for episode in episodes:
-        features = progress.features(redistributor.prefix_positions(episode))
+        furthest = np.maximum.accumulate(np.asarray(redistributor.prefix_positions(episode), dtype=np.int64))
+        features = progress.features(furthest)
         observations = episode.observations
         if mode == "box":
             if not isinstance(observations, np.ndarray) or observations.ndim != 2:

@@ -56,6 +56,18 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._state: OnlineRedistributionState | None = None
         self._observation: Any = None
         self._trace: dict[str, list[Any]] = {"observations": [], "actions": [], "rewards": []}
+        self.weight = 1.0
+
+    def set_weight(self, weight: float) -> None:
+        """Pays ``weight * redistributed + (1 - weight) * env reward`` from now on (1: the
+        redistributed reward alone, 0: the env reward alone). Both parts sum to the return
+        on a finished episode in the "difference" form, so every mix does too; in the
+        "potential" form the weight scales the shaping. Set by
+        :class:`~rudder.agents.sb3.safeguards.RedistributionGate`."""
+        weight = float(weight)
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"`weight` must be in [0, 1], got {weight}")
+        self.weight = weight
 
     def set_redistributor(self, redistributor: Redistributor) -> None:
         """Uses ``redistributor`` from the next ``reset`` on (the current episode finishes
@@ -83,6 +95,8 @@ class RedistributedReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         observation, reward, terminated, truncated, info = self.env.step(action)
         state = self._state
         redistributed = state.step(self._observation, action, observation, float(reward), terminated, truncated, info)
+        if self.weight != 1.0:
+            redistributed = self.weight * redistributed + (1.0 - self.weight) * float(reward)
         self._observation = observation
         info["original_reward"] = reward
         if self.record_episodes:

@@ -41,15 +41,16 @@ def test_reward_wrapper_pays_the_sub_goals_as_offline(demonstrations):
     assert online.rewards.sum() == pytest.approx(offline.episode_return)
 
 
-def test_redistribution_wrapper_adds_progress_unless_told_not_to(demonstrations):
+def test_redistribution_wrapper_adds_progress_only_when_asked(demonstrations):
     encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
     redistributor = AlignmentRedistributor(encoder).fit(demonstrations)
-    plain = redistribution_wrapper(make_craft_env(), redistributor, progress=None)
+    plain = redistribution_wrapper(make_craft_env(), redistributor)
     assert isinstance(plain, RedistributedReward)
-    shown = redistribution_wrapper(make_craft_env(), redistributor)
+    shown = redistribution_wrapper(make_craft_env(), redistributor, progress="box")
     assert isinstance(shown, ProfileProgressObservation) and isinstance(shown.env, RedistributedReward)
     controller = SubtaskController.from_redistributor(redistributor, items=ITEMS)
-    observed = subtask_wrapper(make_craft_env(), redistributor, controller)
+    assert isinstance(subtask_wrapper(make_craft_env(), redistributor, controller).env, RedistributedReward)
+    observed = subtask_wrapper(make_craft_env(), redistributor, controller, progress="box")
     assert isinstance(observed, SubtaskObservation) and isinstance(observed.env, ProfileProgressObservation)
     size = shown.observation_space.shape[0]
     assert observed.observation_space.shape == (size + controller.num_subtasks,)

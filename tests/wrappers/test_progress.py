@@ -107,3 +107,16 @@ def test_progress_needs_an_alignment_redistributor():
     lstm = LSTMRedistributor(env.observation_space, env.action_space, hidden_size=4)
     with pytest.raises(TypeError, match="not an AlignmentRedistributor"):
         ProfileProgressObservation(RedistributedReward(env, lstm))
+
+
+def test_progress_never_falls_within_an_episode(fitted):
+    """The prefix alignment can move back when a later event realigns it; the features
+    follow the furthest position, so no flag switches off and the fraction never falls."""
+    _, redistributor = fitted
+    episodes = record_episodes(one_hot_lake(), num_episodes=40, seed=11)
+    positions = [np.asarray(redistributor.prefix_positions(episode)) for episode in episodes]
+    # the raw positions do move back on some of these episodes (else the test shows nothing)
+    assert any(np.any(np.diff(position) < 0) for position in positions)
+    for episode in add_progress(episodes, redistributor):
+        features = episode.observations[:, 64:]
+        assert np.all(np.diff(features, axis=0) >= 0)

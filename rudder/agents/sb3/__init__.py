@@ -50,9 +50,11 @@ from rudder.agents.sb3.cloning import CloningRegularizer, behavior_cloning, disc
 from rudder.agents.sb3.evaluation import episode_succeeded, evaluate_items, evaluate_success
 from rudder.agents.sb3.policies import SubtaskNetworks, SubtaskPolicy
 from rudder.agents.sb3.ppo import make_ppo, policy_aliases
-from rudder.agents.sb3.run import SB3RunResult, resume_sb3, train_sb3
+from rudder.agents.sb3.run import SB3RunResult, choose_subtask_agents, resume_sb3, train_sb3
+from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup, actor_only_parameters
 from rudder.agents.sb3.settings import (
     SB3_METHODS,
+    SUBTASK_AGENTS_MIN_GOALS,
     BehaviorCloningSettings,
     PPOSettings,
     SB3RunSettings,
@@ -60,8 +62,10 @@ from rudder.agents.sb3.settings import (
 
 __all__ = [
     "SB3_METHODS",
+    "SUBTASK_AGENTS_MIN_GOALS",
     "BehaviorCloningSettings",
     "CloningRegularizer",
+    "GateRedistribution",
     "KeepCloning",
     "PPOSettings",
     "RedistributionLogger",
@@ -72,7 +76,10 @@ __all__ = [
     "SubtaskNetworks",
     "SubtaskPolicy",
     "SuccessEvaluation",
+    "ValueWarmup",
+    "actor_only_parameters",
     "behavior_cloning",
+    "choose_subtask_agents",
     "discounted_returns_to_go",
     "episode_succeeded",
     "evaluate_items",

@@ -58,7 +58,8 @@ from rudder.agents.sb3.checkpoints import (
 from rudder.agents.sb3.cloning import CloningRegularizer, behavior_cloning
 from rudder.agents.sb3.evaluation import evaluate_success
 from rudder.agents.sb3.ppo import make_ppo
-from rudder.agents.sb3.settings import PPOSettings, SB3RunSettings
+from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup
+from rudder.agents.sb3.settings import SUBTASK_AGENTS_MIN_GOALS, PPOSettings, SB3RunSettings
 from rudder.agents.subtasks import SubtaskController, add_subtasks, goal_rewards, pay_for_goals
 from rudder.data.episode import Episode
 from rudder.events.base import EventEncoder
@@ -70,7 +71,7 @@ from rudder.wrappers.compose import redistribution_wrapper
 from rudder.wrappers.progress import add_progress
 from rudder.wrappers.reward import RedistributedReward, TimeLimitAsTermination
 
-__all__ = ["SB3RunResult", "resume_sb3", "train_sb3"]
+__all__ = ["SB3RunResult", "choose_subtask_agents", "resume_sb3", "train_sb3"]
 
 #: ``final_evaluation(model, eval_env)`` after training.
 FinalEvaluation = Callable[[PPO, VecEnv], Any]
@@ -199,15 +200,47 @@ def _prepare_rudder_lstm(
     )
 
 
+def _subtask_items(settings: SB3RunSettings, encoder: EventEncoder) -> Sequence[str] | None:
+    """The names of the entries of ``info[settings.subtask_change_key]``, or None if unknown."""
+    if settings.subtask_items is not None:
+        return settings.subtask_items
+    items = getattr(encoder, "items", None)
+    return None if items is None else list(items)
+
+
+def choose_subtask_agents(redistributor: AlignmentRedistributor, items: Sequence[str] | None) -> bool:
+    """The rule of ``SB3RunSettings(subtask_agents=None)`` (:data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MIN_GOALS`):
+    sub-task agents for a consensus of at least that many sub-goals when the env names its
+    events (``items``), one network otherwise."""
+    return items is not None and len(redistributor.profile.consensus) >= SUBTASK_AGENTS_MIN_GOALS
+
+
+def _fit_redistributor(
+    demonstrations: Sequence[Episode], settings: SB3RunSettings, encoder: EventEncoder, *, subtasks: bool
+) -> AlignmentRedistributor:
+    """One network is paid in the "potential" form with PPO's gamma, sub-task agents get
+    their sub-goal payments from the "difference" form, unless ``settings.redistribution``
+    says otherwise."""
+    form = {"form": "difference"} if subtasks else {"form": "potential", "discount": settings.ppo.gamma}
+    redistribution = {"env_reward_weight": settings.env_reward_weight, **form, **settings.redistribution}
+    return AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
+
+
 def _prepare_align_rudder(
     demonstrations: Sequence[Episode], settings: SB3RunSettings, encoder: EventEncoder | None
 ) -> Prepared:
-    """Fits the redistributor; the value targets are the redistributed rewards, and the
-    agent sees profile progress (and, with ``subtask_agents``, the sub-task)."""
+    """Fits the redistributor and chooses one network or sub-task agents; the value
+    targets are the redistributed rewards, and the agent sees profile progress if asked
+    (and, with sub-task agents, the sub-task)."""
     if encoder is None:
         raise ValueError("method 'align-rudder' needs an event `encoder`")
-    redistribution = {"env_reward_weight": settings.env_reward_weight, **settings.redistribution}
-    redistributor = AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
+    subtasks = settings.subtask_agents
+    redistributor = _fit_redistributor(demonstrations, settings, encoder, subtasks=bool(subtasks))
+    items = _subtask_items(settings, encoder)  # a fitted encoder knows its items
+    if subtasks is None:
+        subtasks = choose_subtask_agents(redistributor, items)
+        if subtasks and "form" not in settings.redistribution:
+            redistributor = _fit_redistributor(demonstrations, settings, encoder, subtasks=True)
     training_demos = list(demonstrations)
     value_rewards = [redistributor.redistribute(episode) for episode in training_demos]
     progress: Literal["box"] | None = "box" if settings.progress_observation else None
@@ -222,8 +255,8 @@ def _prepare_align_rudder(
         # the observation the policy was built for: a resumed run must give it the same
         metadata={"progress": progress},
     )
-    if settings.subtask_agents:
-        return _prepare_subtasks(prepared, redistributor, settings, encoder, progress=progress)
+    if subtasks:
+        return _prepare_subtasks(prepared, redistributor, settings, items, progress=progress)
     return prepared
 
 
@@ -231,14 +264,13 @@ def _prepare_subtasks(
     prepared: Prepared,
     redistributor: AlignmentRedistributor,
     settings: SB3RunSettings,
-    encoder: EventEncoder,
+    items: Sequence[str] | None,
     *,
     progress: Literal["box"] | None,
 ) -> Prepared:
     """One agent per consensus sub-goal: the controller, the sub-goal payments, the
     sub-task one-hot, and the wrapper rebuilt from what the checkpoint keeps."""
     key = settings.subtask_change_key
-    items = settings.subtask_items if settings.subtask_items is not None else getattr(encoder, "items", None)
     if items is None:
         raise ValueError(
             "`subtask_agents` needs the names of the entries of "
@@ -317,10 +349,14 @@ def _callbacks(
     boundaries: int | None = None,
     regularizer: CloningRegularizer | None = None,
     training: RudderTraining | None = None,
+    value_warmup: int = 0,
+    gate: bool = False,
 ) -> tuple[SuccessEvaluation, list[BaseCallback]]:
     """The evaluation (seeded ``seed + 20_000``) and the other callbacks of a run.
 
     Args:
+        value_warmup: value-only PPO updates at the start (after cloning), or 0.
+        gate: apply the redistribution gate (one network on an alignment profile).
         boundaries: the number of sub-tasks whose returns end with them
             (:class:`~rudder.agents.sb3.callbacks.SubtaskBoundaries`), or None.
         regularizer: cloning between PPO updates, or None.
@@ -343,6 +379,10 @@ def _callbacks(
         callbacks.append(SubtaskBoundaries(boundaries))
     if training is not None:
         callbacks.append(training)
+    if value_warmup > 0:
+        callbacks.append(ValueWarmup(value_warmup))
+    if gate:
+        callbacks.append(GateRedistribution())
     return evaluation, callbacks
 
 
@@ -436,6 +476,8 @@ def train_sb3(
             boundaries=controller.num_subtasks if controller is not None and settings.subtask_returns else None,
             regularizer=regularizer,
             training=prepared.training,
+            value_warmup=settings.value_warmup if settings.method != "ppo" else 0,
+            gate=settings.gate and controller is None and isinstance(prepared.redistributor, AlignmentRedistributor),
         )
         budget = 0 if settings.method == "bc" else settings.total_timesteps
         if callback is not None:
@@ -521,8 +563,9 @@ def resume_sb3(
     eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)
     try:
         model, ppo_settings, record = load_checkpoint(checkpoint, venv, tensorboard_log=tensorboard_log, verbose=verbose)
+        gate = settings.gate and controller is None and isinstance(redistributor, AlignmentRedistributor)
         evaluation, callbacks = _callbacks(
-            settings, eval_env, seed=seed, redistributor=redistributor, boundaries=boundaries
+            settings, eval_env, seed=seed, redistributor=redistributor, boundaries=boundaries, gate=gate
         )
         _learn(
             model,

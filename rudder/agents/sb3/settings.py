@@ -14,6 +14,7 @@ from rudder.errors import DataFormatError
 __all__ = [
     "ACTIVATIONS",
     "SB3_METHODS",
+    "SUBTASK_AGENTS_MIN_GOALS",
     "BehaviorCloningSettings",
     "PPOSettings",
     "SB3RunSettings",
@@ -21,6 +22,14 @@ __all__ = [
 
 #: The methods of :func:`~rudder.agents.sb3.train_sb3`.
 SB3_METHODS: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder", "rudder-lstm")
+
+#: The rule of ``SB3RunSettings(subtask_agents=None)``: Align-RUDDER trains one agent per
+#: consensus sub-goal when the consensus has at least this many sub-goals and the env
+#: names the events of each step (``info[subtask_change_key]`` with known item names), and
+#: one network otherwise. One network learns chains of a few sub-goals as well as BC+PPO
+#: does (the minigrid tasks: 3 to 6 sub-goals); a long chain (the crafting world's 48, the
+#: paper's MineRL consensus) needs the paper's sub-task agents.
+SUBTASK_AGENTS_MIN_GOALS = 10
 
 #: The activation names of :attr:`PPOSettings.activation`.
 ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "elu")
@@ -126,9 +135,20 @@ class SB3RunSettings:
         total_timesteps: env-step budget of PPO.
         n_envs: parallel training envs.
         subprocess: run the envs in subprocesses (``SubprocVecEnv``).
-        progress_observation: add profile progress to the observation (align-rudder).
+        progress_observation: add profile progress to the observation (align-rudder; off by
+            default: the potential form keeps the optimal policy without it, and a cloned
+            policy that reads progress copes worse with the agent's own episodes, whose
+            progress differs from the demonstrations').
         subtask_agents: one policy per consensus sub-goal (align-rudder). The controller
-            counts the events of each step from ``info[subtask_change_key]``.
+            counts the events of each step from ``info[subtask_change_key]``. None (the
+            default) chooses by the rule of :data:`SUBTASK_AGENTS_MIN_GOALS`.
+        value_warmup: PPO updates at the start that train the value function only, the
+            cloned policy acting unchanged (:class:`~rudder.agents.sb3.safeguards.ValueWarmup`;
+            methods that clone and then run PPO).
+        gate: weigh the redistributed reward against the env reward by how well the profile
+            score orders the agent's own episodes by their return
+            (:class:`~rudder.agents.sb3.safeguards.GateRedistribution`; align-rudder with one
+            network).
         subtask_change_key: the info entry with the per-step counts of the sub-goal
             events: ``"inventory_change"`` for an :class:`~rudder.events.InventoryEncoder`
             (the crafting world), ``"interaction_change"`` for minigrid.
@@ -152,7 +172,10 @@ class SB3RunSettings:
         deterministic_eval: greedy evaluation actions.
         ppo: PPO hyperparameters.
         behavior_cloning: behaviour-cloning settings (bc, bc-ppo, align-rudder).
-        redistribution: ``AlignmentRedistributor`` settings (align-rudder).
+        redistribution: ``AlignmentRedistributor`` settings (align-rudder). Unless they say
+            otherwise, one network is paid in the "potential" form with PPO's gamma as its
+            discount (the optimal policy of the discounted task is kept) and sub-task agents
+            get their sub-goal payments from the "difference" form.
         lstm: ``LSTMRedistributor`` settings, fields of
             :class:`~rudder.redistribution.lstm.LSTMSettings` (rudder-lstm; its ``seed``
             defaults to the run's seed).
@@ -162,14 +185,16 @@ class SB3RunSettings:
     total_timesteps: int = 500_000
     n_envs: int = 8
     subprocess: bool = False
-    progress_observation: bool = True
-    subtask_agents: bool = False
+    progress_observation: bool = False
+    subtask_agents: bool | None = None
     subtask_change_key: str = "inventory_change"
     subtask_items: tuple[str, ...] | None = None
     subtask_returns: bool = True
     goal_payments: bool = True
     settle_terminated: bool = True
     keep_cloning: float = 0.0
+    value_warmup: int = 4
+    gate: bool = True
     env_reward_weight: float = 0.0
     time_limit_as_termination: bool = False
     eval_every: int = 10_000
@@ -186,5 +211,7 @@ class SB3RunSettings:
             raise ValueError(f"`method` must be one of {SB3_METHODS}, got {self.method!r}")
         if self.subtask_agents and self.method != "align-rudder":
             raise ValueError(f"`subtask_agents` needs method 'align-rudder', got {self.method!r}")
+        if self.value_warmup < 0:
+            raise ValueError(f"`value_warmup` must be >= 0, got {self.value_warmup}")
         if self.total_timesteps < 0 or self.n_envs < 1:
             raise ValueError("`total_timesteps` must be >= 0 and `n_envs` >= 1")

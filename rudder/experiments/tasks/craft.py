@@ -105,7 +105,6 @@ def _run_settings(settings: CraftSettings, method: str) -> Any:
             "batch_size": 512,
             "ent_coef": settings.ent_coef,
         },
-        subtask_agents=method == "align-rudder",
         subtask_returns=settings.subtask_returns,
         goal_payments=settings.goal_payments,
         keep_cloning=settings.keep_cloning,

@@ -45,16 +45,17 @@ class MinigridSettings(SB3TaskSettings):
     target: float = 0.8
     """Success rate to reach (training stops there)."""
     bc_epochs: int = 100
-    progress_observation: bool = True
-    """Add the profile progress to Align-RUDDER's observation."""
+    progress_observation: bool = False
+    """Add the profile progress to Align-RUDDER's observation (the library's default: off)."""
     env_reward_weight: float = 0.0
     """Share of the env reward mixed into the redistributed reward."""
-    delete_score: float = -1.5
-    """Profile score of a skipped sub-goal (align-rudder; <= 0)."""
+    delete_score: float = 0.0
+    """Profile score of a skipped sub-goal (align-rudder; <= 0; the library's default)."""
     time_limit_as_termination: bool = False
     """End episodes at the step limit without bootstrapping (all methods)."""
-    subtask_agents: bool = False
-    """Align-RUDDER as one agent per consensus sub-goal (door, key, ...), handed over by the interactions."""
+    subtask_agents: bool | None = None
+    """Align-RUDDER as one agent per consensus sub-goal (door, key, ...), handed over by the
+    interactions; with neither flag, the library's rule (rudder.agents.sb3.SUBTASK_AGENTS_MIN_GOALS)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,7 +110,7 @@ def _run_settings(settings: MinigridSettings, method: str) -> Any:
         time_limit_as_termination=settings.time_limit_as_termination,
         target_success=settings.target,
         redistribution={"delete_score": settings.delete_score},
-        subtask_agents=settings.subtask_agents and method == "align-rudder",
+        subtask_agents=settings.subtask_agents if method == "align-rudder" else False,
         subtask_change_key="interaction_change",
         # minigrid's return falls with time (1 - 0.9 t / T): settling it at the goal
         # would charge the last agent for the others' slowness, so pay the sub-goals only.

@@ -123,6 +123,7 @@ def test_train_sb3_with_subtask_agents_saves_and_resumes(tmp_path, demonstration
     assert outcome.controller.subtasks[-1] == "diamond"
     assert outcome.final == {"envs": 2}
     assert outcome.timesteps >= 256
+    # the default run adds no progress to the observation, nor does the default wrapper
     wrapper = functools.partial(subtask_wrapper, redistributor=outcome.redistributor, controller=outcome.controller)
     venv = make_vec_env(make_env, n_envs=2, seed=0, wrapper_class=wrapper)
     model, loaded, _ = load_checkpoint(tmp_path / "run", venv)
@@ -222,3 +223,19 @@ def test_cloning_augmentation_also_fits_the_mirrored_demonstrations(demonstratio
         return float(log_prob.mean())
 
     assert log_likelihood(augmented.model) > log_likelihood(plain.model) + 0.1
+
+
+def test_the_one_rule_chooses_subtask_agents_for_long_consensus_chains(redistributor, demonstrations):
+    from rudder import AlignmentRedistributor
+    from rudder.agents.sb3 import SUBTASK_AGENTS_MIN_GOALS, choose_subtask_agents
+
+    # minigrid KeyCorridor: a short chain (key, door, ball, ...): one network
+    assert len(redistributor.profile.consensus) < SUBTASK_AGENTS_MIN_GOALS
+    assert not choose_subtask_agents(redistributor, ["key"])
+    # the crafting world: a long chain of items: sub-task agents, if the env names its events
+    craft = AlignmentRedistributor(InventoryEncoder(items=ITEMS, source="info", key="inventory_change")).fit(
+        demonstrations
+    )
+    assert len(craft.profile.consensus) >= SUBTASK_AGENTS_MIN_GOALS
+    assert choose_subtask_agents(craft, list(ITEMS))
+    assert not choose_subtask_agents(craft, None)
