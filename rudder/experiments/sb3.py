@@ -193,6 +193,9 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress) -> tuple[Any, dict[
         "seconds": round(outcome.seconds, 1),
         "curve": [list(point) for point in outcome.curve],
     }
+    if outcome.gate:
+        # the redistribution gate's weight and concordance, sampled at every tenth rollout
+        record["gate"] = [list(point) for point in outcome.gate[::10]] + [list(outcome.gate[-1])]
     return outcome, record
 
 

@@ -12,9 +12,13 @@ the env reward:
 - the **concordance** ``c`` is the probability that, of two episodes with different returns,
   the one with the higher return also has the higher profile score (ties in the score
   count one half): 1 for a perfect ordering, 0.5 for none, 0 for a reversed one;
-- the **weight** is ``clip(2 * (2c - 1), 0, 1)``: full trust from ``c >= 0.75`` (Somers'
-  D of at least 0.5), none at ``c <= 0.5`` (the score orders returns no better than chance),
-  linear in between;
+- the **weight** is ``clip((c - 0.7) / 0.2, 0, 1)``: full trust from ``c >= 0.9``, none at
+  ``c <= 0.7``, linear in between. Misleading shaping costs more than missing shaping, so the
+  profile has to order the agent's episodes clearly better than chance (0.5) before it
+  pays: episodes of noisy demonstrators, scored by profiles of 10 clean demonstrations,
+  gave 0.80 (MiniGrid-KeyCorridorS4R3) and 0.85 (MiniGrid-UnlockPickup) with minigrid's
+  interactions as events, but 0.68 (LunarLander) and 0.74 (MountainCar) with clustered
+  states, where PPO on the redistributed reward fell below BC+PPO;
 - with fewer than ``min_episodes`` episodes, or returns that are all equal (no ordering to
   check: for example before the agent's first success), the gate has no evidence and the
   weight stays where it was.
@@ -29,7 +33,7 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["RedistributionGate", "concordance", "gate_weight"]
+__all__ = ["FULL_TRUST", "NO_TRUST", "RedistributionGate", "concordance", "gate_weight"]
 
 
 def concordance(scores: np.ndarray, returns: np.ndarray) -> float | None:
@@ -63,11 +67,18 @@ def concordance(scores: np.ndarray, returns: np.ndarray) -> float | None:
     return float((agreeing + 0.5 * tied) / pairs)
 
 
+#: The concordance at and below which the gate pays the env reward alone.
+NO_TRUST = 0.7
+#: The concordance from which the gate pays the redistributed reward alone.
+FULL_TRUST = 0.9
+
+
 def gate_weight(concordance_value: float) -> float:
-    """The weight of the redistributed reward for a concordance: ``clip(2 * (2c - 1), 0, 1)``."""
+    """The weight of the redistributed reward for a concordance:
+    ``clip((c - NO_TRUST) / (FULL_TRUST - NO_TRUST), 0, 1)``."""
     if not 0.0 <= concordance_value <= 1.0:
         raise ValueError(f"a concordance is in [0, 1], got {concordance_value}")
-    return float(np.clip(2.0 * (2.0 * concordance_value - 1.0), 0.0, 1.0))
+    return float(np.clip((concordance_value - NO_TRUST) / (FULL_TRUST - NO_TRUST), 0.0, 1.0))
 
 
 class RedistributionGate:

@@ -36,10 +36,10 @@ def test_concordance_reverses_and_matches_a_pair_count(pairs):
     assert concordance(-scores, returns) == pytest.approx(1.0 - measured)
 
 
-def test_weight_is_full_from_three_quarters_and_none_at_chance():
-    assert gate_weight(1.0) == 1.0 and gate_weight(0.75) == 1.0
-    assert gate_weight(0.5) == 0.0 and gate_weight(0.1) == 0.0
-    assert gate_weight(0.625) == pytest.approx(0.5)
+def test_weight_is_full_from_nine_tenths_and_none_from_seven_tenths_down():
+    assert gate_weight(1.0) == 1.0 and gate_weight(0.9) == pytest.approx(1.0)
+    assert gate_weight(0.7) == 0.0 and gate_weight(0.5) == 0.0 and gate_weight(0.1) == 0.0
+    assert gate_weight(0.8) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="concordance"):
         gate_weight(1.5)
 

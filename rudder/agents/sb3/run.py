@@ -91,6 +91,9 @@ class SB3RunResult:
         redistributor: the fitted redistributor (align-rudder) or None.
         controller: the sub-task controller (``subtask_agents``) or None.
         final: what ``final_evaluation`` returned, or None.
+        gate: ``(env steps, weight, concordance)`` of the redistribution gate after each
+            rollout (:class:`~rudder.agents.sb3.safeguards.GateRedistribution`), empty
+            without a gate.
     """
 
     reached_at: int | None
@@ -101,6 +104,12 @@ class SB3RunResult:
     redistributor: Redistributor | None = None
     controller: SubtaskController | None = None
     final: Any = None
+    gate: list[tuple[int, float, float | None]] = dataclasses.field(default_factory=list)
+
+
+def _gate_history(callbacks: Sequence[BaseCallback]) -> list[tuple[int, float, float | None]]:
+    gates = [callback for callback in callbacks if isinstance(callback, GateRedistribution)]
+    return list(gates[0].history) if gates else []
 
 
 @dataclasses.dataclass
@@ -501,6 +510,7 @@ def train_sb3(
             redistributor=prepared.redistributor,
             controller=controller,
             final=final_evaluation(model, eval_env) if final_evaluation is not None else None,
+            gate=_gate_history(callbacks),
         )
     finally:
         venv.close()
@@ -590,6 +600,7 @@ def resume_sb3(
             redistributor=redistributor,
             controller=controller,
             final=final_evaluation(model, eval_env) if final_evaluation is not None else None,
+            gate=_gate_history(callbacks),
         )
     finally:
         venv.close()
