@@ -54,7 +54,8 @@ def actor_only_parameters(policy: ActorCriticPolicy) -> list[torch.nn.Parameter]
 
 class ValueWarmup(BaseCallback):
     """Freezes the actor for the first ``updates`` PPO updates (each after one rollout), so
-    that they train the value function only.
+    that they train the value function only; :meth:`extend` asks for more later (the
+    redistribution gate does when it changes what the agent is paid).
 
     Args:
         updates: PPO updates (rollouts) of value-only training; 0 turns the warm-up off.
@@ -68,26 +69,28 @@ class ValueWarmup(BaseCallback):
         self.done = 0
         self._frozen: list[torch.nn.Parameter] = []
 
-    def _on_training_start(self) -> None:
-        if self.updates > 0 and self.done < self.updates:
-            self._frozen = actor_only_parameters(cast(ActorCriticPolicy, self.model.policy))
-            for parameter in self._frozen:
-                parameter.requires_grad_(False)
+    def extend(self, updates: int) -> None:
+        """Makes the next ``updates`` PPO updates value-only too."""
+        self.updates = max(self.updates, self.done + int(updates))
 
     def _on_step(self) -> bool:
         return True
 
     def _on_rollout_end(self) -> None:
-        # called before each update: this update is a warm-up one while done < updates
+        # called before each update: a warm-up update while done < updates
         warming = self.done < self.updates
         self.logger.record("rudder/value_warmup", float(warming))
         if warming:
+            if not self._frozen:
+                self._frozen = actor_only_parameters(cast(ActorCriticPolicy, self.model.policy))
+                for parameter in self._frozen:
+                    parameter.requires_grad_(False)
             self.done += 1
-        elif self._frozen:
+        else:
             self._release()
 
     def _on_training_end(self) -> None:
-        # a model handed back is trainable (a later ``learn`` starts its own warm-up)
+        # a model handed back is trainable (a later ``learn`` goes on with the warm-up count)
         self._release()
 
     def _release(self) -> None:
@@ -101,16 +104,33 @@ class GateRedistribution(BaseCallback):
 
     Reads ``info["redistribution"]`` (score and true return of each finished episode, from
     :class:`~rudder.wrappers.RedistributedReward`) and sets the envs' weight of the
-    redistributed reward through ``set_weight``.
+    redistributed reward through ``set_weight``, rounded to quarters so that it changes
+    seldom. A change of what the agent is paid leaves the critic predicting the old
+    reward, and its wrong advantages would move the policy: with ``warmup``, every change
+    makes the next ``warmup_updates`` PPO updates value-only (put this callback before the
+    warm-up in the callback list, so that the update right after the change is one of them).
 
     Args:
         window: recent episodes the gate judges on.
         min_episodes: episodes needed before the gate judges.
+        warmup: the run's :class:`ValueWarmup`, or None.
+        warmup_updates: value-only updates after each change of the weight.
     """
 
-    def __init__(self, *, window: int = 100, min_episodes: int = 20, verbose: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        window: int = 100,
+        min_episodes: int = 20,
+        warmup: ValueWarmup | None = None,
+        warmup_updates: int = 4,
+        verbose: int = 0,
+    ) -> None:
         super().__init__(verbose)
         self.gate = RedistributionGate(window=window, min_episodes=min_episodes)
+        self.warmup = warmup
+        self.warmup_updates = warmup_updates
+        self.weight = 1.0
         self.history: list[tuple[int, float, float | None]] = []
 
     def _on_step(self) -> bool:
@@ -121,10 +141,12 @@ class GateRedistribution(BaseCallback):
         return True
 
     def _on_rollout_end(self) -> None:
-        before = self.gate.weight
-        weight = self.gate.update()
-        if weight != before:
+        weight = round(4.0 * self.gate.update()) / 4.0
+        if weight != self.weight:
+            self.weight = weight
             self.training_env.env_method("set_weight", weight)
+            if self.warmup is not None:
+                self.warmup.extend(self.warmup_updates)
         self.history.append((int(self.num_timesteps), weight, self.gate.concordance))
         self.logger.record("rudder/gate_weight", weight)
         if self.gate.concordance is not None:

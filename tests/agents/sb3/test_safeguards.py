@@ -142,3 +142,22 @@ def test_train_sb3_runs_the_safeguards_by_default(demos):
     # a short consensus: one network, paid in the potential form with PPO's gamma
     assert outcome.controller is None
     assert outcome.redistributor.settings.form == "potential" and outcome.redistributor.settings.discount == SMALL.gamma
+
+
+def test_a_change_of_the_gate_makes_the_next_updates_value_only(redistributor, make_venv):
+    from stable_baselines3.common.callbacks import CallbackList
+
+    venv = make_venv(redistributor, n_envs=2, progress=None)
+    model = make_ppo(venv, SMALL, seed=0)
+    warmup = ValueWarmup(0)
+    gate = GateRedistribution(window=10, min_episodes=2, warmup=warmup, warmup_updates=2)
+    for score, episode_return in [(5.0, 0.0), (4.0, 0.2), (3.0, 0.4), (2.0, 0.6)]:
+        gate.gate.add(score, episode_return)  # a backwards ordering: the weight drops to 0
+    actor = actor_only_parameters(model.policy)
+    before = _snapshot(actor)
+    model.learn(2 * 64, callback=CallbackList([gate, warmup]))
+    assert gate.weight == 0.0 and warmup.updates == 2 and warmup.done == 2
+    assert all(torch.equal(a, b) for a, b in zip(_snapshot(actor), before))  # the two updates after the change
+    model.learn(64, callback=CallbackList([gate, warmup]), reset_num_timesteps=False)
+    assert any(not torch.equal(a, b) for a, b in zip(_snapshot(actor), before))
+    venv.close()
