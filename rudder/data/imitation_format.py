@@ -137,7 +137,7 @@ def _episodes_from_table(table: Any, source: str) -> list[Episode]:
             f"{source}: not imitation trajectories: the columns {missing} are missing "
             f"(it has {table.column_names})"
         )
-    episodes = []
+    episodes: list[Episode] = []
     for row in table.to_batches():
         has_rewards = "rews" in row.schema.names
         for index in range(row.num_rows):
@@ -180,10 +180,13 @@ def _load_legacy_npz(path: Path) -> list[Episode]:
     observations = np.split(arrays["obs"], indices + np.arange(1, count))
     actions = np.split(arrays["acts"], indices)
     rewards = np.split(arrays["rews"], indices) if "rews" in arrays else [np.zeros(len(a)) for a in actions]
-    return [
-        Episode(observations=obs, actions=acts, rewards=rews, terminated=bool(terminal), truncated=not bool(terminal))
-        for obs, acts, rews, terminal in zip(observations, actions, rewards, arrays["terminal"])
-    ]
+    try:
+        return [
+            Episode(observations=obs, actions=acts, rewards=rews, terminated=bool(terminal), truncated=not bool(terminal))
+            for obs, acts, rews, terminal in zip(observations, actions, rewards, arrays["terminal"])
+        ]
+    except (ValueError, TypeError) as error:
+        raise DataFormatError(f"{path}: not valid imitation trajectories: {error}") from error
 
 
 def load_imitation(path: str | os.PathLike, *, episodes: int | None = None) -> list[Episode]:
@@ -280,7 +283,7 @@ def save_imitation(episodes: Sequence[Episode], path: str | os.PathLike, *, with
     atomic_write(directory / name, write_arrow)
     features = {column: _feature(table.schema.field(column).type) for column in table.column_names}
     info = {"citation": "", "description": "", "features": features, "homepage": "", "license": ""}
-    state = {
+    state: dict[str, Any] = {
         "_data_files": [{"filename": name}], "_fingerprint": "align-rudder", "_format_columns": None,
         "_format_kwargs": {}, "_format_type": None, "_output_all_columns": False, "_split": None,
     }

@@ -191,7 +191,7 @@ def _episode_indices(dataset: Any, episodes: int | Sequence[int] | None) -> list
     available = [int(index) for index in dataset.episode_indices]
     if episodes is None:
         return available
-    if isinstance(episodes, (int, np.integer)) and not isinstance(episodes, bool):
+    if isinstance(episodes, (int, np.integer)):
         if episodes < 1:
             raise ValueError(f"episodes must be >= 1, got {episodes}")
         return available[: int(episodes)]
@@ -296,7 +296,7 @@ def save_minari(
     if observation_space is None or action_space is None:
         import gymnasium
 
-        made = gymnasium.make(env) if isinstance(env, (str, gymnasium.envs.registration.EnvSpec)) else env
+        made: Any = gymnasium.make(env) if isinstance(env, (str, gymnasium.envs.registration.EnvSpec)) else env
         observation_space = observation_space or made.observation_space
         action_space = action_space or made.action_space
     buffers = [_buffer(episode, observation_space) for episode in episodes]
