@@ -5,7 +5,8 @@
     rudder demos record ENV_ID --policy MODULE:FUNCTION -n N -o DEMOS.npz
                                             record any policy's episodes
     rudder align DEMOS -o MODEL_DIR         build and save a profile model (DEMOS: .npz,
-                                            MineRL data folder or VPT .jsonl folder)
+                                            MineRL data folder, VPT .jsonl folder,
+                                            minari:DATASET_ID or imitation:PATH)
     rudder show MODEL_DIR                   print a saved model's alignment
     rudder redistribute MODEL_DIR EPISODES.npz
     rudder train ENV_ID --demos N           tabular Align-RUDDER on FourRooms / EightRooms
@@ -163,6 +164,7 @@ def command_align(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from rudder.data.minerl import iter_minerl_episodes
+    from rudder.data.sources import load_demonstrations
     from rudder.data.vpt import iter_vpt_episodes
     from rudder.minecraft import MINERL_ITEMS
 
@@ -182,7 +184,7 @@ def command_align(args: argparse.Namespace) -> int:
             iter_minerl_episodes(source, environment=args.environment, limit=args.limit, progress=True)
         )
     else:
-        demonstrations = load_episodes(source)[: args.limit]
+        demonstrations = load_demonstrations(args.demos)[: args.limit]
     if source.is_dir() or is_vpt:
         # Minecraft demonstrations: the events are the items gained (log, planks, ...).
         args.events = "inventory" if args.events == "auto" else args.events
@@ -521,7 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demos",
         metavar="DEMOS",
         help="demonstrations: an episodes .npz (rudder.save_episodes), a MineRL v0.4 data root, "
-        "environment folder or trajectory folder, or a folder of VPT/BASALT .jsonl files",
+        "environment folder or trajectory folder, a folder of VPT/BASALT .jsonl files, "
+        "minari:DATASET_ID (a local Minari dataset) or imitation:PATH (imitation's saved trajectories)",
     )
     align.add_argument("-o", "--output", metavar="MODEL_DIR", required=True, help="directory to write the model to")
     align.add_argument("--environment", metavar="NAME", default=None, help="the MineRL environment folder to read from a data root, e.g. MineRLObtainDiamond-v0")

@@ -17,7 +17,6 @@ has and ``--resume`` continues it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import sys
@@ -27,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from rudder.arguments import parse_several
-from rudder.data.io import atomic_write, load_episodes
+from rudder.data.io import atomic_write
+from rudder.data.sources import check_demonstrations, demonstrations_digest, load_demonstrations
 from rudder.errors import RudderError
 from rudder.experiments.report import Metric, markdown_table, summary_rows
 from rudder.experiments.results import (
@@ -64,7 +64,7 @@ class SweepOptions:
     resume: bool = False
     """Keep the runs already in --out that this sweep would make and run only the others."""
     demos_file: str | None = None
-    """Demonstrations from this .npz file (rudder.save_episodes) instead of the task's own demonstrator."""
+    """Demonstrations from this .npz file (rudder.save_episodes), minari:DATASET_ID or imitation:PATH instead of the task's own demonstrator."""
     combine: tuple[str, ...] = ()
     """Do not run: merge the runs of these result files into --out (each keeps its own settings)."""
     plot_only: bool = False
@@ -77,8 +77,11 @@ class SweepOptions:
             raise ValueError("--out FILE.json is needed: results are written there as runs finish")
         if (self.resume or self.plot_only) and self.out is None:
             raise ValueError("--resume and --plot-only read --out FILE.json; name it")
-        if self.demos_file is not None and not Path(self.demos_file).is_file():
-            raise ValueError(f"--demos-file {self.demos_file}: no such file (write one with rudder.save_episodes)")
+        if self.demos_file is not None:
+            try:
+                check_demonstrations(self.demos_file)
+            except FileNotFoundError as error:
+                raise ValueError(f"--demos-file {self.demos_file}: {error}") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,19 +134,11 @@ class Benchmark:
     uses_demonstrations: bool = True
 
 
-def _file_digest(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _settings_record(settings: Any, options: SweepOptions) -> dict[str, Any]:
     record = json.loads(json.dumps(dataclasses.asdict(settings)))  # tuples -> lists, as read back
     if options.demos_file is not None:
         record["demos_file"] = options.demos_file
-        record["demos_file_sha256"] = _file_digest(options.demos_file)
+        record["demos_file_sha256"] = demonstrations_digest(options.demos_file)
     return record
 
 
@@ -215,7 +210,7 @@ def _check_before_running(benchmark: Benchmark, options: SweepOptions, jobs: Seq
         if not benchmark.uses_demonstrations:
             raise SystemExit(f"--demos-file: the {benchmark.name} benchmark uses no demonstrations")
         needed = max(int(job.key.get("n_demos", 0)) for job in jobs)
-        available = len(load_episodes(options.demos_file))
+        available = len(load_demonstrations(options.demos_file))
         if needed > available:
             raise SystemExit(f"--demos-file {options.demos_file} holds {available} episodes; the sweep needs {needed}")
     if options.png and benchmark.draw is not None:

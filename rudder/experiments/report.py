@@ -2,7 +2,11 @@
 
 Runs are grouped into cells by the benchmark's ``group_by`` fields (for example env,
 method and number of demonstrations); each metric of a cell is summarised by its median
-and quartiles and by its interquartile mean with a 95% bootstrap interval.
+and quartiles and by its interquartile mean with a 95% bootstrap interval. Where the
+runs compare Align-RUDDER with other methods, the table is followed by the probability of
+improvement of Align-RUDDER over each of them (rliable's P(X > Y), ties counting half,
+averaged over the tasks: the cells that differ only in method), with a 95% stratified
+bootstrap interval. The pictures draw the interquartile mean and its 95% interval.
 """
 
 from __future__ import annotations
@@ -13,9 +17,28 @@ from typing import Any
 
 import numpy as np
 
-from rudder.experiments.statistics import summarise_values
+from rudder.experiments.statistics import (
+    interquartile_mean_curve,
+    probability_of_improvement,
+    probability_of_improvement_interval,
+    summarise_values,
+)
 
-__all__ = ["Metric", "bar_chart", "learning_curves", "line_chart", "markdown_table", "summary_rows"]
+__all__ = [
+    "IMPROVING_METHOD",
+    "Metric",
+    "bar_chart",
+    "improvement_table",
+    "learning_curves",
+    "line_chart",
+    "markdown_table",
+    "summary_rows",
+]
+
+IMPROVING_METHOD = "align-rudder"
+"""The method whose probability of improvement over the others the tables report."""
+
+_LOWER_IS_BETTER_WORDS = ("episodes", "steps to", "(s)", "(us)", "time", "seconds")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,12 +52,23 @@ class Metric:
         decimals: decimals in the table.
         full: the table shows median (quartiles) and IQM [95% CI]; otherwise only the
             mean over the runs (for secondary numbers, such as the earlier items of a chain).
+        higher_is_better: which way is better, for the probability of improvement; None
+            infers it from the name: episodes, steps to a target, seconds and times are
+            better lower, everything else (success, items, speed) higher.
     """
 
     name: str
     value: Callable[[Mapping[str, Any]], float | None]
     decimals: int = 0
     full: bool = True
+    higher_is_better: bool | None = None
+
+    @property
+    def better_higher(self) -> bool:
+        """Whether a larger value is better (``higher_is_better``, or inferred from the name)."""
+        if self.higher_is_better is not None:
+            return self.higher_is_better
+        return not any(word in self.name.lower() for word in _LOWER_IS_BETTER_WORDS)
 
 
 def _cells(runs: Sequence[Mapping[str, Any]], group_by: Sequence[str]) -> dict[tuple, list[Mapping[str, Any]]]:
@@ -139,7 +173,82 @@ def markdown_table(
         if reference_name:
             cells.append("" if row.get("reference") is None else f"~{row['reference']:,}")
         lines.append("| " + " | ".join(cells) + " |")
+    improvement = improvement_table(rows, group_by=group_by, metrics=metrics, names=names)
+    if improvement:
+        lines += ["", improvement]
     return "\n".join(lines)
+
+
+def _matching_cells(cells: Mapping[tuple, Mapping[str, Any]], task: tuple, fields: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The cells of the same task; for a task without demonstrations (``n_demos`` 0 or
+    None), the cells that match it in every other field."""
+    if task in cells:
+        return [cells[task]]
+    if "n_demos" not in fields or task[fields.index("n_demos")] not in (0, None):
+        return []
+    others = [index for index, field in enumerate(fields) if field != "n_demos"]
+    return [row for key, row in cells.items() if all(key[index] == task[index] for index in others)]
+
+
+def improvement_table(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    group_by: Sequence[str],
+    metrics: Sequence[Metric],
+    names: Mapping[str, str] | None = None,
+    method: str = IMPROVING_METHOD,
+) -> str:
+    """The probability of improvement of ``method`` over every other method, per metric.
+
+    A task is a cell's ``group_by`` fields other than ``method``; a baseline is compared
+    on the tasks where both it and ``method`` have runs (a baseline cell with
+    ``n_demos`` 0, such as PPO from scratch, on every number of demonstrations). Each entry is P(X > Y) (ties
+    half; for metrics where lower is better, P(X < Y)) averaged over those tasks, with a
+    95% stratified bootstrap interval. Only the ``full`` metrics are compared.
+
+    Returns:
+        a markdown table, or "" when the rows hold no method field, no runs of
+        ``method`` or no other method.
+    """
+    if "method" not in group_by:
+        return ""
+    task_fields = [key for key in group_by if key != "method"]
+    cells: dict[str, dict[tuple, Mapping[str, Any]]] = {}
+    for row in rows:
+        cells.setdefault(row["method"], {})[tuple(row[key] for key in task_fields)] = row
+    baselines = [name for name in cells if name != method]
+    compared = [metric for metric in metrics if metric.full]
+    if method not in cells or not baselines or not compared:
+        return ""
+    display = names or {}
+    header = ["baseline", "tasks", *[f"{metric.name}: P({display.get(method, method)} better) [95% CI]" for metric in compared]]
+    lines = []
+    for baseline in baselines:
+        entries, counts = [], set()
+        for metric in compared:
+            tasks = [
+                (ours[metric.name]["values"], theirs[metric.name]["values"])
+                for task, theirs in cells[baseline].items()
+                for ours in _matching_cells(cells[method], task, task_fields)
+                if ours.get(metric.name) and theirs.get(metric.name)
+            ]
+            counts.add(len(tasks))
+            if not tasks:
+                entries.append("")
+                continue
+            better = metric.better_higher
+            point = probability_of_improvement(tasks, higher_is_better=better)
+            low, high = probability_of_improvement_interval(tasks, higher_is_better=better)
+            entries.append(f"{point:.2f} [{low:.2f}, {high:.2f}]")
+        if any(entries):
+            lines.append(f"| {display.get(baseline, baseline)} | {max(counts)} | " + " | ".join(entries) + " |")
+    if not lines:
+        return ""
+    title = (
+        f"Probability of improvement of {display.get(method, method)} over each baseline: P(X > Y) over pairs of runs, "
+        "ties half, averaged over the tasks both have run (rliable); 95% stratified bootstrap interval."
+    )
+    return "\n".join([title, "", "| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1), *lines])
 
 
 def _label(axes: Any, *, title: str | None, xlabel: str, ylabel: str) -> None:
@@ -218,8 +327,8 @@ def line_chart(
     log: bool = False,
     names: Mapping[str, str] | None = None,
 ) -> None:
-    """``metric``'s median against ``x`` with its quartile band, one line per ``series``
-    value (on log-log axes with ``log``; values below 1 are drawn at 1 there)."""
+    """``metric``'s IQM against ``x`` with its 95% bootstrap interval as a band, one line
+    per ``series`` value (on log-log axes with ``log``; values below 1 are drawn at 1 there)."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     floor = 1.0 if log else -np.inf
@@ -228,9 +337,9 @@ def line_chart(
         if not chosen:
             continue
         xs = [row[x] for row in chosen]
-        median, q25, q75 = (np.maximum([row[metric][key] for row in chosen], floor) for key in ("median", "q25", "q75"))
-        line = axes.plot(xs, median, marker="o", label=str((names or {}).get(name, name)))
-        axes.fill_between(xs, q25, q75, alpha=0.15, color=line[0].get_color())
+        iqm, low, high = (np.maximum([row[metric][key] for row in chosen], floor) for key in ("iqm", "iqm_low", "iqm_high"))
+        line = axes.plot(xs, iqm, marker="o", label=f"{(names or {}).get(name, name)} (IQM, 95% CI)")
+        axes.fill_between(xs, low, high, alpha=0.15, color=line[0].get_color())
     if log:
         axes.set_xscale("log")
         axes.set_yscale("log")
@@ -248,7 +357,8 @@ def learning_curves(
     ylabel: str,
     target: float | None = None,
 ) -> None:
-    """Mean learning curve per series with a min-max band, one panel per ``panel`` value.
+    """IQM learning curve per series with its 95% bootstrap interval as a band (a single
+    run: its curve alone), one panel per ``panel`` value.
 
     Each run's ``curve`` is a list of points ``[x, y, ...]``; a curve that stops early
     (its run reached its target) carries its last value forward.
@@ -269,8 +379,9 @@ def learning_curves(
             steps = np.unique(np.concatenate([curve[:, 0] for curve in curves]))
             ys = np.array([np.interp(steps, curve[:, 0], curve[:, 1], right=curve[-1, 1]) for curve in curves])
             # markers: a run that reached its target at once has a one-point curve
-            line = axes.plot(steps, ys.mean(axis=0), marker="o", markersize=3, label=f"{name} (n={len(curves)})")
-            axes.fill_between(steps, ys.min(axis=0), ys.max(axis=0), alpha=0.15, color=line[0].get_color())
+            iqm, low, high = interquartile_mean_curve(ys)
+            line = axes.plot(steps, iqm, marker="o", markersize=3, label=f"{name} (n={len(curves)}, IQM, 95% CI)")
+            axes.fill_between(steps, low, high, alpha=0.15, color=line[0].get_color())
         if target is not None:
             axes.axhline(target, color="grey", linestyle=":", linewidth=1)
         _label(axes, title=str(value), xlabel=xlabel, ylabel=ylabel)

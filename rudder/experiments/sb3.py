@@ -24,6 +24,7 @@ import gymnasium as gym
 
 from rudder.arguments import parse_several
 from rudder.data.episode import Episode
+from rudder.data.sources import check_demonstrations
 from rudder.errors import RudderError
 from rudder.events.base import EventEncoder
 from rudder.experiments.sweep import Job, Progress
@@ -224,7 +225,7 @@ class TrainOptions:
     seed: int = 0
     """Seed of the demonstrations, the envs, cloning and PPO."""
     demos_file: str | None = None
-    """Demonstrations from this .npz file (rudder.save_episodes) instead of the task's demonstrator."""
+    """Demonstrations from this .npz file (rudder.save_episodes), minari:DATASET_ID or imitation:PATH instead of the task's demonstrator."""
     checkpoint: str | None = None
     """Directory to save the trained model and its redistributor to."""
     resume: str | None = None
@@ -241,8 +242,11 @@ class TrainOptions:
 
         if self.method not in SB3_METHODS:
             raise ValueError(f"--method {self.method!r}: choose from {', '.join(SB3_METHODS)}")
-        if self.demos_file is not None and not Path(self.demos_file).is_file():
-            raise ValueError(f"--demos-file {self.demos_file}: no such file (write one with rudder.save_episodes)")
+        if self.demos_file is not None:
+            try:
+                check_demonstrations(self.demos_file)
+            except FileNotFoundError as error:
+                raise ValueError(f"--demos-file {self.demos_file}: {error}") from None
         if self.resume is not None and not Path(self.resume).is_dir():
             raise ValueError(f"--resume {self.resume}: no such checkpoint directory")
         if self.resume is not None and self.demos_file is not None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rudder.data.episode import Episode
-from rudder.data.io import load_episodes
+from rudder.data.sources import load_demonstrations
 from rudder.experiments.sweep import Job
 
 __all__ = ["demonstrations"]
@@ -33,7 +33,7 @@ def demonstrations(job: Job, count: int, record: Callable[[], list[Episode]], *,
     """
     if job.demos_file is None:
         return record()
-    episodes = load_episodes(job.demos_file)
+    episodes = load_demonstrations(job.demos_file)
     if count > len(episodes):
         raise ValueError(f"{job.demos_file} holds {len(episodes)} episodes; this run needs {count} (lower --demos)")
     picks = np.random.default_rng(seed).choice(len(episodes), size=count, replace=False)

@@ -83,11 +83,11 @@ def choose_environment(data: Path, environment: str) -> str | None:
 def read_demonstrations(args: MinerlSettings) -> list[Episode]:
     """The MineRL trajectories of ``args.data`` (or the episodes of ``args.demos_file``),
     only the successful ones if asked."""
-    from rudder.data import load_episodes
     from rudder.data.minerl import iter_minerl_episodes
+    from rudder.data.sources import load_demonstrations
 
     if args.demos_file:
-        demonstrations = load_episodes(args.demos_file)
+        demonstrations = load_demonstrations(args.demos_file)
         print(f"Read {len(demonstrations)} demonstrations from {args.demos_file}")
         return demonstrations
     if not args.data:
