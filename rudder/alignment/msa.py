@@ -44,6 +44,7 @@ from typing import Literal
 import numpy as np
 
 from rudder.alignment import _dp
+from rudder.alignment._threads import single_blas_thread
 from rudder.alignment.guide_tree import GuideTree, distances_from_scores, neighbor_joining, upgma
 from rudder.alignment.pairwise import pairwise_scores
 from rudder.alignment.scoring import (
@@ -318,6 +319,7 @@ def _merge(
     return score, merged
 
 
+@single_blas_thread
 def align_profiles(
     first: MultipleAlignment, second: MultipleAlignment, scoring: ScoringScheme
 ) -> tuple[float, MultipleAlignment]:
@@ -371,6 +373,7 @@ def _cross_score(row: np.ndarray, rest_counts: np.ndarray, rest_size: int, scori
     return score
 
 
+@single_blas_thread
 def refine_alignment(rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 1) -> np.ndarray:
     """Leave-one-out refinement: realign each row to the others, keep it if SP improves.
 
@@ -422,6 +425,7 @@ def refine_alignment(rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 
     return rows
 
 
+@single_blas_thread
 def align_sequences(
     sequences: Sequence[np.ndarray],
     scoring: ScoringScheme,
@@ -479,6 +483,7 @@ def align_sequences(
     return MultipleAlignment(rows=refine_alignment(ordered, scoring, passes=refine_passes))
 
 
+@single_blas_thread
 def align_to_profile(
     alignment: MultipleAlignment, sequence: np.ndarray, scoring: ScoringScheme
 ) -> MultipleAlignment:
