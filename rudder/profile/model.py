@@ -415,6 +415,75 @@ class BatchPrefixScorer:
         self.scores[rows] = updated[np.arange(rows.size), positions]
         self.num_events_seen[rows] += 1
 
+    def add_in_order(self, rows: np.ndarray, events: np.ndarray) -> None:
+        """Appends ``events[k]`` to episode ``rows[k]`` for k = 0, 1, ... in order; a row
+        may repeat (several events of one step). One compiled call when numba is
+        installed, else one :meth:`add` per rank of repetition.
+
+        Args:
+            rows: shape (k,), int64.
+            events: shape (k,), int64.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        events = np.asarray(events, dtype=np.int64)
+        if _add_in_order_compiled is not None:
+            _add_in_order_compiled(
+                self._best, self._ramp, self._table, self._insert, self._has_deletes,
+                rows, events, self.scores, self.positions, self.num_events_seen,
+            )
+            return
+        remaining = np.arange(rows.size)
+        while remaining.size:
+            # The first occurrence of each row among the remaining events goes now.
+            _, first = np.unique(rows[remaining], return_index=True)
+            now = remaining[np.sort(first)]
+            self.add(rows[now], events[now])
+            remaining = np.setdiff1d(remaining, now, assume_unique=True)
+
     def dp_columns(self) -> np.ndarray:
         """Shape (count, L+1): a copy of every row's dynamic-programming column."""
         return self._best.copy()
+
+
+def _add_in_order_loops(best, ramp, table, insert, has_deletes, rows, events, scores, positions, seen):  # pragma: no cover - compiled
+    width = best.shape[1]
+    updated = np.empty(width)
+    outside = table.shape[0] - 1
+    for k in range(rows.size):
+        row = rows[k]
+        event = events[k]
+        if event < 0 or event >= outside:
+            event = outside
+        updated[0] = best[row, 0] + insert
+        for j in range(1, width):
+            diagonal = best[row, j - 1] + table[event, j - 1]
+            stay = best[row, j] + insert
+            updated[j] = diagonal if diagonal >= stay else stay
+        if has_deletes:
+            for j in range(width):
+                updated[j] -= ramp[j]
+        running = updated[0]
+        for j in range(1, width):
+            if updated[j] < running:
+                updated[j] = running
+            else:
+                running = updated[j]
+        if has_deletes:
+            for j in range(width):
+                updated[j] += ramp[j]
+        position = 0
+        for j in range(width):
+            best[row, j] = updated[j]
+            if updated[j] > updated[position]:
+                position = j
+        positions[row] = position
+        scores[row] = updated[position]
+        seen[row] += 1
+
+
+try:
+    import numba
+except ImportError:  # numpy serves without the optional accelerator
+    _add_in_order_compiled = None
+else:
+    _add_in_order_compiled = numba.njit(cache=True, nogil=True)(_add_in_order_loops)

@@ -150,18 +150,16 @@ class BatchRedistribution:
         self._fast = _callable_events(redistributor.encoder, self.count)
         self._streams = [redistributor.encoder.stream() for _ in range(self.count)]
         zeros = np.zeros(self.count)
+        self._everyone = np.ones(self.count, dtype=bool)
         self.last_score, self.initial_score, self.potential = zeros.copy(), zeros.copy(), zeros.copy()
         self.episode_return, self.redistributed_return, self.last_correction = zeros.copy(), zeros.copy(), zeros.copy()
 
     def _add_events(self, rows: Sequence[int], events: list[list[int]]) -> None:
-        """Adds each row's events to the scorer, one batched update per event rank."""
-        rank = 0
-        while True:
-            pending = [(row, found[rank]) for row, found in zip(rows, events) if len(found) > rank]
-            if not pending:
-                return
-            self._scorer.add(np.fromiter((row for row, _ in pending), np.int64, len(pending)), np.fromiter((event for _, event in pending), np.int64, len(pending)))
-            rank += 1
+        """Adds each row's events to the scorer, in order, in one batched update."""
+        flat_rows = [row for row, found in zip(rows, events) for _ in found]
+        if flat_rows:
+            flat_events = [event for found in events for event in found]
+            self._scorer.add_in_order(np.array(flat_rows, dtype=np.int64), np.array(flat_events, dtype=np.int64))
 
     def reset(self, rows: Sequence[int], observations: Sequence[Any]) -> None:
         """Starts new episodes in envs ``rows`` from their observations (indexed by env)."""
@@ -216,16 +214,28 @@ class BatchRedistribution:
             events = self._fast(rows, observations, actions, next_observations, infos)
         else:
             events = [self._streams[row].step(observations[row], actions[row], next_observations[row], infos[row]) for row in rows]
-        mask = np.zeros(self.count, dtype=bool)
-        mask[np.asarray(rows, dtype=np.int64)] = True
-        scored = np.zeros(self.count, dtype=bool)
-        scored[[row for row, found in zip(rows, events) if found]] = True
+        if len(rows) == self.count:
+            mask = self._everyone
+            scored = np.fromiter(map(bool, events), dtype=bool, count=self.count)
+        else:
+            mask = np.zeros(self.count, dtype=bool)
+            mask[list(rows)] = True
+            scored = np.zeros(self.count, dtype=bool)
+            scored[[row for row, found in zip(rows, events) if found]] = True
         self._add_events(rows, events)
         return self._book(mask, scored, np.asarray(rewards, dtype=np.float64), np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool))
 
     def _book(self, mask: np.ndarray, scored: np.ndarray, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> np.ndarray:
         """OnlineRedistribution.step's arithmetic on the rows of ``mask``."""
         scores = self._scorer.scores
+        if _book_compiled is not None:
+            paid = np.zeros(self.count)
+            _book_compiled(
+                mask, scored, rewards, terminated, truncated, scores, self.last_score, self.initial_score,
+                self.potential, self.episode_return, self.redistributed_return, self.last_correction,
+                self._scale, self._correction, self._weight, -1.0 if self._discount is None else self._discount, paid,
+            )
+            return paid
         rewards = np.where(mask, rewards, 0.0)
         ended = mask & (terminated | truncated)
         if self._discount is None:
@@ -267,6 +277,44 @@ class BatchRedistribution:
             "score": float(self.last_score[row]),
             "position": int(self._scorer.positions[row]),
         }
+
+
+def _book_loops(mask, scored, rewards, terminated, truncated, scores, last_score, initial_score, potential, episode_return, redistributed_return, last_correction, scale, correction, weight, discount, paid):  # pragma: no cover - compiled
+    for row in range(mask.size):
+        if not mask[row]:
+            continue
+        reward = rewards[row]
+        ended = terminated[row] or truncated[row]
+        if discount < 0.0:
+            value = 0.0
+            if scored[row]:
+                value = scale * (scores[row] - last_score[row])
+                last_score[row] = scores[row]
+            apply = correction and ended
+        else:
+            shaped_potential = potential[row]
+            if scored[row]:
+                last_score[row] = scores[row]
+                shaped_potential = scale * (last_score[row] - initial_score[row])
+            value = reward + (discount * (0.0 if terminated[row] else shaped_potential) - potential[row])
+            potential[row] = shaped_potential
+            apply = False
+        episode_return[row] += reward
+        if apply:
+            last_correction[row] = episode_return[row] - (redistributed_return[row] + value)
+            value += last_correction[row]
+        redistributed_return[row] += value
+        if weight:
+            value = (1.0 - weight) * value + weight * reward
+        paid[row] = value
+
+
+try:
+    import numba
+except ImportError:  # numpy serves without the optional accelerator
+    _book_compiled = None
+else:
+    _book_compiled = numba.njit(cache=True, nogil=True)(_book_loops)
 
 
 def _rows_of(batch: Any, count: int) -> list[Any]:

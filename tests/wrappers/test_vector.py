@@ -206,3 +206,31 @@ def test_batch_prefix_scorer_refuses_a_bad_count():
     profile = fitted(CallableEventEncoder, collapse=False).profile
     with pytest.raises(ValueError, match="count"):
         BatchPrefixScorer(profile, 0)
+
+
+@pytest.mark.parametrize("options", OPTIONS[:2])
+def test_numpy_fallback_equals_per_env_wrappers(options, monkeypatch):
+    """Without numba: the numpy scorer update (one add per rank) and bookkeeping."""
+    pytest.importorskip("stable_baselines3")
+    from rudder.profile import model
+    from rudder.wrappers import vector
+
+    monkeypatch.setattr(vector, "_book_compiled", None)
+    monkeypatch.setattr(model, "_add_in_order_compiled", None)
+    check_sb3(fitted(CallableEventEncoder, collapse=False, **options), [4, 5, 6], 150)
+
+
+def test_batch_prefix_scorer_adds_repeated_rows_in_order(monkeypatch):
+    from rudder.profile import model
+
+    profile = fitted(CallableEventEncoder, collapse=False, delete_score=-0.5).profile
+    rows, events = np.array([2, 0, 2, 2, 1, 0]), np.array([1, 3, 0, 9, 2, 2])
+    singles = [profile.prefix_scorer() for _ in range(3)]
+    for row, event in zip(rows, events):
+        singles[row].add(int(event))
+    for compiled in (model._add_in_order_compiled, None):
+        monkeypatch.setattr(model, "_add_in_order_compiled", compiled)
+        batch = BatchPrefixScorer(profile, 3)
+        batch.add_in_order(rows, events)
+        assert batch.scores.tolist() == [scorer.score for scorer in singles]
+        assert batch.num_events_seen.tolist() == [2, 1, 3]
