@@ -30,7 +30,7 @@ from gymnasium.vector.utils import iterate
 from rudder.errors import DependencyNotInstalled
 from rudder.redistribution.base import OnlineRedistributionState, Redistributor
 
-__all__ = ["BatchRedistribution", "RedistributedVecEnv", "RedistributedVectorEnv"]
+__all__ = ["BatchRedistribution", "RedistributedVecEnv", "RedistributedVectorEnv"]  # noqa: F822 - built on first use
 
 
 class _VectorInfo(Mapping):
