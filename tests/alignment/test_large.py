@@ -16,10 +16,10 @@ from rudder.alignment import (
     event_frequencies,
     kmer_frequencies,
     kmer_guide_tree,
+    msa,
     pairwise_scores,
     upgma,
 )
-from rudder.alignment import msa
 from rudder.alignment.msa import refine_alignment
 from rudder.experiments.tasks.core import synthetic_demonstrations
 
