@@ -75,7 +75,7 @@ class _InfoRows:
         return _VectorInfo(self._infos, row) if final is None else final
 
 
-def _callable_events(encoder: Any, count: int) -> Callable[..., list[list[int]]] | None:
+def _callable_events(encoder: Any, count: int) -> Callable[..., tuple[list[int], list[int], list[bool]]] | None:
     """The events of all envs' steps for an exact :class:`CallableEventEncoder`, calling its
     function directly with the encoder's naming and repeat rules (``None`` for other encoders)."""
     from rudder.events.callable import CallableEventEncoder
@@ -88,24 +88,39 @@ def _callable_events(encoder: Any, count: int) -> Callable[..., list[list[int]]]
     function, collapse = encoder.function, encoder.collapse_repeats
     last: list[int | None] = [None] * count
 
-    def events(rows: Sequence[int], observations: list, actions: list, next_observations: list, infos: list) -> list[list[int]]:
-        found = []
+    def events(rows: Sequence[int], observations: Any, actions: Any, next_observations: Any, infos: Any) -> tuple[list[int], list[int], list[bool]]:
+        flat_rows: list[int] = []
+        flat_events: list[int] = []
+        scored: list[bool] = []
+        add_row, add_event, add_scored, lookup = flat_rows.append, flat_events.append, scored.append, ids.get
         for row in rows:
             result = function(observations[row], actions[row], next_observations[row], infos[row])
             if result is None:
-                found.append([])
-                continue
-            emitted = []
-            for event in result if isinstance(result, list) else [result]:
-                if event is None:
-                    continue
-                hash(event)  # an unhashable event fails as in the encoder
-                identifier = ids.get(str(event), other)
-                if not collapse or identifier != last[row]:
-                    emitted.append(identifier)
+                add_scored(False)
+            elif not isinstance(result, list):  # one event: the common case, without a loop
+                hash(result)  # an unhashable event fails as in the encoder
+                identifier = lookup(str(result), other)
+                if collapse and identifier == last[row]:
+                    add_scored(False)
+                else:
+                    add_row(row)
+                    add_event(identifier)
                     last[row] = identifier
-            found.append(emitted)
-        return found
+                    add_scored(True)
+            else:
+                hit = False
+                for event in result:
+                    if event is None:
+                        continue
+                    hash(event)
+                    identifier = lookup(str(event), other)
+                    if not collapse or identifier != last[row]:
+                        add_row(row)
+                        add_event(identifier)
+                        last[row] = identifier
+                        hit = True
+                add_scored(hit)
+        return flat_rows, flat_events, scored
 
     def reset(rows: Sequence[int], observations: list) -> list[list[int]]:
         for row in rows:
@@ -114,6 +129,13 @@ def _callable_events(encoder: Any, count: int) -> Callable[..., list[list[int]]]
 
     events.reset = reset  # type: ignore[attr-defined]
     return events
+
+
+def _flatten(rows: Sequence[int], events: list[list[int]]) -> tuple[list[int], list[int], list[bool]]:
+    """Per-row event lists as (row of each event, event, whether each row has one)."""
+    flat_rows = [row for row, found in zip(rows, events) for _ in found]
+    flat_events = [event for found in events for event in found]
+    return flat_rows, flat_events, [bool(found) for found in events]
 
 
 class BatchRedistribution:
@@ -139,7 +161,7 @@ class BatchRedistribution:
         self.count = int(count)
         self.batched = isinstance(redistributor, AlignmentRedistributor)
         self._states: list[OnlineRedistributionState | None] = [None] * self.count
-        if not self.batched:
+        if not isinstance(redistributor, AlignmentRedistributor):
             return
         settings = redistributor.settings
         self._scorer = redistributor.profile.batch_prefix_scorer(self.count)
@@ -154,11 +176,9 @@ class BatchRedistribution:
         self.last_score, self.initial_score, self.potential = zeros.copy(), zeros.copy(), zeros.copy()
         self.episode_return, self.redistributed_return, self.last_correction = zeros.copy(), zeros.copy(), zeros.copy()
 
-    def _add_events(self, rows: Sequence[int], events: list[list[int]]) -> None:
-        """Adds each row's events to the scorer, in order, in one batched update."""
-        flat_rows = [row for row, found in zip(rows, events) for _ in found]
+    def _add_events(self, flat_rows: list[int], flat_events: list[int]) -> None:
+        """Adds the events (of rows ``flat_rows``, in order) to the scorer in one update."""
         if flat_rows:
-            flat_events = [event for found in events for event in found]
             self._scorer.add_in_order(np.array(flat_rows, dtype=np.int64), np.array(flat_events, dtype=np.int64))
 
     def reset(self, rows: Sequence[int], observations: Sequence[Any]) -> None:
@@ -177,7 +197,7 @@ class BatchRedistribution:
             events = self._fast.reset(rows, observations)  # type: ignore[attr-defined]
         else:
             events = [self._streams[row].reset(observations[row]) for row in rows]
-        self._add_events(rows, events)
+        self._add_events(*_flatten(rows, events)[:2])
         self.last_score[selected] = self.initial_score[selected] = self._scorer.scores[selected]
         for array in (self.potential, self.episode_return, self.redistributed_return, self.last_correction):
             array[selected] = 0.0
@@ -211,18 +231,20 @@ class BatchRedistribution:
                 paid[row] = state.step(observations[row], actions[row], next_observations[row], float(rewards[row]), bool(terminated[row]), bool(truncated[row]), infos[row])
             return paid
         if self._fast is not None:
-            events = self._fast(rows, observations, actions, next_observations, infos)
+            flat_rows, flat_events, hits = self._fast(rows, observations, actions, next_observations, infos)
         else:
             events = [self._streams[row].step(observations[row], actions[row], next_observations[row], infos[row]) for row in rows]
+            flat_rows, flat_events, hits = _flatten(rows, events)
+        # `rows` are ascending: all of them is every env in order.
         if len(rows) == self.count:
             mask = self._everyone
-            scored = np.fromiter(map(bool, events), dtype=bool, count=self.count)
+            scored = np.array(hits, dtype=bool)
         else:
             mask = np.zeros(self.count, dtype=bool)
             mask[list(rows)] = True
             scored = np.zeros(self.count, dtype=bool)
-            scored[[row for row, found in zip(rows, events) if found]] = True
-        self._add_events(rows, events)
+            scored[list(rows)] = hits
+        self._add_events(flat_rows, flat_events)
         return self._book(mask, scored, np.asarray(rewards, dtype=np.float64), np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool))
 
     def _book(self, mask: np.ndarray, scored: np.ndarray, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray) -> np.ndarray:
@@ -353,7 +375,7 @@ class RedistributedVectorEnv(VectorWrapper):
             return list(observations.copy())
         return list(iterate(self.single_observation_space, observations))
 
-    def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         # Read before the vector env pops it from the options.
         mask = None if options is None else options.get("reset_mask")
         observations, infos = self.env.reset(seed=seed, options=options)
@@ -405,7 +427,7 @@ class RedistributedVectorEnv(VectorWrapper):
             infos["original_reward"] = values
             infos["_original_reward"][top] = True
         for row in np.flatnonzero(ended):
-            added = {"redistribution": self._batch.summary(int(row))}
+            added: dict[str, Any] = {"redistribution": self._batch.summary(int(row))}
             if final[row]:
                 added["original_reward"] = float(rewards[row])
                 infos["final_info"] = self._add_info(infos.get("final_info", {}), added, int(row))
@@ -467,8 +489,8 @@ def _make_vec_env_wrapper() -> type:
                     truncated[row] = bool(infos[row].get("TimeLimit.truncated", False))
             terminated = np.asarray(dones, dtype=bool) & ~truncated
             paid = self._batch.step(self._rows, self._observations, _rows_of(self._actions, self.num_envs), next_observations, rewards, terminated, truncated, infos)
-            for row, info in enumerate(infos):
-                info["original_reward"] = float(rewards[row])
+            for index, info in enumerate(infos):
+                info["original_reward"] = float(rewards[index])
             for row in ended:
                 infos[row]["redistribution"] = self._batch.summary(int(row))
             if ended.size:

@@ -298,7 +298,7 @@ def _time_vector(num_envs: int, settings: CoreSettings, progress: Progress) -> d
     redistributor = _fitted_redistributor(64, 1)
     # The compiled loops compile on their first call: not in the timings.
     RedistributedVecEnv(DummyVecEnv([_CountingEnv]), redistributor).reset()
-    timings = {"raw": [], "per_env": [], "vector": []}
+    timings: dict[str, list[float]] = {"raw": [], "per_env": [], "vector": []}
     for _ in range(3):  # interleaved, so that all three see the same load
         timings["raw"].append(_vector_step_microseconds(DummyVecEnv([_CountingEnv] * num_envs), settings.vector_steps))
         per_env = DummyVecEnv([lambda: RedistributedReward(_CountingEnv(), redistributor)] * num_envs)
