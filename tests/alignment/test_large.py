@@ -117,3 +117,12 @@ def test_bad_method_and_record():
     with pytest.raises(ValueError, match="method"):
         MultipleAlignment(rows=np.zeros((1, 1), dtype=np.int64), method="other")
     assert "method='exact'" in repr(MultipleAlignment(rows=np.zeros((1, 1), dtype=np.int64)))
+
+
+def test_scaling_exponent_is_the_log_log_slope():
+    from rudder.experiments.tasks.core import scaling_exponent
+
+    runs = [{"measure": "scaling", "num_events": 100, "num_sequences": n, "kmer_seconds": 0.01 * n**1.2} for n in (100, 1000, 10_000)]
+    runs.append({"measure": "alignment", "num_events": 100, "num_sequences": 5, "ours_seconds": 1.0})
+    assert scaling_exponent(runs, 100) == pytest.approx(1.2)
+    assert scaling_exponent(runs, 200) is None

@@ -234,3 +234,51 @@ def test_batch_prefix_scorer_adds_repeated_rows_in_order(monkeypatch):
         batch.add_in_order(rows, events)
         assert batch.scores.tolist() == [scorer.score for scorer in singles]
         assert batch.num_events_seen.tolist() == [2, 1, 3]
+
+
+class DoublingState:
+    """An online state that pays twice the env reward (not an alignment redistributor)."""
+
+    def __init__(self) -> None:
+        self.reset(None)
+
+    def reset(self, observation: Any) -> None:
+        self.episode_return = self.redistributed_return = self.last_correction = 0.0
+        self.steps = 0
+
+    def step(self, observation, action, next_observation, reward, terminated, truncated, info) -> float:
+        self.steps += 1
+        self.episode_return += reward
+        self.redistributed_return += 2.0 * reward
+        return 2.0 * reward
+
+    @property
+    def score(self) -> float:
+        return float(self.steps)
+
+    @property
+    def position(self) -> int:
+        return self.steps
+
+
+class Doubling:
+    is_ready = is_fitted = True
+
+    def start(self, observation: Any) -> DoublingState:
+        return DoublingState()
+
+
+def test_other_redistributors_run_one_state_per_env():
+    pytest.importorskip("stable_baselines3")
+    check_sb3(Doubling(), [8, 9], 120)
+    expected = run_gymnasium(Doubling(), [8, 9], AutoresetMode.NEXT_STEP, 120, True)
+    got = run_gymnasium(Doubling(), [8, 9], AutoresetMode.NEXT_STEP, 120, False)
+    for want, have in zip(expected, got):
+        for a, b in zip(want, have):
+            assert_same(a if isinstance(a, (dict, np.ndarray)) else np.asarray(a), b if isinstance(b, (dict, np.ndarray)) else np.asarray(b))
+
+
+def test_refuses_an_unfitted_redistributor():
+    redistributor = AlignmentRedistributor(CallableEventEncoder(events))
+    with pytest.raises(ValueError, match="not fitted"):
+        RedistributedVectorEnv(SyncVectorEnv([lambda: RandomEpisodes(0)]), redistributor)

@@ -9,7 +9,7 @@
 (c) where ``clustalw`` is on PATH (Debian package), ClustalW (NJ) on the same inputs,
     timed interleaved with ours, with both sum-of-pairs scores; with ``--under-load``
     (the default) both are timed again while a second process keeps one core busy;
-(d) ``vector``: microseconds per env step that the vectorised wrapper
+(d) ``vector`` (``--measures wrapper vector alignment``): microseconds per env step that the vectorised wrapper
     :class:`~rudder.wrappers.RedistributedVecEnv` adds to an SB3 ``DummyVecEnv`` of 8
     and 64 envs (profile length 64, an event every step), beside one
     :class:`~rudder.wrappers.RedistributedReward` per env, timed in the same run;
@@ -38,7 +38,7 @@ import gymnasium as gym
 import numpy as np
 
 from rudder.experiments.harness import Benchmark
-from rudder.experiments.report import Metric, _pyplot, _save
+from rudder.experiments.report import Metric
 from rudder.experiments.results import ResultFile, source_settings
 from rudder.experiments.sweep import Job, Progress
 
@@ -52,9 +52,9 @@ _KEY = ("measure", "scoring_form", "num_sequences", "num_events", "num_envs", "p
 class CoreSettings:
     """The core timings' options."""
 
-    measures: tuple[str, ...] = ("wrapper", "vector", "alignment")
-    """What to time: wrapper (overhead per env step), vector (the vectorised wrapper's),
-    alignment (ours beside ClustalW)."""
+    measures: tuple[str, ...] = ("wrapper", "alignment")
+    """What to time: wrapper (overhead per env step), vector (the vectorised wrapper's,
+    needs stable-baselines3), alignment (ours beside ClustalW)."""
     profile_lengths: tuple[int, ...] = (16, 64, 256)
     """Profile lengths of the wrapper timings."""
     event_every: tuple[int, ...] = (1, 10)
@@ -435,7 +435,11 @@ def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
     runs = [run for run in results.runs if run.get("measure") == "scaling"]
     if not runs:
         return
-    plt = _pyplot()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     figure, axes = plt.subplots(figsize=(6, 4))
     for length, (field, label) in itertools.product(sorted({run["num_events"] for run in runs}), (("kmer_seconds", "ours, k-mer tree"), ("exact_seconds", "ours, exact tree"), ("clustalw_seconds", "ClustalW"))):
         points = sorted((run["num_sequences"], run[field]) for run in runs if run["num_events"] == length and field in run)
@@ -446,7 +450,9 @@ def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
     axes.set_xlabel("demonstrations")
     axes.set_ylabel("alignment time (s)")
     axes.legend(fontsize=7)
-    _save(plt, figure, path)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 CORE = Benchmark(
