@@ -8,7 +8,9 @@ but update the profile scores of every env that has an event this step in one nu
 operation (:class:`~rudder.profile.model.BatchPrefixScorer`) and keep the bookkeeping
 of the returns and the terminal correction G - sum(R) in arrays. The events themselves
 are still found env by env (an encoder is per-step Python); the event function of a
-:class:`~rudder.events.CallableEventEncoder` is called directly.
+:class:`~rudder.events.CallableEventEncoder` is called directly, and batched 1-D integer
+observations and actions (discrete spaces) reach it as Python ints, as most discrete
+envs return them.
 
 Any other redistributor than a fitted :class:`~rudder.AlignmentRedistributor` (for
 example RUDDER's LSTM) runs one online state per env behind the same interface.
@@ -339,13 +341,21 @@ else:
     _book_compiled = numba.njit(cache=True, nogil=True)(_book_loops)
 
 
+def _array_rows(batch: np.ndarray) -> list[Any]:
+    """One entry per env: Python ints for a 1-D integer batch (what discrete envs return,
+    and much cheaper for event functions than numpy scalars), else copied numpy rows."""
+    if batch.ndim == 1 and batch.dtype.kind in "iub":
+        return batch.tolist()
+    return list(np.array(batch, copy=True))
+
+
 def _rows_of(batch: Any, count: int) -> list[Any]:
     """SB3 batched observations or actions as one entry per env."""
     if isinstance(batch, dict):
         return [{key: value[row] for key, value in batch.items()} for row in range(count)]
     if isinstance(batch, tuple):
         return [tuple(part[row] for part in batch) for row in range(count)]
-    return list(np.array(batch, copy=True))
+    return _array_rows(np.asarray(batch))
 
 
 class RedistributedVectorEnv(VectorWrapper):
@@ -372,7 +382,7 @@ class RedistributedVectorEnv(VectorWrapper):
 
     def _split(self, observations: Any) -> list[Any]:
         if isinstance(observations, np.ndarray):
-            return list(observations.copy())
+            return _array_rows(observations)
         return list(iterate(self.single_observation_space, observations))
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -406,7 +416,7 @@ class RedistributedVectorEnv(VectorWrapper):
             for row in np.flatnonzero(final):
                 next_observations[row] = infos["final_obs"][row]
                 step_infos.final[int(row)] = _VectorInfo(infos["final_info"], int(row))
-        action_rows = list(actions) if isinstance(actions, np.ndarray) else list(iterate(self.action_space, actions))
+        action_rows = _array_rows(actions) if isinstance(actions, np.ndarray) else list(iterate(self.action_space, actions))
         paid = self._batch.step(rows, self._observations, action_rows, next_observations, rewards, terminated, truncated, step_infos)
         self._put_infos(infos, np.asarray(rewards, dtype=np.float64), ~reset_now & ~final, final, ended & ~reset_now)
         restart = [int(row) for row in np.flatnonzero(reset_now | final)]
