@@ -1,7 +1,9 @@
-"""Core timings: the reward wrapper's overhead per env step, and our alignment beside ClustalW.
+"""Core timings: the reward wrappers' overhead per env step (per env and vectorised), our
+alignment beside ClustalW (also under load), and large alignments (``--scaling``).
 
-    python scripts/bench_core.py --repeats 9 --out benchmarks/results/core.json \\
-        --markdown benchmarks/results/core.md
+    python scripts/bench_core.py --measures wrapper vector alignment --scaling --repeats 9 \\
+        --out benchmarks/results/core.json --markdown benchmarks/results/core.md \\
+        --png benchmarks/results/core_scaling.png
 
 Run it alone on a quiet machine with ``--workers 1`` (the default): timings must not
 share the cores. The configurations, the timings and the tables live in

@@ -9,8 +9,16 @@ binary.
 from __future__ import annotations
 
 from rudder.alignment.clustalw import clustalw_align, clustalw_available, clustalw_profile_align
-from rudder.alignment.guide_tree import GuideTree, distances_from_scores, neighbor_joining, upgma
+from rudder.alignment.guide_tree import (
+    GuideTree,
+    distances_from_scores,
+    kmer_frequencies,
+    kmer_guide_tree,
+    neighbor_joining,
+    upgma,
+)
 from rudder.alignment.msa import (
+    LARGE_ALIGNMENT,
     MultipleAlignment,
     align_profiles,
     align_sequences,
@@ -21,6 +29,7 @@ from rudder.alignment.scoring import GAP, ScoringScheme, event_frequencies, sum_
 
 __all__ = [
     "GAP",
+    "LARGE_ALIGNMENT",
     "GuideTree",
     "MultipleAlignment",
     "ScoringScheme",
@@ -32,6 +41,8 @@ __all__ = [
     "clustalw_profile_align",
     "distances_from_scores",
     "event_frequencies",
+    "kmer_frequencies",
+    "kmer_guide_tree",
     "neighbor_joining",
     "pairwise_align",
     "pairwise_scores",

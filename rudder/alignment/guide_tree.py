@@ -7,6 +7,12 @@ creates node n+k. Aligning the profiles in merge order is a valid bottom-up orde
 Both methods are implemented here with ties broken by index (the pair with the
 smallest ``(i, j)`` in row-major order of the active nodes wins), so the trees are
 deterministic.
+
+For many sequences, :func:`kmer_guide_tree` builds a tree without the n^2 pairwise
+alignments: each sequence becomes its vector of k-mer frequencies, the vectors are split
+in two by 2-means recursively (as Clustal Omega's mBed splits its embedding), and groups
+of at most ``leaf_size`` sequences get an exact UPGMA tree on their k-mer distances. Its
+cost is about ``n log n`` vector operations.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["GuideTree", "distances_from_scores", "neighbor_joining", "upgma"]
+__all__ = ["GuideTree", "distances_from_scores", "kmer_frequencies", "kmer_guide_tree", "neighbor_joining", "upgma"]
 
 #: Guards the division in :func:`distances_from_scores`.
 TINY = 1e-12
@@ -261,3 +267,137 @@ def neighbor_joining(distances: np.ndarray) -> GuideTree:
         full[new, new] = 0.0
         active[new] = True
     return GuideTree(num_leaves=count, merges=merges, branch_lengths=lengths)
+
+
+#: The most k-mer buckets of :func:`kmer_frequencies` (k-mers are hashed into them).
+KMER_BUCKETS = 512
+
+
+def kmer_frequencies(sequences: list[np.ndarray], num_events: int, *, k: int = 2) -> np.ndarray:
+    """The k-mer frequency vector of every sequence.
+
+    A k-mer ``(e_1, ..., e_k)`` counts in bucket ``(sum_i e_i N^(i-1)) mod B`` with
+    ``B = min(N^k, KMER_BUCKETS)`` (exact k-mers when they fit). A sequence shorter than
+    k counts its events as 1-mers instead.
+
+    Args:
+        sequences: n int64 arrays of event ids in ``[0, N)``.
+        num_events: N.
+        k: the k-mer length (>= 1).
+
+    Returns:
+        shape (n, B), float64: each row sums to 1 (0 for an empty sequence).
+    """
+    if k < 1:
+        raise ValueError(f"`k` must be >= 1, got {k}")
+    buckets = int(min(num_events**k, KMER_BUCKETS))
+    owners, codes = [], []
+    for index, sequence in enumerate(sequences):
+        size = k if sequence.size >= k else 1
+        code = np.zeros(max(sequence.size - size + 1, 0), dtype=np.int64)
+        for offset in range(size):
+            code = (code * num_events + sequence[offset : sequence.size - size + 1 + offset]) % buckets
+        codes.append(code)
+        owners.append(np.full(code.size, index, dtype=np.int64))
+    flat = np.concatenate(owners) * buckets + np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(flat, minlength=len(sequences) * buckets).reshape(len(sequences), buckets).astype(np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    return counts / np.maximum(totals, 1.0)
+
+
+def _two_means(points: np.ndarray, *, iterations: int = 12) -> np.ndarray:
+    """A deterministic 2-means split of ``points`` (m, D), m >= 2: the boolean side of each."""
+    centre = points.mean(axis=0)
+    first = points[int(np.argmax(((points - centre) ** 2).sum(axis=1)))]
+    second = points[int(np.argmax(((points - first) ** 2).sum(axis=1)))]
+    side = np.zeros(points.shape[0], dtype=bool)
+    for _ in range(iterations):
+        new = ((points - second) ** 2).sum(axis=1) < ((points - first) ** 2).sum(axis=1)
+        if 0 < new.sum() < new.size:
+            side = new
+            first, second = points[~side].mean(axis=0), points[side].mean(axis=0)
+        else:
+            break
+    smaller = min(int(side.sum()), side.size - int(side.sum()))
+    if smaller < max(1, side.size // 10):
+        # A lopsided (or no) split would make the tree deep: halves in order of the
+        # projection on the line through the two centres (ties in index order).
+        direction = second - first
+        if not np.any(direction):
+            direction = points[-1] - points[0]
+        order = np.argsort(points @ direction, kind="stable")
+        side = np.zeros(points.shape[0], dtype=bool)
+        side[order[points.shape[0] // 2 :]] = True
+    return side
+
+
+def kmer_guide_tree(
+    sequences: list[np.ndarray], num_events: int, *, k: int = 2, leaf_size: int = 16
+) -> GuideTree:
+    """A guide tree from k-mer frequencies, without pairwise alignments (see the module).
+
+    Args:
+        sequences: n int64 arrays of event ids in ``[0, N)``.
+        num_events: N.
+        k: the k-mer length.
+        leaf_size: groups of at most this many sequences get an exact UPGMA tree on the
+            Euclidean distances of their k-mer frequencies (>= 2).
+
+    Returns:
+        The tree; deterministic for given inputs.
+    """
+    if leaf_size < 2:
+        raise ValueError(f"`leaf_size` must be >= 2, got {leaf_size}")
+    count = len(sequences)
+    if count == 0:
+        raise ValueError("`sequences` is empty; pass at least one sequence")
+    points = kmer_frequencies(sequences, num_events, k=k)
+    merges: list[tuple[int, int]] = []
+    lengths: list[tuple[float, float]] = []
+    heights = np.zeros(2 * count - 1)
+
+    def join(left: int, right: int, height: float) -> int:
+        node = count + len(merges)
+        height = max(height, heights[left], heights[right])
+        merges.append((left, right))
+        lengths.append((height - heights[left], height - heights[right]))
+        heights[node] = height
+        return node
+
+    def small_tree(members: np.ndarray) -> int:
+        if members.size == 1:
+            return int(members[0])
+        group = points[members]
+        squares = (group**2).sum(axis=1)
+        distances = np.sqrt(np.maximum(squares[:, None] + squares[None, :] - 2.0 * group @ group.T, 0.0))
+        local = upgma((distances + distances.T) / 2.0)
+        nodes = [int(member) for member in members]
+        for (left, right), (to_left, _) in zip(local.merges, local.branch_lengths):
+            height = heights[nodes[int(left)]] + to_left
+            nodes.append(join(nodes[int(left)], nodes[int(right)], height))
+        return nodes[-1]
+
+    # Depth-first bisection; a group's node is joined once both halves have one, at half
+    # the distance between the halves' centroids.
+    stack: list[tuple[np.ndarray, float | None]] = [(np.arange(count), None)]
+    built: list[int] = []
+    while stack:
+        members, height = stack.pop()
+        if height is not None:
+            right = built.pop()
+            left = built.pop()
+            built.append(join(left, right, height))
+        elif members.size <= leaf_size:
+            built.append(small_tree(members))
+        else:
+            group = points[members]
+            side = _two_means(group)
+            gap = float(np.linalg.norm(group[side].mean(axis=0) - group[~side].mean(axis=0)))
+            stack.append((members, gap / 2.0))
+            stack.append((members[side], None))
+            stack.append((members[~side], None))
+    return GuideTree(
+        num_leaves=count,
+        merges=np.asarray(merges, dtype=np.int64).reshape(-1, 2),
+        branch_lengths=np.asarray(lengths, dtype=np.float64).reshape(-1, 2),
+    )

@@ -32,19 +32,35 @@ The DP is vectorised along rows: with linear gaps the horizontal dependency
 ``M[i, :] = P + maximum.accumulate(A - P)`` with ``P`` the prefix sums of ``h``.
 Ties are broken in the order match (diagonal), gap in B (up), gap in A (left), and the
 running maximum keeps the earliest (leftmost) start, so results are deterministic.
+
+Large alignments (more than :data:`LARGE_ALIGNMENT` sequences, or ``method="kmer"``)
+skip the n^2 pairwise alignments: the guide tree comes from k-mer frequencies
+(:func:`~rudder.alignment.guide_tree.kmer_guide_tree`), the progressive stage keeps each
+profile as its column counts (memory linear in the number of sequences; the rows are
+laid out once at the end from the column maps of the merges), and the leave-one-out
+refinement runs only within a time budget (``refine_seconds``).
+:attr:`MultipleAlignment.method` records which path made the alignment.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
 from rudder.alignment import _dp
-from rudder.alignment.guide_tree import GuideTree, distances_from_scores, neighbor_joining, upgma
+from rudder.alignment._threads import single_blas_thread
+from rudder.alignment.guide_tree import (
+    GuideTree,
+    distances_from_scores,
+    kmer_guide_tree,
+    neighbor_joining,
+    upgma,
+)
 from rudder.alignment.pairwise import pairwise_scores
 from rudder.alignment.scoring import (
     GAP,
@@ -56,7 +72,19 @@ from rudder.alignment.scoring import (
 )
 from rudder.errors import AlignmentError
 
-__all__ = ["MultipleAlignment", "align_profiles", "align_sequences", "align_to_profile", "refine_alignment"]
+__all__ = [
+    "LARGE_ALIGNMENT",
+    "MultipleAlignment",
+    "align_profiles",
+    "align_sequences",
+    "align_to_profile",
+    "refine_alignment",
+]
+
+#: ``align_sequences(method="auto")`` takes the k-mer path above this many sequences.
+LARGE_ALIGNMENT = 250
+#: The alignment methods :attr:`MultipleAlignment.method` records.
+METHODS = ("exact", "kmer")
 
 #: Rows of the substitution block computed at once (bounds the memory to ~block x L_B).
 _BLOCK_ROWS = 256
@@ -69,11 +97,17 @@ class MultipleAlignment:
     Attributes:
         rows: shape (n, L), int64, read-only: event ids, ``-1`` for a gap; row k
             belongs to the k-th input sequence.
+        method: how the alignment was made: ``"exact"`` (guide tree from all pairwise
+            alignment scores) or ``"kmer"`` (guide tree from k-mer frequencies, for
+            large alignments; see :func:`align_sequences`). Not part of equality.
     """
 
     rows: np.ndarray
+    method: str = "exact"
 
     def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"`method` must be one of {METHODS}, got {self.method!r}")
         rows = np.array(self.rows, dtype=np.int64, copy=True)
         if rows.ndim != 2:
             raise ValueError(f"`rows` must be 2-D (sequences, columns), got shape {rows.shape}")
@@ -92,7 +126,7 @@ class MultipleAlignment:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"MultipleAlignment(num_sequences={self.num_sequences}, length={self.length})"
+        return f"MultipleAlignment(num_sequences={self.num_sequences}, length={self.length}, method={self.method!r})"
 
     @property
     def num_sequences(self) -> int:
@@ -249,14 +283,20 @@ def _profile_dp(
         column of the merged alignment (length L), the column of A and of B it takes
         (``-1`` = a new all-gap column).
     """
-    num_events = scoring.num_events
-    gap = scoring.gap_score
-    count_a, length_a = rows_a.shape
-    count_b, length_b = rows_b.shape
-    counts_a = column_counts(rows_a, num_events).astype(np.float64)
+    counts_a = column_counts(rows_a, scoring.num_events).astype(np.float64)
     if counts_b is None:
-        counts_b = column_counts(rows_b, num_events)
-    counts_b = counts_b.astype(np.float64, copy=False)
+        counts_b = column_counts(rows_b, scoring.num_events)
+    return _counts_dp(counts_a, rows_a.shape[0], counts_b.astype(np.float64, copy=False), rows_b.shape[0], scoring)
+
+
+def _counts_dp(
+    counts_a: np.ndarray, count_a: int, counts_b: np.ndarray, count_b: int, scoring: ScoringScheme
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """:func:`_profile_dp` on the column counts of two profiles, shapes (L_A, N) and (L_B, N),
+    float64, of ``count_a`` and ``count_b`` rows."""
+    gap = scoring.gap_score
+    length_a = counts_a.shape[0]
+    length_b = counts_b.shape[0]
     residues_a = counts_a.sum(axis=1)
     residues_b = counts_b.sum(axis=1)
     weighted_a = counts_a @ scoring.matrix  # (L_A, N)
@@ -301,6 +341,8 @@ def _take_columns(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
 
 def _take_counts(counts: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """Column counts re-laid on the merged columns (``-1`` column index = zeros)."""
+    if counts.shape[0] == 0:
+        return np.zeros((columns.size, counts.shape[1]))
     taken = counts[np.maximum(columns, 0)]
     taken[columns < 0] = 0.0
     return taken
@@ -318,6 +360,7 @@ def _merge(
     return score, merged
 
 
+@single_blas_thread
 def align_profiles(
     first: MultipleAlignment, second: MultipleAlignment, scoring: ScoringScheme
 ) -> tuple[float, MultipleAlignment]:
@@ -371,7 +414,10 @@ def _cross_score(row: np.ndarray, rest_counts: np.ndarray, rest_size: int, scori
     return score
 
 
-def refine_alignment(rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 1) -> np.ndarray:
+@single_blas_thread
+def refine_alignment(
+    rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 1, seconds: float | None = None
+) -> np.ndarray:
     """Leave-one-out refinement: realign each row to the others, keep it if SP improves.
 
     For k = 0 .. n-1, row k is taken out, all-gap columns of the other rows are dropped,
@@ -383,12 +429,17 @@ def refine_alignment(rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 
         rows: shape (n, L), int64, -1 = gap.
         scoring: the scoring scheme.
         passes: the maximum number of passes over all rows (0 = no refinement).
+        seconds: stop after the row during which this much wall time has passed (None:
+            no bound); the result then depends on the machine's speed.
 
     Returns:
         shape (n, L'), the refined rows, in the same row order.
     """
     if passes < 0:
         raise ValueError(f"`passes` must be >= 0, got {passes}")
+    if seconds is not None and not seconds >= 0:
+        raise ValueError(f"`seconds` must be >= 0 or None, got {seconds}")
+    deadline = None if seconds is None else time.perf_counter() + seconds
     count = rows.shape[0]
     if count < 2:
         return rows
@@ -397,6 +448,8 @@ def refine_alignment(rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 
     for _ in range(passes):
         changed = False
         for k in range(count):
+            if deadline is not None and time.perf_counter() >= deadline:
+                return rows
             row = rows[k]
             present = np.flatnonzero(row >= 0)
             # Counts of the other rows: remove row k's events from the column counts.
@@ -422,12 +475,15 @@ def refine_alignment(rows: np.ndarray, scoring: ScoringScheme, *, passes: int = 
     return rows
 
 
+@single_blas_thread
 def align_sequences(
     sequences: Sequence[np.ndarray],
     scoring: ScoringScheme,
     *,
     guide_tree: Literal["upgma", "nj"] | GuideTree = "upgma",
     refine_passes: int = 1,
+    method: Literal["auto", "exact", "kmer"] = "auto",
+    refine_seconds: float | None = None,
 ) -> MultipleAlignment:
     """Progressive multiple alignment (see the module docstring), then refinement.
 
@@ -437,33 +493,48 @@ def align_sequences(
         sequences: n event sequences, each shape (K_i,), ids in ``[0, N)``.
         scoring: the scoring scheme (N events).
         guide_tree: ``"upgma"``, ``"nj"`` (neighbor joining), or a ready
-            :class:`GuideTree` with n leaves.
+            :class:`GuideTree` with n leaves. The k-mer path builds its own tree unless
+            a :class:`GuideTree` is given.
         refine_passes: passes of leave-one-out refinement after the progressive
             stage (:func:`refine_alignment`); 0 keeps the progressive alignment.
+        method: ``"exact"`` (guide tree from all n^2 pairwise alignment scores),
+            ``"kmer"`` (k-mer guide tree and count profiles, for many sequences), or
+            ``"auto"``: ``"kmer"`` above :data:`LARGE_ALIGNMENT` sequences.
+        refine_seconds: a wall-time bound of the refinement (None: none). The k-mer
+            path refines only when it is given (refinement is quadratic in n).
 
     Returns:
-        The alignment; row k holds sequence k.
+        The alignment; row k holds sequence k; :attr:`MultipleAlignment.method` says
+        which path made it.
 
     Raises:
         AlignmentError: no sequences, or all of them empty.
-        ValueError: an id lies outside ``[0, N)``, or a bad ``guide_tree``.
+        ValueError: an id lies outside ``[0, N)``, or a bad ``guide_tree`` or ``method``.
     """
     arrays = _as_sequences(sequences, scoring)
     count = len(arrays)
-    if isinstance(guide_tree, GuideTree):
-        if guide_tree.num_leaves != count:
-            raise ValueError(
-                f"`guide_tree` has {guide_tree.num_leaves} leaves but there are {count} sequences"
-            )
-        tree = guide_tree
-    elif guide_tree in ("upgma", "nj"):
-        if count == 1:
-            tree = GuideTree(num_leaves=1, merges=np.zeros((0, 2)), branch_lengths=np.zeros((0, 2)))
-        else:
-            distances = distances_from_scores(pairwise_scores(arrays, scoring))
-            tree = upgma(distances) if guide_tree == "upgma" else neighbor_joining(distances)
-    else:
+    if method not in ("auto", "exact", "kmer"):
+        raise ValueError(f"`method` must be 'auto', 'exact' or 'kmer', got {method!r}")
+    if not isinstance(guide_tree, GuideTree) and guide_tree not in ("upgma", "nj"):
         raise ValueError(f"`guide_tree` must be 'upgma', 'nj' or a GuideTree, got {guide_tree!r}")
+    if isinstance(guide_tree, GuideTree) and guide_tree.num_leaves != count:
+        raise ValueError(
+            f"`guide_tree` has {guide_tree.num_leaves} leaves but there are {count} sequences"
+        )
+    chosen = method if method != "auto" else ("kmer" if count > LARGE_ALIGNMENT else "exact")
+    if chosen == "kmer":
+        tree = guide_tree if isinstance(guide_tree, GuideTree) else kmer_guide_tree(arrays, scoring.num_events)
+        rows = _progressive_counts(arrays, tree, scoring)
+        if refine_seconds is not None:
+            rows = refine_alignment(rows, scoring, passes=refine_passes, seconds=refine_seconds)
+        return MultipleAlignment(rows=rows, method="kmer")
+    if isinstance(guide_tree, GuideTree):
+        tree = guide_tree
+    elif count == 1:
+        tree = GuideTree(num_leaves=1, merges=np.zeros((0, 2)), branch_lengths=np.zeros((0, 2)))
+    else:
+        distances = distances_from_scores(pairwise_scores(arrays, scoring))
+        tree = upgma(distances) if guide_tree == "upgma" else neighbor_joining(distances)
 
     profiles: dict[int, tuple[list[int], np.ndarray]] = {
         index: ([index], array[None, :]) for index, array in enumerate(arrays)
@@ -476,9 +547,53 @@ def align_sequences(
     ((members, rows),) = profiles.values()
     ordered = np.empty_like(rows)
     ordered[np.asarray(members)] = rows
-    return MultipleAlignment(rows=refine_alignment(ordered, scoring, passes=refine_passes))
+    refined = refine_alignment(ordered, scoring, passes=refine_passes, seconds=refine_seconds)
+    return MultipleAlignment(rows=refined, method="exact")
 
 
+def _progressive_counts(arrays: list[np.ndarray], tree: GuideTree, scoring: ScoringScheme) -> np.ndarray:
+    """Progressive alignment along ``tree`` with profiles kept as column counts.
+
+    The same DP as the exact path (:func:`_counts_dp`), so for the same tree it gives the
+    same alignment; only the column maps of each merge are kept, and the rows are laid
+    out once at the end, top-down.
+
+    Returns:
+        shape (n, L), int64, -1 = gap; row k holds sequence k.
+    """
+    count = len(arrays)
+    num_events = scoring.num_events
+    eye = np.eye(num_events)
+    profiles: dict[int, tuple[np.ndarray, int]] = {index: (eye[array], 1) for index, array in enumerate(arrays)}
+    maps: list[tuple[np.ndarray, np.ndarray]] = []
+    for k, (left, right) in enumerate(tree.merges):
+        counts_left, size_left = profiles.pop(int(left))
+        counts_right, size_right = profiles.pop(int(right))
+        # The DP loops over the columns of its first profile: give it the shorter.
+        if counts_left.shape[0] > counts_right.shape[0]:
+            _, columns_right, columns_left = _counts_dp(counts_right, size_right, counts_left, size_left, scoring)
+        else:
+            _, columns_left, columns_right = _counts_dp(counts_left, size_left, counts_right, size_right, scoring)
+        merged = _take_counts(counts_left, columns_left) + _take_counts(counts_right, columns_right)
+        profiles[count + k] = (merged, size_left + size_right)
+        maps.append((columns_left, columns_right))
+    ((root_counts, _),) = profiles.values()
+    length = root_counts.shape[0]
+    # Where each node's columns land in the final alignment, from the root down.
+    where: dict[int, np.ndarray] = {tree.root: np.arange(length)}
+    for k in range(len(maps) - 1, -1, -1):
+        node_columns = where.pop(count + k)
+        left, right = (int(node) for node in tree.merges[k])
+        columns_left, columns_right = maps[k]
+        where[left] = node_columns[columns_left >= 0]
+        where[right] = node_columns[columns_right >= 0]
+    rows = np.full((count, length), GAP, dtype=np.int64)
+    for index, array in enumerate(arrays):
+        rows[index, where[index]] = array
+    return rows
+
+
+@single_blas_thread
 def align_to_profile(
     alignment: MultipleAlignment, sequence: np.ndarray, scoring: ScoringScheme
 ) -> MultipleAlignment:

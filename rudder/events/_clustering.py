@@ -1,8 +1,9 @@
 """Clustering helpers of the feature-cluster encoder: scaling, k-means, the choice of k.
 
 Private to :mod:`rudder.events`: per-dimension standardisation of feature vectors,
-seeded k-means, seeded affinity propagation on at most a given number of points, and
-the choice of the number of k-means clusters by the silhouette score on a subsample.
+seeded k-means (mini-batch k-means above :data:`MINI_BATCH_POINTS` points), seeded
+affinity propagation on at most a given number of points, and the choice of the number
+of k-means clusters by the silhouette score on a subsample.
 Every function is deterministic for a given ``seed``.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.cluster import AffinityPropagation, KMeans
+from sklearn.cluster import AffinityPropagation, KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances, silhouette_score
 
@@ -26,6 +27,10 @@ __all__ = [
 #: A dimension whose standard deviation is at most this fraction of ``max(1, |mean|)``
 #: counts as constant: its scale is 1 (its values are only centred).
 CONSTANT_TOLERANCE = 1e-12
+#: Above this many points, :func:`kmeans_centres` runs mini-batch k-means (linear time
+#: per pass over mini-batches of :data:`MINI_BATCH_SIZE` points).
+MINI_BATCH_POINTS = 200_000
+MINI_BATCH_SIZE = 4096
 
 
 def standardisation(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,8 +62,15 @@ def seeded_subsample(points: np.ndarray, size: int, *, seed: int) -> np.ndarray:
 def kmeans_centres(
     points: np.ndarray, num_clusters: int, *, seed: int, restarts: int = 5
 ) -> np.ndarray:
-    """Centres of seeded k-means (k-means++ starts, best of ``restarts``), shape (K, D)."""
-    model = KMeans(n_clusters=num_clusters, n_init=restarts, random_state=seed)
+    """Centres of seeded k-means (k-means++ starts, best of ``restarts``), shape (K, D);
+    mini-batch k-means above :data:`MINI_BATCH_POINTS` points."""
+    model: KMeans | MiniBatchKMeans
+    if points.shape[0] > MINI_BATCH_POINTS:
+        model = MiniBatchKMeans(
+            n_clusters=num_clusters, n_init=restarts, random_state=seed, batch_size=MINI_BATCH_SIZE
+        )
+    else:
+        model = KMeans(n_clusters=num_clusters, n_init=restarts, random_state=seed)
     with warnings.catch_warnings():
         # Fewer distinct points than clusters is handled by the callers.
         warnings.simplefilter("ignore", ConvergenceWarning)

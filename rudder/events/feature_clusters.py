@@ -15,12 +15,14 @@ Example:
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
+from rudder.alignment._threads import blas_threads
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError, NotFittedError
 from rudder.events import _clustering
@@ -131,6 +133,7 @@ class FeatureClusterEncoder(EventEncoder):
             (``None`` for encoders saved before it was recorded).
         silhouette_scores: ``{k: mean silhouette}`` of every k tried, or ``None``.
         fit_warnings: the messages of the warnings :meth:`fit` raised.
+        fit_seconds: the wall time of the last :meth:`fit` (None before; not saved).
     """
 
     collapse_repeats = True
@@ -178,6 +181,7 @@ class FeatureClusterEncoder(EventEncoder):
         self.cluster_choice: str | None = None
         self.silhouette_scores: dict[int, float] | None = None
         self.fit_warnings: tuple[str, ...] = ()
+        self.fit_seconds: float | None = None
 
     @property
     def centroids(self) -> np.ndarray:
@@ -304,6 +308,13 @@ class FeatureClusterEncoder(EventEncoder):
                 converged, fewer clusters than asked); the messages are also kept in
                 :attr:`fit_warnings`.
         """
+        started = time.perf_counter()
+        with blas_threads(1):
+            self._fit(episodes)
+        self.fit_seconds = time.perf_counter() - started
+        return self
+
+    def _fit(self, episodes: Sequence[Episode]) -> None:
         episodes = check_episodes(episodes)
         features, size = self._fit_features(episodes)
         if self.standardize:
@@ -331,7 +342,6 @@ class FeatureClusterEncoder(EventEncoder):
         order = seen + sorted(set(range(centroids.shape[0])) - set(seen))
         self._set_fitted(np.ascontiguousarray(centroids[order]), mean, scale)
         self._alphabet = EventAlphabet(tuple(f"features {k}" for k in range(centroids.shape[0])))
-        return self
 
     def _fit_kmeans(
         self,

@@ -6,6 +6,12 @@ event is emitted whenever the agent enters a new cluster. The similarity of two 
 is read from the *successor representation* (SR) learned on the demonstrations, and the
 clusters are found with affinity propagation, which chooses their number itself.
 
+For many visited states (more than :data:`AFFINITY_STATES`) affinity propagation, whose
+memory and time are quadratic, runs on a seeded sample of them, and every other state
+joins the exemplar it is most similar to. The SR is learned in a compiled loop when
+numba is installed (the same arithmetic as the numpy loop), and :attr:`fit_seconds`
+records how long :meth:`StateClusterEncoder.fit` took.
+
 Example:
     >>> encoder = StateClusterEncoder(num_states=16).fit(demonstrations)  # doctest: +SKIP
     >>> encoder.encode(demonstrations[0]).events  # doctest: +SKIP
@@ -14,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,12 +29,15 @@ import numpy as np
 from sklearn.cluster import AffinityPropagation
 from sklearn.exceptions import ConvergenceWarning
 
+from rudder.alignment._threads import blas_threads
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError, NotFittedError
 from rudder.events.base import EventAlphabet, EventEncoder
 
 UNVISITED = "unvisited"
 TERMINAL = "terminal"
+#: Above this many visited states, affinity propagation runs on a seeded sample of them.
+AFFINITY_STATES = 2000
 
 _SETTINGS = (
     "num_states",
@@ -147,10 +157,13 @@ class StateClusterEncoder(EventEncoder):
         visited_states: shape (V,), int64: the states visited by the demonstrations.
         cluster_exemplars: shape (K,), int64: the exemplar state of each cluster.
         clustering: how the clusters were found: ``"affinity_propagation"``,
+            ``"affinity_propagation_sampled"`` (on :data:`AFFINITY_STATES` sampled
+            states, the others joining their most similar exemplar),
             ``"single_state"`` (only one state was visited) or ``"one_per_state"``
             (affinity propagation did not converge or gave no clusters; then every
             visited state starts as its own cluster and ``max_clusters`` merging
             applies).
+        fit_seconds: the wall time of the last :meth:`fit` (None before; not saved).
     """
 
     collapse_repeats = True
@@ -221,6 +234,7 @@ class StateClusterEncoder(EventEncoder):
         self._visited_successor: np.ndarray | None = None
         self._cluster_exemplars: np.ndarray | None = None
         self.clustering: str | None = None
+        self.fit_seconds: float | None = None
 
     # -- fitted attributes ----------------------------------------------------------
     @property
@@ -365,6 +379,13 @@ class StateClusterEncoder(EventEncoder):
         Raises:
             ValueError: ``episodes`` is empty, or an observation is not a valid state.
         """
+        started = time.perf_counter()
+        with blas_threads(1):
+            self._fit(episodes)
+        self.fit_seconds = time.perf_counter() - started
+        return self
+
+    def _fit(self, episodes: Sequence[Episode]) -> None:
         episodes = check_episodes(episodes)
         if self.state_shape is not None:
             num_states: int | None = math.prod(self.state_shape)
@@ -440,7 +461,6 @@ class StateClusterEncoder(EventEncoder):
         self._cluster_exemplars = visited[exemplars].astype(np.int64)
         self.clustering = clustering
         self._alphabet = EventAlphabet(tuple(names))
-        return self
 
     def _learn_successor(self, sequences: list[tuple[list[int], bool]], size: int) -> np.ndarray:
         """TD learning of the SR on the visited states (compact indices).
@@ -451,6 +471,12 @@ class StateClusterEncoder(EventEncoder):
         """
         successor = np.zeros((size, size), dtype=np.float64)
         keep = 1.0 - self.learning_rate
+        if _successor_compiled is not None:
+            flat = np.array([state for states, _ in sequences for state in states], dtype=np.int64)
+            ends = np.cumsum([len(states) for states, _ in sequences]).astype(np.int64)
+            ended = np.array([terminated for _, terminated in sequences], dtype=np.bool_)
+            _successor_compiled(successor, flat, ends, ended, self.passes, keep, self.learning_rate, self.discount)
+            return successor
         for _ in range(self.passes):
             for states, terminated in sequences:
                 for state, next_state in zip(states[:-1], states[1:], strict=True):
@@ -469,6 +495,9 @@ class StateClusterEncoder(EventEncoder):
         size = successor.shape[0]
         if size == 1:
             return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), "single_state"
+        sample = None
+        if size > AFFINITY_STATES:
+            sample = np.sort(np.random.default_rng(self.seed).choice(size, size=AFFINITY_STATES, replace=False))
         model = AffinityPropagation(
             affinity="precomputed",
             damping=self.damping,
@@ -479,7 +508,7 @@ class StateClusterEncoder(EventEncoder):
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model.fit(successor.copy())
+            model.fit(successor.copy() if sample is None else successor[np.ix_(sample, sample)])
         failed = any(issubclass(warning.category, ConvergenceWarning) for warning in caught)
         labels = np.asarray(model.labels_, dtype=np.int64)
         exemplars = np.asarray(model.cluster_centers_indices_, dtype=np.int64)
@@ -487,6 +516,12 @@ class StateClusterEncoder(EventEncoder):
             labels = np.arange(size, dtype=np.int64)
             exemplars = np.arange(size, dtype=np.int64)
             clustering = "one_per_state"
+        elif sample is not None:
+            # Every state joins the exemplar it is most similar to; exemplars keep their own.
+            exemplars = sample[exemplars]
+            labels = np.argmax(successor[:, exemplars], axis=1).astype(np.int64)
+            labels[exemplars] = np.arange(exemplars.size)
+            clustering = "affinity_propagation_sampled"
         else:
             clustering = "affinity_propagation"
         if self.max_clusters is not None and exemplars.size > self.max_clusters:
@@ -589,3 +624,34 @@ class StateClusterEncoder(EventEncoder):
     def __repr__(self) -> str:
         fitted = f", clusters={len(self.alphabet) - 1}" if self.is_fitted else ""
         return f"StateClusterEncoder(num_states={self.num_states}{fitted})"
+
+
+def _successor_loops(successor, flat, ends, ended, passes, keep, rate, discount):  # pragma: no cover - compiled
+    size = successor.shape[0]
+    target = np.empty(size)
+    for _ in range(passes):
+        start = 0
+        for sequence in range(ends.size):
+            stop = ends[sequence]
+            for position in range(start, stop - 1):
+                state = flat[position]
+                following = flat[position + 1]
+                for column in range(size):
+                    target[column] = discount * successor[following, column]
+                target[state] += 1.0
+                for column in range(size):
+                    successor[state, column] = successor[state, column] * keep + rate * target[column]
+            if ended[sequence] and stop > start:
+                last = flat[stop - 1]
+                for column in range(size):
+                    successor[last, column] *= keep
+                successor[last, last] += rate
+            start = stop
+
+
+try:
+    import numba
+except ImportError:  # the numpy loop serves without the optional accelerator
+    _successor_compiled = None
+else:
+    _successor_compiled = numba.njit(cache=True, nogil=True)(_successor_loops)

@@ -1,4 +1,6 @@
-"""The profile model: a position-specific scoring matrix over the alignment columns."""
+"""The profile model: a position-specific scoring matrix over the alignment columns, and
+the incremental prefix scorers of episodes against it (one episode, or a batch of
+episodes updated together for vectorised environments)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,15 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
+
+__all__ = [
+    "BatchPrefixScorer",
+    "ConsensusColumn",
+    "PrefixScorer",
+    "ProfileModel",
+    "consensus_items",
+    "format_consensus",
+]
 
 
 def format_consensus(names: Sequence[str]) -> str:
@@ -250,6 +261,10 @@ class ProfileModel:
         """A fresh incremental scorer for one episode."""
         return PrefixScorer(self)
 
+    def batch_prefix_scorer(self, count: int) -> BatchPrefixScorer:
+        """Fresh incremental scorers for ``count`` episodes at once (vectorised envs)."""
+        return BatchPrefixScorer(self, count)
+
 
 class PrefixScorer:
     """Incremental score of an event prefix against a profile, O(L) per event.
@@ -312,3 +327,163 @@ class PrefixScorer:
     def dp_column(self) -> np.ndarray:
         """Shape (L+1,): a copy of the current dynamic-programming column."""
         return self._best.copy()
+
+
+class BatchPrefixScorer:
+    """:class:`PrefixScorer` for ``count`` episodes at once, one row of DP per episode.
+
+    :meth:`add` appends one event to each of several episodes in one numpy update;
+    every row follows exactly the arithmetic of :class:`PrefixScorer` (the same
+    operations in the same order), so its scores and positions equal the per-episode
+    scorer's bit for bit.
+
+    Attributes:
+        scores: shape (count,), float64: the current prefix score S of each episode.
+        positions: shape (count,), int64: the profile columns covered by each episode.
+        num_events_seen: shape (count,), int64: events added since each row's reset.
+    """
+
+    __slots__ = ("profile", "_best", "_ramp", "_has_deletes", "_insert", "_table", "scores", "positions", "num_events_seen")
+
+    def __init__(self, profile: ProfileModel, count: int) -> None:
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValueError(f"`count` must be a positive int (the number of episodes), got {count!r}")
+        self.profile = profile
+        deletes = profile.column_delete_scores  # type: ignore[attr-defined]
+        self._has_deletes = bool(np.any(deletes != 0.0))
+        self._insert = float(profile.insert_score)
+        self._ramp = np.concatenate([[0.0], np.cumsum(deletes)])
+        # Row e: the scores of event e in every column; the last row is the floor that
+        # events outside the alphabet get.
+        table = np.empty((profile.num_events + 1, profile.length))
+        table[:-1] = profile.scores.T
+        table[-1] = profile.mismatch_score  # type: ignore[attr-defined]
+        self._table = table
+        self._best = np.empty((int(count), profile.length + 1))
+        self.scores = np.empty(int(count))
+        self.positions = np.empty(int(count), dtype=np.int64)
+        self.num_events_seen = np.zeros(int(count), dtype=np.int64)
+        self.reset()
+
+    @property
+    def count(self) -> int:
+        """The number of episodes (rows)."""
+        return int(self._best.shape[0])
+
+    def reset(self, rows: np.ndarray | None = None) -> None:
+        """Forgets all events of the given rows (all rows when ``rows`` is None).
+
+        Args:
+            rows: shape (k,), int or bool mask of shape (count,): the episodes to restart.
+        """
+        selected = slice(None) if rows is None else rows
+        self._best[selected] = self._ramp
+        position = int(np.argmax(self._ramp))
+        self.positions[selected] = position
+        self.scores[selected] = self._ramp[position]
+        self.num_events_seen[selected] = 0
+
+    def add(self, rows: np.ndarray, events: np.ndarray) -> None:
+        """Appends ``events[k]`` to episode ``rows[k]`` for every k in one update.
+
+        Args:
+            rows: shape (k,), int64, distinct row indices.
+            events: shape (k,), int: the event of each of those rows (ids outside
+                ``[0, N)`` score the mismatch floor, as in :class:`PrefixScorer`).
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        events = np.asarray(events, dtype=np.int64)
+        if rows.size == 0:
+            return
+        num_events = self._table.shape[0] - 1
+        outside = (events < 0) | (events >= num_events)
+        if outside.any():
+            events = np.where(outside, num_events, events)
+        best = self._best[rows]
+        updated = np.empty_like(best)
+        updated[:, 0] = best[:, 0] + self._insert
+        np.maximum(best[:, :-1] + self._table[events], best[:, 1:] + self._insert, out=updated[:, 1:])
+        if self._has_deletes:
+            updated -= self._ramp
+            np.maximum.accumulate(updated, axis=1, out=updated)
+            updated += self._ramp
+        else:
+            np.maximum.accumulate(updated, axis=1, out=updated)
+        self._best[rows] = updated
+        positions = updated.argmax(axis=1)
+        self.positions[rows] = positions
+        self.scores[rows] = updated[np.arange(rows.size), positions]
+        self.num_events_seen[rows] += 1
+
+    def add_in_order(self, rows: np.ndarray, events: np.ndarray) -> None:
+        """Appends ``events[k]`` to episode ``rows[k]`` for k = 0, 1, ... in order; a row
+        may repeat (several events of one step). One compiled call when numba is
+        installed, else one :meth:`add` per rank of repetition.
+
+        Args:
+            rows: shape (k,), int64.
+            events: shape (k,), int64.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        events = np.asarray(events, dtype=np.int64)
+        if _add_in_order_compiled is not None:
+            _add_in_order_compiled(
+                self._best, self._ramp, self._table, self._insert, self._has_deletes,
+                rows, events, self.scores, self.positions, self.num_events_seen,
+            )
+            return
+        remaining = np.arange(rows.size)
+        while remaining.size:
+            # The first occurrence of each row among the remaining events goes now.
+            _, first = np.unique(rows[remaining], return_index=True)
+            now = remaining[np.sort(first)]
+            self.add(rows[now], events[now])
+            remaining = np.setdiff1d(remaining, now, assume_unique=True)
+
+    def dp_columns(self) -> np.ndarray:
+        """Shape (count, L+1): a copy of every row's dynamic-programming column."""
+        return self._best.copy()
+
+
+def _add_in_order_loops(best, ramp, table, insert, has_deletes, rows, events, scores, positions, seen):  # pragma: no cover - compiled
+    width = best.shape[1]
+    updated = np.empty(width)
+    outside = table.shape[0] - 1
+    for k in range(rows.size):
+        row = rows[k]
+        event = events[k]
+        if event < 0 or event >= outside:
+            event = outside
+        updated[0] = best[row, 0] + insert
+        for j in range(1, width):
+            diagonal = best[row, j - 1] + table[event, j - 1]
+            stay = best[row, j] + insert
+            updated[j] = diagonal if diagonal >= stay else stay
+        if has_deletes:
+            for j in range(width):
+                updated[j] -= ramp[j]
+        running = updated[0]
+        for j in range(1, width):
+            if updated[j] < running:
+                updated[j] = running
+            else:
+                running = updated[j]
+        if has_deletes:
+            for j in range(width):
+                updated[j] += ramp[j]
+        position = 0
+        for j in range(width):
+            best[row, j] = updated[j]
+            if updated[j] > updated[position]:
+                position = j
+        positions[row] = position
+        scores[row] = updated[position]
+        seen[row] += 1
+
+
+try:
+    import numba
+except ImportError:  # numpy serves without the optional accelerator
+    _add_in_order_compiled = None
+else:
+    _add_in_order_compiled = numba.njit(cache=True, nogil=True)(_add_in_order_loops)

@@ -7,17 +7,29 @@
 (b) ``alignment``: multiple-alignment time for 10 and 100 demonstrations of 50 and 200
     events (median over ``--repeats``), and one profile alignment;
 (c) where ``clustalw`` is on PATH (Debian package), ClustalW (NJ) on the same inputs,
-    timed interleaved with ours, with both sum-of-pairs scores.
+    timed interleaved with ours, with both sum-of-pairs scores; with ``--under-load``
+    (the default) both are timed again while a second process keeps one core busy;
+(d) ``vector`` (``--measures wrapper vector alignment``): microseconds per env step that the vectorised wrapper
+    :class:`~rudder.wrappers.RedistributedVecEnv` adds to an SB3 ``DummyVecEnv`` of 8
+    and 64 envs (profile length 64, an event every step), beside one
+    :class:`~rudder.wrappers.RedistributedReward` per env, timed in the same run;
+(e) with ``--scaling``: large alignments (the k-mer guide tree path) of 100 to 10,000
+    demonstrations, time and sum-of-pairs per pair beside the exact path and ClustalW
+    where they run, the log-log slope of time against demonstrations, and a PNG
+    (``--png``).
 
 Timings must not share the cores: keep ``--workers 1`` (the default), on a quiet machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import itertools
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, Literal
@@ -33,7 +45,7 @@ from rudder.experiments.sweep import Job, Progress
 __all__ = ["CORE", "CoreSettings", "core_jobs", "run_core", "synthetic_demonstrations"]
 
 #: The fields of a configuration (``None`` where one does not apply to its measure).
-_KEY = ("measure", "scoring_form", "num_sequences", "num_events", "profile_length", "event_every_steps")
+_KEY = ("measure", "scoring_form", "num_sequences", "num_events", "num_envs", "profile_length", "event_every_steps")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +53,8 @@ class CoreSettings:
     """The core timings' options."""
 
     measures: tuple[str, ...] = ("wrapper", "alignment")
-    """What to time: wrapper (overhead per env step), alignment (ours beside ClustalW)."""
+    """What to time: wrapper (overhead per env step), vector (the vectorised wrapper's,
+    needs stable-baselines3), alignment (ours beside ClustalW)."""
     profile_lengths: tuple[int, ...] = (16, 64, 256)
     """Profile lengths of the wrapper timings."""
     event_every: tuple[int, ...] = (1, 10)
@@ -58,16 +71,30 @@ class CoreSettings:
     """Repetitions of each alignment timing (the median is reported)."""
     seed: int = 0
     """Seed of the synthetic sequences."""
+    under_load: bool = True
+    """Also time the alignments while a second process keeps one core busy."""
+    vector_envs: tuple[int, ...] = (8, 64)
+    """Numbers of envs of the vectorised wrapper timings."""
+    vector_steps: int = 2000
+    """Vector-env steps timed per vectorised configuration."""
+    scaling: bool = False
+    """Add the large-alignment timings (k-mer path, 100 to 10,000 demonstrations)."""
+    scaling_demos: tuple[int, ...] = (100, 300, 1000, 3000, 10_000)
+    """Numbers of demonstrations of the scaling timings."""
+    scaling_events: tuple[int, ...] = (100, 200)
+    """Events per demonstration of the scaling timings (at most 10^6 events in all)."""
+    scaling_exact_max: int = 300
+    """The most demonstrations the exact path and ClustalW align in the scaling timings."""
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.measures) - {"wrapper", "alignment"})
+        unknown = sorted(set(self.measures) - {"wrapper", "vector", "alignment"})
         if unknown:
-            raise ValueError(f"unknown measures {unknown}; choose from wrapper, alignment")
+            raise ValueError(f"unknown measures {unknown}; choose from wrapper, vector, alignment")
         unknown = sorted(set(self.forms) - {"paper", "official"})
         if unknown:
             raise ValueError(f"unknown scoring forms {unknown}; choose from paper, official")
-        if self.steps < 1 or self.repeats < 1:
-            raise ValueError("--steps and --repeats must be >= 1")
+        if self.steps < 1 or self.repeats < 1 or self.vector_steps < 1:
+            raise ValueError("--steps, --repeats and --vector-steps must be >= 1")
 
 
 class _CountingEnv(gym.Env):
@@ -204,6 +231,8 @@ def _time_alignment(form: Literal["paper", "official"], count: int, length: int,
         "ours_columns": ours.length,
         "ours_profile_alignment_seconds": _median_seconds(lambda: align_to_profile(ours, query, scoring), settings.repeats),
     }
+    if settings.under_load:
+        record.update(_time_loaded(sequences, scoring, settings.repeats, have_clustalw))
     if have_clustalw:
         record.update(
             {
@@ -219,6 +248,107 @@ def _time_alignment(form: Literal["paper", "official"], count: int, length: int,
     return record
 
 
+@contextlib.contextmanager
+def busy_core() -> Any:
+    """A second process that keeps one core busy for the duration of the block."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)  # let it start spinning
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def _time_loaded(sequences: list[np.ndarray], scoring: Any, repeats: int, have_clustalw: bool) -> dict[str, Any]:
+    """Ours and ClustalW, interleaved, while one core is busy."""
+    from rudder.alignment import align_sequences, clustalw_align
+
+    ours_times, clustal_times = [], []
+    with busy_core():
+        for _ in range(repeats):
+            ours_times.append(_timed(lambda: align_sequences(sequences, scoring))[0])
+            if have_clustalw:
+                clustal_times.append(_timed(lambda: clustalw_align(sequences, scoring))[0])
+    record: dict[str, Any] = {"ours_loaded_seconds": statistics.median(ours_times)}
+    if have_clustalw:
+        record["clustalw_loaded_seconds"] = statistics.median(clustal_times)
+        record["loaded_ratio_ours_to_clustalw"] = statistics.median(a / b for a, b in zip(ours_times, clustal_times))
+    return record
+
+
+def _vector_step_microseconds(venv: Any, steps: int) -> float:
+    """The median wall time of one ``venv.step`` per env, in microseconds."""
+    venv.reset()
+    actions = np.zeros(venv.num_envs, dtype=np.int64)
+    durations = np.empty(steps)
+    clock = time.perf_counter_ns
+    for index in range(steps):
+        start = clock()
+        venv.step(actions)
+        durations[index] = clock() - start
+    return float(np.median(durations)) / 1000.0 / venv.num_envs
+
+
+def _time_vector(num_envs: int, settings: CoreSettings, progress: Progress) -> dict[str, Any]:
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from rudder.wrappers import RedistributedReward, RedistributedVecEnv
+
+    redistributor = _fitted_redistributor(64, 1)
+    # The compiled loops compile on their first call: not in the timings.
+    RedistributedVecEnv(DummyVecEnv([_CountingEnv]), redistributor).reset()
+    timings: dict[str, list[float]] = {"raw": [], "per_env": [], "vector": []}
+    for _ in range(3):  # interleaved, so that all three see the same load
+        timings["raw"].append(_vector_step_microseconds(DummyVecEnv([_CountingEnv] * num_envs), settings.vector_steps))
+        per_env = DummyVecEnv([lambda: RedistributedReward(_CountingEnv(), redistributor)] * num_envs)
+        timings["per_env"].append(_vector_step_microseconds(per_env, settings.vector_steps))
+        vector = RedistributedVecEnv(DummyVecEnv([_CountingEnv] * num_envs), redistributor)
+        timings["vector"].append(_vector_step_microseconds(vector, settings.vector_steps))
+        progress(3 * settings.vector_steps * num_envs)
+    raw, per_env_us, vector_us = (statistics.median(timings[name]) for name in ("raw", "per_env", "vector"))
+    return {
+        "profile_length": redistributor.profile.length,
+        "env_step_us": raw,
+        "per_env_added_us": per_env_us - raw,
+        "vector_added_us": vector_us - raw,
+        "env_steps": 9 * settings.vector_steps * num_envs,
+    }
+
+
+def _time_scaling(count: int, length: int, settings: CoreSettings) -> dict[str, Any]:
+    from rudder.alignment import (
+        ScoringScheme,
+        align_sequences,
+        clustalw_align,
+        clustalw_available,
+        event_frequencies,
+    )
+
+    sequences = synthetic_demonstrations(count, length, np.random.default_rng(settings.seed))
+    scoring = ScoringScheme.from_frequencies(event_frequencies(sequences, 15))
+    pairs = count * (count - 1) / 2
+    seconds, kmer = _timed(lambda: align_sequences(sequences, scoring, method="kmer"))
+    record: dict[str, Any] = {"kmer_seconds": seconds, "kmer_sp_per_pair": kmer.sum_of_pairs(scoring) / pairs, "kmer_columns": kmer.length}
+    if count <= settings.scaling_exact_max:
+        seconds, exact = _timed(lambda: align_sequences(sequences, scoring, method="exact", refine_passes=0))
+        record.update(exact_seconds=seconds, exact_sp_per_pair=exact.sum_of_pairs(scoring) / pairs)
+        record["sp_ratio_kmer_to_exact"] = record["kmer_sp_per_pair"] / record["exact_sp_per_pair"]
+        if clustalw_available():
+            seconds, clustal = _timed(lambda: clustalw_align(sequences, scoring))
+            record.update(clustalw_seconds=seconds, clustalw_sp_per_pair=clustal.sum_of_pairs(scoring) / pairs)
+    return record
+
+
+def scaling_exponent(runs: list[dict[str, Any]], num_events: int) -> float | None:
+    """The least-squares slope of log(k-mer time) against log(demonstrations) at ``num_events``."""
+    points = [(run["num_sequences"], run["kmer_seconds"]) for run in runs if run.get("measure") == "scaling" and run.get("num_events") == num_events and "kmer_seconds" in run]
+    if len({count for count, _ in points}) < 2:
+        return None
+    logs = np.log(np.array(points, dtype=np.float64))
+    return float(np.polyfit(logs[:, 0], logs[:, 1], 1)[0])
+
+
 def core_jobs(settings: CoreSettings) -> list[Job]:
     """Every wrapper configuration, then every alignment configuration."""
     jobs = []
@@ -226,10 +356,19 @@ def core_jobs(settings: CoreSettings) -> list[Job]:
         for period, length in itertools.product(settings.event_every, settings.profile_lengths):
             key: dict[str, Any] = {**dict.fromkeys(_KEY), "measure": "wrapper", "profile_length": length, "event_every_steps": period}
             jobs.append(Job(key, settings, budget=2 * settings.steps))
+    if "vector" in settings.measures:
+        for count in settings.vector_envs:
+            key = {**dict.fromkeys(_KEY), "measure": "vector", "num_envs": count, "profile_length": 64, "event_every_steps": 1}
+            jobs.append(Job(key, settings, budget=9 * settings.vector_steps * count))
     if "alignment" in settings.measures:
         for form, count, length in itertools.product(settings.forms, settings.demos, settings.events):
             key = {**dict.fromkeys(_KEY), "measure": "alignment", "scoring_form": form, "num_sequences": count, "num_events": length}
             jobs.append(Job(key, settings, budget=1))
+    if settings.scaling:
+        for length, count in itertools.product(settings.scaling_events, settings.scaling_demos):
+            if count * length <= 1_000_000:
+                key = {**dict.fromkeys(_KEY), "measure": "scaling", "scoring_form": "paper", "num_sequences": count, "num_events": length}
+                jobs.append(Job(key, settings, budget=1))
     return jobs
 
 
@@ -239,6 +378,11 @@ def run_core(job: Job, progress: Progress) -> dict[str, Any]:
     started = time.perf_counter()
     if key["measure"] == "wrapper":
         record = _time_wrapper(int(key["profile_length"]), int(key["event_every_steps"]), settings, progress)
+    elif key["measure"] == "vector":
+        record = _time_vector(int(key["num_envs"]), settings, progress)
+    elif key["measure"] == "scaling":
+        record = _time_scaling(int(key["num_sequences"]), int(key["num_events"]), settings)
+        record["env_steps"] = 1
     else:
         record = _time_alignment(key["scoring_form"], int(key["num_sequences"]), int(key["num_events"]), settings)
         record["env_steps"] = 1
@@ -264,7 +408,7 @@ def _machine(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     an earlier layout recorded)."""
     alignment = [run for run in results.runs if run.get("measure") == "alignment"]
     if not alignment:
-        return "No alignment timings."
+        return _scaling_notes(results, "No alignment timings.")
     compiled = {run["compiled_dp"] for run in alignment if "compiled_dp" in run}
     compiled |= {source["numba_compiled_dp"] for source in source_settings(results.settings) if "numba_compiled_dp" in source}
     if compiled == {True}:
@@ -274,7 +418,41 @@ def _machine(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     else:
         loop = "DP loop not recorded" if not compiled else "the compiled loop in some runs, the numpy one in others"
     clustal = "ClustalW with an NJ guide tree" if any("clustalw_seconds" in run for run in alignment) else "ClustalW not on PATH"
-    return f"Ours: {loop}; {clustal}."
+    return _scaling_notes(results, f"Ours: {loop}; {clustal}.")
+
+
+def _scaling_notes(results: ResultFile, text: str) -> str:
+    """``text`` and the log-log slope of the scaling timings at each number of events."""
+    for length in sorted({run["num_events"] for run in results.runs if run.get("measure") == "scaling"}):
+        slope = scaling_exponent(results.runs, length)
+        if slope is not None:
+            text += f" Scaling at {length} events: time ~ demonstrations^{slope:.2f} (log-log least squares)."
+    return text
+
+
+def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
+    """Time against demonstrations, log-log: the k-mer path, the exact path, ClustalW."""
+    runs = [run for run in results.runs if run.get("measure") == "scaling"]
+    if not runs:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for length, (field, label) in itertools.product(sorted({run["num_events"] for run in runs}), (("kmer_seconds", "ours, k-mer tree"), ("exact_seconds", "ours, exact tree"), ("clustalw_seconds", "ClustalW"))):
+        points = sorted((run["num_sequences"], run[field]) for run in runs if run["num_events"] == length and field in run)
+        if points:
+            axes.plot(*zip(*points), marker="o", label=f"{label}, {length} events")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("demonstrations")
+    axes.set_ylabel("alignment time (s)")
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
 
 
 CORE = Benchmark(
@@ -296,6 +474,17 @@ CORE = Benchmark(
         Metric("ClustalW SP", _field("clustalw_sum_of_pairs"), decimals=1),
         Metric("ours profile-align (s)", _field("ours_profile_alignment_seconds"), decimals=4),
         Metric("ClustalW profile-align (s)", _field("clustalw_profile_alignment_seconds"), decimals=4),
+        Metric("under load: ours (s)", _field("ours_loaded_seconds"), decimals=3),
+        Metric("under load: ClustalW (s)", _field("clustalw_loaded_seconds"), decimals=3),
+        Metric("under load: ours / ClustalW", _field("loaded_ratio_ours_to_clustalw"), decimals=2),
+        Metric("per-env wrappers added (us)", _field("per_env_added_us"), decimals=2),
+        Metric("vectorised added (us)", _field("vector_added_us"), decimals=2),
+        Metric("k-mer path (s)", _field("kmer_seconds"), decimals=2),
+        Metric("k-mer SP / pair", _field("kmer_sp_per_pair"), decimals=1),
+        Metric("exact (s)", _field("exact_seconds"), decimals=2),
+        Metric("exact SP / pair", _field("exact_sp_per_pair"), decimals=1),
+        Metric("k-mer / exact SP", _field("sp_ratio_kmer_to_exact"), decimals=4),
+        Metric("ClustalW SP / pair", _field("clustalw_sp_per_pair"), decimals=1),
     ),
     caption=_caption,
     notes=_machine,
@@ -303,7 +492,10 @@ CORE = Benchmark(
     names={
         "wrapper": "(a) Wrapper overhead per env step (median, microseconds)",
         "alignment": "(b, c) Multiple alignment (median seconds) and sum-of-pairs score, ours beside ClustalW",
+        "vector": "(d) Vectorised wrapper: microseconds added per env step (median), beside one wrapper per env",
+        "scaling": "(e) Large alignments: the k-mer path beside the exact path (no refinement) and ClustalW",
     },
-    axes=("measures", "profile_lengths", "event_every", "forms", "demos", "events"),
+    draw=_draw,
+    axes=("measures", "profile_lengths", "event_every", "forms", "demos", "events", "vector_envs", "scaling", "scaling_demos", "scaling_events"),
     uses_demonstrations=False,
 )
