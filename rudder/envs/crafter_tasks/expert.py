@@ -431,83 +431,90 @@ class CrafterExpert:
             if site is None:
                 return None
         (x, y), (dx, dy) = site["entry"], site["direction"]
-        first, second, end = (x + dx, y + dy), (x + 2 * dx, y + 2 * dy), (x + 3 * dx, y + 3 * dy)
-        phase = site["phase"]
-        if phase == "go":
-            if self._pos == (x, y):
-                site["phase"] = "enter"
-            else:
-                goal = np.zeros(self._area, dtype=bool)
-                goal[x, y] = True
-                result = self._walk(goal, ("shelter", x, y))
-                if result == -1:
-                    self._shelter = None
-                    return None
-                return _ACTION["noop"] if result is None else result
-        if site["phase"] == "enter":
-            if self._pos == second:
-                if self._facing() == end and self._free(end):
-                    return _ACTION["place_stone"]
-                site["phase"] = "turn"
-            elif self._pos in ((x, y), first):
-                nxt = first if self._pos == (x, y) else second
-                if self._object(nxt) is not None or self._material(nxt) not in _WALKABLE + tuple(_TOOL_OF):
-                    self._shelter = None
-                    return None
-                return self._step_into(nxt)
-            else:
+        cells = {
+            "entry": (x, y),
+            "first": (x + dx, y + dy),
+            "second": (x + 2 * dx, y + 2 * dy),
+            "end": (x + 3 * dx, y + 3 * dy),
+        }
+        for phase in ("go", "enter", "turn", "seal", "sleep", "exit"):
+            if site["phase"] != phase:
+                continue
+            action = getattr(self, f"_shelter_{phase}")(site, cells, (dx, dy))
+            if action == "abandon":
                 self._shelter = None
                 return None
-        if site["phase"] == "turn":
-            if self._pos == second:
-                return _ACTION[_MOVE[(-dx, -dy)]]
-            if self._pos != first:
-                self._shelter = None
-                return None
-            site["phase"] = "seal"
-        if site["phase"] == "seal":
-            entry = (x, y)
-            if self._material(entry) in _SOLID:
-                site["phase"] = "sleep"
-            elif self._object(entry) is not None:
-                return _ACTION["do"]
-            elif self._facing() != entry:
-                self._shelter = None
-                return None
-            else:
-                return _ACTION["place_stone"]
-        if site["phase"] == "sleep":
-            if self._player.sleeping:
-                return _ACTION["noop"]
-            if self._inv["energy"] < 9:
-                return _ACTION["sleep"]
-            hungry = self._inv["food"] <= 2 or self._inv["drink"] <= 2
-            if (self._inv["health"] < 7 or self.env.world.daylight < 0.6) and not hungry:
-                return _ACTION["noop"]  # rest until healed and the night is over
-            site["phase"] = "exit"
-        if site["phase"] == "exit":
-            entry = (x, y)
-            if self._material(entry) in _WALKABLE:
-                self._shelter = None
-                return None
-            if self._facing() != entry:
-                return _ACTION[_MOVE[(-dx, -dy)]]
-            return _ACTION["do"]
+            if action is not None:
+                return int(action)
         return None
+
+    def _shelter_go(self, site: dict[str, Any], cells: dict[str, tuple[int, int]], direction: tuple[int, int]) -> Any:
+        if self._pos == cells["entry"]:
+            site["phase"] = "enter"
+            return None
+        goal = np.zeros(self._area, dtype=bool)
+        goal[cells["entry"]] = True
+        result = self._walk(goal, ("shelter", *cells["entry"]))
+        if result == -1:
+            return "abandon"
+        return _ACTION["noop"] if result is None else result
+
+    def _shelter_enter(self, site: dict[str, Any], cells: dict[str, tuple[int, int]], direction: tuple[int, int]) -> Any:
+        if self._pos == cells["second"]:
+            if self._facing() == cells["end"] and self._free(cells["end"]):
+                return _ACTION["place_stone"]
+            site["phase"] = "turn"
+            return None
+        if self._pos not in (cells["entry"], cells["first"]):
+            return "abandon"
+        nxt = cells["first"] if self._pos == cells["entry"] else cells["second"]
+        if self._object(nxt) is not None or self._material(nxt) not in _WALKABLE + tuple(_TOOL_OF):
+            return "abandon"
+        return self._step_into(nxt)
+
+    def _shelter_turn(self, site: dict[str, Any], cells: dict[str, tuple[int, int]], direction: tuple[int, int]) -> Any:
+        if self._pos == cells["second"]:
+            return _ACTION[_MOVE[(-direction[0], -direction[1])]]
+        if self._pos != cells["first"]:
+            return "abandon"
+        site["phase"] = "seal"
+        return None
+
+    def _shelter_seal(self, site: dict[str, Any], cells: dict[str, tuple[int, int]], direction: tuple[int, int]) -> Any:
+        entry = cells["entry"]
+        if self._material(entry) in _SOLID:
+            site["phase"] = "sleep"
+            return None
+        if self._object(entry) is not None:
+            return _ACTION["do"]
+        if self._facing() != entry:
+            return "abandon"
+        return _ACTION["place_stone"]
+
+    def _shelter_sleep(self, site: dict[str, Any], cells: dict[str, tuple[int, int]], direction: tuple[int, int]) -> Any:
+        if self._player.sleeping:
+            return _ACTION["noop"]
+        if self._inv["energy"] < 9:
+            return _ACTION["sleep"]
+        hungry = self._inv["food"] <= 2 or self._inv["drink"] <= 2
+        if (self._inv["health"] < 7 or self.env.world.daylight < 0.6) and not hungry:
+            return _ACTION["noop"]  # rest until healed and the night is over
+        site["phase"] = "exit"
+        return None
+
+    def _shelter_exit(self, site: dict[str, Any], cells: dict[str, tuple[int, int]], direction: tuple[int, int]) -> Any:
+        entry = cells["entry"]
+        if self._material(entry) in _WALKABLE:
+            return "abandon"  # out: the shelter is done
+        if self._facing() != entry:
+            return _ACTION[_MOVE[(-direction[0], -direction[1])]]
+        return _ACTION["do"]
 
     # -- the tech tree ---------------------------------------------------------------------
     def _progress(self) -> int | None:
         inv, ach = self._inv, self._player.achievements
         if inv["wood_pickaxe"] == 0:
-            if inv["wood"] < self._wood_target and ach["place_table"] == 0:
-                return self._collect("tree")
-            if self._sapling and ach["place_plant"] == 0:
-                if inv["sapling"] > 0:
-                    return self._place("plant")
-                if self._material(self._facing()) == "grass" and self._object(self._facing()) is None:
-                    return _ACTION["do"]
-                return self._wander_on_grass()
-            return self._craft("wood_pickaxe")
+            return self._first_pickaxe()
         if self._wood_sword and inv["wood_sword"] == 0:
             return self._craft("wood_sword")
         if inv["stone_pickaxe"] == 0:
@@ -521,24 +528,40 @@ class CrafterExpert:
         if ach["place_stone"] == 0 and inv["stone"] > 0:
             return self._place("stone")
         if inv["iron_pickaxe"] == 0:
-            for part in self._iron_order:
-                if part in ("coal", "iron") and inv[part] < 1:
-                    return self._collect(part)
-                if part == "furnace" and ach["place_furnace"] == 0:
-                    needed = self._place_cost["furnace"]
-                    if any(inv[k] < v for k, v in needed.items()):
-                        return self._gather(needed)
-                    stand = np.isin(self._mat, _ids(_WALKABLE)) & _near(self._mask("table"))
-                    if stand.any() and self._search(stand, limit=self._new_table_distance) is not None:
-                        return self._place("furnace", stand=stand)
-                    return self._make("iron_pickaxe")
-            return self._craft("iron_pickaxe")
+            return self._iron_pickaxe()
         if inv["diamond"] == 0:
             return self._collect("diamond")
         if self._iron_sword and inv["iron_sword"] == 0:
             return self._craft("iron_sword")
         self.finished = True
         return _ACTION["noop"]
+
+    def _first_pickaxe(self) -> int:
+        inv, ach = self._inv, self._player.achievements
+        if inv["wood"] < self._wood_target and ach["place_table"] == 0:
+            return self._collect("tree")
+        if self._sapling and ach["place_plant"] == 0:
+            if inv["sapling"] > 0:
+                return self._place("plant")
+            if self._material(self._facing()) == "grass" and self._object(self._facing()) is None:
+                return _ACTION["do"]  # a sapling one time in ten
+            return self._wander_on_grass()
+        return self._craft("wood_pickaxe")
+
+    def _iron_pickaxe(self) -> int:
+        inv = self._inv
+        for part in self._iron_order:
+            if part in ("coal", "iron") and inv[part] < 1:
+                return self._collect(part)
+            if part == "furnace" and self._player.achievements["place_furnace"] == 0:
+                needed = self._place_cost["furnace"]
+                if any(inv[k] < v for k, v in needed.items()):
+                    return self._gather(needed)
+                stand = np.isin(self._mat, _ids(_WALKABLE)) & _near(self._mask("table"))
+                if stand.any() and self._search(stand, limit=self._new_table_distance) is not None:
+                    return self._place("furnace", stand=stand)
+                return self._make("iron_pickaxe")
+        return self._craft("iron_pickaxe")
 
     def _wander_on_grass(self) -> int:
         options = [
