@@ -1,8 +1,9 @@
 """Environments and demonstrators.
 
 Importing this package registers ``rudder/FourRooms-v0..v5``,
-``rudder/EightRooms-v0..v5``, ``rudder/CraftDiamond-v0`` and ``rudder/CraftDiamondDense-v0``
-with gymnasium.
+``rudder/EightRooms-v0..v5``, ``rudder/CraftDiamond-v0``, ``rudder/CraftDiamondDense-v0``,
+``rudder/Crafter-v0`` and ``rudder/CrafterImage-v0`` (these two need ``crafter`` only when
+made) with gymnasium.
 """
 
 from rudder.envs.classic_control import (
@@ -22,6 +23,7 @@ from rudder.envs.craft import (
     make_craft_env,
     register_craft_envs,
 )
+from rudder.envs.crafter_tasks import register_crafter_envs
 from rudder.envs.frozen_lake import (
     FrozenLakeDemonstrator,
     frozen_lake_demonstrations,
@@ -36,6 +38,7 @@ from rudder.envs.rooms import (
 
 register_envs()
 register_craft_envs()
+register_crafter_envs()
 
 __all__ = [
     "LunarLanderDemonstrator",
@@ -51,6 +54,7 @@ __all__ = [
     "craft_demonstrations",
     "make_craft_env",
     "register_craft_envs",
+    "register_crafter_envs",
     "FrozenLakeDemonstrator",
     "RoomsDemonstrator",
     "RoomsEnv",

@@ -1,0 +1,338 @@
+"""A gymnasium adapter for Crafter (Hafner, ICLR 2022): :class:`CrafterEnv`.
+
+``crafter.Env`` speaks the old gym API and always renders its 64x64 image. This module
+owns the adapter that gives gymnasium's ``reset(seed=...) -> (obs, info)`` and five-tuple
+``step``, a symbolic observation computed straight from the world grid (no rendering),
+the achievements and inventory changes of each step in ``info``, and seeding that makes
+an episode reproducible. It also owns the names of Crafter's actions, materials,
+objects, items and achievements, and :func:`symbolic_observation`.
+
+Rendering in Crafter draws night-time noise from the world's random generator, so an
+env that renders and one that does not would drift apart. The symbolic env draws the
+same numbers without drawing the picture, and :meth:`CrafterEnv.render` puts the
+generator back afterwards, so one seed and one action sequence give one episode in
+either observation mode. Crafter also picks which creature to despawn by the order of a
+set of objects (memory addresses); the adapter sorts them by position first, so that an
+episode depends on the seed and the actions alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+
+from rudder.errors import DependencyNotInstalled
+
+__all__ = [
+    "ACHIEVEMENTS",
+    "ACTIONS",
+    "ITEMS",
+    "MATERIALS",
+    "OBJECTS",
+    "SEMANTIC_NAMES",
+    "CrafterEnv",
+    "require_crafter",
+    "symbolic_observation",
+    "symbolic_size",
+]
+
+ACTIONS = (
+    "noop", "move_left", "move_right", "move_up", "move_down", "do", "sleep",
+    "place_stone", "place_table", "place_furnace", "place_plant",
+    "make_wood_pickaxe", "make_stone_pickaxe", "make_iron_pickaxe",
+    "make_wood_sword", "make_stone_sword", "make_iron_sword",
+)  # fmt: skip
+"""Crafter's 17 actions, in the order of its action ids."""
+
+MATERIALS = (
+    "water", "grass", "stone", "path", "sand", "tree", "lava",
+    "coal", "iron", "diamond", "table", "furnace",
+)  # fmt: skip
+"""Crafter's materials; material ``MATERIALS[i]`` has semantic id ``i + 1``."""
+
+OBJECTS = ("player", "cow", "zombie", "skeleton", "arrow", "plant")
+"""Crafter's moving objects; object ``OBJECTS[i]`` has semantic id ``len(MATERIALS) + 1 + i``."""
+
+SEMANTIC_NAMES = ("outside", *MATERIALS, *OBJECTS)
+"""The 19 semantic ids of Crafter's semantic map (id 0: outside the world)."""
+
+ITEMS = (
+    "health", "food", "drink", "energy", "sapling", "wood", "stone", "coal", "iron",
+    "diamond", "wood_pickaxe", "stone_pickaxe", "iron_pickaxe",
+    "wood_sword", "stone_sword", "iron_sword",
+)  # fmt: skip
+"""The 16 inventory entries (the first four are the player's status), each 0..9."""
+
+ACHIEVEMENTS = (
+    "collect_coal", "collect_diamond", "collect_drink", "collect_iron", "collect_sapling",
+    "collect_stone", "collect_wood", "defeat_skeleton", "defeat_zombie", "eat_cow",
+    "eat_plant", "make_iron_pickaxe", "make_iron_sword", "make_stone_pickaxe",
+    "make_stone_sword", "make_wood_pickaxe", "make_wood_sword", "place_furnace",
+    "place_plant", "place_stone", "place_table", "wake_up",
+)  # fmt: skip
+"""Crafter's 22 achievements, in its order."""
+
+_FACINGS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+_ITEM_MAX = 9.0
+_INSTALL = 'Crafter needs the crafter package: pip install "align-rudder[crafter]"'
+
+
+def require_crafter() -> ModuleType:
+    """Imports and returns the ``crafter`` package.
+
+    Raises:
+        DependencyNotInstalled: if ``crafter`` is not installed (the message names the
+            pip command).
+    """
+    try:
+        import crafter
+    except ImportError as error:
+        raise DependencyNotInstalled(f"{_INSTALL} (or pip install crafter)") from error
+    return crafter
+
+
+def symbolic_size(view: tuple[int, int] = (9, 7)) -> int:
+    """Length of the symbolic observation for a local view of ``view`` cells.
+
+    The vector is the one-hot view (width * height * 19, cell-major, x then y), the 16
+    inventory counts divided by 9, the daylight, whether the player sleeps, and the
+    one-hot facing (left, right, up, down).
+    """
+    return view[0] * view[1] * len(SEMANTIC_NAMES) + len(ITEMS) + 2 + len(_FACINGS)
+
+
+def local_semantic_ids(world: Any, center: Any, view: tuple[int, int]) -> np.ndarray:
+    """Shape (width, height), int64: the semantic ids of the cells around ``center``.
+
+    Cell ``[i, j]`` is world position ``center + (i - width // 2, j - height // 2)``;
+    positions outside the world are 0, cells with an object hold the object's id.
+    """
+    width, height = view
+    area = np.asarray(world.area)
+    corner = np.asarray(center) - (width // 2, height // 2)
+    low = np.maximum(corner, 0)
+    high = np.minimum(corner + (width, height), area)
+    ids = np.zeros((width, height), dtype=np.int64)
+    if np.any(high <= low):
+        return ids
+    source = (slice(low[0], high[0]), slice(low[1], high[1]))
+    target = (slice(low[0] - corner[0], high[0] - corner[0]), slice(low[1] - corner[1], high[1] - corner[1]))
+    ids[target] = world._mat_map[source]
+    indices = world._obj_map[source]
+    for x, y in zip(*np.nonzero(indices), strict=True):
+        name = type(world._objects[indices[x, y]]).__name__.lower()
+        ids[target[0].start + x, target[1].start + y] = SEMANTIC_NAMES.index(name)
+    return ids
+
+
+def symbolic_observation(world: Any, player: Any, view: tuple[int, int] = (9, 7)) -> np.ndarray:
+    """Shape (symbolic_size(view),), float32 in [0, 1]: the symbolic observation.
+
+    Args:
+        world: a ``crafter.engine.World``.
+        player: its ``crafter.objects.Player``.
+        view: the local view's width and height in cells (Crafter's image shows 9x7).
+    """
+    ids = local_semantic_ids(world, player.pos, view)
+    observation = np.zeros(symbolic_size(view), dtype=np.float32)
+    cells = view[0] * view[1]
+    observation[np.arange(cells) * len(SEMANTIC_NAMES) + ids.reshape(-1)] = 1.0
+    start = cells * len(SEMANTIC_NAMES)
+    inventory = player.inventory
+    observation[start : start + len(ITEMS)] = [inventory[name] / _ITEM_MAX for name in ITEMS]
+    start += len(ITEMS)
+    observation[start] = world.daylight
+    observation[start + 1] = float(player.sleeping)
+    observation[start + 2 + _FACINGS.index(tuple(int(v) for v in player.facing))] = 1.0
+    return observation
+
+
+def _in_position_order(balance: Any) -> Any:
+    """Crafter's ``_balance_object`` with the chunk's objects in position order.
+
+    Crafter keeps a chunk's objects in a set and picks the creature to despawn by its
+    index in that set, whose order follows memory addresses; sorting by position makes
+    the pick (and so the episode) depend on the seed alone.
+    """
+
+    def balance_in_order(chunk: Any, objects: Any, *args: Any) -> Any:
+        ordered = sorted(objects, key=lambda obj: (int(obj.pos[0]), int(obj.pos[1])))
+        return balance(chunk, ordered, *args)
+
+    return balance_in_order
+
+
+class CrafterEnv(gym.Env):
+    """Crafter with gymnasium's API and a symbolic observation.
+
+    ``terminated`` is True when the player dies (health 0), ``truncated`` at ``length``
+    steps. The reward is Crafter's: +1 for each achievement unlocked for the first time
+    in the episode, plus the change of health / 10.
+
+    Besides Crafter's own info (``inventory``, ``achievements`` as dicts, ``discount``,
+    ``semantic`` (64, 64) map, ``player_pos``), every step's ``info`` holds
+    ``achievements_unlocked`` (tuple of names unlocked for the first time this step),
+    ``achievement_increments`` (shape (22,), int64: how often each achievement in
+    :data:`ACHIEVEMENTS` happened this step) and ``inventory_change`` (shape (16,),
+    int64: change of each entry of :data:`ITEMS`).
+
+    Seeding: ``reset(seed=s)`` generates the world from ``s``; a later ``reset()``
+    without a seed generates the next world of that sequence. The same seed and the same
+    actions give the same episode, in either observation mode.
+
+    Args:
+        observation: ``"symbolic"`` (a float32 vector, see :func:`symbolic_size`) or
+            ``"image"`` (Crafter's (64, 64, 3) uint8 picture).
+        view: width and height of the symbolic local view in cells.
+        length: steps before the episode is truncated (Crafter's 10,000).
+        area: the world's width and height in cells.
+        render_mode: None or ``"rgb_array"`` (``render()`` returns the picture).
+
+    Raises:
+        DependencyNotInstalled: if ``crafter`` is not installed.
+        ValueError: for an unknown observation mode or a bad view or length.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self,
+        *,
+        observation: Literal["symbolic", "image"] = "symbolic",
+        view: tuple[int, int] = (9, 7),
+        length: int = 10_000,
+        area: tuple[int, int] = (64, 64),
+        render_mode: str | None = None,
+    ) -> None:
+        if observation not in ("symbolic", "image"):
+            raise ValueError(f"`observation` must be 'symbolic' or 'image', got {observation!r}")
+        view = (int(view[0]), int(view[1]))
+        if min(view) < 1:
+            raise ValueError(f"`view` must be two positive cell counts, got {view}")
+        if int(length) < 1:
+            raise ValueError(f"`length` must be >= 1 step, got {length}")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"`render_mode` must be None or 'rgb_array', got {render_mode!r}")
+        crafter = require_crafter()
+        self._env = crafter.Env(area=tuple(area), length=int(length), seed=0)
+        self._check_names(crafter)
+        self.observation_mode = observation
+        self.view = view
+        self.length = int(length)
+        self.render_mode = render_mode
+        self.action_space = gym.spaces.Discrete(len(ACTIONS))
+        if observation == "symbolic":
+            self.observation_space: gym.spaces.Box = gym.spaces.Box(
+                0.0, 1.0, (symbolic_size(view),), np.float32
+            )
+            self._env._obs = self._symbolic_without_rendering
+        else:
+            self.observation_space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
+        self._env._balance_object = _in_position_order(self._env._balance_object)
+        self._world_seed: int | None = None
+        self._inventory = np.zeros(len(ITEMS), dtype=np.int64)
+        self._achievements = np.zeros(len(ACHIEVEMENTS), dtype=np.int64)
+
+    @staticmethod
+    def _check_names(crafter: ModuleType) -> None:
+        constants = crafter.constants
+        found = (tuple(constants.actions), tuple(constants.materials), tuple(constants.items), tuple(constants.achievements))
+        if found != (ACTIONS, MATERIALS, ITEMS, ACHIEVEMENTS):
+            raise DependencyNotInstalled(
+                f"this crafter version names its actions, materials, items or achievements "
+                f"differently from crafter 1.8; {_INSTALL}"
+            )
+
+    # -- the crafter internals the expert and the tests read -------------------------
+    @property
+    def crafter_env(self) -> Any:
+        """The wrapped ``crafter.Env``."""
+        return self._env
+
+    @property
+    def world(self) -> Any:
+        """The ``crafter.engine.World`` (materials, objects, daylight)."""
+        return self._env._world
+
+    @property
+    def player(self) -> Any:
+        """The ``crafter.objects.Player`` (position, facing, inventory, achievements)."""
+        return self._env._player
+
+    @property
+    def steps(self) -> int:
+        """Steps taken in the current episode."""
+        return int(self._env._step or 0)
+
+    # -- observations ------------------------------------------------------------------
+    def _symbolic_without_rendering(self) -> np.ndarray:
+        # Rendering at night draws noise from the world's generator; draw the same
+        # numbers so that the dynamics do not depend on the observation mode.
+        if self._env._world.daylight < 0.5:
+            unit = self._env._size // self._env._view
+            shape = tuple(self._env._local_view._grid * unit)
+            self._env._world.random.uniform(32, 127, shape)
+        return symbolic_observation(self._env._world, self._env._player, self.view)
+
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        player = self._env._player
+        inventory = np.array([player.inventory[name] for name in ITEMS], dtype=np.int64)
+        achievements = np.array([player.achievements[name] for name in ACHIEVEMENTS], dtype=np.int64)
+        return inventory, achievements
+
+    # -- gymnasium API -----------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: Mapping[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Generates a world (from ``seed``, or the next world of the last seed)."""
+        super().reset(seed=seed)
+        if seed is not None or self._world_seed is None:
+            self._world_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
+            self._env._seed = self._world_seed
+            self._env._episode = 0
+        observation = self._env.reset()
+        self._inventory, self._achievements = self._vectors()
+        info = {
+            "inventory": dict(self._env._player.inventory),
+            "achievements": dict(self._env._player.achievements),
+            "player_pos": self._env._player.pos.copy(),
+            "world_seed": self._world_seed,
+            "episode": self._env._episode,
+        }
+        return observation, info
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """One Crafter step; see the class docstring for ``info``."""
+        if self._env._player is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if not self.action_space.contains(action):
+            raise ValueError(f"`action` must be an int in [0, {len(ACTIONS)}), got {action!r}")
+        observation, reward, _, info = self._env.step(int(action))
+        inventory, achievements = self._vectors()
+        info["player_pos"] = np.array(info["player_pos"], copy=True)
+        info["inventory_change"] = inventory - self._inventory
+        info["achievement_increments"] = achievements - self._achievements
+        first = (self._achievements == 0) & (achievements > 0)
+        info["achievements_unlocked"] = tuple(ACHIEVEMENTS[i] for i in np.flatnonzero(first))
+        self._inventory, self._achievements = inventory, achievements
+        terminated = self._env._player.health <= 0
+        truncated = not terminated and self._env._step >= self.length
+        return observation, float(reward), bool(terminated), bool(truncated), info
+
+    def render(self) -> np.ndarray | None:
+        """The (64, 64, 3) uint8 picture; the world's random generator is left as it was."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without render_mode='rgb_array'; returning None")
+            return None
+        if self._env._player is None:
+            raise gym.error.ResetNeeded("call reset() before render()")
+        random = self._env._world.random
+        state = random.get_state()
+        try:
+            return self._env.render()
+        finally:
+            random.set_state(state)

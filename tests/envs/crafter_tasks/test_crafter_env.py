@@ -1,0 +1,182 @@
+"""The Crafter adapter: gymnasium API, seeding, the symbolic view and the step infos."""
+
+from __future__ import annotations
+
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+pytest.importorskip("crafter")
+
+import rudder.envs  # noqa: E402, F401 - registers the ids
+from rudder.envs.crafter_tasks import (  # noqa: E402
+    ACHIEVEMENTS,
+    ACTIONS,
+    ITEMS,
+    SEMANTIC_NAMES,
+    CrafterEnv,
+    require_crafter,
+    symbolic_observation,
+    symbolic_size,
+)
+from rudder.errors import DependencyNotInstalled  # noqa: E402
+
+
+def _decode_view(observation: np.ndarray, view: tuple[int, int]) -> np.ndarray:
+    cells = view[0] * view[1]
+    onehot = observation[: cells * len(SEMANTIC_NAMES)].reshape(view[0], view[1], len(SEMANTIC_NAMES))
+    assert np.all(onehot.sum(axis=2) == 1.0)
+    return onehot.argmax(axis=2)
+
+
+def _view_by_hand(env: CrafterEnv, view: tuple[int, int]) -> np.ndarray:
+    """The view read cell by cell through the world's own indexing (no vectorised slicing)."""
+    world, (px, py) = env.world, env.player.pos
+    expected = np.zeros(view, dtype=np.int64)
+    for i in range(view[0]):
+        for j in range(view[1]):
+            material, obj = world[(px + i - view[0] // 2, py + j - view[1] // 2)]
+            if obj is not None:
+                expected[i, j] = SEMANTIC_NAMES.index(type(obj).__name__.lower())
+            elif material is not None:
+                expected[i, j] = SEMANTIC_NAMES.index(material)
+    return expected
+
+
+@pytest.mark.parametrize(
+    "env_id", ["rudder/Crafter-v0", pytest.param("rudder/CrafterImage-v0", marks=pytest.mark.slow)]
+)
+def test_check_env_passes(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
+    check_env(env.unwrapped)
+    observation, _ = env.reset(seed=0)
+    assert env.observation_space.contains(observation)
+    assert env.action_space.n == len(ACTIONS) == 17
+
+
+def test_same_seed_gives_same_world_and_episode_in_either_mode():
+    # Moves and "do" for 40 steps, then waiting past dusk (step 148), when rendering
+    # starts to draw noise from the world's generator.
+    rng = np.random.default_rng(4)
+    actions = np.concatenate([rng.integers(1, 6, size=40), np.zeros(160, dtype=np.int64)])
+    runs = []
+    for mode in ("symbolic", "symbolic", "image"):
+        env = CrafterEnv(observation=mode, render_mode="rgb_array")
+        env.reset(seed=8)
+        world = env.world._mat_map.copy()
+        semantics, rewards = [], []
+        for step, action in enumerate(actions):
+            _, reward, terminated, truncated, info = env.step(int(action))
+            if step % 50 == 0:
+                env.render()  # must not change the dynamics
+            semantics.append(info["semantic"])
+            rewards.append(reward)
+            if terminated:
+                break
+        assert len(rewards) >= 160
+        runs.append((world, np.stack(semantics), rewards))
+    for world, semantics, rewards in runs[1:]:
+        np.testing.assert_array_equal(world, runs[0][0])
+        np.testing.assert_array_equal(semantics, runs[0][1])
+        assert rewards == runs[0][2]
+    other = CrafterEnv()
+    other.reset(seed=9)
+    assert not np.array_equal(other.world._mat_map, runs[0][0])
+
+
+def test_reset_without_seed_continues_the_seeded_sequence():
+    first, second = CrafterEnv(), CrafterEnv()
+    first.reset(seed=5)
+    first.reset()
+    second.reset(seed=5)
+    second.reset()
+    np.testing.assert_array_equal(first.world._mat_map, second.world._mat_map)
+
+
+@pytest.mark.parametrize("view", [(9, 7), (5, 5)])
+def test_symbolic_view_matches_the_world_around_the_player(view):
+    env = CrafterEnv(view=view)
+    observation, _ = env.reset(seed=2)
+    assert observation.shape == (symbolic_size(view),)
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        observation, _, _, _, info = env.step(int(rng.integers(1, 5)))
+        ids = _decode_view(observation, view)
+        np.testing.assert_array_equal(ids, _view_by_hand(env, view))
+        # Crafter's own semantic map (objects over materials) agrees inside the world.
+        x, y = info["player_pos"]
+        semantic = info["semantic"]
+        assert ids[view[0] // 2, view[1] // 2] == SEMANTIC_NAMES.index("player") == semantic[x, y]
+    # At the edge of the world the cells outside are id 0.
+    world, player = env.world, env.player
+    for corner in [(0, 0), (63, 63), (0, 40)]:
+        if world._obj_map[corner] == 0:
+            world.move(player, corner)
+            ids = _decode_view(symbolic_observation(world, player, view), view)
+            np.testing.assert_array_equal(ids, _view_by_hand(env, view))
+            assert (ids == 0).any()
+
+
+def test_inventory_and_status_in_the_observation():
+    env = CrafterEnv()
+    observation, _ = env.reset(seed=0)
+    start = 9 * 7 * len(SEMANTIC_NAMES)
+    inventory = observation[start : start + len(ITEMS)] * 9
+    np.testing.assert_allclose(inventory, [env.player.inventory[name] for name in ITEMS])
+    daylight, sleeping, facing = observation[start + 16], observation[start + 17], observation[start + 18 :]
+    assert daylight == pytest.approx(env.world.daylight) and sleeping == 0.0
+    np.testing.assert_array_equal(facing, [0, 0, 0, 1])  # Crafter's player starts facing down
+
+
+def test_collecting_wood_is_reported_in_info():
+    env = CrafterEnv()
+    env.reset(seed=0)
+    world, player = env.world, env.player
+    trees = np.argwhere(world._mat_map == SEMANTIC_NAMES.index("tree"))
+    for tree in trees:  # stand left of a tree with free grass
+        stand = (int(tree[0]) - 1, int(tree[1]))
+        material, obj = world[stand]
+        if material == "grass" and obj is None:
+            break
+    world.move(player, stand)
+    _, reward, _, _, info = env.step(ACTIONS.index("move_right"))  # blocked: turns only
+    assert tuple(player.pos) == stand
+    _, reward, _, _, info = env.step(ACTIONS.index("do"))
+    assert info["achievements_unlocked"] == ("collect_wood",)
+    assert reward == pytest.approx(1.0)
+    change = dict(zip(ITEMS, info["inventory_change"], strict=True))
+    assert change["wood"] == 1 and sum(abs(v) for k, v in change.items() if k != "wood") <= 1
+    assert info["achievement_increments"][ACHIEVEMENTS.index("collect_wood")] == 1
+    _, reward, _, _, info = env.step(ACTIONS.index("noop"))
+    assert info["achievements_unlocked"] == () and not info["achievement_increments"].any()
+
+
+def test_terminated_on_death_and_truncated_at_the_length():
+    env = CrafterEnv(length=3)
+    env.reset(seed=0)
+    results = [env.step(0)[2:4] for _ in range(3)]
+    assert results == [(False, False), (False, False), (False, True)]
+    env = CrafterEnv()
+    env.reset(seed=0)
+    env.player.health = 0
+    _, _, terminated, truncated, info = env.step(0)
+    assert terminated and not truncated and info["discount"] == 0.0
+
+
+def test_bad_arguments_and_missing_crafter(monkeypatch):
+    with pytest.raises(ValueError, match="observation"):
+        CrafterEnv(observation="pixels")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="length"):
+        CrafterEnv(length=0)
+    env = CrafterEnv()
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(0)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(17)
+    monkeypatch.setitem(sys.modules, "crafter", None)
+    with pytest.raises(DependencyNotInstalled, match=r"pip install \"align-rudder\[crafter\]\""):
+        require_crafter()
