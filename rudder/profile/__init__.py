@@ -1,6 +1,7 @@
 """Profile models of aligned demonstrations, and incremental prefix scoring."""
 
 from rudder.profile.model import (
+    BatchPrefixScorer,
     ConsensusColumn,
     PrefixScorer,
     ProfileModel,
@@ -8,4 +9,4 @@ from rudder.profile.model import (
     format_consensus,
 )
 
-__all__ = ["ConsensusColumn", "PrefixScorer", "ProfileModel", "consensus_items", "format_consensus"]
+__all__ = ["BatchPrefixScorer", "ConsensusColumn", "PrefixScorer", "ProfileModel", "consensus_items", "format_consensus"]

@@ -176,7 +176,7 @@ class AlignmentRedistributor:
     :attr:`demo_returns`, :attr:`demo_scores`, :attr:`aligned_demos`) raise
     :class:`~rudder.errors.NotFittedError` when read before :meth:`fit`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from rudder import CallableEventEncoder, Episode
         >>> def entered(observation, action, next_observation, info):

@@ -204,7 +204,9 @@ class CloningRegularizer:
         self.generator = np.random.default_rng(seed)
 
     def __call__(self) -> float:
-        """Takes the steps; returns the mean negative log-likelihood."""
+        """Takes the steps; returns the mean negative log-likelihood. While the actor is
+        frozen (the value warm-up of :class:`~rudder.agents.sb3.safeguards.ValueWarmup`) it
+        only measures the likelihood and changes nothing."""
         policy = self.policy
         policy.set_training_mode(True)
         losses = []
@@ -214,10 +216,12 @@ class CloningRegularizer:
             actions = torch.as_tensor(self.actions[index], device=policy.device).reshape(-1)
             _, log_prob, _ = policy.evaluate_actions(batch, actions)
             loss = -self.weight * log_prob.mean()
+            losses.append(float(loss.item()) / self.weight)
+            if not loss.requires_grad:  # the actor is frozen
+                continue
             policy.optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), 0.5)
             policy.optimizer.step()
-            losses.append(float(loss.item()) / self.weight)
         policy.set_training_mode(False)
         return float(np.mean(losses))

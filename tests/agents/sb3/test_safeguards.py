@@ -161,3 +161,16 @@ def test_a_change_of_the_gate_makes_the_next_updates_value_only(redistributor, m
     model.learn(64, callback=CallbackList([gate, warmup]), reset_num_timesteps=False)
     assert any(not torch.equal(a, b) for a, b in zip(_snapshot(actor), before))
     venv.close()
+
+
+def test_cloning_between_updates_waits_for_the_warmup(demos):
+    """keep_cloning and the value warm-up together: cloning steps leave a frozen actor alone."""
+    from rudder.agents.sb3 import BehaviorCloningSettings, SB3RunSettings, train_sb3
+    from rudder.envs.minigrid_tasks import make_minigrid_env
+
+    settings = SB3RunSettings(
+        method="bc-ppo", total_timesteps=192, n_envs=2, eval_every=10_000, eval_episodes=1, target_success=None,
+        keep_cloning=1.0, value_warmup=2, behavior_cloning=BehaviorCloningSettings(epochs=1), ppo=SMALL,
+    )
+    outcome = train_sb3(functools.partial(make_minigrid_env, "MiniGrid-KeyCorridorS3R3-v0"), demos, settings=settings)
+    assert outcome.timesteps >= 192
