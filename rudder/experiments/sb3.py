@@ -126,10 +126,11 @@ def run_sb3_task(
     checkpoint: str | None = None,
     tensorboard_log: str | None = None,
     progress_bar: bool = False,
+    logger: Any = None,
 ) -> Any:
     """One run of ``method`` on ``task``: records (or reads, with ``job.demos_file``) the
     demonstrations, then :func:`~rudder.agents.sb3.train_sb3`. Returns its
-    :class:`~rudder.agents.sb3.SB3RunResult`."""
+    :class:`~rudder.agents.sb3.SB3RunResult` (``logger``: an SB3 logger, or None)."""
     from rudder.agents.sb3 import train_sb3
 
     job = job or Job({}, settings, budget=0)
@@ -150,6 +151,7 @@ def run_sb3_task(
         final_evaluation=task.final_evaluation(settings, seed),
         cloning_augmentation=task.cloning_augmentation(settings),
         callback=_progress_callback(progress),
+        logger=logger,
     )
 
 
@@ -231,7 +233,9 @@ class TrainOptions:
     resume: str | None = None
     """Continue training this checkpoint directory for the budget (its own method and settings)."""
     tensorboard: str | None = None
-    """TensorBoard log directory (SB3's logger, with the rudder/* keys)."""
+    """TensorBoard log directory (SB3's logger, with the rudder/* keys); also the directory of --log-to tensorboard/csv (default: runs)."""
+    log_to: tuple[str, ...] = ()
+    """Also log to these: stdout, csv, tensorboard, wandb, mlflow (wandb and mlflow when installed)."""
     png: str | None = None
     """Draw the alignment of the demonstrations to this PNG file (align-rudder)."""
     progress_bar: bool = True
@@ -249,6 +253,11 @@ class TrainOptions:
                 raise ValueError(f"--demos-file {self.demos_file}: {error}") from None
         if self.resume is not None and not Path(self.resume).is_dir():
             raise ValueError(f"--resume {self.resume}: no such checkpoint directory")
+        from rudder.experiments.loggers import LOG_DESTINATIONS
+
+        unknown = sorted(set(self.log_to) - set(LOG_DESTINATIONS))
+        if unknown:
+            raise ValueError(f"--log-to {' '.join(unknown)}: choose from {', '.join(LOG_DESTINATIONS)}")
         if self.resume is not None and self.demos_file is not None:
             raise ValueError("--demos-file with --resume: a resumed run keeps its checkpoint's redistributor and takes no demonstrations")
 
@@ -292,8 +301,20 @@ def train_main(task: SB3Task, settings_class: type, argv: Sequence[str] | None =
     return 0
 
 
+def _logger(settings: Any, options: TrainOptions) -> Any:
+    """The SB3 logger of ``--log-to``, or None (SB3's default, with ``--tensorboard``)."""
+    if not options.log_to:
+        return None
+    from rudder.experiments.loggers import make_logger
+
+    config = {**dataclasses.asdict(settings), **{f"option/{key}": value for key, value in dataclasses.asdict(options).items()}}
+    run_name = f"{options.method}-seed{options.seed}"
+    return make_logger(options.log_to, folder=options.tensorboard or "runs", run_name=run_name, config=config)
+
+
 def _train_or_resume(task: SB3Task, settings: Any, options: TrainOptions) -> Any:
     """The run's :class:`~rudder.agents.sb3.SB3RunResult`: a new run, or ``--resume``'s."""
+    logger = _logger(settings, options)
     if options.resume is not None:
         from rudder.agents.sb3 import read_checkpoint_record, resume_sb3
 
@@ -309,9 +330,11 @@ def _train_or_resume(task: SB3Task, settings: Any, options: TrainOptions) -> Any
             tensorboard_log=options.tensorboard,
             progress_bar=options.progress_bar,
             final_evaluation=task.final_evaluation(settings, options.seed),
+            logger=logger,
         )
     job = Job({}, settings, budget=0, demos_file=options.demos_file)
     return run_sb3_task(
         task, settings, method=options.method, n_demos=options.demos, seed=options.seed, job=job,
         checkpoint=options.checkpoint, tensorboard_log=options.tensorboard, progress_bar=options.progress_bar,
+        logger=logger,
     )

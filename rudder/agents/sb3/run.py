@@ -38,6 +38,7 @@ import numpy as np
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from rudder.agents.sb3.callbacks import (
@@ -442,6 +443,7 @@ def train_sb3(
     final_evaluation: FinalEvaluation | None = None,
     cloning_augmentation: Callable[[Episode], Episode] | None = None,
     callback: BaseCallback | None = None,
+    logger: Logger | None = None,
 ) -> SB3RunResult:
     """Trains one method on the env that ``make_env()`` builds.
 
@@ -463,6 +465,8 @@ def train_sb3(
             fits, with the same value targets: for example
             :func:`rudder.envs.craft.mirror_episode`. The alignment sees the originals only.
         callback: one more SB3 callback for PPO (for example progress reporting).
+        logger: an SB3 logger to record to instead of the default one (for example
+            :func:`rudder.experiments.loggers.make_logger`'s, for wandb or MLflow).
     """
     settings = settings or SB3RunSettings()
     started = time.perf_counter()
@@ -473,6 +477,8 @@ def train_sb3(
     )
     try:
         model = make_ppo(venv, prepared.ppo, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose)
+        if logger is not None:
+            model.set_logger(logger)
         regularizer = None
         if settings.method != "ppo":
             cloned = _clone(
@@ -533,6 +539,7 @@ def resume_sb3(
     progress_bar: bool = False,
     verbose: int = 0,
     final_evaluation: FinalEvaluation | None = None,
+    logger: Logger | None = None,
 ) -> SB3RunResult:
     """Continues training a checkpoint of :func:`train_sb3` for ``settings.total_timesteps``
     more env steps.
@@ -555,7 +562,7 @@ def resume_sb3(
         save_to: directory to save the continued model to (may be ``checkpoint``).
         encoder_overrides: keyword arguments for the saved event encoder (for example a
             ``function`` that JSON cannot keep).
-        tensorboard_log, progress_bar, verbose, final_evaluation: as in :func:`train_sb3`.
+        tensorboard_log, progress_bar, verbose, final_evaluation, logger: as in :func:`train_sb3`.
     """
     settings = settings or SB3RunSettings()
     started = time.perf_counter()
@@ -577,6 +584,8 @@ def resume_sb3(
     eval_env = _make_venv(make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=wrapper)
     try:
         model, ppo_settings, record = load_checkpoint(checkpoint, venv, tensorboard_log=tensorboard_log, verbose=verbose)
+        if logger is not None:
+            model.set_logger(logger)
         gate = settings.gate and controller is None and isinstance(redistributor, AlignmentRedistributor)
         evaluation, callbacks = _callbacks(
             settings, eval_env, seed=seed, redistributor=redistributor, boundaries=boundaries, gate=gate
