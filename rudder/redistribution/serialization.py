@@ -14,14 +14,15 @@ import json
 import math
 import os
 import typing
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rudder._directories import read_versioned_json, staged_directory
+from rudder._directories import read_versioned_json
+from rudder._files import directory_kind, owned_directory, reading
 from rudder.alignment import MultipleAlignment, ScoringScheme
+from rudder.data.io import read_npz
 from rudder.errors import DataFormatError
 from rudder.events import load_encoder
 from rudder.profile.model import ProfileModel
@@ -71,7 +72,8 @@ def load_redistributor(path: str | os.PathLike[str], **overrides: Any) -> Redist
         TypeError: if ``overrides`` are given for an LSTM model.
     """
     path = Path(path)
-    saved = _saved_format(path)
+    marked = directory_kind(path)
+    saved = marked if marked in (MODEL_FORMAT, LSTM_FORMAT) else _saved_format(path)
     if saved == MODEL_FORMAT:
         return load_alignment_model(path, **overrides)
     if saved == LSTM_FORMAT:
@@ -107,18 +109,19 @@ def _saved_format(path: Path) -> object:
 def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.PathLike[str]) -> None:
     """Writes a fitted :class:`AlignmentRedistributor` to the directory ``path``.
 
-    The directory is written next to its destination and moved into place at the end,
-    so a failure leaves no half-written model. An existing model directory at ``path``
-    is replaced; any other non-empty directory is refused.
+    The directory is written only if it is missing, empty, or an alignment model written
+    by align-rudder (its ``.align-rudder`` marker, or for older models its ``model.json``,
+    names the format), and then only ``model.json``, ``arrays.npz`` and the marker are
+    replaced; the replacement is atomic for concurrent loads and saves (see
+    :mod:`rudder._files`), and a failure leaves the earlier model untouched.
+
+    Raises:
+        NotFittedError: before ``fit``.
+        NotOwnedError: if ``path`` holds anything else (nothing is written then).
     """
     from rudder import __version__
 
     profile = redistributor.profile  # NotFittedError before fit
-    path = Path(path)
-    if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / CONFIG_FILE).exists())):
-        raise FileExistsError(
-            f"{str(path)!r} exists and is not an align-rudder model directory; choose another path"
-        )
     encoder = redistributor.encoder
     config: dict[str, Any] = {
         "format": MODEL_FORMAT,
@@ -147,9 +150,10 @@ def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.P
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     text = json.dumps(config, indent=2, sort_keys=True)
 
-    with staged_directory(path) as staging:
-        (staging / ARRAYS_FILE).write_bytes(buffer.getvalue())
-        (staging / CONFIG_FILE).write_text(text + "\n")
+    with owned_directory(path, kind=MODEL_FORMAT, owned=(CONFIG_FILE, ARRAYS_FILE),
+                         legacy=(CONFIG_FILE, ARRAYS_FILE), what="an align-rudder model directory") as directory:
+        directory.write_bytes(ARRAYS_FILE, buffer.getvalue())
+        directory.write_text(CONFIG_FILE, text + "\n")
 
 
 def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any) -> AlignmentRedistributor:
@@ -167,15 +171,16 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
     """
     path = Path(path)
     config_path, arrays_path = path / CONFIG_FILE, path / ARRAYS_FILE
-    for required in (config_path, arrays_path):
-        if not required.exists():
-            raise FileNotFoundError(
-                f"no align-rudder model at {str(path)!r}: {required.name} is missing "
-                "(write one with `rudder align` or AlignmentRedistributor.save)"
-            )
-    config = read_versioned_json(config_path, format=MODEL_FORMAT, version=MODEL_FORMAT_VERSION,
-                                 what="an align-rudder alignment model")
-    arrays = _read_arrays(arrays_path)
+    with reading(path):
+        for required in (config_path, arrays_path):
+            if not required.exists():
+                raise FileNotFoundError(
+                    f"no align-rudder model at {str(path)!r}: {required.name} is missing "
+                    "(write one with `rudder align` or AlignmentRedistributor.save)"
+                )
+        config = read_versioned_json(config_path, format=MODEL_FORMAT, version=MODEL_FORMAT_VERSION,
+                                     what="an align-rudder alignment model")
+        arrays = _read_arrays(arrays_path)
     try:
         settings = _settings_from(config_path, config["settings"])
         scale = _finite_number(config_path, "scale", config["scale"])
@@ -222,15 +227,9 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
 
 
 def _read_arrays(file: Path) -> dict[str, np.ndarray]:
-    """The arrays of the ``.npz`` file ``file``, read without pickle."""
-    try:
-        with np.load(file, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise DataFormatError(
-            f"cannot read {str(file)!r}: the file is truncated or corrupt ({error}); "
-            "fit and save the model again"
-        ) from error
+    """The arrays of the ``.npz`` file ``file``, read without pickle, their declared sizes
+    bounded (:func:`rudder.data.io.read_npz`)."""
+    return read_npz(file, fix="fit and save the model again")
 
 
 def _settings_from(file: Path, saved: object) -> AlignmentSettings:
