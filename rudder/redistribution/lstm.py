@@ -42,7 +42,7 @@ from rudder._directories import read_versioned_json
 from rudder._files import owned_directory, reading
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError
-from rudder.redistribution.base import ReturnBookkeeping
+from rudder.redistribution.base import ReturnBookkeeping, terminal_reward
 from rudder.redistribution.lessons import LessonsBuffer
 from rudder.redistribution.serialization import LSTM_CONFIG_FILE, LSTM_FORMAT
 
@@ -498,7 +498,7 @@ class LSTMRedistributor:
             if abs(explained) > 1e-8 and 0.8 <= attribution.sum() / explained <= 1.2:
                 rewards = attribution
         if self.settings.correction and (episode.terminated or episode.truncated):
-            rewards[-1] += episode.episode_return - rewards.sum()
+            rewards[-1] = terminal_reward(episode.rewards, rewards)  # exact: see terminal_reward
         return rewards
 
     # -- online ---------------------------------------------------------------------
