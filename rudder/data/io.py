@@ -104,7 +104,10 @@ def _header(member: Any, name: str, source: str) -> tuple[tuple[int, ...], np.dt
     else:
         raise ValueError(f"unsupported .npy version {version}")
     if dtype.hasobject:
-        raise DataFormatError(f"{source!r}: the array {name!r} holds Python objects, which are never unpickled")
+        raise DataFormatError(
+            f"{source!r}: the array {name[:-4]!r} holds Python objects, which are never read "
+            "(loading them would unpickle code); save it as a numeric or string array"
+        )
     return shape, dtype, member.tell()
 
 
@@ -156,7 +159,7 @@ def read_npz(path: str | os.PathLike, *, max_bytes: int = MAX_ARRAY_BYTES, fix: 
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError,
             TypeError, SyntaxError, NotImplementedError, RuntimeError, OverflowError, MemoryError) as error:
         raise DataFormatError(
-            f"cannot read {source!r}: the file is truncated or corrupt ({type(error).__name__}: "
+            f"truncated or corrupt npz: cannot read {source!r} ({type(error).__name__}: "
             f"{str(error)[:200]}); {fix}"
         ) from None
 
