@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rudder.errors import NotOwnedError
+from rudder.errors import DataFormatError, FormatVersionError, NotOwnedError
 
 try:  # POSIX; elsewhere saves are still staged and atomic per entry, but not locked
     import fcntl
@@ -46,6 +46,8 @@ __all__ = [
     "atomic_write",
     "directory_kind",
     "owned_directory",
+    "read_json",
+    "read_versioned_json",
     "reading",
     "resolve_destination",
 ]
@@ -181,7 +183,7 @@ def _legacy_kind(path: Path, legacy: Collection[str]) -> str | None:
         if record_file.stat().st_size > 1 << 24:
             return None
         record = json.loads(record_file.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     found = record.get("format") if isinstance(record, dict) else None
     return found if isinstance(found, str) else None
@@ -380,3 +382,58 @@ def owned_directory(
             writer._discard()
             raise
         writer._commit()
+
+
+#: The largest JSON record (``model.json``, ``config.json``, ``checkpoint.json``) read.
+MAX_JSON_BYTES = 1 << 26
+
+
+def read_json(file: str | os.PathLike[str]) -> Any:
+    """The JSON value in ``file``, bounded in size (:data:`MAX_JSON_BYTES`) and depth.
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        DataFormatError: if it is too large, not UTF-8 JSON, or nested too deeply.
+    """
+    file = Path(file)
+    size = file.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise DataFormatError(f"{str(file)!r} holds {size} bytes, more than a JSON record may ({MAX_JSON_BYTES})")
+    try:
+        return json.loads(file.read_bytes().decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataFormatError(f"{str(file)!r} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise DataFormatError(f"{str(file)!r} is not a valid record: its JSON is nested too deeply") from None
+
+
+def read_versioned_json(file: str | os.PathLike, *, format: str, version: int, what: str) -> dict[str, Any]:  # noqa: A002
+    """Reads a JSON record that names its ``format`` and ``format_version``.
+
+    Args:
+        file: the JSON file.
+        format: the expected value of ``"format"``.
+        version: the newest ``"format_version"`` this library reads.
+        what: what the file holds, for messages ("an align-rudder PPO checkpoint").
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        DataFormatError: if it is not JSON, not ``format``, or has no integer version.
+        FormatVersionError: if it was written by a newer format version.
+    """
+    file = Path(file)
+    if not file.is_file():
+        raise FileNotFoundError(f"{str(file.parent)!r} is not {what}: {file.name} is missing")
+    record = read_json(file)
+    if not isinstance(record, dict) or record.get("format") != format:
+        raise DataFormatError(f"{str(file)!r} is not {what}")
+    found = record.get("format_version")
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise DataFormatError(f"{str(file)!r} has no integer format_version")
+    if found > version:
+        raise FormatVersionError(
+            f"{str(file)!r} was written with format version {found} "
+            f"(align-rudder {str(record.get('library_version', '?'))[:40]}), newer than the versions up to "
+            f"{version} that this align-rudder reads; upgrade align-rudder"
+        )
+    return record

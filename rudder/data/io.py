@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,7 @@ def read_npz(path: str | os.PathLike, *, max_bytes: int = MAX_ARRAY_BYTES, fix: 
         raise
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError,
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError, KeyError,
             TypeError, SyntaxError, NotImplementedError, RuntimeError, OverflowError, MemoryError) as error:
         raise DataFormatError(
             f"truncated or corrupt npz: cannot read {source!r} ({type(error).__name__}: "

@@ -239,6 +239,8 @@ def _read_metadata(path: Path, *, video: bool) -> dict[str, Any]:
         raise DataFormatError(
             f"{str(path)!r} is not UTF-8 text ({error}); re-download it"
         ) from error
+    except RecursionError:
+        raise DataFormatError(f"{str(path)!r} is nested too deeply to be MineRL metadata; re-download it") from None
     if not isinstance(metadata, dict):
         raise DataFormatError(
             f"{str(path)!r} must hold a JSON object, got {type(metadata).__name__}"

@@ -38,8 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rudder._directories import read_versioned_json
-from rudder._files import owned_directory, reading
+from rudder._files import owned_directory, read_versioned_json, reading
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError
 from rudder.redistribution.base import ReturnBookkeeping, terminal_reward

@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from rudder._directories import read_versioned_json
-from rudder._files import directory_kind, owned_directory, reading
+from rudder._files import directory_kind, owned_directory, read_json, read_versioned_json, reading
 from rudder.alignment import MultipleAlignment, ScoringScheme
 from rudder.data.io import read_npz
-from rudder.errors import DataFormatError
+from rudder.errors import DataFormatError, DependencyNotInstalled
 from rudder.events import load_encoder
 from rudder.profile.model import ProfileModel
 from rudder.redistribution.alignment import AlignmentRedistributor, AlignmentSettings, ScaleSource
@@ -97,10 +96,7 @@ def _saved_format(path: Path) -> object:
             f"no align-rudder model at {str(path)!r}: neither {CONFIG_FILE} (alignment model) nor "
             f"{LSTM_CONFIG_FILE} (RUDDER LSTM model) is there"
         )
-    try:
-        record = json.loads(found.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataFormatError(f"{str(found)!r} is not valid JSON: {error}") from None
+    record = read_json(found)
     if not isinstance(record, dict) or "format" not in record:
         raise DataFormatError(f"{str(found)!r} names no model format (its \"format\" field is missing)")
     return record["format"]
@@ -189,7 +185,15 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
         if scale_source not in typing.get_args(ScaleSource):
             raise DataFormatError(f"{str(path)!r} is inconsistent: unknown scale_source {scale_source!r}")
         encoder_arrays = {k[len("encoder/") :]: v for k, v in arrays.items() if k.startswith("encoder/")}
-        encoder = load_encoder(config["encoder"], encoder_arrays, **encoder_overrides)
+        try:
+            encoder = load_encoder(config["encoder"], encoder_arrays, **encoder_overrides)
+        except (DataFormatError, DependencyNotInstalled):
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
+            raise DataFormatError(
+                f"{str(config_path)!r} holds an invalid `encoder` ({type(error).__name__}: {str(error)[:200]}); "
+                "fit and save the model again"
+            ) from None
         _check_arrays(arrays_path, arrays, num_events=len(encoder.alphabet))
         redistributor = AlignmentRedistributor(encoder, **dataclasses.asdict(settings))
         rows = arrays["alignment_rows"]
@@ -245,13 +249,13 @@ def _settings_from(file: Path, saved: object) -> AlignmentSettings:
     try:
         # Models written before delete_by_occupancy existed skipped columns at a constant cost.
         return AlignmentSettings(**{"delete_by_occupancy": False, **saved})
-    except ValueError as error:
+    except (ValueError, TypeError, OverflowError) as error:
         raise DataFormatError(f"{str(file)!r} has an invalid setting: {error}; fit and save the model again") from None
 
 
 def _finite_number(file: Path, name: str, value: object) -> float:
     """``value``, the field ``name`` of ``file``, as a float, if it is a finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1e308 < value < 1e308:
         raise DataFormatError(
             f"{str(file)!r} is corrupt: `{name}` must be a finite number, got {value!r}; "
             "fit and save the model again"

@@ -20,7 +20,6 @@ import io
 import json
 import math
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -32,11 +31,11 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from rudder._directories import read_versioned_json
-from rudder._files import owned_directory, reading
+from rudder._files import owned_directory, read_versioned_json, reading
 from rudder.agents.sb3.ppo import make_ppo
 from rudder.agents.sb3.settings import PPOSettings
 from rudder.agents.subtasks import SubtaskController
+from rudder.data.io import read_npz
 from rudder.errors import DataFormatError
 from rudder.redistribution.alignment import AlignmentRedistributor
 from rudder.redistribution.base import Redistributor
@@ -256,18 +255,18 @@ def load_normalization(path: str | os.PathLike, env: VecEnv) -> VecNormalize | N
         config = record.get("normalization")
         if config is None:
             return None
-        try:
-            with np.load(file, allow_pickle=False) as data:
-                arrays = {key: data[key] for key in data.files}
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as error:
-            raise DataFormatError(f"cannot read {str(file)!r}: it is missing, truncated or corrupt ({error}); "
-                                  "write the checkpoint again") from None
+        if not file.is_file():
+            raise DataFormatError(f"the checkpoint is incomplete: {str(file)!r} is missing; write the checkpoint again")
+        arrays = read_npz(file, fix="write the checkpoint again")
     size = int(np.prod(env.observation_space.shape or ()))
     for name in ("obs_mean", "obs_var", "obs_count", "ret_mean", "ret_var", "ret_count"):
         array = arrays.get(name)
-        if array is None or not np.issubdtype(array.dtype, np.number) or not np.all(np.isfinite(array)):
-            raise DataFormatError(f"{str(file)!r} is corrupt: `{name}` must be finite numbers; write the checkpoint again")
-    if arrays["obs_mean"].size != size or arrays["obs_var"].shape != arrays["obs_mean"].shape:
+        if array is None or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array) \
+                or not np.all(np.isfinite(array)) or (name.endswith("count") and array.shape != ()):
+            raise DataFormatError(f"{str(file)!r} is corrupt: `{name}` must be finite real numbers (a scalar for counts); "
+                                  "write the checkpoint again")
+    if arrays["obs_mean"].size != size or arrays["obs_var"].shape != arrays["obs_mean"].shape \
+            or arrays["ret_mean"].shape != () or arrays["ret_var"].shape != ():
         raise DataFormatError(f"{str(file)!r} does not fit this env: `obs_mean` has {arrays['obs_mean'].size} entries, "
                               f"the observations {size}")
     try:
@@ -297,7 +296,7 @@ def load_checkpoint(path: str | os.PathLike, env: VecEnv, **kwargs: Any) -> tupl
 
     Raises:
         DataFormatError: if a file is missing or corrupt, or declares sizes above the limits.
-        ValueError: if the policy does not fit ``env``.
+        DataFormatError: if the policy does not fit ``env`` (a ``ValueError``).
     """
     path = Path(path)
     with reading(path):
@@ -309,7 +308,7 @@ def load_checkpoint(path: str | os.PathLike, env: VecEnv, **kwargs: Any) -> tupl
     try:
         model.policy.load_state_dict(policy_state)
     except (RuntimeError, TypeError, AttributeError) as error:
-        raise ValueError(
+        raise DataFormatError(
             f"the checkpoint's policy does not fit this env ({env.observation_space}): {str(error).splitlines()[0]}"
         ) from None
     try:
