@@ -381,7 +381,11 @@ def _minerl_actions(
             continue
         _check_numeric(array, key, source)
         if name in BINARY_ACTIONS:
-            matrix[:, MINERL_ACTION_COLUMNS.index(name)] = array.reshape(num_steps)
+            if array.shape != (num_steps,):
+                raise DataFormatError(
+                    f"{str(source)!r}: {key!r} must have shape ({num_steps},), one value per step, got {array.shape}"
+                )
+            matrix[:, MINERL_ACTION_COLUMNS.index(name)] = array
         elif name == "camera":
             if array.shape != (num_steps, 2):
                 raise DataFormatError(

@@ -631,7 +631,10 @@ def _redistributor_from_config(cls: type[LSTMRedistributor], file: Path, config:
     updates = config.get("updates", 0)
     if isinstance(updates, bool) or not isinstance(updates, int) or updates < 0:
         raise refuse("updates", f"must be an integer >= 0, got {updates!r}")
-    redistributor = cls(observation_space, action_space, **settings)
+    try:
+        redistributor = cls(observation_space, action_space, **settings)
+    except (TypeError, ValueError, OverflowError, RuntimeError) as error:
+        raise refuse("settings", f"has an invalid value: {str(error)[:200]}") from None
     redistributor.return_scale = float(return_scale)
     redistributor.relative_error = None if relative_error is None else float(relative_error)
     redistributor.updates = updates
@@ -646,7 +649,7 @@ def _same_kind(default: object, value: object) -> bool:
     if isinstance(default, int):
         return isinstance(value, int) and not isinstance(value, bool)
     if isinstance(default, float):
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and -1e308 < value < 1e308
     return isinstance(value, str)
 
 
@@ -687,7 +690,7 @@ def _space_from_json(data: object, *, file: Path | None = None, field: str = "sp
         n, start = data.get("n"), data.get("start", 0)
         if not _is_integer(n, low=1, high=MAX_INPUT_SIZE) or not _is_integer(start, low=-(2**62), high=2**62):
             raise refuse(f"must have 1 <= n <= {MAX_INPUT_SIZE} (the limit) and an integer start, got n={n!r}")
-        return gym.spaces.Discrete(n, start=start)
+        return gym.spaces.Discrete(int(n), start=int(start))  # type: ignore[arg-type]  # checked above
     if kind == "Box":
         shape = data.get("shape")
         if not isinstance(shape, list) or len(shape) > 32 or not all(_is_integer(size, low=0, high=MAX_INPUT_SIZE) for size in shape) \

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -194,7 +193,7 @@ def _check_record(file: Path, record: dict[str, Any]) -> None:
         raise refuse("settings.net_arch", f"must be at most {MAX_LAYERS} layer sizes in [1, {MAX_LAYER_SIZE}], "
                      f"got {str(layers)[:80]}")
     for name, value in settings.items():
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not -1e308 < value < 1e308:
             raise refuse(f"settings.{name}", f"must be finite, got {value!r}")
     normalization = record.get("normalization")
     if normalization is not None and not isinstance(normalization, dict):
@@ -304,7 +303,14 @@ def load_checkpoint(path: str | os.PathLike, env: VecEnv, **kwargs: Any) -> tupl
         policy_state = _load_tensors(path / "policy.pt")
         optimizer_state = _load_tensors(path / "optimizer.pt")
     settings = _settings(path, record)
-    model = make_ppo(env, settings, seed=int(record["seed"]), **kwargs)
+    try:
+        model = make_ppo(env, settings, seed=int(record["seed"]), **kwargs)
+    except (ValueError, TypeError, OverflowError, AssertionError, RuntimeError) as error:
+        # SB3 checks its settings with assertions; bad saved settings are a bad file.
+        raise DataFormatError(
+            f"{str(path / CHECKPOINT_FILE)!r} has PPO settings that cannot build a model "
+            f"({type(error).__name__}: {str(error)[:200]}); write the checkpoint again"
+        ) from None
     try:
         model.policy.load_state_dict(policy_state)
     except (RuntimeError, TypeError, AttributeError) as error:
