@@ -619,13 +619,12 @@ def _redistributor_from_config(cls: type[LSTMRedistributor], file: Path, config:
     if parameters > MAX_PARAMETERS:
         raise refuse("settings.hidden_size", f"declares {parameters} weights, above the limit {MAX_PARAMETERS}")
     return_scale = config.get("return_scale")
-    if isinstance(return_scale, bool) or not isinstance(return_scale, (int, float)) or not math.isfinite(return_scale) \
-            or return_scale <= 0:
+    if isinstance(return_scale, bool) or not isinstance(return_scale, (int, float)) or not 0 < return_scale < 1e308:
         raise refuse("return_scale", f"must be a finite number > 0, got {return_scale!r}")
     relative_error = config.get("relative_error")
     if relative_error is not None and (
         isinstance(relative_error, bool) or not isinstance(relative_error, (int, float))
-        or not math.isfinite(relative_error) or relative_error < 0
+        or not 0 <= relative_error < 1e308  # False for NaN
     ):
         raise refuse("relative_error", f"must be null or a finite number >= 0, got {relative_error!r}")
     updates = config.get("updates", 0)

@@ -200,6 +200,11 @@ def _check_record(file: Path, record: dict[str, Any]) -> None:
         raise refuse("normalization", "must be an object")
 
 
+def _is_number(value: object) -> bool:
+    """Whether ``value`` is a finite JSON number (not a bool)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and -1e308 < value < 1e308
+
+
 def _settings(path: str | os.PathLike, record: dict[str, Any]) -> PPOSettings:
     """The :class:`PPOSettings` of a checked checkpoint record."""
     try:
@@ -268,9 +273,16 @@ def load_normalization(path: str | os.PathLike, env: VecEnv) -> VecNormalize | N
             or arrays["ret_mean"].shape != () or arrays["ret_var"].shape != ():
         raise DataFormatError(f"{str(file)!r} does not fit this env: `obs_mean` has {arrays['obs_mean'].size} entries, "
                               f"the observations {size}")
+    flags, numbers = ("norm_obs", "norm_reward"), ("clip_obs", "clip_reward", "gamma", "epsilon")
+    if set(config) - set(flags + numbers) or not all(isinstance(config.get(name, True), bool) for name in flags) \
+            or not all(_is_number(config.get(name, 1.0)) for name in numbers):
+        raise DataFormatError(
+            f"{str(Path(path) / CHECKPOINT_FILE)!r} has an invalid `normalization`: it must hold the booleans "
+            f"{list(flags)} and the finite numbers {list(numbers)}; write the checkpoint again"
+        )
     try:
         normalization = VecNormalize(env, **config)
-    except TypeError as error:
+    except (TypeError, ValueError, AttributeError, AssertionError) as error:
         raise DataFormatError(f"{str(Path(path) / CHECKPOINT_FILE)!r} has an invalid `normalization`: {error}") from None
     observation_statistics = cast(RunningMeanStd, normalization.obs_rms)  # Box only, see saving
     observation_statistics.mean = arrays["obs_mean"].copy()
