@@ -156,6 +156,8 @@ def _fit(args: argparse.Namespace, demonstrations: Sequence[Episode]) -> Alignme
 def _draw(redistributor: AlignmentRedistributor, path: str) -> None:
     from rudder.viz import plot_redistributor_alignment
 
+    if not os.path.splitext(path)[1]:
+        path += ".png"  # what matplotlib writes for a name without a suffix, said as such
     plot_redistributor_alignment(redistributor, path)
     print(f"Wrote the alignment picture to {path}")
 
@@ -453,6 +455,7 @@ def command_train(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rudder", description="Align-RUDDER reward redistribution.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
 
     quickstart = commands.add_parser("quickstart", help="built-in example: demonstrations -> alignment -> redistributed reward")
@@ -549,7 +552,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the ``rudder`` command line; returns the exit code.
 
     Library errors, bad values and the OS's refusals (a missing, unreadable or
-    unwritable path) become one line on stderr and exit code 2. A closed stdout (``rudder
+    unwritable path) become one line on stderr and exit code 2 (``rudder --debug ...``
+    shows the traceback instead). A closed stdout (``rudder
     show MODEL | head -1``) ends the command quietly with exit code 1, as Python's
     documentation of SIGPIPE recommends.
     """
@@ -566,6 +570,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except (RudderError, ValueError, KeyError, OSError) as error:
+        if args.debug:
+            raise
         message = " ".join(str(error).split("\n"))
         print(f"rudder {args.command}: error: {message}", file=sys.stderr)
         return 2

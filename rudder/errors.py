@@ -29,3 +29,8 @@ class AlignmentError(RudderError, ValueError):
 
 class DependencyNotInstalled(RudderError, ImportError):
     """An optional dependency is missing; the message names the pip command."""
+
+
+class NotOwnedError(RudderError, FileExistsError):
+    """A save was refused: its destination holds files that align-rudder did not write
+    (or a save of another kind), and a save never deletes or overwrites those."""

@@ -50,8 +50,6 @@ import json
 import os
 import re
 import warnings
-import zipfile
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from rudder.data.episode import Episode
+from rudder.data.io import read_npz
 from rudder.data.reading import check_limit, with_progress
 from rudder.errors import DataFormatError, DependencyNotInstalled, FormatVersionError
 from rudder.minecraft import BINARY_ACTIONS, ENUM_ACTIONS, MINERL_ACTION_COLUMNS
@@ -73,6 +72,11 @@ __all__ = [
 #: The MineRL data versions this reader understands (the ``VERSION`` file of a data root).
 MINERL_DATA_VERSIONS: tuple[int, ...] = (3, 4)
 
+#: The largest video frame side, all frames' bytes together, and the most frames before
+#: the episode that a MineRL trajectory may declare; larger ones are refused before reading.
+MAX_FRAME_SIDE = 4096
+MAX_VIDEO_BYTES = 1 << 33
+MAX_SKIPPED_FRAMES = 1 << 20
 _TRAJECTORY_NAME = re.compile(r"v([0-9]+)_")
 _NUMPY_FILE = "rendered.npz"
 _METADATA_FILE = "metadata.json"
@@ -235,6 +239,8 @@ def _read_metadata(path: Path, *, video: bool) -> dict[str, Any]:
         raise DataFormatError(
             f"{str(path)!r} is not UTF-8 text ({error}); re-download it"
         ) from error
+    except RecursionError:
+        raise DataFormatError(f"{str(path)!r} is nested too deeply to be MineRL metadata; re-download it") from None
     if not isinstance(metadata, dict):
         raise DataFormatError(
             f"{str(path)!r} must hold a JSON object, got {type(metadata).__name__}"
@@ -255,32 +261,11 @@ def _read_metadata(path: Path, *, video: bool) -> dict[str, Any]:
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` file, read without pickle."""
+    """All arrays of an ``.npz`` file, read without pickle, their declared sizes bounded
+    (:func:`rudder.data.io.read_npz`)."""
     if not path.is_file():
         raise FileNotFoundError(f"no {_NUMPY_FILE} at {str(path)!r}; re-download the trajectory")
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            for key in archive.files:
-                try:
-                    arrays[key] = archive[key]
-                except ValueError as error:
-                    if "allow_pickle" not in str(error):
-                        raise
-                    # Unpickling runs arbitrary code, and the dataset needs no objects.
-                    raise DataFormatError(
-                        f"{str(path)!r}: the array {key!r} holds Python objects, which are "
-                        "not read (loading them would unpickle code); save it as a numeric "
-                        "or string array"
-                    ) from error
-    except DataFormatError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as error:
-        raise DataFormatError(
-            f"truncated or corrupt npz: {str(path)!r} ({type(error).__name__}: {error}); "
-            "re-download the trajectory"
-        ) from error
-    return arrays
+    return read_npz(path, fix="re-download the trajectory")
 
 
 def _as_text(array: np.ndarray) -> np.ndarray:
@@ -311,6 +296,20 @@ def _check_numeric(array: np.ndarray, key: str, source: Path) -> None:
         raise DataFormatError(f"{str(source)!r}: {key!r} must be numeric, got dtype {array.dtype}")
 
 
+def _check_counts(array: np.ndarray, key: str, source: Path) -> None:
+    """Raises :class:`DataFormatError` unless the counts ``array`` are whole numbers that
+    an int64 holds (NaN would become -9.2e18)."""
+    if array.dtype.kind != "f" or not array.size:
+        return
+    finite = np.isfinite(array)
+    if not np.all(finite) or np.any(np.abs(array) >= 2.0**63) or np.any(array != np.round(array)):
+        bad = array[~finite] if not np.all(finite) else array[(np.abs(array) >= 2.0**63) | (array != np.round(array))]
+        raise DataFormatError(
+            f"{str(source)!r}: {key!r} must hold whole item counts, got {bad.reshape(-1)[0]}; "
+            "the file is corrupt, re-download the trajectory"
+        )
+
+
 def _minerl_observations(
     arrays: Mapping[str, np.ndarray], *, num_states: int, source: Path
 ) -> dict[str, np.ndarray]:
@@ -325,6 +324,7 @@ def _minerl_observations(
         _check_rows(array, key, num_states, "observations", source)
         if name.startswith("inventory/") or name.endswith(("/damage", "/maxDamage")):
             _check_numeric(array, key, source)
+            _check_counts(array, key, source)
             array = array.astype(np.int64)
         elif name.endswith("/type") or array.dtype.kind in "SU":
             array = _as_text(array)
@@ -381,7 +381,11 @@ def _minerl_actions(
             continue
         _check_numeric(array, key, source)
         if name in BINARY_ACTIONS:
-            matrix[:, MINERL_ACTION_COLUMNS.index(name)] = array.reshape(num_steps)
+            if array.shape != (num_steps,):
+                raise DataFormatError(
+                    f"{str(source)!r}: {key!r} must have shape ({num_steps},), one value per step, got {array.shape}"
+                )
+            matrix[:, MINERL_ACTION_COLUMNS.index(name)] = array
         elif name == "camera":
             if array.shape != (num_steps, 2):
                 raise DataFormatError(
@@ -417,6 +421,13 @@ def _read_video(path: Path, *, num_states: int, true_frame_count: int) -> np.nda
             f"no {_VIDEO_FILE} at {str(path)!r}; download the trajectory with its video or "
             "load it with video=False"
         )
+    if isinstance(true_frame_count, bool) or not isinstance(true_frame_count, int) \
+            or not 0 <= true_frame_count <= num_states + MAX_SKIPPED_FRAMES:
+        raise DataFormatError(
+            f"{str(path.parent / _METADATA_FILE)!r}: 'true_video_frame_count' must be an integer in "
+            f"[{num_states}, {num_states + MAX_SKIPPED_FRAMES}] (the states plus at most "
+            f"{MAX_SKIPPED_FRAMES} frames before the episode), got {true_frame_count!r}; re-download the trajectory"
+        )
     skip = int(true_frame_count) - num_states
     if skip < 0:
         raise DataFormatError(
@@ -429,6 +440,14 @@ def _read_video(path: Path, *, num_states: int, true_frame_count: int) -> np.nda
         raise DataFormatError(f"cannot open the video {str(path)!r}; re-download the trajectory")
     frames = []
     try:
+        width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if not (0 < width <= MAX_FRAME_SIDE and 0 < height <= MAX_FRAME_SIDE) \
+                or num_states * width * height * 3 > MAX_VIDEO_BYTES:
+            raise DataFormatError(
+                f"{str(path)!r}: frames of {width}x{height} pixels for {num_states} states exceed the limits "
+                f"(sides of at most {MAX_FRAME_SIDE} pixels, {MAX_VIDEO_BYTES} bytes in all: "
+                "rudder.data.minerl.MAX_FRAME_SIDE, MAX_VIDEO_BYTES); re-download the trajectory"
+            )
         for index in range(int(true_frame_count)):
             if index < skip:
                 ok = capture.grab()

@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -65,6 +66,10 @@ _VPT_BUTTONS = {0: "attack", 1: "use"}
 
 
 # -- reading one file --------------------------------------------------------------------
+#: The largest item quantity a VPT inventory entry may hold (a Minecraft stack holds 64).
+MAX_QUANTITY = 2**31 - 1
+
+
 def _item_name(raw: str, *, merge_variants: bool) -> str:
     """``minecraft:oak_log`` -> ``log`` (with ``merge_variants``) or ``oak_log``."""
     name = raw.removeprefix("minecraft:")
@@ -89,6 +94,10 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
             continue
         try:
             record = json.loads(line)
+        except RecursionError:
+            raise DataFormatError(
+                f"{str(path)!r}, line {number}: the JSON is nested too deeply to be a VPT record; re-download the file"
+            ) from None
         except json.JSONDecodeError as error:
             hint = " (the last line is cut off: the file is truncated)" if number == last else ""
             raise DataFormatError(
@@ -126,10 +135,12 @@ def _vpt_inventory(
             or not isinstance(entry.get("type"), str)
             or isinstance(quantity, bool)
             or not isinstance(quantity, (int, float))
+            or not 0 <= quantity <= MAX_QUANTITY  # False for NaN
+            or quantity != int(quantity)
         ):
             raise DataFormatError(
                 f"{str(path)!r}, line {number}: inventory entries must be "
-                f'{{"type": str, "quantity": number}}, got {entry!r}'
+                f'{{"type": str, "quantity": whole number in [0, {MAX_QUANTITY}]}}, got {str(entry)[:200]}'
             )
         name = _item_name(entry["type"], merge_variants=merge_variants)
         counts[name] = counts.get(name, 0) + int(quantity)
@@ -145,10 +156,16 @@ def _vpt_action(record: Mapping[str, Any], *, number: int, path: Path) -> np.nda
             f"{str(path)!r}, line {number}: 'keyboard' and 'mouse' must be JSON objects"
         )
     action = np.zeros(len(VPT_ACTION_COLUMNS), dtype=np.float32)
-    for key in keyboard.get("keys") or ():
+    keys, buttons = keyboard.get("keys") or [], mouse.get("buttons") or []
+    if not isinstance(keys, list) or not isinstance(buttons, list) \
+            or not all(isinstance(value, (str, int)) and not isinstance(value, bool) for value in keys + buttons):
+        raise DataFormatError(
+            f"{str(path)!r}, line {number}: keyboard 'keys' and mouse 'buttons' must be lists of names or numbers"
+        )
+    for key in keys:
         if key in _VPT_KEYS:
             action[VPT_ACTION_COLUMNS.index(_VPT_KEYS[key])] = 1.0
-    for button in mouse.get("buttons") or ():
+    for button in buttons:
         if button in _VPT_BUTTONS:
             action[VPT_ACTION_COLUMNS.index(_VPT_BUTTONS[button])] = 1.0
     # With a GUI open the mouse moves a cursor, not the camera (as in VPT's loader).
@@ -156,9 +173,11 @@ def _vpt_action(record: Mapping[str, Any], *, number: int, path: Path) -> np.nda
         try:
             pitch = float(mouse.get("dy", 0.0)) * CAMERA_DEGREES_PER_PIXEL
             yaw = float(mouse.get("dx", 0.0)) * CAMERA_DEGREES_PER_PIXEL
-        except (TypeError, ValueError):
+            if not (math.isfinite(pitch) and math.isfinite(yaw)):
+                raise ValueError("not finite")
+        except (TypeError, ValueError, OverflowError):
             raise DataFormatError(
-                f"{str(path)!r}, line {number}: mouse 'dx'/'dy' must be numbers, got "
+                f"{str(path)!r}, line {number}: mouse 'dx'/'dy' must be finite numbers, got "
                 f"{mouse.get('dx')!r}/{mouse.get('dy')!r}"
             ) from None
         action[VPT_ACTION_COLUMNS.index("camera_pitch")] = pitch

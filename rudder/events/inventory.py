@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -52,7 +53,10 @@ def _count(value: Any, *, where: str) -> float:
             f"{where} must be a single number (an item count), got "
             f"{'dtype ' + str(array.dtype) if array.size == 1 else 'shape ' + str(array.shape)}"
         )
-    return float(array.reshape(()))
+    count = float(array.reshape(()))
+    if not math.isfinite(count):
+        raise ValueError(f"{where} must be a finite item count, got {count}; clean the episodes first")
+    return count
 
 
 class InventoryEncoder(EventEncoder):
@@ -151,6 +155,11 @@ class InventoryEncoder(EventEncoder):
             raise ValueError(
                 f"{where} has {array.shape[0]} counts, but `items` names {len(names)} items "
                 f"({list(names)[:5]}...); make them match"
+            )
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            bad = int(np.flatnonzero(~np.isfinite(array))[0])
+            raise ValueError(
+                f"{where} must hold finite item counts, got {array[bad]} for {names[bad]!r}; clean the episodes first"
             )
         return {name: float(count) for name, count in zip(names, array, strict=True)}
 

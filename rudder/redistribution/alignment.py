@@ -47,7 +47,7 @@ from rudder.data.io import check_same_shapes
 from rudder.errors import AlignmentError, NotFittedError
 from rudder.events.base import EventEncoder, EventSequence, EventStream
 from rudder.profile.model import PrefixScorer, ProfileModel
-from rudder.redistribution.base import ReturnBookkeeping
+from rudder.redistribution.base import ReturnBookkeeping, terminal_reward
 
 __all__ = ["FALLBACK_SHARE", "AlignmentRedistributor", "AlignmentSettings", "OnlineRedistribution", "ScaleSource"]
 
@@ -447,7 +447,7 @@ class AlignmentRedistributor:
         """Shape (T,): the redistributed reward of every step of ``episode``.
 
         "difference" form: with ``correction`` on and a finished episode (terminated or
-        truncated), the rewards sum to ``episode.episode_return`` up to float rounding.
+        truncated), the rewards sum to the return exactly up to one rounding of the last reward.
         An episode of no steps (T = 0) gets an empty array, whose sum 0 is its return.
         "potential" form: the env rewards plus gamma * Phi(s_{t+1}) - Phi(s_t); on a
         terminated episode their gamma-discounted sum equals the env rewards' (Phi(s_0)
@@ -463,7 +463,7 @@ class AlignmentRedistributor:
             rewards = self.scale * np.diff(scores)
             # An episode of no steps has return 0 and nothing to correct: its rewards are ().
             if self.settings.correction and (episode.terminated or episode.truncated) and episode.length:
-                rewards[-1] += episode.episode_return - rewards.sum()
+                rewards[-1] = terminal_reward(episode.rewards, rewards)  # exact: see terminal_reward
         weight = self.settings.env_reward_weight
         if weight:
             rewards = (1.0 - weight) * rewards + weight * episode.rewards

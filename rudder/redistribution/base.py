@@ -11,6 +11,8 @@ return, the redistributed return, and applies the terminal correction G - sum(R)
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
@@ -19,7 +21,7 @@ import numpy as np
 
 from rudder.data.episode import Episode
 
-__all__ = ["OnlineRedistributionState", "Redistributor", "ReturnBookkeeping"]
+__all__ = ["OnlineRedistributionState", "Redistributor", "ReturnBookkeeping", "terminal_reward"]
 
 
 @runtime_checkable
@@ -119,15 +121,49 @@ class Redistributor(Protocol):
         ...
 
 
+def _add_exactly(partials: list[float], value: float) -> None:
+    """Adds ``value`` to the exact sum kept as non-overlapping ``partials`` (Shewchuk's
+    algorithm, the one behind ``math.fsum``)."""
+    kept = 0
+    for partial in partials:
+        if abs(value) < abs(partial):
+            value, partial = partial, value
+        high = value + partial
+        low = partial - (high - value)
+        if low:
+            partials[kept] = low
+            kept += 1
+        value = high
+    partials[kept:] = [value]
+
+
+def terminal_reward(env_rewards: np.ndarray, redistributed: np.ndarray) -> float:
+    """The last redistributed reward that makes the episode's rewards sum to its return:
+    G - sum(R_0..R_{T-2}), computed exactly and rounded once (``math.fsum``), so that the
+    exact sum of the redistributed rewards differs from the exact return by at most half
+    a unit in the last place of this reward.
+
+    Args:
+        env_rewards: shape (T,), the env rewards (their sum is the return G).
+        redistributed: shape (T,), the redistributed rewards (the last one is replaced).
+    """
+    return math.fsum(itertools.chain(np.asarray(env_rewards, dtype=np.float64).tolist(),
+                                     (-np.asarray(redistributed[:-1], dtype=np.float64)).tolist()))
+
+
 class ReturnBookkeeping:
     """What every online redistribution state keeps: the episode's env return, the
     redistributed return paid so far, and the terminal correction G - sum(R).
 
     :meth:`_settle` is the one place where the correction is applied, so every online
-    redistributor pays rewards that sum exactly to the episode's return.
+    redistributor pays rewards that sum to the episode's return; both sums are kept
+    exactly (as ``math.fsum`` partials), so the last reward equals the offline
+    :func:`terminal_reward` bit for bit. A NaN or infinite env reward raises the
+    ``ValueError`` an offline :class:`~rudder.data.Episode` raises.
     """
 
-    __slots__ = ("episode_return", "redistributed_return", "last_correction")
+    __slots__ = ("_paid_partials", "_return_partials", "_steps", "episode_return", "last_correction",
+                 "redistributed_return")
 
     episode_return: float
     redistributed_return: float
@@ -137,12 +173,28 @@ class ReturnBookkeeping:
         self.episode_return = 0.0
         self.redistributed_return = 0.0
         self.last_correction = 0.0
+        self._return_partials: list[float] = []
+        self._paid_partials: list[float] = []
+        self._steps = 0
 
     def _settle(self, redistributed: float, reward: float, ended: bool, correction: bool) -> float:
-        """Books one step: adds the correction at the end of the episode if asked."""
-        self.episode_return += reward
+        """Books one step: adds the correction at the end of the episode if asked.
+
+        Raises:
+            ValueError: if ``reward`` is NaN or infinite.
+        """
+        reward = float(reward)
+        if not math.isfinite(reward):
+            raise ValueError(
+                f"`rewards` must be finite, got {reward} at step {self._steps}; clean or clip the rewards first"
+            )
+        self._steps += 1
+        _add_exactly(self._return_partials, reward)
+        self.episode_return = math.fsum(self._return_partials)
         if correction and ended:
-            self.last_correction = self.episode_return - (self.redistributed_return + redistributed)
-            redistributed += self.last_correction
-        self.redistributed_return += redistributed
+            final = math.fsum(self._return_partials + [-partial for partial in self._paid_partials])
+            self.last_correction = final - redistributed
+            redistributed = final
+        _add_exactly(self._paid_partials, redistributed)
+        self.redistributed_return = math.fsum(self._paid_partials)
         return redistributed

@@ -25,7 +25,9 @@ Needs torch (``pip install torch==2.13.0`` on CPU-only machines).
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -36,14 +38,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from rudder._directories import read_versioned_json, staged_directory
+from rudder._files import owned_directory, read_versioned_json, reading
 from rudder.data.episode import Episode, check_episodes
 from rudder.errors import DataFormatError
-from rudder.redistribution.base import ReturnBookkeeping
+from rudder.redistribution.base import ReturnBookkeeping, terminal_reward
 from rudder.redistribution.lessons import LessonsBuffer
 from rudder.redistribution.serialization import LSTM_CONFIG_FILE, LSTM_FORMAT
 
 __all__ = [
+    "MAX_INPUT_SIZE",
+    "MAX_PARAMETERS",
     "LSTMRedistributor",
     "LSTMSettings",
     "OnlineLSTMRedistribution",
@@ -493,7 +497,7 @@ class LSTMRedistributor:
             if abs(explained) > 1e-8 and 0.8 <= attribution.sum() / explained <= 1.2:
                 rewards = attribution
         if self.settings.correction and (episode.terminated or episode.truncated):
-            rewards[-1] += episode.episode_return - rewards.sum()
+            rewards[-1] = terminal_reward(episode.rewards, rewards)  # exact: see terminal_reward
         return rewards
 
     # -- online ---------------------------------------------------------------------
@@ -506,12 +510,17 @@ class LSTMRedistributor:
     # -- saving ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
         """Writes ``config.json`` (settings, spaces, quality) and ``model.pt`` (state dict) to
-        directory ``path``, atomically."""
+        directory ``path``, atomically.
+
+        The directory is written only if it is missing, empty, or a RUDDER LSTM model
+        written by align-rudder, and then only its own files are replaced (see
+        :mod:`rudder._files`).
+
+        Raises:
+            NotOwnedError: if ``path`` holds anything else (nothing is written then).
+        """
         from rudder import __version__
 
-        path = Path(path)
-        if path.exists() and not (path / LSTM_CONFIG_FILE).is_file():
-            raise FileExistsError(f"{path} exists and is not a RUDDER model directory; choose another path")
         config = {
             "format": LSTM_FORMAT,
             "format_version": LSTM_FORMAT_VERSION,
@@ -523,31 +532,124 @@ class LSTMRedistributor:
             "relative_error": self.relative_error,
             "updates": self.updates,
         }
-        with staged_directory(path) as staging:
-            torch.save(self.model.state_dict(), staging / MODEL_FILE)
-            (staging / LSTM_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+        state = self.model.state_dict()
+        with owned_directory(path, kind=LSTM_FORMAT, owned=(LSTM_CONFIG_FILE, MODEL_FILE),
+                             legacy=(LSTM_CONFIG_FILE, MODEL_FILE), what="a RUDDER model directory") as directory:
+            directory.write(MODEL_FILE, lambda file: torch.save(state, file))
+            directory.write_text(LSTM_CONFIG_FILE, json.dumps(config, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LSTMRedistributor:
-        """Reads a model written by :meth:`save` (``torch.load(..., weights_only=True)``)."""
+        """Reads a model written by :meth:`save` (``torch.load(..., weights_only=True)``).
+
+        Every field of ``config.json`` is checked (types, finiteness, ranges) and the
+        declared spaces are bounded (:data:`MAX_INPUT_SIZE` input features per step,
+        :data:`MAX_PARAMETERS` weights) before anything is allocated.
+
+        Raises:
+            FileNotFoundError: if ``path`` holds no model.
+            DataFormatError: if a file is corrupt, inconsistent or declares sizes above
+                the limits; the message names the file and the field.
+            FormatVersionError: if the model was written by a newer format version.
+        """
         path = Path(path)
-        if not (path / MODEL_FILE).is_file():
-            raise FileNotFoundError(f"no RUDDER model at {str(path)!r} ({MODEL_FILE} is missing)")
-        config = read_versioned_json(
-            path / LSTM_CONFIG_FILE, format=LSTM_FORMAT, version=LSTM_FORMAT_VERSION, what="a RUDDER LSTM model"
-        )
-        redistributor = cls(
-            _space_from_json(config["observation_space"]), _space_from_json(config["action_space"]), **config["settings"]
-        )
+        config_file, model_file = path / LSTM_CONFIG_FILE, path / MODEL_FILE
+        with reading(path):
+            if not model_file.is_file():
+                raise FileNotFoundError(f"no RUDDER model at {str(path)!r} ({MODEL_FILE} is missing)")
+            config = read_versioned_json(
+                config_file, format=LSTM_FORMAT, version=LSTM_FORMAT_VERSION, what="a RUDDER LSTM model"
+            )
+            weights = model_file.read_bytes()
+        redistributor = _redistributor_from_config(cls, config_file, config)
         try:
-            state = torch.load(path / MODEL_FILE, map_location="cpu", weights_only=True)
+            state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
+        except Exception as error:  # noqa: BLE001 - torch raises many kinds on corrupt files
+            # Not torch's text: it suggests weights_only=False, which would run the file's code.
+            raise DataFormatError(
+                f"cannot read {str(model_file)!r}: it is not a tensor state dict written by align-rudder "
+                f"({type(error).__name__}); save the model again"
+            ) from None
+        if not isinstance(state, Mapping) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+            raise DataFormatError(f"{str(model_file)!r} is corrupt: it must hold a state dict of tensors")
+        if not all(bool(torch.isfinite(value).all()) for value in state.values() if value.is_floating_point()):
+            raise DataFormatError(f"{str(model_file)!r} is corrupt: its weights must be finite; save the model again")
+        try:
             redistributor.model.load_state_dict(state)
-        except (RuntimeError, EOFError, OSError) as error:
-            raise DataFormatError(f"cannot read {path / MODEL_FILE}: {error}") from None
-        redistributor.return_scale = float(config["return_scale"])
-        redistributor.relative_error = config["relative_error"]
-        redistributor.updates = int(config.get("updates", 0))
+        except (RuntimeError, TypeError, ValueError) as error:
+            raise DataFormatError(
+                f"{str(model_file)!r} does not fit the model that {LSTM_CONFIG_FILE} describes: "
+                f"{str(error).splitlines()[0]}; save the model again"
+            ) from None
         return redistributor
+
+
+#: The most input features per step a saved LSTM model may declare (its spaces' sizes).
+MAX_INPUT_SIZE = 1 << 20
+#: The most weights a saved LSTM model may declare (hidden size and input size together).
+MAX_PARAMETERS = 1 << 27
+
+
+def _redistributor_from_config(cls: type[LSTMRedistributor], file: Path, config: Mapping[str, Any]) -> LSTMRedistributor:
+    """An unfitted redistributor as ``config`` (the record of ``file``) describes it, every
+    field checked and every declared size bounded before anything is allocated."""
+
+    def refuse(field: str, problem: str) -> DataFormatError:
+        return DataFormatError(f"{str(file)!r} is corrupt: `{field}` {problem}; save the model again")
+
+    settings = config.get("settings")
+    if not isinstance(settings, dict):
+        raise refuse("settings", "must be an object")
+    known = {field.name for field in dataclasses.fields(LSTMSettings)}
+    for name, value in settings.items():
+        if name not in known:
+            raise refuse(f"settings.{name}", f"is unknown; this align-rudder knows {sorted(known)}")
+        if not _same_kind(getattr(LSTMSettings, name), value):
+            raise refuse(f"settings.{name}", f"must be a finite value of the kind of {getattr(LSTMSettings, name)!r}, got {value!r}")
+    observation_space = _space_from_json(config.get("observation_space"), file=file, field="observation_space")
+    action_space = _space_from_json(config.get("action_space"), file=file, field="action_space")
+    try:
+        merged = LSTMSettings(**settings)
+    except (TypeError, ValueError) as error:
+        raise refuse("settings", f"has an invalid value: {error}") from None
+    input_size = (2 if merged.differences else 1) * _space_size(observation_space) + _space_size(action_space)
+    if input_size > MAX_INPUT_SIZE:
+        raise refuse("observation_space", f"declares {input_size} input features per step, above the limit {MAX_INPUT_SIZE}")
+    parameters = 4 * merged.hidden_size * (merged.hidden_size + input_size + 2) + merged.hidden_size + 1
+    if parameters > MAX_PARAMETERS:
+        raise refuse("settings.hidden_size", f"declares {parameters} weights, above the limit {MAX_PARAMETERS}")
+    return_scale = config.get("return_scale")
+    if isinstance(return_scale, bool) or not isinstance(return_scale, (int, float)) or not 0 < return_scale < 1e308:
+        raise refuse("return_scale", f"must be a finite number > 0, got {return_scale!r}")
+    relative_error = config.get("relative_error")
+    if relative_error is not None and (
+        isinstance(relative_error, bool) or not isinstance(relative_error, (int, float))
+        or not 0 <= relative_error < 1e308  # False for NaN
+    ):
+        raise refuse("relative_error", f"must be null or a finite number >= 0, got {relative_error!r}")
+    updates = config.get("updates", 0)
+    if isinstance(updates, bool) or not isinstance(updates, int) or updates < 0:
+        raise refuse("updates", f"must be an integer >= 0, got {updates!r}")
+    try:
+        redistributor = cls(observation_space, action_space, **settings)
+    except (TypeError, ValueError, OverflowError, RuntimeError) as error:
+        raise refuse("settings", f"has an invalid value: {str(error)[:200]}") from None
+    redistributor.return_scale = float(return_scale)
+    redistributor.relative_error = None if relative_error is None else float(relative_error)
+    redistributor.updates = updates
+    return redistributor
+
+
+def _same_kind(default: object, value: object) -> bool:
+    """Whether the saved setting ``value`` has the kind of its ``default`` (bool, integer,
+    finite number or string)."""
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and -1e308 < value < 1e308
+    return isinstance(value, str)
 
 
 def _space_to_json(space: gym.Space) -> dict[str, Any]:
@@ -568,20 +670,54 @@ def _space_to_json(space: gym.Space) -> dict[str, Any]:
     raise TypeError(f"cannot save the space {space}")
 
 
-def _space_from_json(data: Mapping[str, Any]) -> gym.Space:
+def _is_integer(value: object, *, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _space_from_json(data: object, *, file: Path | None = None, field: str = "space", depth: int = 0) -> gym.Space:
+    """The space ``data`` describes, every value checked and its size bounded by
+    :data:`MAX_INPUT_SIZE` before it is built."""
+
+    def refuse(problem: str) -> DataFormatError:
+        where = f"{str(file)!r}" if file is not None else "a RUDDER model"
+        return DataFormatError(f"{where} is corrupt: `{field}` {problem}; save the model again")
+
+    if not isinstance(data, dict):
+        raise refuse(f"must be an object describing a space, got {type(data).__name__}")
     kind = data.get("type")
     if kind == "Discrete":
-        return gym.spaces.Discrete(int(data["n"]), start=int(data.get("start", 0)))
+        n, start = data.get("n"), data.get("start", 0)
+        if not _is_integer(n, low=1, high=MAX_INPUT_SIZE) or not _is_integer(start, low=-(2**62), high=2**62):
+            raise refuse(f"must have 1 <= n <= {MAX_INPUT_SIZE} (the limit) and an integer start, got n={n!r}")
+        return gym.spaces.Discrete(int(n), start=int(start))  # type: ignore[arg-type]  # checked above
     if kind == "Box":
-        return gym.spaces.Box(
-            np.array(data["low"], dtype=data["dtype"]), np.array(data["high"], dtype=data["dtype"]),
-            shape=tuple(data["shape"]), dtype=data["dtype"],
-        )
+        shape = data.get("shape")
+        if not isinstance(shape, list) or len(shape) > 32 or not all(_is_integer(size, low=0, high=MAX_INPUT_SIZE) for size in shape) \
+                or math.prod(shape) > MAX_INPUT_SIZE:
+            raise refuse(f"must have a shape of at most {MAX_INPUT_SIZE} entries (the limit), got {str(shape)[:80]}")
+        try:
+            dtype = np.dtype(data.get("dtype"))
+            low, high = np.array(data.get("low"), dtype=dtype), np.array(data.get("high"), dtype=dtype)
+            if low.size > MAX_INPUT_SIZE or high.size > MAX_INPUT_SIZE or dtype.kind not in "fiub":
+                raise ValueError("bounds or dtype out of range")
+            return gym.spaces.Box(low, high, shape=tuple(shape), dtype=dtype)
+        except (TypeError, ValueError, OverflowError) as error:
+            raise refuse(f"is not a valid Box: {error}") from None
     if kind == "MultiDiscrete":
-        return gym.spaces.MultiDiscrete(np.array(data["nvec"], dtype=np.int64))
+        nvec = data.get("nvec")
+        if not isinstance(nvec, list) or not nvec or len(nvec) > MAX_INPUT_SIZE \
+                or not all(_is_integer(size, low=1, high=MAX_INPUT_SIZE) for size in nvec) or sum(nvec) > MAX_INPUT_SIZE:
+            raise refuse(f"must have a non-empty nvec of sizes in [1, {MAX_INPUT_SIZE}] summing to at most the limit")
+        return gym.spaces.MultiDiscrete(np.array(nvec, dtype=np.int64))
     if kind == "Dict":
-        return gym.spaces.Dict({key: _space_from_json(sub) for key, sub in data["spaces"].items()})
-    raise DataFormatError(f"unknown space type {kind!r} in a RUDDER model")
+        spaces = data.get("spaces")
+        if not isinstance(spaces, dict) or depth > 16:
+            raise refuse("must map names to spaces (nested at most 16 deep)")
+        built = {key: _space_from_json(sub, file=file, field=f"{field}.{key}", depth=depth + 1) for key, sub in spaces.items()}
+        if sum(_space_size(space) for space in built.values()) > MAX_INPUT_SIZE:
+            raise refuse(f"declares more than {MAX_INPUT_SIZE} input features (the limit)")
+        return gym.spaces.Dict(built)
+    raise refuse(f"has an unknown space type {kind!r}")
 
 
 class OnlineLSTMRedistribution(ReturnBookkeeping):

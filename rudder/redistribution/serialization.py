@@ -11,18 +11,17 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import math
 import os
 import typing
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rudder._directories import read_versioned_json, staged_directory
+from rudder._files import directory_kind, owned_directory, read_json, read_versioned_json, reading
 from rudder.alignment import MultipleAlignment, ScoringScheme
-from rudder.errors import DataFormatError
+from rudder.data.io import read_npz
+from rudder.errors import DataFormatError, DependencyNotInstalled
 from rudder.events import load_encoder
 from rudder.profile.model import ProfileModel
 from rudder.redistribution.alignment import AlignmentRedistributor, AlignmentSettings, ScaleSource
@@ -71,7 +70,8 @@ def load_redistributor(path: str | os.PathLike[str], **overrides: Any) -> Redist
         TypeError: if ``overrides`` are given for an LSTM model.
     """
     path = Path(path)
-    saved = _saved_format(path)
+    marked = directory_kind(path)
+    saved = marked if marked in (MODEL_FORMAT, LSTM_FORMAT) else _saved_format(path)
     if saved == MODEL_FORMAT:
         return load_alignment_model(path, **overrides)
     if saved == LSTM_FORMAT:
@@ -95,10 +95,7 @@ def _saved_format(path: Path) -> object:
             f"no align-rudder model at {str(path)!r}: neither {CONFIG_FILE} (alignment model) nor "
             f"{LSTM_CONFIG_FILE} (RUDDER LSTM model) is there"
         )
-    try:
-        record = json.loads(found.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataFormatError(f"{str(found)!r} is not valid JSON: {error}") from None
+    record = read_json(found)
     if not isinstance(record, dict) or "format" not in record:
         raise DataFormatError(f"{str(found)!r} names no model format (its \"format\" field is missing)")
     return record["format"]
@@ -107,18 +104,19 @@ def _saved_format(path: Path) -> object:
 def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.PathLike[str]) -> None:
     """Writes a fitted :class:`AlignmentRedistributor` to the directory ``path``.
 
-    The directory is written next to its destination and moved into place at the end,
-    so a failure leaves no half-written model. An existing model directory at ``path``
-    is replaced; any other non-empty directory is refused.
+    The directory is written only if it is missing, empty, or an alignment model written
+    by align-rudder (its ``.align-rudder`` marker, or for older models its ``model.json``,
+    names the format), and then only ``model.json``, ``arrays.npz`` and the marker are
+    replaced; the replacement is atomic for concurrent loads and saves (see
+    :mod:`rudder._files`), and a failure leaves the earlier model untouched.
+
+    Raises:
+        NotFittedError: before ``fit``.
+        NotOwnedError: if ``path`` holds anything else (nothing is written then).
     """
     from rudder import __version__
 
     profile = redistributor.profile  # NotFittedError before fit
-    path = Path(path)
-    if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / CONFIG_FILE).exists())):
-        raise FileExistsError(
-            f"{str(path)!r} exists and is not an align-rudder model directory; choose another path"
-        )
     encoder = redistributor.encoder
     config: dict[str, Any] = {
         "format": MODEL_FORMAT,
@@ -147,9 +145,10 @@ def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.P
     np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
     text = json.dumps(config, indent=2, sort_keys=True)
 
-    with staged_directory(path) as staging:
-        (staging / ARRAYS_FILE).write_bytes(buffer.getvalue())
-        (staging / CONFIG_FILE).write_text(text + "\n")
+    with owned_directory(path, kind=MODEL_FORMAT, owned=(CONFIG_FILE, ARRAYS_FILE),
+                         legacy=(CONFIG_FILE, ARRAYS_FILE), what="an align-rudder model directory") as directory:
+        directory.write_bytes(ARRAYS_FILE, buffer.getvalue())
+        directory.write_text(CONFIG_FILE, text + "\n")
 
 
 def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any) -> AlignmentRedistributor:
@@ -167,15 +166,16 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
     """
     path = Path(path)
     config_path, arrays_path = path / CONFIG_FILE, path / ARRAYS_FILE
-    for required in (config_path, arrays_path):
-        if not required.exists():
-            raise FileNotFoundError(
-                f"no align-rudder model at {str(path)!r}: {required.name} is missing "
-                "(write one with `rudder align` or AlignmentRedistributor.save)"
-            )
-    config = read_versioned_json(config_path, format=MODEL_FORMAT, version=MODEL_FORMAT_VERSION,
-                                 what="an align-rudder alignment model")
-    arrays = _read_arrays(arrays_path)
+    with reading(path):
+        for required in (config_path, arrays_path):
+            if not required.exists():
+                raise FileNotFoundError(
+                    f"no align-rudder model at {str(path)!r}: {required.name} is missing "
+                    "(write one with `rudder align` or AlignmentRedistributor.save)"
+                )
+        config = read_versioned_json(config_path, format=MODEL_FORMAT, version=MODEL_FORMAT_VERSION,
+                                     what="an align-rudder alignment model")
+        arrays = _read_arrays(arrays_path)
     try:
         settings = _settings_from(config_path, config["settings"])
         scale = _finite_number(config_path, "scale", config["scale"])
@@ -184,7 +184,15 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
         if scale_source not in typing.get_args(ScaleSource):
             raise DataFormatError(f"{str(path)!r} is inconsistent: unknown scale_source {scale_source!r}")
         encoder_arrays = {k[len("encoder/") :]: v for k, v in arrays.items() if k.startswith("encoder/")}
-        encoder = load_encoder(config["encoder"], encoder_arrays, **encoder_overrides)
+        try:
+            encoder = load_encoder(config["encoder"], encoder_arrays, **encoder_overrides)
+        except (DataFormatError, DependencyNotInstalled):
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as error:
+            raise DataFormatError(
+                f"{str(config_path)!r} holds an invalid `encoder` ({type(error).__name__}: {str(error)[:200]}); "
+                "fit and save the model again"
+            ) from None
         _check_arrays(arrays_path, arrays, num_events=len(encoder.alphabet))
         redistributor = AlignmentRedistributor(encoder, **dataclasses.asdict(settings))
         rows = arrays["alignment_rows"]
@@ -222,15 +230,9 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
 
 
 def _read_arrays(file: Path) -> dict[str, np.ndarray]:
-    """The arrays of the ``.npz`` file ``file``, read without pickle."""
-    try:
-        with np.load(file, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        raise DataFormatError(
-            f"cannot read {str(file)!r}: the file is truncated or corrupt ({error}); "
-            "fit and save the model again"
-        ) from error
+    """The arrays of the ``.npz`` file ``file``, read without pickle, their declared sizes
+    bounded (:func:`rudder.data.io.read_npz`)."""
+    return read_npz(file, fix="fit and save the model again")
 
 
 def _settings_from(file: Path, saved: object) -> AlignmentSettings:
@@ -246,13 +248,13 @@ def _settings_from(file: Path, saved: object) -> AlignmentSettings:
     try:
         # Models written before delete_by_occupancy existed skipped columns at a constant cost.
         return AlignmentSettings(**{"delete_by_occupancy": False, **saved})
-    except ValueError as error:
+    except (ValueError, TypeError, OverflowError) as error:
         raise DataFormatError(f"{str(file)!r} has an invalid setting: {error}; fit and save the model again") from None
 
 
 def _finite_number(file: Path, name: str, value: object) -> float:
     """``value``, the field ``name`` of ``file``, as a float, if it is a finite number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1e308 < value < 1e308:
         raise DataFormatError(
             f"{str(file)!r} is corrupt: `{name}` must be a finite number, got {value!r}; "
             "fit and save the model again"

@@ -115,7 +115,7 @@ def test_save_load_identical_rewards(tmp_path, frozen_lake_redistributor):
     np.testing.assert_array_equal(loaded.profile.scores, redistributor.profile.scores)
     # Saving again over an existing model replaces it.
     loaded.save(tmp_path / "model")
-    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["arrays.npz", "model.json"]
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [".align-rudder", "arrays.npz", "model.json"]
 
 
 def test_models_saved_before_occupancy_deletes_load_with_constant_deletes(tmp_path):

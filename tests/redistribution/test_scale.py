@@ -45,6 +45,8 @@ def test_default_scale_and_rewards_are_pinned():
     # Values computed with the code before other_episodes, the fallback scale and the
     # potential form existed: with positive mean demo returns and default settings,
     # fit must give exactly the same scale and rewards (committed benchmarks depend on it).
+    # Issue 16 item 10: three terminal rewards moved by one ulp, to G - sum(R[:-1]) correctly
+    # rounded (checked with fractions.Fraction); the naive correction was off by that ulp.
     demonstrations = [
         chain_episode([5, 0, 1, 2, 3], [0.0, 0.5, 0.0, 1.5]),
         chain_episode([5, 0, 6, 1, 3], [-0.1, 0.0, 0.0, 0.6]),
@@ -61,9 +63,9 @@ def test_default_scale_and_rewards_are_pinned():
     assert redistributor.scale_source == "demonstrations"
     expected = [
         [0.3769683191464916, 0.19064567214481287, 0.1510946644190698, 1.2812913442896257],
-        [0.3769683191464916, 0.0, 0.19064567214481287, -0.06761399129130452],
-        [0.0, 0.1554176895622041, 0.0, -0.45541768956220413],
-        [0.3769683191464916, 0.0, 0.15109466441906996, 0.0, -1.2780629835655617],
+        [0.3769683191464916, 0.0, 0.19064567214481287, -0.06761399129130449],
+        [0.0, 0.1554176895622041, 0.0, -0.4554176895622041],
+        [0.3769683191464916, 0.0, 0.15109466441906996, 0.0, -1.2780629835655615],
         [0.0, 0.3769683191464916, 0.15109466441906996],
     ]
     for episode, rewards in zip(demonstrations + probes, expected):
