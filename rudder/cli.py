@@ -81,6 +81,11 @@ def _encoder_choices(encoder: EventEncoder) -> list[str]:
     return lines
 
 
+def _fit_time(encoder: EventEncoder) -> list[str]:
+    seconds = getattr(encoder, "fit_seconds", None)
+    return [] if seconds is None else [f"Encoder fit: {seconds:.2f} s"]
+
+
 def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Sequence[Episode] | None = None) -> str:
     """Text report: the alignment with event names, consensus marks, per-demo scores."""
     alphabet = redistributor.encoder.alphabet
@@ -92,6 +97,8 @@ def describe_model(redistributor: AlignmentRedistributor, *, demonstrations: Seq
         f"Multiple alignment: {alignment.num_sequences} demonstrations x {alignment.length} columns, "
         f"{len(alphabet)} events ({type(redistributor.encoder).__name__})",
         *_encoder_choices(redistributor.encoder),
+        *_fit_time(redistributor.encoder),
+        f"Guide tree: {alignment.method} ({'k-mer distances' if alignment.method == 'kmer' else 'all pairwise scores'})",
         "",
         alignment.format(
             alphabet.names, sequence_names=labels, marked_columns=[c.column for c in consensus]
@@ -147,10 +154,56 @@ def _add_alignment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
 
 
-def _fit(args: argparse.Namespace, demonstrations: Sequence[Episode]) -> AlignmentRedistributor:
+def _fit(
+    args: argparse.Namespace, demonstrations: Sequence[Episode], others: Sequence[Episode] = ()
+) -> AlignmentRedistributor:
     encoder = choose_encoder(args.events, demonstrations, seed=args.seed)
     settings = settings_from(AlignmentSettings, args)
-    return AlignmentRedistributor(encoder, **dataclasses.asdict(settings)).fit(demonstrations)
+    return AlignmentRedistributor(encoder, **dataclasses.asdict(settings)).fit(
+        demonstrations, other_episodes=list(others) or None
+    )
+
+
+#: ``rudder align`` prints held-out diagnostics for up to this many demonstrations by default
+#: (each of the folds is a new alignment).
+DIAGNOSTICS_LIMIT = 200
+
+
+def _diagnostics(args: argparse.Namespace, demonstrations: Sequence[Episode], others: Sequence[Episode]) -> None:
+    """Prints how well the profile's score orders held-out demonstrations and other episodes."""
+    from rudder.redistribution.diagnostics import ordering_diagnostics
+
+    wanted = args.diagnostics if args.diagnostics is not None else len(demonstrations) <= DIAGNOSTICS_LIMIT
+    if not wanted:
+        return
+    if len(demonstrations) < 3:
+        print("Held-out diagnostics: need at least 3 demonstrations")
+        return
+    settings = settings_from(AlignmentSettings, args)
+
+    def make() -> AlignmentRedistributor:
+        encoder = choose_encoder(args.events, demonstrations, seed=args.seed)
+        return AlignmentRedistributor(encoder, **dataclasses.asdict(settings))
+
+    print()
+    print(ordering_diagnostics(demonstrations, make, others=others, folds=5, seed=args.seed).format())
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuses outputs that cannot be written before any work is done."""
+    from pathlib import Path
+
+    for flag, value in (("-o", args.output), ("--png", getattr(args, "png", None))):
+        if value is None:
+            continue
+        path = Path(value)
+        if flag == "--png" and path.is_dir():
+            raise ValueError(f"--png {value}: is a directory; give a file name")
+        parent = path.resolve().parent
+        if not parent.is_dir():
+            raise ValueError(f"{flag} {value}: the directory {str(parent)!r} does not exist; create it first")
+        if flag == "-o" and path.exists() and not path.is_dir():
+            raise ValueError(f"-o {value}: is a file, not a model directory; give a directory")
 
 
 def _draw(redistributor: AlignmentRedistributor, path: str) -> None:
@@ -172,6 +225,8 @@ def command_align(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise ValueError(f"--limit must be >= 1, got {args.limit}")
+    _check_outputs(args)
+    others = load_demonstrations(args.others) if args.others is not None else []
     source = Path(args.demos)
     is_vpt = source.suffix == ".jsonl" or (source.is_dir() and any(source.rglob("*.jsonl")))
     if args.environment is not None and (is_vpt or not source.is_dir()):
@@ -191,8 +246,9 @@ def command_align(args: argparse.Namespace) -> int:
         # Minecraft demonstrations: the events are the items gained (log, planks, ...).
         args.events = "inventory" if args.events == "auto" else args.events
         print(f"Read {len(demonstrations)} {'VPT' if is_vpt else 'MineRL'} demonstrations from {source}")
-    redistributor = _fit(args, demonstrations)
+    redistributor = _fit(args, demonstrations, others)
     print(describe_model(redistributor))
+    _diagnostics(args, demonstrations, others)
     redistributor.save(args.output)
     print(f"Wrote the model to {args.output}/")
     if args.png:
@@ -532,6 +588,16 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("-o", "--output", metavar="MODEL_DIR", required=True, help="directory to write the model to")
     align.add_argument("--environment", metavar="NAME", default=None, help="the MineRL environment folder to read from a data root, e.g. MineRLObtainDiamond-v0")
     align.add_argument("--limit", metavar="N", type=int, default=None, help="use at most N demonstrations (the first by name)")
+    align.add_argument(
+        "--others", metavar="EPISODES", default=None,
+        help="episodes that are not demonstrations (random rollouts, an agent's): they fit the scale with the "
+        "demonstrations and the diagnostics score them (same sources as DEMOS)",
+    )
+    align.add_argument(
+        "--diagnostics", action=argparse.BooleanOptionalAction, default=None,
+        help="print how well the score of held-out demonstrations and of --others orders their returns "
+        f"(5 more alignments; default: on up to {DIAGNOSTICS_LIMIT} demonstrations)",
+    )
     _add_alignment_options(align)
     align.set_defaults(handler=command_align)
 

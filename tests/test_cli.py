@@ -301,3 +301,32 @@ def test_align_float_observations_records_the_clustering(tmp_path, capsys):
     encoder = saved["encoder"]
     assert encoder["standardize"] is True and encoder["cluster_choice"] == "silhouette"
     assert encoder["clustering"] == "kmeans" and encoder["fit_warnings"] == []
+
+
+def test_align_prints_held_out_diagnostics_and_uses_other_episodes(tmp_path, demos_file, capsys):
+    from rudder.data import record_episodes
+    from rudder.envs import make_frozen_lake
+
+    others = tmp_path / "random.npz"
+    save_episodes(others, record_episodes(make_frozen_lake(), num_episodes=8, seed=5))
+    assert main(["align", str(demos_file), "-o", str(tmp_path / "model"), "--others", str(others)]) == 0
+    output = capsys.readouterr().out
+    assert "Events per demonstration: min" in output
+    assert "Ordering by return (concordance, 0.5 = chance):" in output
+    assert "Held-out demonstrations above every other episode:" in output
+    assert "Guide tree: exact" in output
+    assert main(["align", str(demos_file), "-o", str(tmp_path / "quiet"), "--no-diagnostics"]) == 0
+    assert "Events per demonstration" not in capsys.readouterr().out
+
+
+def test_align_checks_its_outputs_before_any_work(tmp_path, demos_file, capsys):
+    a_file = tmp_path / "file"
+    a_file.write_text("mine")
+    assert main(["align", str(demos_file), "-o", str(a_file)]) == 2
+    assert "is a file, not a model directory" in capsys.readouterr().err
+    assert a_file.read_text() == "mine"
+    assert main(["align", str(demos_file), "-o", str(tmp_path / "missing" / "model")]) == 2
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert main(["align", str(demos_file), "-o", str(tmp_path / "m"), "--png", str(tmp_path / "nowhere" / "a.png")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()  # nothing was written

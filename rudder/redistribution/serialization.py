@@ -125,6 +125,7 @@ def save_alignment_model(redistributor: AlignmentRedistributor, path: str | os.P
         "settings": dataclasses.asdict(redistributor.settings),
         "scale": redistributor.scale,
         "scale_source": redistributor.scale_source,
+        "alignment_method": redistributor.alignment.method,
         "gap_score": redistributor.scoring.gap_score,
         "encoder": encoder.get_config(),
     }
@@ -197,7 +198,7 @@ def load_alignment_model(path: str | os.PathLike[str], **encoder_overrides: Any)
         redistributor = AlignmentRedistributor(encoder, **dataclasses.asdict(settings))
         rows = arrays["alignment_rows"]
         try:
-            redistributor.alignment = MultipleAlignment(rows=rows)
+            redistributor.alignment = MultipleAlignment(rows=rows, method=config.get("alignment_method", "exact"))
             redistributor.scoring = ScoringScheme(matrix=arrays["scoring_matrix"], gap_score=gap_score)
             redistributor.profile = ProfileModel(
                 scores=arrays["profile_scores"],
