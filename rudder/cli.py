@@ -199,7 +199,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
         path = Path(value)
         if flag == "--png" and path.is_dir():
             raise ValueError(f"--png {value}: is a directory; give a file name")
-        parent = path.resolve().parent
+        try:
+            parent = path.resolve().parent
+        except (OSError, RuntimeError) as error:  # a symlink loop
+            raise ValueError(f"{flag} {value}: the path cannot be resolved ({error})") from None
         if not parent.is_dir():
             raise ValueError(f"{flag} {value}: the directory {str(parent)!r} does not exist; create it first")
         if flag == "-o" and path.exists() and not path.is_dir():

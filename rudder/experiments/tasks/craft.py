@@ -50,8 +50,8 @@ class CraftSettings(SB3TaskSettings):
     """Align-RUDDER: each sub-task agent's return ends with its sub-task."""
     goal_payments: bool = True
     """Align-RUDDER: pay each consensus sub-goal its share of the redistributed return when reached."""
-    keep_cloning: float = 0.0
-    """Weight of behaviour-cloning steps between PPO updates (bc-ppo, align-rudder; 0: none)."""
+    keep_cloning: float = 1.0
+    """Weight of behaviour-cloning steps between PPO updates (bc-ppo, align-rudder; 0: none; the library's default)."""
     mirror: bool = True
     """Behaviour cloning also fits the demonstrations' left-right mirror images (bc, bc-ppo, align-rudder)."""
 
