@@ -5,6 +5,7 @@
   and ``rudder/CrafterImage-v0`` (Crafter's 64x64 image).
 - :class:`CrafterExpert` and :func:`record_crafter_demonstrations`: a scripted player that
   reads the whole world and follows the tech tree down to the diamond.
+- :func:`crafter_score` and :func:`success_rates`: Crafter's own metric.
 
 Nothing here imports ``crafter`` until an env is made, so the library imports without it.
 """
@@ -28,6 +29,7 @@ from rudder.envs.crafter_tasks.env import (
     symbolic_size,
 )
 from rudder.envs.crafter_tasks.expert import CrafterExpert, record_crafter_demonstrations
+from rudder.envs.crafter_tasks.scoring import crafter_score, success_rates
 
 __all__ = [
     "ACHIEVEMENTS",
@@ -38,9 +40,11 @@ __all__ = [
     "SEMANTIC_NAMES",
     "CrafterEnv",
     "CrafterExpert",
+    "crafter_score",
     "record_crafter_demonstrations",
     "register_crafter_envs",
     "require_crafter",
+    "success_rates",
     "symbolic_observation",
     "symbolic_size",
 ]

@@ -77,6 +77,7 @@ ACHIEVEMENTS = (
 """Crafter's 22 achievements, in its order."""
 
 _FACINGS = ((-1, 0), (1, 0), (0, -1), (0, 1))
+_DIAMOND = ACHIEVEMENTS.index("collect_diamond")
 _ITEM_MAX = 9.0
 _INSTALL = 'Crafter needs the crafter package: pip install "align-rudder[crafter]"'
 
@@ -178,7 +179,10 @@ class CrafterEnv(gym.Env):
     ``achievements_unlocked`` (tuple of names unlocked for the first time this step),
     ``achievement_increments`` (shape (22,), int64: how often each achievement in
     :data:`ACHIEVEMENTS` happened this step) and ``inventory_change`` (shape (16,),
-    int64: change of each entry of :data:`ITEMS`).
+    int64: change of each entry of :data:`ITEMS`), ``obtained`` (shape (22,), bool: the
+    achievements of :data:`ACHIEVEMENTS` unlocked so far this episode, which Crafter's
+    success rates count) and ``is_success`` (whether the diamond has been collected this
+    episode).
 
     Seeding: ``reset(seed=s)`` generates the world from ``s``; a later ``reset()``
     without a seed generates the next world of that sequence. The same seed and the same
@@ -318,6 +322,8 @@ class CrafterEnv(gym.Env):
         info["achievement_increments"] = achievements - self._achievements
         first = (self._achievements == 0) & (achievements > 0)
         info["achievements_unlocked"] = tuple(ACHIEVEMENTS[i] for i in np.flatnonzero(first))
+        info["obtained"] = achievements > 0
+        info["is_success"] = bool(achievements[_DIAMOND] > 0)
         self._inventory, self._achievements = inventory, achievements
         terminated = self._env._player.health <= 0
         truncated = not terminated and self._env._step >= self.length

@@ -152,6 +152,12 @@ def test_collecting_wood_is_reported_in_info():
     assert info["achievement_increments"][ACHIEVEMENTS.index("collect_wood")] == 1
     _, reward, _, _, info = env.step(ACTIONS.index("noop"))
     assert info["achievements_unlocked"] == () and not info["achievement_increments"].any()
+    # obtained: what the episode has unlocked so far (wood still counts); no diamond yet
+    assert info["obtained"].shape == (len(ACHIEVEMENTS),) and info["obtained"].dtype == bool
+    assert np.flatnonzero(info["obtained"]).tolist() == [ACHIEVEMENTS.index("collect_wood")]
+    assert info["is_success"] is False
+    env.player.achievements["collect_diamond"] = 1
+    assert env.step(ACTIONS.index("noop"))[4]["is_success"] is True
 
 
 def test_terminated_on_death_and_truncated_at_the_length():

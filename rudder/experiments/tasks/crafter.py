@@ -1,0 +1,338 @@
+"""Crafter: PPO, BC, BC+PPO and Align-RUDDER on the open-world benchmark, scored by Crafter's metric.
+
+Every run trains on ``rudder/Crafter-v0`` (:class:`~rudder.envs.crafter_tasks.CrafterEnv`,
+the symbolic observation, Crafter's reward: +1 per achievement unlocked for the first
+time in an episode and the change of health / 10) for the budget (Crafter's 1M env
+steps) with the library's default settings, except that it runs the whole budget (no
+target success rate) and that the sub-task agents read the step's events from
+``info["achievement_increments"]`` (or ``info["inventory_change"]`` with ``--events
+inventory``). Each (demonstrations, seed) records its own expert demonstrations
+(:func:`~rudder.envs.crafter_tasks.record_crafter_demonstrations`, seed = the run's
+seed); PPO uses none, so it runs once per seed. Align-RUDDER aligns the demonstrations'
+achievements; the library's rule chooses sub-task agents or one network by the
+consensus length.
+
+Scored the way Crafter scores (:mod:`rudder.envs.crafter_tasks.scoring`): each
+achievement's success rate over the training episodes finished within the budget, the
+Crafter score of those rates per run, and a method's score as the mean and standard
+deviation over its runs; the diamond rate is ``collect_diamond``'s success rate. Every
+run also plays ``--final-episodes`` evaluation episodes with its final policy (sampled
+actions, the same worlds for every method), scored the same way. Behaviour cloning has
+no training episodes, so its row has the final evaluation only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from rudder.envs.crafter_tasks.env import ACHIEVEMENTS
+from rudder.envs.crafter_tasks.scoring import crafter_score, success_rates
+from rudder.experiments.harness import Benchmark
+from rudder.experiments.report import Metric
+from rudder.experiments.results import ResultFile
+from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, task_run_settings
+from rudder.experiments.sweep import Job, Progress
+from rudder.experiments.tasks import demonstrations
+
+__all__ = ["CRAFTER", "CRAFTER_TASK", "PUBLISHED_SCORES", "CrafterSettings", "CrafterSweep", "crafter_jobs", "run_crafter"]
+
+NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RUDDER"}
+
+PUBLISHED_SCORES: dict[str, float] = {
+    "Human experts": 50.5,
+    "SPRING (LLM planner)": 27.3,
+    "Achievement Distillation": 21.8,
+    "Curious Replay": 19.4,
+    "PPO (ResNet)": 15.6,
+    "DreamerV3": 14.5,
+    "PPO (stable-baselines3)": 4.6,
+    "Random": 1.6,
+}
+"""Published Crafter scores after 1M env steps (percent), for comparison."""
+
+_CHANGE_KEYS = {"achievements": "achievement_increments", "inventory": "inventory_change"}
+
+
+@dataclasses.dataclass(frozen=True)
+class CrafterSettings(SB3TaskSettings):
+    """How one Crafter run goes."""
+
+    budget: int = 1_000_000
+    """Env-step budget of PPO per run (Crafter's 1M)."""
+    eval_every: int = 100_000
+    """Env steps between the diamond-rate evaluations during training."""
+    eval_episodes: int = 10
+    """Episodes per evaluation during training."""
+    final_episodes: int = 30
+    """Episodes of the final policy's evaluation (0: none)."""
+    length: int = 10_000
+    """Steps before an episode is truncated (Crafter's 10,000; shorter only for smoke tests)."""
+    events: str = "achievements"
+    """Align-RUDDER's events: achievements (each time one happens) or inventory (items gained)."""
+
+    def __post_init__(self) -> None:
+        if self.events not in _CHANGE_KEYS:
+            raise ValueError(f"--events {self.events!r}: choose from {', '.join(_CHANGE_KEYS)}")
+        if self.length < 1 or self.final_episodes < 0:
+            raise ValueError("--length must be >= 1 and --final-episodes >= 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class CrafterSweep(CrafterSettings):
+    """The Crafter benchmark's runs."""
+
+    methods: tuple[str, ...] = ("align-rudder", "bc-ppo", "bc", "ppo")
+    """Methods: ppo, bc, bc-ppo, align-rudder."""
+    demos: tuple[int, ...] = (20,)
+    """Numbers of demonstrations."""
+    seeds: int = 3
+    """Seeds per (method, demonstrations)."""
+    align_rudder_seeds: int = 5
+    """Seeds per number of demonstrations of Align-RUDDER."""
+    first_seed: int = 0
+    """The first seed."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        unknown = sorted(set(self.methods) - set(NAMES))
+        if unknown:
+            raise ValueError(f"unknown methods {unknown}; choose from {list(NAMES)}")
+
+
+def _make_env(settings: CrafterSettings) -> Callable[[], gym.Env]:
+    from rudder.envs.crafter_tasks import CrafterEnv
+
+    return functools.partial(CrafterEnv, length=settings.length)
+
+
+def _record(settings: CrafterSettings, count: int, seed: int) -> list:
+    from rudder.envs.crafter_tasks import record_crafter_demonstrations
+
+    return record_crafter_demonstrations(max(count, 1), seed=seed)
+
+
+def _encoder(settings: CrafterSettings) -> Any:
+    from rudder.envs.crafter_tasks.events import crafter_event_encoder
+
+    return crafter_event_encoder(settings.events)  # type: ignore[arg-type]
+
+
+def _run_settings(settings: CrafterSettings, method: str) -> Any:
+    return task_run_settings(settings, method, target_success=None, subtask_change_key=_CHANGE_KEYS[settings.events])
+
+
+def _final_evaluation(settings: CrafterSettings, seed: int) -> Any:
+    """Per-achievement shares of ``final_episodes`` episodes (``info["obtained"]``)."""
+    if settings.final_episodes == 0:
+        return None
+    from rudder.agents.sb3 import evaluate_items
+
+    return functools.partial(
+        evaluate_items, item_names=ACHIEVEMENTS, num_episodes=settings.final_episodes, seed=seed + 50_000
+    )
+
+
+CRAFTER_TASK = SB3Task(
+    name="crafter",
+    make_env=_make_env,
+    record_demonstrations=_record,
+    encoder=_encoder,
+    run_settings=_run_settings,
+    final_evaluation=_final_evaluation,
+)
+
+
+def crafter_jobs(sweep: CrafterSweep) -> list[Job]:
+    """Every (method, demonstrations, seed), methods in the order given (so that a stopped
+    sweep has whole rows); PPO once per seed, Align-RUDDER with its own number of seeds."""
+    return [
+        Job({"method": method, "n_demos": n_demos, "seed": seed}, sweep, budget=sweep.budget)
+        for method in sweep.methods
+        for n_demos in ((0,) if method == "ppo" else sweep.demos)
+        for seed in range(
+            sweep.first_seed, sweep.first_seed + (sweep.align_rudder_seeds if method == "align-rudder" else sweep.seeds)
+        )
+    ]
+
+
+def _training_episodes(progress: Progress) -> Any:
+    """An SB3 callback that reports env steps to ``progress`` and keeps, for every training
+    episode that ends, its end step and its unlocked achievements (``info["obtained"]``)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class TrainingEpisodes(BaseCallback):
+        """Crafter's record of the training episodes."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.ends: list[int] = []
+            self.obtained: list[np.ndarray] = []
+
+        def _on_step(self) -> bool:
+            progress(self.num_timesteps)
+            for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
+                if done:
+                    self.ends.append(int(self.num_timesteps))
+                    self.obtained.append(np.asarray(info["obtained"], dtype=bool))
+            return True
+
+    return TrainingEpisodes()
+
+
+def _rates(percents: np.ndarray | None) -> dict[str, float] | None:
+    return None if percents is None else {name: float(value) for name, value in zip(ACHIEVEMENTS, percents, strict=True)}
+
+
+def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
+    """One run: Crafter's success rates and score over the training episodes and over the
+    final policy's evaluation, the sub-tasks, the diamond-rate curve."""
+    import torch
+
+    from rudder.agents.sb3 import train_sb3
+
+    torch.set_num_threads(1)
+    settings: CrafterSettings = job.settings
+    method, n_demos, seed = job.key["method"], int(job.key["n_demos"]), int(job.key["seed"])
+    demos = (
+        []
+        if method == "ppo"
+        else demonstrations(job, n_demos, lambda: _record(settings, n_demos, seed), seed=seed)
+    )
+    recorder = _training_episodes(progress)
+    outcome = train_sb3(
+        CRAFTER_TASK.make_env(settings), demos, settings=_run_settings(settings, method), encoder=_encoder(settings),
+        seed=seed, final_evaluation=_final_evaluation(settings, seed), callback=recorder,
+    )
+    training = success_rates(np.array(recorder.obtained).reshape(-1, len(ACHIEVEMENTS)), recorder.ends, budget=settings.budget)
+    final = None if outcome.final is None else 100.0 * np.array([outcome.final[name] for name in ACHIEVEMENTS])
+    diamond = ACHIEVEMENTS.index("collect_diamond")
+    return {
+        "score": None if training is None else crafter_score(training),
+        "diamond": None if training is None else float(training[diamond]),
+        "training_episodes": len(recorder.ends),
+        "training_rates": _rates(training),
+        "final_score": None if final is None else crafter_score(final),
+        "final_diamond": None if final is None else float(final[diamond]),
+        "final_rates": _rates(final),
+        "subtasks": list(outcome.controller.subtasks) if outcome.controller else None,
+        "timesteps": outcome.timesteps,
+        "env_steps": outcome.timesteps,
+        "seconds": round(outcome.seconds, 1),
+        "curve": [list(point) for point in outcome.curve],
+    }
+
+
+def _caption(sources: list[dict[str, Any]]) -> str:
+    budgets = sorted({int(source.get("budget", CrafterSettings.budget)) for source in sources})
+    episodes = sorted({int(source.get("final_episodes", CrafterSettings.final_episodes)) for source in sources})
+    lengths = sorted({int(source.get("length", CrafterSettings.length)) for source in sources})
+    return (
+        f"Crafter after {' and '.join(f'{budget:,}' for budget in budgets)} env steps (episodes of at most "
+        f"{' and '.join(f'{length:,}' for length in lengths)} steps). Score: Crafter's, exp(mean ln(1 + s_i)) - 1 "
+        "over the 22 achievements' success rates s_i in percent, counted over the training episodes finished "
+        f"within the budget; final: the same over {' and '.join(map(str, episodes))} episodes of the final "
+        "policy (sampled actions). Diamond: collect_diamond's success rate in percent."
+    )
+
+
+def _label(row: dict[str, Any]) -> str:
+    return NAMES.get(row["method"], row["method"]) + (f", {row['n_demos']} demos" if row.get("n_demos") else "")
+
+
+def _mean_rates(results: ResultFile, row: dict[str, Any], field: str) -> np.ndarray | None:
+    """Shape (22,): the mean over the row's runs of their rates in ``field`` (None: no run has them)."""
+    runs = [
+        run for run in results.runs
+        if run.get("method") == row["method"] and run.get("n_demos") == row.get("n_demos") and run.get(field)
+    ]  # fmt: skip
+    if not runs:
+        return None
+    return np.mean([[run[field][name] for name in ACHIEVEMENTS] for run in runs], axis=0)
+
+
+def _score_text(row: dict[str, Any], metric: str) -> str:
+    if row.get(metric) is None:
+        return "-"
+    values = row[metric]["values"]
+    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
+
+
+def _notes(results: ResultFile, rows: list[dict[str, Any]]) -> str:
+    """Crafter's score per row (mean ± std over runs), the published scores, and every
+    achievement's success rate (training episodes / final evaluation, mean over runs)."""
+    lines = ["Crafter score, mean ± std over runs (training episodes; final evaluation):"]
+    lines += [f"- {_label(row)}: {_score_text(row, 'score')}; {_score_text(row, 'final score')}" for row in rows]
+    lines.append("Published (1M env steps): " + ", ".join(f"{name} {score}" for name, score in PUBLISHED_SCORES.items()) + ".")
+    lines += ["", "Success rates in percent (training episodes / final evaluation, mean over runs):", ""]
+    lines.append("| achievement | " + " | ".join(_label(row) for row in rows) + " |")
+    lines.append("|---|" + "---:|" * len(rows))
+    tables = [(_mean_rates(results, row, "training_rates"), _mean_rates(results, row, "final_rates")) for row in rows]
+    for index, name in enumerate(ACHIEVEMENTS):
+        cells = [
+            " / ".join("-" if rates is None else f"{rates[index]:.1f}" for rates in pair) for pair in tables
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
+    """Crafter's bar chart: every achievement's success rate on a log scale, one bar per
+    row, for the training episodes and for the final evaluation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    figure, axes = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
+    centers = np.arange(len(ACHIEVEMENTS))
+    width = 0.8 / max(len(rows), 1)
+    for axis, field, title in zip(
+        axes, ("training_rates", "final_rates"), ("training episodes", "final policy"), strict=True
+    ):
+        for index, row in enumerate(rows):
+            rates = _mean_rates(results, row, field)
+            if rates is not None:
+                axis.bar(centers + width * (index - (len(rows) - 1) / 2), rates, width, color=f"C{index}")
+        axis.set_yscale("log")
+        axis.set_ylim(0.01, 100)
+        axis.set_yticks([0.01, 0.1, 1, 10, 100], ["0.01", "0.1", "1", "10", "100"])
+        axis.set_ylabel("success rate (%)")
+        axis.set_title(f"Crafter achievements, {title}")
+        axis.spines[["top", "right"]].set_visible(False)
+    names = [name.replace("_", " ").title() for name in ACHIEVEMENTS]
+    axes[-1].set_xticks(centers, names, rotation=45, ha="right", rotation_mode="anchor")
+    handles = [Patch(color=f"C{index}", label=_label(row)) for index, row in enumerate(rows)]
+    figure.tight_layout(rect=(0, 0, 1, 0.95))
+    figure.legend(handles=handles, loc="upper center", ncol=min(len(rows), 5), fontsize=8, frameon=False)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+CRAFTER = Benchmark(
+    name="crafter",
+    script="scripts/bench_crafter.py",
+    description=__doc__ or "",
+    settings=CrafterSweep,
+    jobs=crafter_jobs,
+    run=run_crafter,
+    group_by=("method", "n_demos"),
+    metrics=(
+        Metric("score", lambda run: run.get("score"), decimals=1),
+        Metric("diamond %", lambda run: run.get("diamond"), decimals=1),
+        Metric("final score", lambda run: run.get("final_score"), decimals=1),
+        Metric("final diamond %", lambda run: run.get("final_diamond"), decimals=1),
+        Metric("training episodes", lambda run: run.get("training_episodes"), full=False, higher_is_better=True),
+    ),
+    caption=_caption,
+    draw=_draw,
+    notes=_notes,
+    names=NAMES,
+    axes=("methods", "demos", "seeds", "align_rudder_seeds", "first_seed"),
+)

@@ -1,0 +1,83 @@
+"""The Crafter task: its jobs, its tables from Crafter's metric, and a tiny sweep end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rudder.envs.crafter_tasks import ACHIEVEMENTS, crafter_score
+from rudder.experiments import main, read_results
+from rudder.experiments.results import ResultFile, write_results
+from rudder.experiments.tasks.crafter import CRAFTER, CrafterSweep, crafter_jobs
+
+
+def test_jobs_run_ppo_once_per_seed_and_align_rudder_with_its_own_seeds():
+    jobs = crafter_jobs(CrafterSweep(methods=("align-rudder", "bc", "ppo"), demos=(5, 20), seeds=2, align_rudder_seeds=3))
+    keys = [(job.key["method"], job.key["n_demos"], job.key["seed"]) for job in jobs]
+    assert keys.count(("ppo", 0, 1)) == 1 and sum(key[0] == "ppo" for key in keys) == 2
+    assert sum(key[0] == "align-rudder" for key in keys) == 6 and sum(key[0] == "bc" for key in keys) == 4
+    assert all(job.budget == 1_000_000 for job in jobs)
+
+
+def test_settings_refuse_unknown_events_and_methods():
+    with pytest.raises(ValueError, match="--events"):
+        CrafterSweep(events="pixels")
+    with pytest.raises(ValueError, match="unknown methods"):
+        CrafterSweep(methods=("dreamer",))
+
+
+def _run(method: str, seed: int, training: list[float] | None, final: list[float]) -> dict:
+    rates = lambda values: None if values is None else dict(zip(ACHIEVEMENTS, values, strict=True))  # noqa: E731
+    return {
+        "method": method, "n_demos": 0 if method == "ppo" else 20, "seed": seed,
+        "score": None if training is None else crafter_score(training), "diamond": None if training is None else training[1],
+        "training_rates": rates(training), "training_episodes": 0 if training is None else 10,
+        "final_score": crafter_score(final), "final_diamond": final[1], "final_rates": rates(final), "seconds": 1.0,
+    }
+
+
+def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
+    half = [99.0] * 11 + [0.0] * 11  # score 9
+    runs = [
+        _run("align-rudder", 0, half, [100.0] * 22),
+        _run("align-rudder", 1, [3.0] * 22, [0.0] * 22),  # score 3
+        _run("bc", 0, None, [9.0] * 11 + [0.0] * 11),
+    ]
+    source = tmp_path / "runs.json"
+    write_results(source, ResultFile(benchmark="crafter", command="test", settings={"budget": 1000}, runs=runs))
+    out = tmp_path / "all.json"
+    assert main(CRAFTER, ["--combine", str(source), "--out", str(out), "--markdown", str(tmp_path / "t.md"),
+                          "--png", str(tmp_path / "bars.png")]) == 0
+    text = (tmp_path / "t.md").read_text()
+    assert "- Align-RUDDER, 20 demos: 6.0 ± 3.0; 50.0 ± 50.0" in text  # mean ± std of (9, 3) and (100, 0)
+    assert f"- BC, 20 demos: -; {np.sqrt(10) - 1:.1f} ± 0.0" in text
+    assert "| collect_coal | 51.0 / 50.0 | - / 9.0 |" in text  # (99 + 3) / 2, (100 + 0) / 2
+    assert "| wake_up | 1.5 / 50.0 | - / 0.0 |" in text
+    assert "Human experts 50.5" in text and (tmp_path / "bars.png").stat().st_size > 10_000
+    assert read_results(out).rows[0]["score"]["values"] == pytest.approx([9.0, 3.0])
+
+
+@pytest.mark.slow
+def test_tiny_sweep_counts_training_episodes_the_way_crafter_does(tmp_path):
+    pytest.importorskip("crafter")
+    pytest.importorskip("stable_baselines3")
+    out = tmp_path / "crafter.json"
+    arguments = ["--methods", "align-rudder", "ppo", "--demos", "2", "--seeds", "1", "--align-rudder-seeds", "1",
+                 "--budget", "512", "--n-envs", "2", "--length", "60", "--bc-epochs", "1", "--eval-every", "100000",
+                 "--eval-episodes", "1", "--final-episodes", "2", "--out", str(out), "--markdown", str(tmp_path / "c.md")]
+    assert main(CRAFTER, arguments) == 0
+    results = read_results(out)
+    assert [row["method"] for row in results.rows] == ["align-rudder", "ppo"]
+    for run in results.runs:
+        # 2 envs x 256 steps, episodes of at most 60 steps: at least 8 end within the budget
+        assert run["training_episodes"] >= 8 and run["timesteps"] == 512
+        training = [run["training_rates"][name] for name in ACHIEVEMENTS]
+        assert run["score"] == pytest.approx(crafter_score(training))
+        # every rate is a share of the episodes: a multiple of 100 / episodes
+        assert np.allclose(np.array(training) * run["training_episodes"] / 100, np.round(np.array(training) * run["training_episodes"] / 100))
+        assert sorted(run["final_rates"]) == sorted(ACHIEVEMENTS) and run["final_score"] is not None
+    assert results.runs[0]["subtasks"][0] == "collect_wood"
+    assert "| achievement |" in (tmp_path / "c.md").read_text()
+    assert json.loads(out.read_text())["settings"]["length"] == 60
