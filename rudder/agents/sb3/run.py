@@ -225,15 +225,13 @@ def choose_subtask_agents(redistributor: AlignmentRedistributor, items: Sequence
     return items is not None and len(redistributor.profile.consensus) >= SUBTASK_AGENTS_MIN_GOALS
 
 
-def _fit_redistributor(
-    demonstrations: Sequence[Episode], settings: SB3RunSettings, encoder: EventEncoder, *, subtasks: bool
-) -> AlignmentRedistributor:
-    """One network is paid in the "potential" form with PPO's gamma, sub-task agents get
-    their sub-goal payments from the "difference" form, unless ``settings.redistribution``
-    says otherwise."""
-    form = {"form": "difference"} if subtasks else {"form": "potential", "discount": settings.ppo.gamma}
-    redistribution = {"env_reward_weight": settings.env_reward_weight, **form, **settings.redistribution}
-    return AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
+def _payment_form(settings: SB3RunSettings, *, subtasks: bool) -> dict[str, Any]:
+    """How the agent is paid: one network in the "potential" form with PPO's gamma,
+    sub-task agents from the "difference" form (their sub-goal payments), unless
+    ``settings.redistribution`` names the form or the discount itself."""
+    form: dict[str, Any] = {"form": "difference"} if subtasks else {"form": "potential", "discount": settings.ppo.gamma}
+    chosen = {key: value for key, value in settings.redistribution.items() if key in ("form", "discount")}
+    return {**form, **chosen}
 
 
 def _prepare_align_rudder(
@@ -244,13 +242,15 @@ def _prepare_align_rudder(
     (and, with sub-task agents, the sub-task)."""
     if encoder is None:
         raise ValueError("method 'align-rudder' needs an event `encoder`")
-    subtasks = settings.subtask_agents
-    redistributor = _fit_redistributor(demonstrations, settings, encoder, subtasks=bool(subtasks))
+    redistribution = {"env_reward_weight": settings.env_reward_weight, **settings.redistribution}
+    redistributor = AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
     items = _subtask_items(settings, encoder)  # a fitted encoder knows its items
+    subtasks = settings.subtask_agents
     if subtasks is None:
         subtasks = choose_subtask_agents(redistributor, items)
-        if subtasks and "form" not in settings.redistribution:
-            redistributor = _fit_redistributor(demonstrations, settings, encoder, subtasks=True)
+    # The form and its discount shape the payments only, not the fit (profile and scale):
+    # chosen after the fit, because the choice of agents needs the consensus.
+    redistributor.settings = dataclasses.replace(redistributor.settings, **_payment_form(settings, subtasks=subtasks))
     training_demos = list(demonstrations)
     value_rewards = [redistributor.redistribute(episode) for episode in training_demos]
     progress: Literal["box"] | None = "box" if settings.progress_observation else None
