@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import importlib
 import os
 import sys
@@ -154,14 +155,16 @@ def _add_alignment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--png", metavar="FILE", help="also draw the alignment as a PNG picture")
 
 
+def _unfitted(args: argparse.Namespace, demonstrations: Sequence[Episode]) -> AlignmentRedistributor:
+    """A new redistributor with the command line's encoder and alignment settings."""
+    encoder = choose_encoder(args.events, demonstrations, seed=args.seed)
+    return AlignmentRedistributor(encoder, **dataclasses.asdict(settings_from(AlignmentSettings, args)))
+
+
 def _fit(
     args: argparse.Namespace, demonstrations: Sequence[Episode], others: Sequence[Episode] = ()
 ) -> AlignmentRedistributor:
-    encoder = choose_encoder(args.events, demonstrations, seed=args.seed)
-    settings = settings_from(AlignmentSettings, args)
-    return AlignmentRedistributor(encoder, **dataclasses.asdict(settings)).fit(
-        demonstrations, other_episodes=list(others) or None
-    )
+    return _unfitted(args, demonstrations).fit(demonstrations, other_episodes=list(others) or None)
 
 
 #: ``rudder align`` prints held-out diagnostics for up to this many demonstrations by default
@@ -179,13 +182,8 @@ def _diagnostics(args: argparse.Namespace, demonstrations: Sequence[Episode], ot
     if len(demonstrations) < 3:
         print("Held-out diagnostics: need at least 3 demonstrations")
         return
-    settings = settings_from(AlignmentSettings, args)
-
-    def make() -> AlignmentRedistributor:
-        encoder = choose_encoder(args.events, demonstrations, seed=args.seed)
-        return AlignmentRedistributor(encoder, **dataclasses.asdict(settings))
-
     print()
+    make = functools.partial(_unfitted, args, demonstrations)
     print(ordering_diagnostics(demonstrations, make, others=others, folds=5, seed=args.seed).format())
 
 

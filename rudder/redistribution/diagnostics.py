@@ -104,7 +104,8 @@ def ordering_diagnostics(
     other_gains = np.zeros((folds, len(others)))
     events = np.zeros(len(demonstrations), dtype=np.int64)
     for fold, part in enumerate(np.array_split(order, folds)):
-        kept = [demonstrations[index] for index in order if index not in set(part.tolist())]
+        held = set(part.tolist())
+        kept = [demonstrations[index] for index in order if index not in held]
         redistributor = make_redistributor().fit(kept)
         for index in part:
             held_out[index] = _gain(redistributor, demonstrations[index])
