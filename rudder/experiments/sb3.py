@@ -127,10 +127,13 @@ def run_sb3_task(
     tensorboard_log: str | None = None,
     progress_bar: bool = False,
     logger: Any = None,
+    callback: Any = None,
 ) -> Any:
     """One run of ``method`` on ``task``: records (or reads, with ``job.demos_file``) the
     demonstrations, then :func:`~rudder.agents.sb3.train_sb3`. Returns its
-    :class:`~rudder.agents.sb3.SB3RunResult` (``logger``: an SB3 logger, or None)."""
+    :class:`~rudder.agents.sb3.SB3RunResult` (``logger``: an SB3 logger, or None;
+    ``callback``: an SB3 callback in place of the one that reports env steps to
+    ``progress``, for a task that keeps its own record of the training episodes)."""
     from rudder.agents.sb3 import train_sb3
 
     job = job or Job({}, settings, budget=0)
@@ -150,7 +153,7 @@ def run_sb3_task(
         progress_bar=progress_bar,
         final_evaluation=task.final_evaluation(settings, seed),
         cloning_augmentation=task.cloning_augmentation(settings),
-        callback=_progress_callback(progress),
+        callback=_progress_callback(progress) if callback is None else callback,
         logger=logger,
     )
 
@@ -174,9 +177,11 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
     )
 
 
-def run_sb3_job(task: SB3Task, job: Job, progress: Progress) -> tuple[Any, dict[str, Any]]:
+def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = None) -> tuple[Any, dict[str, Any]]:
     """One run of a benchmark sweep: the job's method, demonstrations and seed on ``task``,
-    with one torch thread (runs are the unit of parallelism).
+    with one torch thread (runs are the unit of parallelism). ``callback``: an SB3
+    callback that reports env steps to ``progress`` itself and keeps the task's own record
+    of the run (``None``: one that only reports env steps).
 
     Returns:
         ``(result, record)``: the :class:`~rudder.agents.sb3.SB3RunResult` and the part of
@@ -188,7 +193,7 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress) -> tuple[Any, dict[
     key = job.key
     outcome = run_sb3_task(
         task, job.settings, method=key["method"], n_demos=int(key["n_demos"]), seed=int(key["seed"]),
-        job=job, progress=progress,
+        job=job, progress=progress, callback=callback,
     )
     record = {
         "timesteps": outcome.timesteps,

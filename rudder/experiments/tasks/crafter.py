@@ -36,9 +36,8 @@ from rudder.envs.crafter_tasks.scoring import crafter_score, success_rates
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric
 from rudder.experiments.results import ResultFile
-from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, task_run_settings
+from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_job, task_run_settings
 from rudder.experiments.sweep import Job, Progress
-from rudder.experiments.tasks import demonstrations
 
 __all__ = ["CRAFTER", "CRAFTER_TASK", "PUBLISHED_SCORES", "CrafterSettings", "CrafterSweep", "crafter_jobs", "run_crafter"]
 
@@ -192,24 +191,10 @@ def _rates(percents: np.ndarray | None) -> dict[str, float] | None:
 def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: Crafter's success rates and score over the training episodes and over the
     final policy's evaluation, the sub-tasks, the diamond-rate curve."""
-    import torch
-
-    from rudder.agents.sb3 import train_sb3
-
-    torch.set_num_threads(1)
-    settings: CrafterSettings = job.settings
-    method, n_demos, seed = job.key["method"], int(job.key["n_demos"]), int(job.key["seed"])
-    demos = (
-        []
-        if method == "ppo"
-        else demonstrations(job, n_demos, lambda: _record(settings, n_demos, seed), seed=seed)
-    )
     recorder = _training_episodes(progress)
-    outcome = train_sb3(
-        CRAFTER_TASK.make_env(settings), demos, settings=_run_settings(settings, method), encoder=_encoder(settings),
-        seed=seed, final_evaluation=_final_evaluation(settings, seed), callback=recorder,
-    )
-    training = success_rates(np.array(recorder.obtained).reshape(-1, len(ACHIEVEMENTS)), recorder.ends, budget=settings.budget)
+    outcome, record = run_sb3_job(CRAFTER_TASK, job, progress, callback=recorder)
+    budget = int(job.settings.budget)
+    training = success_rates(np.array(recorder.obtained).reshape(-1, len(ACHIEVEMENTS)), recorder.ends, budget=budget)
     final = None if outcome.final is None else 100.0 * np.array([outcome.final[name] for name in ACHIEVEMENTS])
     diamond = ACHIEVEMENTS.index("collect_diamond")
     return {
@@ -221,10 +206,7 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "final_diamond": None if final is None else float(final[diamond]),
         "final_rates": _rates(final),
         "subtasks": list(outcome.controller.subtasks) if outcome.controller else None,
-        "timesteps": outcome.timesteps,
-        "env_steps": outcome.timesteps,
-        "seconds": round(outcome.seconds, 1),
-        "curve": [list(point) for point in outcome.curve],
+        **record,
     }
 
 
