@@ -65,6 +65,9 @@ class SB3TaskSettings:
     """PPO learning rate."""
     gamma: float = 0.99
     """PPO discount (also the discount of the cloned value targets)."""
+    gate: bool = True
+    """Weigh Align-RUDDER's redistributed reward by the redistribution gate (the library's
+    default; --no-gate pays it in full throughout, for ablations)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,7 +176,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
         eval_episodes=settings.eval_episodes,
         behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
         ppo=PPOSettings(**{"gamma": settings.gamma, "learning_rate": settings.learning_rate, **(ppo or {})}),
-        **fields,
+        **{"gate": settings.gate, **fields},
     )
 
 
