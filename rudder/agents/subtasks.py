@@ -166,9 +166,10 @@ def pay_for_goals(
     *,
     change_key: str = "inventory_change",
     settle_truncated: bool = False,
-    settle_terminated: bool = True,
+    settle_terminated: bool = False,
 ) -> np.ndarray:
-    """Shape (T,): the rewards :class:`~rudder.wrappers.subtasks.SubtaskReward` pays along a recorded ``episode``."""
+    """Shape (T,): the rewards :class:`~rudder.wrappers.subtasks.SubtaskReward` pays along a recorded ``episode``
+    (with the same settings: by default the sub-goals only, nothing settled)."""
     gains = np.zeros(len(controller.items), dtype=np.int64)
     paid = np.zeros(episode.length)
     reached = 0

@@ -52,7 +52,7 @@ def subtask_wrapper(
     progress: Literal["box"] | None = None,
     goal_rewards: np.ndarray | None = None,
     change_key: str = "inventory_change",
-    settle_terminated: bool = True,
+    settle_terminated: bool = False,
 ) -> gym.Env:
     """:func:`redistribution_wrapper`, then the sub-task one-hot
     (:class:`~rudder.wrappers.subtasks.SubtaskObservation`) and, given ``goal_rewards``,

@@ -73,15 +73,24 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
     Wraps a :class:`SubtaskObservation` above a
     :class:`~rudder.wrappers.RedistributedReward`. Reaching consensus sub-goal j (in
     order, as the controller counts them) pays ``goal_rewards[j]``
-    (:func:`goal_rewards`: its share of the demonstrations' redistributed return). When
-    the episode terminates, the last step adds the true return minus everything paid, so
-    the rewards sum to the return. A time-out (truncation) is not settled by default:
-    the agent in charge when time runs out (usually the last, longest sub-task) would
-    take the whole correction of a failed episode as a penalty that depends on the clock,
-    which the observation does not show; PPO bootstraps at truncations instead. Events
-    that are not the next sub-goal pay nothing, so an agent
-    cannot farm them (crafting table after table instead of the pickaxe): with a profile
-    whose gaps cost nothing, the step-wise redistributed reward pays for such events.
+    (:func:`goal_rewards`: its share of the demonstrations' redistributed return). Events
+    that are not the next sub-goal pay nothing, so an agent cannot farm them (crafting
+    table after table instead of the pickaxe): with a profile whose gaps cost nothing,
+    the step-wise redistributed reward pays for such events.
+
+    Nothing is settled by default: the agents are paid for their sub-goals only. A
+    settlement (the true return minus everything paid, added to the last step) lands on
+    the agent in charge at the end, whatever the earlier agents did, and only when the
+    episode ends the way it is settled. Settled at termination, a return that falls with
+    time (minigrid's 1 - 0.9 t / T, any per-step cost) makes the last agent's sub-goal
+    pay its share minus the earlier agents' slowness, often less than nothing, while
+    stopping short until the time-out costs nothing: the last agent learns to stop short
+    of the goal (measured on MiniGrid-BlockedUnlockPickup-v0, where the box agent's
+    success fell from 0.58 to 0.10 of the episodes it was in charge of within 110k steps;
+    ``benchmarks/results/subtask_agents_ballpit.md``). Settled at a time-out, the agent
+    in charge when time runs out (usually the last, longest sub-task) would take the
+    whole correction of a failed episode as a penalty that depends on the clock, which
+    the observation does not show; PPO bootstraps at truncations instead.
 
     Args:
         env: a :class:`SubtaskObservation`-wrapped env whose ``info`` holds the env's own
@@ -91,11 +100,9 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         change_key: the info key of the per-step inventory change.
         settle_truncated: also settle (true return minus paid) when the episode is
             truncated, so that every episode's rewards sum to its return.
-        settle_terminated: settle when the episode terminates (the default). Without
-            it only the sub-goals are paid: for tasks whose return depends on time
-            (minigrid pays 1 - 0.9 t / T), where the settlement would charge the last
-            agent for the earlier agents' slowness, often more than its own sub-goal
-            is worth, so that it learns to stop short of the goal.
+        settle_terminated: also settle when the episode terminates, so that every
+            terminated episode's rewards sum to its return (off by default: see above;
+            for returns that do not depend on time and runs that accept the risk).
     """
 
     def __init__(
@@ -106,7 +113,7 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         *,
         change_key: str = "inventory_change",
         settle_truncated: bool = False,
-        settle_terminated: bool = True,
+        settle_terminated: bool = False,
     ) -> None:
         gym.utils.RecordConstructorArgs.__init__(
             self,

@@ -102,14 +102,14 @@ def test_goal_payments_sum_to_the_return(returns, values, length, seed):
     rewards = np.zeros(length)
     rewards[-1] = returns
     episode = Episode(np.zeros((length + 1, 1)), np.zeros(length), rewards, terminated=True, infos={"inventory_change": changes})
-    paid = pay_for_goals(controller, values, episode)
+    paid = pay_for_goals(controller, values, episode, settle_terminated=True)
     assert paid.sum() == pytest.approx(returns, abs=1e-9)
     assert np.count_nonzero(paid[:-1]) <= 3
     timed_out = Episode(episode.observations, episode.actions, rewards, truncated=True, infos=episode.infos)
     assert pay_for_goals(controller, values, timed_out, settle_truncated=True).sum() == pytest.approx(returns, abs=1e-9)
     unsettled = pay_for_goals(controller, values, timed_out)
     assert unsettled.sum() == pytest.approx(np.sum(values[: controller.goals_reached(np.sum(changes > 0, axis=0))]))
-    goals_only = pay_for_goals(controller, values, episode, settle_terminated=False)
+    goals_only = pay_for_goals(controller, values, episode)  # the default: the sub-goals only
     np.testing.assert_allclose(goals_only, unsettled)
 
 

@@ -68,19 +68,42 @@ def test_reward_wrapper_pays_nothing_for_events_that_are_not_the_next_sub_goal()
     env = SubtaskReward(SubtaskObservation(ScriptedInventory(changes, final=1.0), controller), controller, np.array([0.2, 0.3, 0.4]))
     env.reset()
     rewards = [env.step(0)[1] for _ in range(len(changes))]
-    assert rewards == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 1.0 - 0.9])
+    assert rewards == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 0.0])
+    settled = SubtaskReward(
+        SubtaskObservation(ScriptedInventory(changes, final=1.0), controller),
+        controller,
+        np.array([0.2, 0.3, 0.4]),
+        settle_terminated=True,
+    )
+    settled.reset()
+    assert [settled.step(0)[1] for _ in range(len(changes))] == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 1.0 - 0.9])
     for settle, last in ((False, 0.0), (True, -0.9)):
         inner = SubtaskObservation(ScriptedInventory(changes, final=0.0, truncate=True), controller)
         env = SubtaskReward(inner, controller, np.array([0.2, 0.3, 0.4]), settle_truncated=settle)
         env.reset()
         assert [env.step(0)[1] for _ in range(len(changes))][-1] == pytest.approx(last)
-    # Without settling at termination only the sub-goals are paid: a slow episode whose
-    # return (0.5) is below what the sub-goals paid (0.9) costs its last agent nothing.
-    env = SubtaskReward(
-        SubtaskObservation(ScriptedInventory(changes, final=0.5), controller),
-        controller,
-        np.array([0.2, 0.3, 0.4]),
-        settle_terminated=False,
-    )
-    env.reset()
-    assert [env.step(0)[1] for _ in range(len(changes))] == pytest.approx([0.2, 0.3, 0.0, 0.0, 0.4, 0.0])
+
+
+def test_the_last_agent_is_paid_its_sub_goal_however_late_the_episode_ends():
+    """A return that falls with time (minigrid's 1 - 0.9 t / T): a slow episode's return
+    (0.3) is below what the sub-goals pay (0.2 + 0.3 + 0.4). By default the last agent's
+    sub-goal still pays its share (0.4), more than stopping short until the time-out (0):
+    settled, it paid 0.4 + 0.3 - 0.9 = -0.2, so that not finishing was worth more."""
+    controller = SubtaskController(["log", "crafting_table", "wooden_pickaxe"], items=ITEMS)
+    shares = np.array([0.2, 0.3, 0.4])
+    slow = changes_of({"log": 1}, {}, {}, {"crafting_table": 1}, {}, {"wooden_pickaxe": 1})
+    stopped_short = changes_of({"log": 1}, {}, {}, {"crafting_table": 1}, {}, {})
+
+    def paid(changes: np.ndarray, final: float, *, truncate: bool = False, **settings: bool) -> list[float]:
+        inner = SubtaskObservation(ScriptedInventory(changes, final=final, truncate=truncate), controller)
+        env = SubtaskReward(inner, controller, shares, **settings)
+        env.reset()
+        return [env.step(0)[1] for _ in range(len(changes))]
+
+    finished = paid(slow, final=0.3)
+    assert finished == pytest.approx([0.2, 0.0, 0.0, 0.3, 0.0, 0.4])
+    timed_out = paid(stopped_short, final=0.0, truncate=True)
+    assert timed_out == pytest.approx([0.2, 0.0, 0.0, 0.3, 0.0, 0.0])
+    assert finished[-1] > timed_out[-1]
+    # The settlement, on request, charges the earlier agents' slowness to the last one.
+    assert paid(slow, final=0.3, settle_terminated=True)[-1] == pytest.approx(-0.2)

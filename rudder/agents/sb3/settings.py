@@ -164,8 +164,10 @@ class SB3RunSettings:
             the demonstrations' redistributed return when it is reached, instead of the
             step-wise redistributed reward (:class:`~rudder.wrappers.subtasks.SubtaskReward`).
         settle_terminated: with ``goal_payments``, the terminating step also pays the
-            true return minus what was paid (False: the sub-goals only, for returns that
-            depend on time, such as minigrid's).
+            true return minus what was paid. Off by default (the sub-goals only): where
+            the return depends on time, the settlement charges the last agent for the
+            others' slowness and it learns to stop short of the goal
+            (:class:`~rudder.wrappers.subtasks.SubtaskReward`).
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -194,7 +196,7 @@ class SB3RunSettings:
     subtask_items: tuple[str, ...] | None = None
     subtask_returns: bool = True
     goal_payments: bool = True
-    settle_terminated: bool = True
+    settle_terminated: bool = False
     keep_cloning: float = 1.0
     value_warmup: int = 4
     gate: bool = True
