@@ -1,11 +1,15 @@
-"""The inner loops of the profile-profile DP, in numpy and (optionally) compiled.
+"""The inner loops of the alignment: pairwise scores and the profile-profile DP, in numpy and (optionally) compiled.
 
 :func:`fill_block` fills the rows of one block of the DP (see
 :mod:`rudder.alignment.msa` for the recurrence) and :func:`traceback` follows the
-flags back; the numpy and compiled versions agree exactly.
-The compiled one is used when ``numba`` is installed (``pip install
-"align-rudder[fast]"``); it removes the per-row Python overhead that dominates small
-alignments. Its first call compiles it once (cached on disk).
+flags back; :func:`fill_profile_block` first forms the block's cells from a table of
+substitution scores and the gap terms, then fills it (the compiled twin does both in
+one pass, without the block in memory); the numpy and compiled versions agree exactly.
+:func:`pairwise_scores_compiled` scores many global pairwise alignments at once, one
+sequence against a tile of 32 others in the SIMD lanes.
+The compiled loops are used when ``numba`` is installed (``pip install
+"align-rudder[fast]"``); they remove the per-row Python overhead that dominates small
+alignments. Their first call compiles them once (cached on disk).
 """
 
 from __future__ import annotations
@@ -85,6 +89,142 @@ def _fill_block_loops(block, delete, previous, diagonal_flags, left_flags):  # p
     return last
 
 
+def fill_profile_block_numpy(
+    table: np.ndarray,
+    row_index: np.ndarray,
+    residues_a: np.ndarray,
+    count_a: float,
+    gaps_b_term: np.ndarray,
+    gap_residues_b: np.ndarray,
+    insert: np.ndarray,
+    delete: np.ndarray,
+    previous: np.ndarray,
+    diagonal_flags: np.ndarray,
+    left_flags: np.ndarray,
+) -> np.ndarray:
+    """Forms the cells of one block of the profile DP, then fills it (:func:`fill_block_numpy`).
+
+    Cell ``(i, j)`` is ``table[row_index[i], j] + residues_a[i] * gaps_b_term[j]
+    + (count_a - residues_a[i]) * gap_residues_b[j] - insert[j]``, summed in this order.
+
+    Args:
+        table: shape (T, L_B): substitution scores of rows of A against the columns of B.
+        row_index: shape (R,), int64: the row of ``table`` of each row of the block.
+        residues_a: shape (R,): events in each column of A.
+        count_a: the number of sequences in A.
+        gaps_b_term: shape (L_B,): gap score times the gaps in each column of B.
+        gap_residues_b: shape (L_B,): gap score times the events in each column of B.
+        insert: shape (L_B,): score of a new gap column of A against each column of B.
+        delete: shape (R,): see :func:`fill_block_numpy`.
+        previous: shape (L_B + 1,): see :func:`fill_block_numpy`.
+        diagonal_flags: shape (R, L_B), bool, filled.
+        left_flags: shape (R, L_B + 1), bool, filled.
+
+    Returns:
+        shape (L_B + 1,): the last finished row of the block.
+    """
+    block = table[row_index]
+    block += np.outer(residues_a, gaps_b_term)
+    block += np.outer(count_a - residues_a, gap_residues_b)
+    block -= insert
+    return fill_block_numpy(block, delete, previous, diagonal_flags, left_flags)
+
+
+def _fill_profile_block_loops(  # pragma: no cover - compiled
+    table, row_index, residues_a, count_a, gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags
+):
+    num_rows = row_index.shape[0]
+    length_b = table.shape[1]
+    last = previous.copy()
+    current = np.empty(length_b + 1)
+    for row in range(num_rows):
+        scores = table[row_index[row]]
+        residues = residues_a[row]
+        gaps = count_a - residues
+        gap = delete[row]
+        running = last[0] + gap
+        current[0] = running
+        left_flags[row, 0] = False
+        for j in range(1, length_b + 1):
+            cell = scores[j - 1] + residues * gaps_b_term[j - 1]
+            cell = cell + gaps * gap_residues_b[j - 1]
+            cell = cell - insert[j - 1]
+            up = last[j] + gap
+            diagonal = last[j - 1] + cell
+            if diagonal >= up:
+                best = diagonal
+                diagonal_flags[row, j - 1] = True
+            else:
+                best = up
+                diagonal_flags[row, j - 1] = False
+            if running > best:
+                left_flags[row, j] = True
+            else:
+                left_flags[row, j] = False
+                running = best
+            current[j] = running
+        last, current = current, last
+    return last
+
+
+#: SIMD lanes of the compiled pairwise scores: one sequence against this many at once.
+PAIRWISE_LANES = 32
+
+
+def _pairwise_loops(padded, lengths, matrix, gap, scores):  # pragma: no cover - compiled
+    """Needleman-Wunsch scores (linear gaps) of all pairs i <= k, into ``scores`` (both halves).
+
+    ``padded``: shape (n, W), int64, sequence k in ``padded[k, :lengths[k]]``. The
+    sequences k are taken in tiles of :data:`PAIRWISE_LANES`; each sequence i <= the tile's
+    last is aligned to the whole tile at once, the tile's lanes innermost (SIMD). A
+    lane's score is read at its own length: cells beyond it never reach that cell.
+    """
+    count, width = padded.shape
+    num_events = matrix.shape[0]
+    lanes = PAIRWISE_LANES
+    previous = np.empty((width + 1, lanes))
+    current = np.empty((width + 1, lanes))
+    # profile[e, j, lane]: score of event e against position j of the lane's sequence.
+    profile = np.zeros((num_events, max(width, 1), lanes))
+    for start in range(0, count, lanes):
+        stop = min(start + lanes, count)
+        tile_width = 0
+        for k in range(start, stop):
+            tile_width = max(tile_width, lengths[k])
+        for event in range(num_events):
+            for j in range(tile_width):
+                for k in range(start, stop):
+                    profile[event, j, k - start] = matrix[event, padded[k, j]]
+        for i in range(stop):
+            for j in range(tile_width + 1):
+                edge = j * gap
+                for lane in range(lanes):
+                    previous[j, lane] = edge
+            for row in range(1, lengths[i] + 1):
+                weights = profile[padded[i, row - 1]]
+                edge = row * gap
+                for lane in range(lanes):
+                    current[0, lane] = edge
+                for j in range(1, tile_width + 1):
+                    scores_j = weights[j - 1]
+                    diagonal_from = previous[j - 1]
+                    up_from = previous[j]
+                    left_from = current[j - 1]
+                    into = current[j]
+                    for lane in range(lanes):
+                        diagonal = diagonal_from[lane] + scores_j[lane]
+                        up = up_from[lane] + gap
+                        left = left_from[lane] + gap
+                        best = diagonal if diagonal >= up else up
+                        into[lane] = best if best >= left else left
+                previous, current = current, previous
+            for k in range(max(start, i), stop):
+                value = previous[lengths[k], k - start]
+                scores[i, k] = value
+                scores[k, i] = value
+    return scores
+
+
 #: Traceback moves: a new gap column in A (left), both columns (diagonal), a gap in B (up).
 _LEFT, _DIAGONAL, _UP = 0, 1, 2
 GAP = -1
@@ -160,6 +300,16 @@ def fill_block(block, delete, previous, diagonal_flags, left_flags) -> np.ndarra
     return fill_block_numpy(block, delete, previous, diagonal_flags, left_flags)
 
 
+def fill_profile_block(
+    table, row_index, residues_a, count_a, gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags
+) -> np.ndarray:
+    """:func:`fill_profile_block_numpy`, or its compiled twin when numba is installed."""
+    arguments = (table, row_index, residues_a, float(count_a), gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags)
+    if fill_profile_block_compiled is not None:
+        return fill_profile_block_compiled(*arguments)
+    return fill_profile_block_numpy(*arguments)
+
+
 def traceback(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`traceback_numpy`, or its compiled twin when numba is installed."""
     if traceback_compiled is not None:
@@ -170,7 +320,9 @@ def traceback(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.nd
 try:
     import numba
 except ImportError:  # the numpy loops serve without the optional accelerator
-    fill_block_compiled = traceback_compiled = None
+    fill_block_compiled = traceback_compiled = fill_profile_block_compiled = pairwise_scores_compiled = None
 else:
     fill_block_compiled = numba.njit(cache=True, nogil=True)(_fill_block_loops)
+    fill_profile_block_compiled = numba.njit(cache=True, nogil=True)(_fill_profile_block_loops)
+    pairwise_scores_compiled = numba.njit(cache=True, nogil=True)(_pairwise_loops)
     traceback_compiled = numba.njit(cache=True, nogil=True)(_traceback_loops)

@@ -299,31 +299,44 @@ def _counts_dp(
     length_b = counts_b.shape[0]
     residues_a = counts_a.sum(axis=1)
     residues_b = counts_b.sum(axis=1)
-    weighted_a = counts_a @ scoring.matrix  # (L_A, N)
     delete = gap * count_b * residues_a  # column of A against a new gap column of B
     insert = gap * count_a * residues_b  # new gap column of A against a column of B
     # The DP runs on M'[i, j] = M[i, j] - P[j] with P the prefix sums of `insert`:
     # horizontal moves then cost nothing, so a row is a plain running maximum, and the
-    # diagonal move gains substitution[i, j] - insert[j].
+    # diagonal move gains substitution[i, j] - insert[j] (formed in the DP loop).
     gaps_b_term = gap * (count_b - residues_b)
+    gap_residues_b = gap * residues_b
 
     diagonal_flags = np.empty((length_a, length_b), dtype=bool)
     left_flags = np.empty((length_a, length_b + 1), dtype=bool)
     previous = np.zeros(length_b + 1)
-    for block_start in range(0, length_a, _BLOCK_ROWS):
-        block_stop = min(block_start + _BLOCK_ROWS, length_a)
-        block = weighted_a[block_start:block_stop] @ counts_b.T
-        if gap != 0.0:
-            block += np.outer(residues_a[block_start:block_stop], gaps_b_term)
-            block += np.outer(count_a - residues_a[block_start:block_stop], gap * residues_b)
-        block -= insert
-        previous = _dp.fill_block(
-            block,
-            delete[block_start:block_stop],
-            previous,
-            diagonal_flags[block_start:block_stop],
-            left_flags[block_start:block_stop],
+    if count_a == 1 and length_a > scoring.num_events:
+        # One sequence: its rows of substitution scores are rows of one (N + 1, L_B)
+        # table, one per event (the last, zeros, for a gap column).
+        table = np.zeros((scoring.num_events + 1, length_b))
+        np.matmul(scoring.matrix, counts_b.T, out=table[:-1])
+        events = np.where(residues_a > 0, counts_a.argmax(axis=1), scoring.num_events)
+        previous = _dp.fill_profile_block(
+            table, events, residues_a, count_a, gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags
         )
+    else:
+        weighted_a = counts_a @ scoring.matrix  # (L_A, N)
+        for block_start in range(0, length_a, _BLOCK_ROWS):
+            rows = slice(block_start, min(block_start + _BLOCK_ROWS, length_a))
+            table = weighted_a[rows] @ counts_b.T
+            previous = _dp.fill_profile_block(
+                table,
+                np.arange(table.shape[0]),
+                residues_a[rows],
+                count_a,
+                gaps_b_term,
+                gap_residues_b,
+                insert,
+                delete[rows],
+                previous,
+                diagonal_flags[rows],
+                left_flags[rows],
+            )
     score = float(previous[-1] + insert.sum())
 
     columns_a, columns_b = _dp.traceback(diagonal_flags, left_flags)
@@ -403,14 +416,22 @@ def _as_sequences(sequences: Sequence[np.ndarray], scoring: ScoringScheme) -> li
     return arrays
 
 
-def _cross_score(row: np.ndarray, rest_counts: np.ndarray, rest_size: int, scoring: ScoringScheme) -> float:
-    """Sum-of-pairs score between one aligned row and the other rows (given by counts)."""
-    present = row >= 0
-    residues = rest_counts.sum(axis=1)
-    matched = rest_counts[present] @ scoring.matrix  # (K, N)
-    score = float(matched[np.arange(matched.shape[0]), row[present]].sum())
+def _cross_score(
+    events: np.ndarray,
+    present: np.ndarray,
+    rest_counts: np.ndarray,
+    rest_residues: np.ndarray,
+    rest_size: int,
+    scoring: ScoringScheme,
+) -> float:
+    """Sum-of-pairs score between one aligned row (its ``events`` at columns ``present``)
+    and the other rows (given by their column counts and residues, shape (L, N) and (L,))."""
+    # The matrix is symmetric: matrix[event] is the column of scores against event.
+    score = float(np.einsum("ij,ij->", rest_counts[present], scoring.matrix[events]))
     if scoring.gap_score:
-        score += scoring.gap_score * float((rest_size - residues[present]).sum() + residues[~present].sum())
+        gaps_against_events = present.size * rest_size - rest_residues[present].sum()
+        events_against_gaps = rest_residues.sum() - rest_residues[present].sum()
+        score += scoring.gap_score * float(gaps_against_events + events_against_gaps)
     return score
 
 
@@ -445,31 +466,35 @@ def refine_alignment(
         return rows
     rows = rows[:, np.any(rows >= 0, axis=0)]
     counts = column_counts(rows, scoring.num_events).astype(np.float64)
+    residues = counts.sum(axis=1)
+    one_hot = np.eye(scoring.num_events)
     for _ in range(passes):
         changed = False
         for k in range(count):
             if deadline is not None and time.perf_counter() >= deadline:
                 return rows
-            row = rows[k]
-            present = np.flatnonzero(row >= 0)
+            present = np.flatnonzero(rows[k] >= 0)
+            sequence = rows[k, present]
             # Counts of the other rows: remove row k's events from the column counts.
-            counts[present, row[present]] -= 1.0
-            current = _cross_score(row, counts, count - 1, scoring)
-            keep = counts.sum(axis=1) > 0
-            rest = np.delete(rows, k, axis=0)[:, keep]
+            counts[present, sequence] -= 1.0
+            residues[present] -= 1.0
+            current = _cross_score(sequence, present, counts, residues, count - 1, scoring)
+            keep = residues > 0
             rest_counts = counts[keep]
-            sequence = row[present]
-            score, columns_single, columns_rest = _profile_dp(
-                sequence[None, :], rest, scoring, counts_b=rest_counts
+            score, columns_single, columns_rest = _counts_dp(
+                one_hot[sequence], 1, rest_counts, count - 1, scoring
             )
             if score > current + 1e-9 * max(1.0, abs(current)):
-                new_row = _take_columns(sequence[None, :], columns_single)[0]
-                rows = np.insert(_take_columns(rest, columns_rest), k, new_row, axis=0)
+                # The other rows on the new columns; row k laid out anew.
+                rows = _take_columns(rows[:, keep], columns_rest)
+                present = np.flatnonzero(columns_single >= 0)
+                rows[k] = GAP
+                rows[k, present] = sequence
                 counts = _take_counts(rest_counts, columns_rest)
-                row = new_row
-                present = np.flatnonzero(row >= 0)
+                residues = counts.sum(axis=1)
                 changed = True
-            counts[present, row[present]] += 1.0
+            counts[present, sequence] += 1.0
+            residues[present] += 1.0
         if not changed:
             break
     return rows
@@ -536,17 +561,7 @@ def align_sequences(
         distances = distances_from_scores(pairwise_scores(arrays, scoring))
         tree = upgma(distances) if guide_tree == "upgma" else neighbor_joining(distances)
 
-    profiles: dict[int, tuple[list[int], np.ndarray]] = {
-        index: ([index], array[None, :]) for index, array in enumerate(arrays)
-    }
-    for k, (left, right) in enumerate(tree.merges):
-        members_left, rows_left = profiles.pop(int(left))
-        members_right, rows_right = profiles.pop(int(right))
-        _, merged = _merge(rows_left, rows_right, scoring)
-        profiles[count + k] = (members_left + members_right, merged)
-    ((members, rows),) = profiles.values()
-    ordered = np.empty_like(rows)
-    ordered[np.asarray(members)] = rows
+    ordered = _progressive_counts(arrays, tree, scoring)
     refined = refine_alignment(ordered, scoring, passes=refine_passes, seconds=refine_seconds)
     return MultipleAlignment(rows=refined, method="exact")
 
