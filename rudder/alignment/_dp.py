@@ -2,9 +2,9 @@
 
 :func:`fill_block` fills the rows of one block of the DP (see
 :mod:`rudder.alignment.msa` for the recurrence) and :func:`traceback` follows the
-flags back; :func:`fill_profile_block` first forms the block's cells from a table of
-substitution scores and the gap terms, then fills it (the compiled twin does both in
-one pass, without the block in memory); the numpy and compiled versions agree exactly.
+flags back; :func:`fill_indexed_block` fills a block whose rows are rows of a smaller
+table (a profile of one sequence: one row per event), without forming the block; the
+numpy and compiled versions agree exactly.
 :func:`pairwise_scores_compiled` scores many global pairwise alignments at once, one
 sequence against a tile of 32 others in the SIMD lanes.
 The compiled loops are used when ``numba`` is installed (``pip install
@@ -73,48 +73,33 @@ def _fill_block_loops(block, delete, previous, diagonal_flags, left_flags):  # p
         for j in range(1, length_b + 1):
             up = last[j] + gap
             diagonal = last[j - 1] + block[row, j - 1]
-            if diagonal >= up:
-                best = diagonal
-                diagonal_flags[row, j - 1] = True
-            else:
-                best = up
-                diagonal_flags[row, j - 1] = False
-            if running > best:
-                left_flags[row, j] = True
-            else:
-                left_flags[row, j] = False
-                running = best
+            # Branch-free (selects): the moves are data-dependent and mispredict.
+            takes_diagonal = diagonal >= up
+            best = diagonal if takes_diagonal else up
+            diagonal_flags[row, j - 1] = takes_diagonal
+            takes_left = running > best
+            left_flags[row, j] = takes_left
+            running = running if takes_left else best
             current[j] = running
         last, current = current, last
     return last
 
 
-def fill_profile_block_numpy(
+def fill_indexed_block_numpy(
     table: np.ndarray,
     row_index: np.ndarray,
-    residues_a: np.ndarray,
-    count_a: float,
-    gaps_b_term: np.ndarray,
-    gap_residues_b: np.ndarray,
-    insert: np.ndarray,
     delete: np.ndarray,
     previous: np.ndarray,
     diagonal_flags: np.ndarray,
     left_flags: np.ndarray,
 ) -> np.ndarray:
-    """Forms the cells of one block of the profile DP, then fills it (:func:`fill_block_numpy`).
-
-    Cell ``(i, j)`` is ``table[row_index[i], j] + residues_a[i] * gaps_b_term[j]
-    + (count_a - residues_a[i]) * gap_residues_b[j] - insert[j]``, summed in this order.
+    """:func:`fill_block_numpy` on the block ``table[row_index]``.
 
     Args:
-        table: shape (T, L_B): substitution scores of rows of A against the columns of B.
+        table: shape (T, L_B): cells (substitution minus insertion score) of the
+            distinct rows; a profile of one sequence has one row per event and one
+            for a gap column, so its block need not be formed.
         row_index: shape (R,), int64: the row of ``table`` of each row of the block.
-        residues_a: shape (R,): events in each column of A.
-        count_a: the number of sequences in A.
-        gaps_b_term: shape (L_B,): gap score times the gaps in each column of B.
-        gap_residues_b: shape (L_B,): gap score times the events in each column of B.
-        insert: shape (L_B,): score of a new gap column of A against each column of B.
         delete: shape (R,): see :func:`fill_block_numpy`.
         previous: shape (L_B + 1,): see :func:`fill_block_numpy`.
         diagonal_flags: shape (R, L_B), bool, filled.
@@ -123,45 +108,30 @@ def fill_profile_block_numpy(
     Returns:
         shape (L_B + 1,): the last finished row of the block.
     """
-    block = table[row_index]
-    block += np.outer(residues_a, gaps_b_term)
-    block += np.outer(count_a - residues_a, gap_residues_b)
-    block -= insert
-    return fill_block_numpy(block, delete, previous, diagonal_flags, left_flags)
+    return fill_block_numpy(table[row_index], delete, previous, diagonal_flags, left_flags)
 
 
-def _fill_profile_block_loops(  # pragma: no cover - compiled
-    table, row_index, residues_a, count_a, gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags
-):
+def _fill_indexed_block_loops(table, row_index, delete, previous, diagonal_flags, left_flags):  # pragma: no cover - compiled
     num_rows = row_index.shape[0]
     length_b = table.shape[1]
     last = previous.copy()
     current = np.empty(length_b + 1)
     for row in range(num_rows):
-        scores = table[row_index[row]]
-        residues = residues_a[row]
-        gaps = count_a - residues
+        cells = table[row_index[row]]
         gap = delete[row]
         running = last[0] + gap
         current[0] = running
         left_flags[row, 0] = False
         for j in range(1, length_b + 1):
-            cell = scores[j - 1] + residues * gaps_b_term[j - 1]
-            cell = cell + gaps * gap_residues_b[j - 1]
-            cell = cell - insert[j - 1]
             up = last[j] + gap
-            diagonal = last[j - 1] + cell
-            if diagonal >= up:
-                best = diagonal
-                diagonal_flags[row, j - 1] = True
-            else:
-                best = up
-                diagonal_flags[row, j - 1] = False
-            if running > best:
-                left_flags[row, j] = True
-            else:
-                left_flags[row, j] = False
-                running = best
+            diagonal = last[j - 1] + cells[j - 1]
+            # Branch-free (selects): the moves are data-dependent and mispredict.
+            takes_diagonal = diagonal >= up
+            best = diagonal if takes_diagonal else up
+            diagonal_flags[row, j - 1] = takes_diagonal
+            takes_left = running > best
+            left_flags[row, j] = takes_left
+            running = running if takes_left else best
             current[j] = running
         last, current = current, last
     return last
@@ -300,14 +270,11 @@ def fill_block(block, delete, previous, diagonal_flags, left_flags) -> np.ndarra
     return fill_block_numpy(block, delete, previous, diagonal_flags, left_flags)
 
 
-def fill_profile_block(
-    table, row_index, residues_a, count_a, gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags
-) -> np.ndarray:
-    """:func:`fill_profile_block_numpy`, or its compiled twin when numba is installed."""
-    arguments = (table, row_index, residues_a, float(count_a), gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags)
-    if fill_profile_block_compiled is not None:
-        return fill_profile_block_compiled(*arguments)
-    return fill_profile_block_numpy(*arguments)
+def fill_indexed_block(table, row_index, delete, previous, diagonal_flags, left_flags) -> np.ndarray:
+    """:func:`fill_indexed_block_numpy`, or its compiled twin when numba is installed."""
+    if fill_indexed_block_compiled is not None:
+        return fill_indexed_block_compiled(table, row_index, delete, previous, diagonal_flags, left_flags)
+    return fill_indexed_block_numpy(table, row_index, delete, previous, diagonal_flags, left_flags)
 
 
 def traceback(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -320,9 +287,9 @@ def traceback(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.nd
 try:
     import numba
 except ImportError:  # the numpy loops serve without the optional accelerator
-    fill_block_compiled = traceback_compiled = fill_profile_block_compiled = pairwise_scores_compiled = None
+    fill_block_compiled = traceback_compiled = fill_indexed_block_compiled = pairwise_scores_compiled = None
 else:
     fill_block_compiled = numba.njit(cache=True, nogil=True)(_fill_block_loops)
-    fill_profile_block_compiled = numba.njit(cache=True, nogil=True)(_fill_profile_block_loops)
+    fill_indexed_block_compiled = numba.njit(cache=True, nogil=True)(_fill_indexed_block_loops)
     pairwise_scores_compiled = numba.njit(cache=True, nogil=True)(_pairwise_loops)
     traceback_compiled = numba.njit(cache=True, nogil=True)(_traceback_loops)

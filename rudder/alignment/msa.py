@@ -303,44 +303,81 @@ def _counts_dp(
     insert = gap * count_a * residues_b  # new gap column of A against a column of B
     # The DP runs on M'[i, j] = M[i, j] - P[j] with P the prefix sums of `insert`:
     # horizontal moves then cost nothing, so a row is a plain running maximum, and the
-    # diagonal move gains substitution[i, j] - insert[j] (formed in the DP loop).
+    # diagonal move gains substitution[i, j] - insert[j].
     gaps_b_term = gap * (count_b - residues_b)
     gap_residues_b = gap * residues_b
 
     diagonal_flags = np.empty((length_a, length_b), dtype=bool)
     left_flags = np.empty((length_a, length_b + 1), dtype=bool)
     previous = np.zeros(length_b + 1)
-    if count_a == 1 and length_a > scoring.num_events:
-        # One sequence: its rows of substitution scores are rows of one (N + 1, L_B)
-        # table, one per event (the last, zeros, for a gap column).
-        table = np.zeros((scoring.num_events + 1, length_b))
-        np.matmul(scoring.matrix, counts_b.T, out=table[:-1])
-        events = np.where(residues_a > 0, counts_a.argmax(axis=1), scoring.num_events)
-        previous = _dp.fill_profile_block(
-            table, events, residues_a, count_a, gaps_b_term, gap_residues_b, insert, delete, previous, diagonal_flags, left_flags
-        )
-    else:
-        weighted_a = counts_a @ scoring.matrix  # (L_A, N)
-        for block_start in range(0, length_a, _BLOCK_ROWS):
-            rows = slice(block_start, min(block_start + _BLOCK_ROWS, length_a))
-            table = weighted_a[rows] @ counts_b.T
-            previous = _dp.fill_profile_block(
-                table,
-                np.arange(table.shape[0]),
-                residues_a[rows],
-                count_a,
-                gaps_b_term,
-                gap_residues_b,
-                insert,
-                delete[rows],
-                previous,
-                diagonal_flags[rows],
-                left_flags[rows],
-            )
+    if count_a == 1:
+        events = np.where(residues_a > 0, counts_a.argmax(axis=1), GAP)
+        return _sequence_dp(events, counts_b, count_b, scoring, residues_b=residues_b)
+    weighted_a = counts_a @ scoring.matrix  # (L_A, N)
+    for block_start in range(0, length_a, _BLOCK_ROWS):
+        rows = slice(block_start, min(block_start + _BLOCK_ROWS, length_a))
+        block = weighted_a[rows] @ counts_b.T
+        _add_gap_terms(block, residues_a[rows], count_a, gaps_b_term, gap_residues_b, insert)
+        previous = _dp.fill_block(block, delete[rows], previous, diagonal_flags[rows], left_flags[rows])
     score = float(previous[-1] + insert.sum())
 
     columns_a, columns_b = _dp.traceback(diagonal_flags, left_flags)
     return score, columns_a, columns_b
+
+
+def _sequence_dp(
+    events: np.ndarray,
+    counts_b: np.ndarray,
+    count_b: int,
+    scoring: ScoringScheme,
+    *,
+    residues_b: np.ndarray | None = None,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """:func:`_counts_dp` of one aligned sequence (``events``, shape (L_A,), int64, -1 =
+    gap column) against a profile of column counts (shape (L_B, N), ``count_b`` rows).
+
+    Each row of the DP is one of at most N + 1 rows (an event, or a gap column), so the
+    cells are formed once per distinct event, not once per row.
+    """
+    gap = scoring.gap_score
+    num_events = scoring.num_events
+    length_b = counts_b.shape[0]
+    if residues_b is None:
+        residues_b = counts_b.sum(axis=1)
+    residues_a = (events >= 0).astype(np.float64)
+    delete = gap * count_b * residues_a
+    insert = gap * 1 * residues_b
+    used, row_index = np.unique(np.where(events >= 0, events, num_events), return_inverse=True)
+    is_event = used < num_events
+    table = np.zeros((used.size, length_b))
+    table[is_event] = scoring.matrix[used[is_event]] @ counts_b.T
+    _add_gap_terms(table, is_event.astype(np.float64), 1, gap * (count_b - residues_b), gap * residues_b, insert)
+    diagonal_flags = np.empty((events.size, length_b), dtype=bool)
+    left_flags = np.empty((events.size, length_b + 1), dtype=bool)
+    last = _dp.fill_indexed_block(
+        table, row_index.astype(np.int64), delete, np.zeros(length_b + 1), diagonal_flags, left_flags
+    )
+    columns_a, columns_b = _dp.traceback(diagonal_flags, left_flags)
+    return float(last[-1] + insert.sum()), columns_a, columns_b
+
+
+def _add_gap_terms(
+    block: np.ndarray,
+    residues: np.ndarray,
+    count_a: int,
+    gaps_b_term: np.ndarray,
+    gap_residues_b: np.ndarray,
+    insert: np.ndarray,
+) -> None:
+    """Adds the gap pairs of each cell and subtracts the insertion score, in place.
+
+    ``block``: shape (R, L_B), the substitution scores of R columns of A (``residues``
+    events each, shape (R,)) against the columns of B.
+    """
+    if np.any(gaps_b_term) or np.any(gap_residues_b):  # zero without a gap score
+        block += np.outer(residues, gaps_b_term)
+        block += np.outer(count_a - residues, gap_residues_b)
+    block -= insert
 
 
 def _take_columns(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -467,36 +504,42 @@ def refine_alignment(
     rows = rows[:, np.any(rows >= 0, axis=0)]
     counts = column_counts(rows, scoring.num_events).astype(np.float64)
     residues = counts.sum(axis=1)
-    one_hot = np.eye(scoring.num_events)
+    # The alignment as the column of each event (row-major): a merge moves the events,
+    # not the n x L rows.
+    owners, columns = np.nonzero(rows >= 0)
+    events = rows[owners, columns]
+    bounds = np.searchsorted(owners, np.arange(count + 1))
+    length = rows.shape[1]
     for _ in range(passes):
         changed = False
         for k in range(count):
             if deadline is not None and time.perf_counter() >= deadline:
-                return rows
-            present = np.flatnonzero(rows[k] >= 0)
-            sequence = rows[k, present]
+                break
+            span = slice(bounds[k], bounds[k + 1])
+            present, sequence = columns[span], events[span]
             # Counts of the other rows: remove row k's events from the column counts.
             counts[present, sequence] -= 1.0
             residues[present] -= 1.0
             current = _cross_score(sequence, present, counts, residues, count - 1, scoring)
             keep = residues > 0
-            rest_counts = counts[keep]
-            score, columns_single, columns_rest = _counts_dp(
-                one_hot[sequence], 1, rest_counts, count - 1, scoring
-            )
+            rest_counts, rest_residues = counts[keep], residues[keep]
+            score, columns_single, columns_rest = _sequence_dp(sequence, rest_counts, count - 1, scoring, residues_b=rest_residues)
             if score > current + 1e-9 * max(1.0, abs(current)):
-                # The other rows on the new columns; row k laid out anew.
-                rows = _take_columns(rows[:, keep], columns_rest)
-                present = np.flatnonzero(columns_single >= 0)
-                rows[k] = GAP
-                rows[k, present] = sequence
+                # The other rows' events move to the new columns; row k's are laid anew.
+                landing = np.full(length, GAP)
+                landing[keep] = np.flatnonzero(columns_rest >= 0)
+                columns = landing[columns]
+                present = columns[span] = np.flatnonzero(columns_single >= 0)
                 counts = _take_counts(rest_counts, columns_rest)
-                residues = counts.sum(axis=1)
+                residues = _take_counts(rest_residues[:, None], columns_rest)[:, 0]
+                length = columns_rest.size
                 changed = True
             counts[present, sequence] += 1.0
             residues[present] += 1.0
-        if not changed:
+        if not changed or (deadline is not None and time.perf_counter() >= deadline):
             break
+    rows = np.full((count, length), GAP, dtype=np.int64)
+    rows[owners, columns] = events
     return rows
 
 
