@@ -33,13 +33,22 @@ The DP is vectorised along rows: with linear gaps the horizontal dependency
 Ties are broken in the order match (diagonal), gap in B (up), gap in A (left), and the
 running maximum keeps the earliest (leftmost) start, so results are deterministic.
 
+The progressive stage keeps each profile as its column counts (memory linear in the
+number of sequences; the rows are laid out once at the end from the column maps of the
+merges), and the refinement keeps the column of each event, so a realigned row moves
+O(events) entries, not the n x L rows. A profile of one sequence (the refinement, and
+the leaves) is scored from one row of cells per distinct event, not one per column.
+
 Large alignments (more than :data:`LARGE_ALIGNMENT` sequences, or ``method="kmer"``)
 skip the n^2 pairwise alignments: the guide tree comes from k-mer frequencies
-(:func:`~rudder.alignment.guide_tree.kmer_guide_tree`), the progressive stage keeps each
-profile as its column counts (memory linear in the number of sequences; the rows are
-laid out once at the end from the column maps of the merges), and the leave-one-out
+(:func:`~rudder.alignment.guide_tree.kmer_guide_tree`), and the leave-one-out
 refinement runs only within a time budget (``refine_seconds``).
 :attr:`MultipleAlignment.method` records which path made the alignment.
+
+Time on one core (2-core machine, 100 demonstrations x 200 events, the bench's
+synthetic demonstrations): about 45% of the time of the previous layout, with the same
+rows; the compiled pairwise scores, the refinement's DP and the progressive DP take
+roughly a third each.
 """
 
 from __future__ import annotations
