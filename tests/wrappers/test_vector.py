@@ -216,6 +216,7 @@ def test_numpy_fallback_equals_per_env_wrappers(options, monkeypatch):
     from rudder.wrappers import vector
 
     monkeypatch.setattr(vector, "_book_compiled", None)
+    monkeypatch.setattr(vector, "_step_compiled", None)
     monkeypatch.setattr(model, "_add_in_order_compiled", None)
     check_sb3(fitted(CallableEventEncoder, collapse=False, **options), [4, 5, 6], 150)
 
