@@ -6,11 +6,16 @@ and put the same ``info`` keys (``"original_reward"`` at every step, ``"redistri
 at the end of an episode) as one :class:`~rudder.wrappers.RedistributedReward` per env,
 but update the profile scores of every env that has an event this step in one numpy
 operation (:class:`~rudder.profile.model.BatchPrefixScorer`) and keep the bookkeeping
-of the returns and the terminal correction G - sum(R) in arrays. The events themselves
-are still found env by env (an encoder is per-step Python); the event function of a
-:class:`~rudder.events.CallableEventEncoder` is called directly, and batched 1-D integer
-observations and actions (discrete spaces) reach it as Python ints, as most discrete
-envs return them.
+of the returns and the terminal correction G - sum(R) in arrays. With numba, a step in
+which no env has several events is one compiled call (the scorer update, then the
+books); the per-step Python is the event calls, one int array of event ids and the
+``info`` keys. The events themselves are still found env by env (an encoder is
+per-step Python); the event function of a :class:`~rudder.events.CallableEventEncoder`
+is called directly (int events find their ids by value, without ``str``), and batched
+1-D integer observations and actions (discrete spaces) reach it as Python ints, as most
+discrete envs return them. Measured (2-core machine, SB3 ``DummyVecEnv``, profile
+length 64, an event every step): about 60% of the previous overhead per env step at 8
+and 64 envs.
 
 Any other redistributor than a fitted :class:`~rudder.AlignmentRedistributor` (for
 example RUDDER's LSTM) runs one online state per env behind the same interface.
