@@ -26,7 +26,7 @@ Autoreset is handled as the vector env does it: SB3's terminal observation in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -90,30 +90,38 @@ _NO_ROWS = np.zeros(0, dtype=np.int64)
 _INT_EVENTS_KEPT = 4096
 
 
-def _callable_events(encoder: Any, count: int) -> Callable[..., tuple[list[int], dict[int, list[int]]]] | None:
+def _callable_events(encoder: Any, count: int) -> _DirectEvents | None:
     """The events of all envs' steps for an exact :class:`CallableEventEncoder`, calling its
-    function directly with the encoder's naming and repeat rules (``None`` for other encoders).
-
-    The returned function gives, per row, the event id (``-1``: none) and, for the rows
-    with several events this step, their ids (then the row's entry is meaningless).
-    """
+    function directly with the encoder's naming and repeat rules (``None`` for other encoders)."""
     from rudder.events.callable import CallableEventEncoder
 
     if type(encoder) is not CallableEventEncoder:
         return None
-    names = encoder.alphabet.names
-    ids = {name: index for index, name in enumerate(names[:-1])}
-    other = len(names) - 1
-    function, collapse = encoder.function, encoder.collapse_repeats
-    last: list[int | None] = [None] * count
-    int_ids: dict[int, int] = {}  # int events seen so far, by value
-    lookup_name = ids.get
+    return _DirectEvents(encoder, count)
 
-    def events(rows: Sequence[int], observations: Any, actions: Any, next_observations: Any, infos: Any) -> tuple[list[int], dict[int, list[int]]]:
+
+class _DirectEvents:
+    """Calls a :class:`CallableEventEncoder`'s function for every env's step.
+
+    A call gives, per row, the event id (``-1``: none) and, for the rows with several
+    events this step, their ids (then the row's entry is meaningless).
+    """
+
+    def __init__(self, encoder: Any, count: int) -> None:
+        names = encoder.alphabet.names
+        self.ids = {name: index for index, name in enumerate(names[:-1])}
+        self.other = len(names) - 1
+        self.function, self.collapse = encoder.function, encoder.collapse_repeats
+        self.count = count
+        self.last: list[int | None] = [None] * count
+        self.int_ids: dict[int, int] = {}  # int events seen so far, by value
+
+    def __call__(self, rows: Sequence[int], observations: Any, actions: Any, next_observations: Any, infos: Any) -> tuple[list[int], dict[int, list[int]]]:
         found: list[int] = []
         several: dict[int, list[int]] = {}
-        add, lookup, known_int, none = found.append, ids.get, int_ids.get, _NONE
-        if len(rows) == count:  # every env, in order: no indexing per row
+        add, lookup, int_ids, none = found.append, self.ids.get, self.int_ids, _NONE
+        function, other, collapse, last = self.function, self.other, self.collapse, self.last
+        if len(rows) == self.count:  # every env, in order: no indexing per row
             steps: Any = zip(rows, observations, actions, next_observations, infos)
         else:
             steps = ((row, observations[row], actions[row], next_observations[row], infos[row]) for row in rows)
@@ -123,7 +131,7 @@ def _callable_events(encoder: Any, count: int) -> Callable[..., tuple[list[int],
                 add(none)
                 continue
             if type(result) is int:  # the commonest event: its id without str()
-                identifier = known_int(result)
+                identifier = int_ids.get(result)
                 if identifier is None:
                     identifier = lookup(str(result), other)
                     if len(int_ids) < _INT_EVENTS_KEPT:
@@ -132,7 +140,7 @@ def _callable_events(encoder: Any, count: int) -> Callable[..., tuple[list[int],
                 hash(result)  # an unhashable event fails as in the encoder
                 identifier = lookup(str(result), other)
             else:  # several events: the repeat rule applies within the list
-                add(_several(row, result, several))
+                add(self._several(row, result, several))
                 continue
             if not collapse:
                 add(identifier)
@@ -143,28 +151,26 @@ def _callable_events(encoder: Any, count: int) -> Callable[..., tuple[list[int],
                 last[row] = identifier
         return found, several
 
-    def _several(row: int, result: list, several: dict[int, list[int]]) -> int:
+    def _several(self, row: int, result: list, several: dict[int, list[int]]) -> int:
         """The id of a list of events with one new event, else -1 (the ids in ``several``)."""
         kept = []
         for event in result:
             if event is None:
                 continue
             hash(event)
-            identifier = lookup_name(str(event), other)
-            if not collapse or identifier != last[row]:
+            identifier = self.ids.get(str(event), self.other)
+            if not self.collapse or identifier != self.last[row]:
                 kept.append(identifier)
-                last[row] = identifier
+                self.last[row] = identifier
         if len(kept) > 1:
             several[row] = kept
         return kept[0] if len(kept) == 1 else _NONE
 
-    def reset(rows: Sequence[int], observations: list) -> list[list[int]]:
+    def reset(self, rows: Sequence[int], observations: list) -> list[list[int]]:
+        """Forgets the last event of envs ``rows``; no events at reset."""
         for row in rows:
-            last[row] = None
+            self.last[row] = None
         return [[] for _ in rows]
-
-    events.reset = reset  # type: ignore[attr-defined]
-    return events
 
 
 def _per_row(events: list[list[int]], rows: Sequence[int]) -> tuple[list[int], dict[int, list[int]]]:
@@ -237,7 +243,7 @@ class BatchRedistribution:
         selected = np.asarray(rows, dtype=np.int64)
         self._scorer.reset(selected)
         if self._fast is not None:
-            events = self._fast.reset(rows, observations)  # type: ignore[attr-defined]
+            events = self._fast.reset(rows, observations)
         else:
             events = [self._streams[row].reset(observations[row]) for row in rows]
         self._add_events([row for row, found in zip(rows, events) for _ in found], [event for found in events for event in found])
