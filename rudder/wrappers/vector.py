@@ -166,7 +166,7 @@ class _DirectEvents:
             several[row] = kept
         return kept[0] if len(kept) == 1 else _NONE
 
-    def reset(self, rows: Sequence[int], observations: list) -> list[list[int]]:
+    def reset(self, rows: Sequence[int], observations: Sequence[Any]) -> list[list[int]]:
         """Forgets the last event of envs ``rows``; no events at reset."""
         for row in rows:
             self.last[row] = None

@@ -249,10 +249,11 @@ def _time_encoder(name: str, settings: CoreSettings) -> dict[str, Any]:
     rng = np.random.default_rng(settings.seed)
     if kind == "state":
         demonstrations = synthetic_grid_demonstrations(settings.encoder_steps, int(option), rng)
-        make: Callable[[], Any] = lambda: StateClusterEncoder(num_states=int(option) ** 2, seed=settings.seed)  # noqa: E731
+        make: Callable[[], Any] = functools.partial(StateClusterEncoder, num_states=int(option) ** 2, seed=settings.seed)
     else:
         demonstrations = synthetic_feature_demonstrations(settings.encoder_steps, rng)
-        make = lambda: FeatureClusterEncoder(method=option, seed=settings.seed)  # noqa: E731
+        method: Literal["kmeans", "affinity"] = "affinity" if option == "affinity" else "kmeans"
+        make = functools.partial(FeatureClusterEncoder, method=method, seed=settings.seed)
     seconds, encoders = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # subsampling notes; recorded by the encoder
