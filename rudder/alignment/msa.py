@@ -356,7 +356,11 @@ def _sequence_dp(
     residues_a = (events >= 0).astype(np.float64)
     delete = gap * count_b * residues_a
     insert = gap * 1 * residues_b
-    used, row_index = np.unique(np.where(events >= 0, events, num_events), return_inverse=True)
+    keys = np.where(events >= 0, events, num_events)
+    if num_events < events.size:  # a row per event of the alphabet and one for gaps
+        used, row_index = np.arange(num_events + 1), keys
+    else:  # a large alphabet: only the events of the sequence
+        used, row_index = np.unique(keys, return_inverse=True)
     is_event = used < num_events
     table = np.zeros((used.size, length_b))
     table[is_event] = scoring.matrix[used[is_event]] @ counts_b.T
