@@ -3,11 +3,12 @@
 Sequences are 1-D int64 arrays of event ids in ``[0, N)``; aligned rows use ``-1``
 for gaps. :func:`align_sequences` is the built-in progressive aligner; the
 ``clustalw_*`` functions are an optional cross-check backend using the ClustalW
-binary.
+binary, and :func:`clustalo_align` runs the Clustal Omega binary for comparisons.
 """
 
 from __future__ import annotations
 
+from rudder.alignment.clustalo import clustalo_align, clustalo_available
 from rudder.alignment.clustalw import clustalw_align, clustalw_available, clustalw_profile_align
 from rudder.alignment.guide_tree import (
     GuideTree,
@@ -36,6 +37,8 @@ __all__ = [
     "align_profiles",
     "align_sequences",
     "align_to_profile",
+    "clustalo_align",
+    "clustalo_available",
     "clustalw_align",
     "clustalw_available",
     "clustalw_profile_align",

@@ -1,11 +1,15 @@
-"""The inner loops of the profile-profile DP, in numpy and (optionally) compiled.
+"""The inner loops of the alignment: pairwise scores and the profile-profile DP, in numpy and (optionally) compiled.
 
 :func:`fill_block` fills the rows of one block of the DP (see
 :mod:`rudder.alignment.msa` for the recurrence) and :func:`traceback` follows the
-flags back; the numpy and compiled versions agree exactly.
-The compiled one is used when ``numba`` is installed (``pip install
-"align-rudder[fast]"``); it removes the per-row Python overhead that dominates small
-alignments. Its first call compiles it once (cached on disk).
+flags back; :func:`fill_indexed_block` fills a block whose rows are rows of a smaller
+table (a profile of one sequence: one row per event), without forming the block; the
+numpy and compiled versions agree exactly.
+:func:`pairwise_scores_compiled` scores many global pairwise alignments at once, one
+sequence against a tile of 32 others in the SIMD lanes.
+The compiled loops are used when ``numba`` is installed (``pip install
+"align-rudder[fast]"``); they remove the per-row Python overhead that dominates small
+alignments. Their first call compiles them once (cached on disk).
 """
 
 from __future__ import annotations
@@ -69,20 +73,126 @@ def _fill_block_loops(block, delete, previous, diagonal_flags, left_flags):  # p
         for j in range(1, length_b + 1):
             up = last[j] + gap
             diagonal = last[j - 1] + block[row, j - 1]
-            if diagonal >= up:
-                best = diagonal
-                diagonal_flags[row, j - 1] = True
-            else:
-                best = up
-                diagonal_flags[row, j - 1] = False
-            if running > best:
-                left_flags[row, j] = True
-            else:
-                left_flags[row, j] = False
-                running = best
+            # Branch-free (selects): the moves are data-dependent and mispredict.
+            takes_diagonal = diagonal >= up
+            best = diagonal if takes_diagonal else up
+            diagonal_flags[row, j - 1] = takes_diagonal
+            takes_left = running > best
+            left_flags[row, j] = takes_left
+            running = running if takes_left else best
             current[j] = running
         last, current = current, last
     return last
+
+
+def fill_indexed_block_numpy(
+    table: np.ndarray,
+    row_index: np.ndarray,
+    delete: np.ndarray,
+    previous: np.ndarray,
+    diagonal_flags: np.ndarray,
+    left_flags: np.ndarray,
+) -> np.ndarray:
+    """:func:`fill_block_numpy` on the block ``table[row_index]``.
+
+    Args:
+        table: shape (T, L_B): cells (substitution minus insertion score) of the
+            distinct rows; a profile of one sequence has one row per event and one
+            for a gap column, so its block need not be formed.
+        row_index: shape (R,), int64: the row of ``table`` of each row of the block.
+        delete: shape (R,): see :func:`fill_block_numpy`.
+        previous: shape (L_B + 1,): see :func:`fill_block_numpy`.
+        diagonal_flags: shape (R, L_B), bool, filled.
+        left_flags: shape (R, L_B + 1), bool, filled.
+
+    Returns:
+        shape (L_B + 1,): the last finished row of the block.
+    """
+    return fill_block_numpy(table[row_index], delete, previous, diagonal_flags, left_flags)
+
+
+def _fill_indexed_block_loops(table, row_index, delete, previous, diagonal_flags, left_flags):  # pragma: no cover - compiled
+    num_rows = row_index.shape[0]
+    length_b = table.shape[1]
+    last = previous.copy()
+    current = np.empty(length_b + 1)
+    for row in range(num_rows):
+        cells = table[row_index[row]]
+        gap = delete[row]
+        running = last[0] + gap
+        current[0] = running
+        left_flags[row, 0] = False
+        for j in range(1, length_b + 1):
+            up = last[j] + gap
+            diagonal = last[j - 1] + cells[j - 1]
+            # Branch-free (selects): the moves are data-dependent and mispredict.
+            takes_diagonal = diagonal >= up
+            best = diagonal if takes_diagonal else up
+            diagonal_flags[row, j - 1] = takes_diagonal
+            takes_left = running > best
+            left_flags[row, j] = takes_left
+            running = running if takes_left else best
+            current[j] = running
+        last, current = current, last
+    return last
+
+
+#: SIMD lanes of the compiled pairwise scores: one sequence against this many at once.
+PAIRWISE_LANES = 32
+
+
+def _pairwise_loops(padded, lengths, matrix, gap, scores):  # pragma: no cover - compiled
+    """Needleman-Wunsch scores (linear gaps) of all pairs i <= k, into ``scores`` (both halves).
+
+    ``padded``: shape (n, W), int64, sequence k in ``padded[k, :lengths[k]]``. The
+    sequences k are taken in tiles of :data:`PAIRWISE_LANES`; each sequence i <= the tile's
+    last is aligned to the whole tile at once, the tile's lanes innermost (SIMD). A
+    lane's score is read at its own length: cells beyond it never reach that cell.
+    """
+    count, width = padded.shape
+    num_events = matrix.shape[0]
+    lanes = PAIRWISE_LANES
+    previous = np.empty((width + 1, lanes))
+    current = np.empty((width + 1, lanes))
+    # profile[e, j, lane]: score of event e against position j of the lane's sequence.
+    profile = np.zeros((num_events, max(width, 1), lanes))
+    for start in range(0, count, lanes):
+        stop = min(start + lanes, count)
+        tile_width = 0
+        for k in range(start, stop):
+            tile_width = max(tile_width, lengths[k])
+        for event in range(num_events):
+            for j in range(tile_width):
+                for k in range(start, stop):
+                    profile[event, j, k - start] = matrix[event, padded[k, j]]
+        for i in range(stop):
+            for j in range(tile_width + 1):
+                edge = j * gap
+                for lane in range(lanes):
+                    previous[j, lane] = edge
+            for row in range(1, lengths[i] + 1):
+                weights = profile[padded[i, row - 1]]
+                edge = row * gap
+                for lane in range(lanes):
+                    current[0, lane] = edge
+                for j in range(1, tile_width + 1):
+                    scores_j = weights[j - 1]
+                    diagonal_from = previous[j - 1]
+                    up_from = previous[j]
+                    left_from = current[j - 1]
+                    into = current[j]
+                    for lane in range(lanes):
+                        diagonal = diagonal_from[lane] + scores_j[lane]
+                        up = up_from[lane] + gap
+                        left = left_from[lane] + gap
+                        best = diagonal if diagonal >= up else up
+                        into[lane] = best if best >= left else left
+                previous, current = current, previous
+            for k in range(max(start, i), stop):
+                value = previous[lengths[k], k - start]
+                scores[i, k] = value
+                scores[k, i] = value
+    return scores
 
 
 #: Traceback moves: a new gap column in A (left), both columns (diagonal), a gap in B (up).
@@ -160,6 +270,13 @@ def fill_block(block, delete, previous, diagonal_flags, left_flags) -> np.ndarra
     return fill_block_numpy(block, delete, previous, diagonal_flags, left_flags)
 
 
+def fill_indexed_block(table, row_index, delete, previous, diagonal_flags, left_flags) -> np.ndarray:
+    """:func:`fill_indexed_block_numpy`, or its compiled twin when numba is installed."""
+    if fill_indexed_block_compiled is not None:
+        return fill_indexed_block_compiled(table, row_index, delete, previous, diagonal_flags, left_flags)
+    return fill_indexed_block_numpy(table, row_index, delete, previous, diagonal_flags, left_flags)
+
+
 def traceback(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`traceback_numpy`, or its compiled twin when numba is installed."""
     if traceback_compiled is not None:
@@ -170,7 +287,9 @@ def traceback(diagonal_flags: np.ndarray, left_flags: np.ndarray) -> tuple[np.nd
 try:
     import numba
 except ImportError:  # the numpy loops serve without the optional accelerator
-    fill_block_compiled = traceback_compiled = None
+    fill_block_compiled = traceback_compiled = fill_indexed_block_compiled = pairwise_scores_compiled = None
 else:
     fill_block_compiled = numba.njit(cache=True, nogil=True)(_fill_block_loops)
+    fill_indexed_block_compiled = numba.njit(cache=True, nogil=True)(_fill_indexed_block_loops)
+    pairwise_scores_compiled = numba.njit(cache=True, nogil=True)(_pairwise_loops)
     traceback_compiled = numba.njit(cache=True, nogil=True)(_traceback_loops)

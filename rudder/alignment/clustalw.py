@@ -110,7 +110,7 @@ def _write_fasta(path: Path, names: Sequence[str], rows: Sequence[np.ndarray]) -
     )
 
 
-def _read_fasta(path: Path) -> dict[str, np.ndarray]:
+def _read_fasta(path: Path, program: str = "ClustalW") -> dict[str, np.ndarray]:
     records: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in path.read_text().splitlines():
@@ -130,7 +130,7 @@ def _read_fasta(path: Path) -> dict[str, np.ndarray]:
             )
         except KeyError as error:
             raise AlignmentError(
-                f"ClustalW wrote an unexpected letter {error} in {path.name}"
+                f"{program} wrote an unexpected letter {error} in {path.name}"
             ) from None
     return result
 
@@ -139,18 +139,18 @@ _ZERO_GAPS = ["-GAPOPEN=0", "-GAPEXT=0"]
 _ZERO_PAIRWISE_GAPS = ["-PWGAPOPEN=0", "-PWGAPEXT=0"]
 
 
-def _run(command: list[str], directory: Path, timeout: float) -> None:
+def _run(command: list[str], directory: Path, timeout: float, program: str = "ClustalW") -> None:
     try:
         completed = subprocess.run(
             command, cwd=directory, capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
         raise AlignmentError(
-            f"ClustalW did not finish within {timeout} s; raise `timeout`"
+            f"{program} did not finish within {timeout} s; raise `timeout`"
         ) from None
     if completed.returncode != 0:
         output = (completed.stderr or completed.stdout).strip()[-2000:]
-        raise AlignmentError(f"ClustalW failed (exit code {completed.returncode}): {output}")
+        raise AlignmentError(f"{program} failed (exit code {completed.returncode}): {output}")
 
 
 def clustalw_align(

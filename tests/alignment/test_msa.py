@@ -307,3 +307,51 @@ def test_refinement_improves_a_progressive_alignment():
     assert refined.sum_of_pairs(scheme) > progressive.sum_of_pairs(scheme)
     with pytest.raises(ValueError, match="passes"):
         align_sequences(sequences, scheme, refine_passes=-1)
+
+
+def reference_refinement(rows: np.ndarray, scheme: ScoringScheme, passes: int) -> np.ndarray:
+    """Leave-one-out refinement on the full rows (the layout before event positions)."""
+    from rudder.alignment import msa
+
+    rows = rows[:, np.any(rows >= 0, axis=0)]
+    for _ in range(passes):
+        changed = False
+        for k in range(rows.shape[0]):
+            others = np.delete(rows, k, axis=0)
+            others = others[:, np.any(others >= 0, axis=0)]
+            sequence = rows[k][rows[k] >= 0]
+            current = sum_of_pairs_score(rows, scheme) - sum_of_pairs_score(others, scheme)
+            score, columns_single, columns_rest = msa._profile_dp(sequence[None, :], others, scheme)
+            if score > current + 1e-9 * max(1.0, abs(current)):
+                merged = np.full((rows.shape[0], columns_rest.size), -1, dtype=np.int64)
+                merged[:, columns_rest >= 0] = np.insert(others, k, -1, axis=0)
+                merged[k, columns_single >= 0] = sequence
+                rows, changed = merged, True
+        if not changed:
+            break
+    return rows
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sequences=st.lists(event_lists, min_size=2, max_size=6),
+    gap=st.sampled_from([0.0, -1.0]),
+    passes=st.integers(1, 3),
+)
+def test_refinement_equals_the_row_layout_reference(sequences, gap, passes):
+    # The refinement moves event positions; the reference re-lays whole rows.
+    if all(s.size == 0 for s in sequences):
+        return
+    scheme = random_scheme(len(sequences) + 7, 4, gap)
+    progressive = align_sequences(sequences, scheme, refine_passes=0)
+    refined = align_sequences(sequences, scheme, refine_passes=passes)
+    np.testing.assert_array_equal(refined.rows, reference_refinement(progressive.rows, scheme, passes))
+
+
+def test_refinement_equals_the_reference_on_skewed_sequences():
+    sequences, scheme = skewed_sequences(25, 40, seed=7)
+    progressive = align_sequences(sequences, scheme, refine_passes=0)
+    refined = align_sequences(sequences, scheme, refine_passes=2)
+    expected = reference_refinement(progressive.rows, scheme, 2)
+    assert refined.sum_of_pairs(scheme) > progressive.sum_of_pairs(scheme)
+    np.testing.assert_array_equal(refined.rows, expected)

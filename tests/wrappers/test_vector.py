@@ -52,11 +52,24 @@ def events(observation, action, next_observation, info):
     return f"e{value % 6}"
 
 
+def int_events(observation, action, next_observation, info):
+    """Int events (the direct-call path looks their ids up by value), a bool (named
+    "True", not the id of 1), and a list that the repeat rule may cut to one event."""
+    value = int(next_observation)
+    if value < 3:
+        return None
+    if value == 9:
+        return True
+    if value == 11:
+        return [1, 1, int(observation) % 3]
+    return value % 5
+
+
 class StreamedEncoder(CallableEventEncoder):
     """The same events through the encoder's streams (not the direct-call path)."""
 
 
-def fitted(encoder_type: type, *, collapse: bool, **options: Any) -> AlignmentRedistributor:
+def fitted(encoder_type: type, *, collapse: bool, function: Any = events, **options: Any) -> AlignmentRedistributor:
     rng = np.random.default_rng(7)
     demos = []
     for length in (9, 12, 15):
@@ -65,7 +78,7 @@ def fitted(encoder_type: type, *, collapse: bool, **options: Any) -> AlignmentRe
         rewards = np.zeros(length)
         rewards[-1] = 1.0
         demos.append(Episode(observations=observations, actions=np.zeros(length, dtype=np.int64), rewards=rewards, terminated=True))
-    encoder = encoder_type(events, collapse_repeats=collapse)
+    encoder = encoder_type(function, collapse_repeats=collapse)
     return AlignmentRedistributor(encoder, **options).fit(demos)
 
 
@@ -216,6 +229,7 @@ def test_numpy_fallback_equals_per_env_wrappers(options, monkeypatch):
     from rudder.wrappers import vector
 
     monkeypatch.setattr(vector, "_book_compiled", None)
+    monkeypatch.setattr(vector, "_step_compiled", None)
     monkeypatch.setattr(model, "_add_in_order_compiled", None)
     check_sb3(fitted(CallableEventEncoder, collapse=False, **options), [4, 5, 6], 150)
 
@@ -282,3 +296,13 @@ def test_refuses_an_unfitted_redistributor():
     redistributor = AlignmentRedistributor(CallableEventEncoder(events))
     with pytest.raises(ValueError, match="not fitted"):
         RedistributedVectorEnv(SyncVectorEnv([lambda: RandomEpisodes(0)]), redistributor)
+
+
+@pytest.mark.parametrize("collapse", [False, True])
+def test_int_events_through_the_compiled_step_equal_per_env_wrappers(collapse):
+    """The fused compiled step (at most one event per env) and the ids of int events."""
+    pytest.importorskip("stable_baselines3")
+    redistributor = fitted(CallableEventEncoder, collapse=collapse, function=int_events, delete_score=-0.3)
+    assert "True" in redistributor.encoder.alphabet.names
+    check_sb3(redistributor, [21, 22, 23, 24, 25], 200)
+    check_sb3(fitted(CallableEventEncoder, collapse=collapse, function=int_events, form="potential", discount=0.95), [26, 27], 120)

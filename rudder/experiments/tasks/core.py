@@ -7,16 +7,21 @@
 (b) ``alignment``: multiple-alignment time for 10 and 100 demonstrations of 50 and 200
     events (median over ``--repeats``), and one profile alignment;
 (c) where ``clustalw`` is on PATH (Debian package), ClustalW (NJ) on the same inputs,
-    timed interleaved with ours, with both sum-of-pairs scores; with ``--under-load``
-    (the default) both are timed again while a second process keeps one core busy;
+    timed interleaved with ours, with both sum-of-pairs scores, and likewise Clustal
+    Omega where ``clustalo`` is (one thread; its own scoring, SP under ours); with
+    ``--under-load`` (the default) all are timed again while a second process keeps one
+    core busy;
 (d) ``vector`` (``--measures wrapper vector alignment``): microseconds per env step that the vectorised wrapper
     :class:`~rudder.wrappers.RedistributedVecEnv` adds to an SB3 ``DummyVecEnv`` of 8
     and 64 envs (profile length 64, an event every step), beside one
     :class:`~rudder.wrappers.RedistributedReward` per env, timed in the same run;
 (e) with ``--scaling``: large alignments (the k-mer guide tree path) of 100 to 10,000
-    demonstrations, time and sum-of-pairs per pair beside the exact path and ClustalW
-    where they run, the log-log slope of time against demonstrations, and a PNG
-    (``--png``).
+    demonstrations, time and sum-of-pairs per pair beside the exact path, ClustalW and
+    Clustal Omega where they run, the log-log slope of time against demonstrations, and
+    a PNG (``--png``);
+(f) ``encoders``: the fit time of the state-cluster encoder (grid walks of 400 and
+    2,500 states) and the feature-cluster encoder (k-means and affinity propagation, 4-D
+    swings) on ``--encoder-steps`` demonstration steps (median of ``--encoder-repeats``).
 
 Timings must not share the cores: keep ``--workers 1`` (the default), on a quiet machine.
 """
@@ -25,12 +30,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import importlib.util
 import itertools
 import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -45,7 +52,14 @@ from rudder.experiments.sweep import Job, Progress
 __all__ = ["CORE", "CoreSettings", "core_jobs", "run_core", "synthetic_demonstrations"]
 
 #: The fields of a configuration (``None`` where one does not apply to its measure).
-_KEY = ("measure", "scoring_form", "num_sequences", "num_events", "num_envs", "profile_length", "event_every_steps")
+_KEY = ("measure", "scoring_form", "num_sequences", "num_events", "num_envs", "profile_length", "event_every_steps", "encoder", "num_steps")
+#: The encoder fits of the ``encoders`` measure: (name, encoder kind, its option).
+_ENCODERS = (
+    ("state clusters, 400 states", "state", 20),
+    ("state clusters, 2,500 states", "state", 50),
+    ("feature clusters, k-means", "feature", "kmeans"),
+    ("feature clusters, affinity", "feature", "affinity"),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +68,8 @@ class CoreSettings:
 
     measures: tuple[str, ...] = ("wrapper", "alignment")
     """What to time: wrapper (overhead per env step), vector (the vectorised wrapper's,
-    needs stable-baselines3), alignment (ours beside ClustalW)."""
+    needs stable-baselines3), alignment (ours beside ClustalW and Clustal Omega),
+    encoders (the fit time of the state-cluster and feature-cluster encoders)."""
     profile_lengths: tuple[int, ...] = (16, 64, 256)
     """Profile lengths of the wrapper timings."""
     event_every: tuple[int, ...] = (1, 10)
@@ -85,16 +100,22 @@ class CoreSettings:
     """Events per demonstration of the scaling timings (at most 10^6 events in all)."""
     scaling_exact_max: int = 300
     """The most demonstrations the exact path and ClustalW align in the scaling timings."""
+    scaling_clustalo_max: int = 3000
+    """The most demonstrations Clustal Omega aligns in the scaling timings."""
+    encoder_steps: int = 100_000
+    """Demonstration steps the encoders are fitted on."""
+    encoder_repeats: int = 3
+    """Fits of each encoder (the median is reported)."""
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.measures) - {"wrapper", "vector", "alignment"})
+        unknown = sorted(set(self.measures) - {"wrapper", "vector", "alignment", "encoders"})
         if unknown:
-            raise ValueError(f"unknown measures {unknown}; choose from wrapper, vector, alignment")
+            raise ValueError(f"unknown measures {unknown}; choose from wrapper, vector, alignment, encoders")
         unknown = sorted(set(self.forms) - {"paper", "official"})
         if unknown:
             raise ValueError(f"unknown scoring forms {unknown}; choose from paper, official")
-        if self.steps < 1 or self.repeats < 1 or self.vector_steps < 1:
-            raise ValueError("--steps, --repeats and --vector-steps must be >= 1")
+        if min(self.steps, self.repeats, self.vector_steps, self.encoder_steps, self.encoder_repeats) < 1:
+            raise ValueError("--steps, --repeats, --vector-steps, --encoder-steps and --encoder-repeats must be >= 1")
 
 
 class _CountingEnv(gym.Env):
@@ -172,6 +193,82 @@ def synthetic_demonstrations(count: int, length: int, rng: np.random.Generator, 
     return sequences
 
 
+def synthetic_grid_demonstrations(num_steps: int, side: int, rng: np.random.Generator, episode_length: int = 500) -> list[Any]:
+    """Walks on a ``side`` x ``side`` grid from the corner (0, 0), drifting towards the
+    opposite corner (half the moves) and otherwise random; states ``row * side + column``.
+
+    Returns:
+        :class:`~rudder.data.Episode` s of ``episode_length`` steps, ``num_steps`` steps in all.
+    """
+    from rudder.data import Episode
+
+    moves = np.array([[0, 1], [1, 0], [0, -1], [-1, 0]])
+    episodes = []
+    for start in range(0, num_steps, episode_length):
+        length = min(episode_length, num_steps - start)
+        drift = rng.integers(0, 2, size=length)  # right or down
+        chosen = np.where(rng.random(length) < 0.5, drift, rng.integers(0, 4, size=length))
+        cells = np.zeros((length + 1, 2), dtype=np.int64)
+        for step, move in enumerate(moves[chosen]):
+            cells[step + 1] = np.clip(cells[step] + move, 0, side - 1)
+        rewards = np.zeros(length)
+        rewards[-1] = 1.0
+        episodes.append(Episode(observations=cells[:, 0] * side + cells[:, 1], actions=chosen, rewards=rewards, terminated=True))
+    return episodes
+
+
+def synthetic_feature_demonstrations(num_steps: int, rng: np.random.Generator, episode_length: int = 500) -> list[Any]:
+    """Noisy swings of a car in a valley (position, velocity; growing amplitude, as in
+    MountainCar) plus two noise features.
+
+    Returns:
+        :class:`~rudder.data.Episode` s with float observations of shape (T+1, 4),
+        ``num_steps`` steps in all.
+    """
+    from rudder.data import Episode
+
+    episodes = []
+    for start in range(0, num_steps, episode_length):
+        length = min(episode_length, num_steps - start)
+        time_steps = np.arange(length + 1)
+        amplitude = 0.1 + 0.9 * time_steps / length
+        phase = rng.uniform(0, 2 * np.pi) + time_steps * rng.uniform(0.05, 0.1)
+        observations = np.stack([amplitude * np.sin(phase) - 0.5, 0.07 * amplitude * np.cos(phase), *rng.normal(size=(2, length + 1))], axis=1)
+        observations[:, :2] += rng.normal(scale=0.01, size=(length + 1, 2))
+        rewards = np.zeros(length)
+        rewards[-1] = 1.0
+        episodes.append(Episode(observations=observations, actions=rng.integers(0, 3, size=length), rewards=rewards, terminated=True))
+    return episodes
+
+
+def _time_encoder(name: str, settings: CoreSettings) -> dict[str, Any]:
+    """The median fit time of one encoder on ``settings.encoder_steps`` demonstration steps."""
+    from rudder.events import FeatureClusterEncoder, StateClusterEncoder
+
+    _, kind, option = next(entry for entry in _ENCODERS if entry[0] == name)
+    rng = np.random.default_rng(settings.seed)
+    if kind == "state":
+        demonstrations = synthetic_grid_demonstrations(settings.encoder_steps, int(option), rng)
+        make: Callable[[], Any] = functools.partial(StateClusterEncoder, num_states=int(option) ** 2, seed=settings.seed)
+    else:
+        demonstrations = synthetic_feature_demonstrations(settings.encoder_steps, rng)
+        method: Literal["kmeans", "affinity"] = "affinity" if option == "affinity" else "kmeans"
+        make = functools.partial(FeatureClusterEncoder, method=method, seed=settings.seed)
+    seconds, encoders = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # subsampling notes; recorded by the encoder
+        for _ in range(settings.encoder_repeats):
+            encoder = make()
+            seconds.append(_timed(functools.partial(encoder.fit, demonstrations))[0])
+            encoders.append(encoder)
+    return {
+        "fit_seconds": statistics.median(seconds),
+        "num_steps": settings.encoder_steps,
+        "encoder_events": len(encoders[-1].alphabet),
+        "clustering": str(encoders[-1].clustering),
+    }
+
+
 def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
     start = time.perf_counter()
     result = function()
@@ -200,30 +297,41 @@ def _time_wrapper(profile_length: int, period: int, settings: CoreSettings, prog
 
 def _time_alignment(form: Literal["paper", "official"], count: int, length: int, settings: CoreSettings) -> dict[str, Any]:
     from rudder.alignment import (
+        MultipleAlignment,
         ScoringScheme,
+        align_profiles,
         align_sequences,
         align_to_profile,
+        clustalo_align,
+        clustalo_available,
         clustalw_align,
         clustalw_available,
         clustalw_profile_align,
         event_frequencies,
     )
 
-    # The optional compiled DP loop compiles on its first call: not in the timings.
-    align_sequences([np.array([0, 1, 2]), np.array([0, 2])], ScoringScheme.from_frequencies(np.full(3, 1 / 3)))
-    have_clustalw = clustalw_available()
+    # The optional compiled DP loops compile (or load) on their first call: not in the
+    # timings. A sequence against a sequence, then a profile against a profile.
+    warm_scoring = ScoringScheme.from_frequencies(np.full(3, 1 / 3))
+    align_sequences([np.array([0, 1, 2]), np.array([0, 2])], warm_scoring)
+    two_rows = MultipleAlignment(rows=np.array([[0, 1, 2], [1, 2, 0]]))
+    align_profiles(two_rows, two_rows, warm_scoring)
+    have_clustalw, have_clustalo = clustalw_available(), clustalo_available()
     rng = np.random.default_rng(settings.seed)
     sequences = synthetic_demonstrations(count, length, rng)
     query = synthetic_demonstrations(1, length, rng)[0]
     scoring = ScoringScheme.from_frequencies(event_frequencies(sequences, 15), form=form)
-    ours_times, clustal_times = [], []
+    ours_times, clustal_times, omega_times = [], [], []
     for _ in range(settings.repeats):
-        # Interleaved, so that both see the same load.
+        # Interleaved, so that all see the same load.
         seconds, ours = _timed(lambda: align_sequences(sequences, scoring))
         ours_times.append(seconds)
         if have_clustalw:
             seconds, clustal = _timed(lambda: clustalw_align(sequences, scoring))
             clustal_times.append(seconds)
+        if have_clustalo:
+            seconds, omega = _timed(lambda: clustalo_align(sequences, num_events=scoring.num_events))
+            omega_times.append(seconds)
     record = {
         "compiled_dp": importlib.util.find_spec("numba") is not None,
         "ours_seconds": statistics.median(ours_times),
@@ -232,7 +340,13 @@ def _time_alignment(form: Literal["paper", "official"], count: int, length: int,
         "ours_profile_alignment_seconds": _median_seconds(lambda: align_to_profile(ours, query, scoring), settings.repeats),
     }
     if settings.under_load:
-        record.update(_time_loaded(sequences, scoring, settings.repeats, have_clustalw))
+        record.update(_time_loaded(sequences, scoring, settings.repeats, have_clustalw, have_clustalo))
+    if have_clustalo:
+        record.update(
+            clustalo_seconds=statistics.median(omega_times),
+            clustalo_sum_of_pairs=float(omega.sum_of_pairs(scoring)),
+            time_ratio_ours_to_clustalo=statistics.median(a / b for a, b in zip(ours_times, omega_times)),
+        )
     if have_clustalw:
         record.update(
             {
@@ -260,20 +374,25 @@ def busy_core() -> Any:
         spinner.wait()
 
 
-def _time_loaded(sequences: list[np.ndarray], scoring: Any, repeats: int, have_clustalw: bool) -> dict[str, Any]:
-    """Ours and ClustalW, interleaved, while one core is busy."""
-    from rudder.alignment import align_sequences, clustalw_align
+def _time_loaded(sequences: list[np.ndarray], scoring: Any, repeats: int, have_clustalw: bool, have_clustalo: bool) -> dict[str, Any]:
+    """Ours, ClustalW and Clustal Omega, interleaved, while one core is busy."""
+    from rudder.alignment import align_sequences, clustalo_align, clustalw_align
 
-    ours_times, clustal_times = [], []
+    ours_times, clustal_times, omega_times = [], [], []
     with busy_core():
         for _ in range(repeats):
             ours_times.append(_timed(lambda: align_sequences(sequences, scoring))[0])
             if have_clustalw:
                 clustal_times.append(_timed(lambda: clustalw_align(sequences, scoring))[0])
+            if have_clustalo:
+                omega_times.append(_timed(lambda: clustalo_align(sequences, num_events=scoring.num_events))[0])
     record: dict[str, Any] = {"ours_loaded_seconds": statistics.median(ours_times)}
     if have_clustalw:
         record["clustalw_loaded_seconds"] = statistics.median(clustal_times)
         record["loaded_ratio_ours_to_clustalw"] = statistics.median(a / b for a, b in zip(ours_times, clustal_times))
+    if have_clustalo:
+        record["clustalo_loaded_seconds"] = statistics.median(omega_times)
+        record["loaded_ratio_ours_to_clustalo"] = statistics.median(a / b for a, b in zip(ours_times, omega_times))
     return record
 
 
@@ -320,6 +439,8 @@ def _time_scaling(count: int, length: int, settings: CoreSettings) -> dict[str, 
     from rudder.alignment import (
         ScoringScheme,
         align_sequences,
+        clustalo_align,
+        clustalo_available,
         clustalw_align,
         clustalw_available,
         event_frequencies,
@@ -337,6 +458,9 @@ def _time_scaling(count: int, length: int, settings: CoreSettings) -> dict[str, 
         if clustalw_available():
             seconds, clustal = _timed(lambda: clustalw_align(sequences, scoring))
             record.update(clustalw_seconds=seconds, clustalw_sp_per_pair=clustal.sum_of_pairs(scoring) / pairs)
+    if count <= settings.scaling_clustalo_max and clustalo_available():
+        seconds, omega = _timed(lambda: clustalo_align(sequences, num_events=scoring.num_events))
+        record.update(clustalo_seconds=seconds, clustalo_sp_per_pair=omega.sum_of_pairs(scoring) / pairs)
     return record
 
 
@@ -364,6 +488,10 @@ def core_jobs(settings: CoreSettings) -> list[Job]:
         for form, count, length in itertools.product(settings.forms, settings.demos, settings.events):
             key = {**dict.fromkeys(_KEY), "measure": "alignment", "scoring_form": form, "num_sequences": count, "num_events": length}
             jobs.append(Job(key, settings, budget=1))
+    if "encoders" in settings.measures:
+        for name, _, _ in _ENCODERS:
+            key = {**dict.fromkeys(_KEY), "measure": "encoders", "encoder": name, "num_steps": settings.encoder_steps}
+            jobs.append(Job(key, settings, budget=1))
     if settings.scaling:
         for length, count in itertools.product(settings.scaling_events, settings.scaling_demos):
             if count * length <= 1_000_000:
@@ -380,6 +508,9 @@ def run_core(job: Job, progress: Progress) -> dict[str, Any]:
         record = _time_wrapper(int(key["profile_length"]), int(key["event_every_steps"]), settings, progress)
     elif key["measure"] == "vector":
         record = _time_vector(int(key["num_envs"]), settings, progress)
+    elif key["measure"] == "encoders":
+        record = _time_encoder(str(key["encoder"]), settings)
+        record["env_steps"] = 1
     elif key["measure"] == "scaling":
         record = _time_scaling(int(key["num_sequences"]), int(key["num_events"]), settings)
         record["env_steps"] = 1
@@ -418,6 +549,8 @@ def _machine(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     else:
         loop = "DP loop not recorded" if not compiled else "the compiled loop in some runs, the numpy one in others"
     clustal = "ClustalW with an NJ guide tree" if any("clustalw_seconds" in run for run in alignment) else "ClustalW not on PATH"
+    if any("clustalo_seconds" in run for run in results.runs):
+        clustal += "; Clustal Omega (one thread, its own protein scoring; SP under ours)"
     return _scaling_notes(results, f"Ours: {loop}; {clustal}.")
 
 
@@ -431,7 +564,7 @@ def _scaling_notes(results: ResultFile, text: str) -> str:
 
 
 def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
-    """Time against demonstrations, log-log: the k-mer path, the exact path, ClustalW."""
+    """Time against demonstrations, log-log: the k-mer path, the exact path, ClustalW, Clustal Omega."""
     runs = [run for run in results.runs if run.get("measure") == "scaling"]
     if not runs:
         return
@@ -441,7 +574,7 @@ def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(6, 4))
-    for length, (field, label) in itertools.product(sorted({run["num_events"] for run in runs}), (("kmer_seconds", "ours, k-mer tree"), ("exact_seconds", "ours, exact tree"), ("clustalw_seconds", "ClustalW"))):
+    for length, (field, label) in itertools.product(sorted({run["num_events"] for run in runs}), (("kmer_seconds", "ours, k-mer tree"), ("exact_seconds", "ours, exact tree"), ("clustalw_seconds", "ClustalW"), ("clustalo_seconds", "Clustal Omega"))):
         points = sorted((run["num_sequences"], run[field]) for run in runs if run["num_events"] == length and field in run)
         if points:
             axes.plot(*zip(*points), marker="o", label=f"{label}, {length} events")
@@ -470,13 +603,18 @@ CORE = Benchmark(
         Metric("ours (s)", _field("ours_seconds"), decimals=3),
         Metric("ClustalW (s)", _field("clustalw_seconds"), decimals=3),
         Metric("ours / ClustalW time", _field("time_ratio_ours_to_clustalw"), decimals=2),
+        Metric("Clustal Omega (s)", _field("clustalo_seconds"), decimals=3),
+        Metric("ours / Clustal Omega time", _field("time_ratio_ours_to_clustalo"), decimals=2),
         Metric("ours SP", _field("ours_sum_of_pairs"), decimals=1),
         Metric("ClustalW SP", _field("clustalw_sum_of_pairs"), decimals=1),
+        Metric("Clustal Omega SP", _field("clustalo_sum_of_pairs"), decimals=1),
         Metric("ours profile-align (s)", _field("ours_profile_alignment_seconds"), decimals=4),
         Metric("ClustalW profile-align (s)", _field("clustalw_profile_alignment_seconds"), decimals=4),
         Metric("under load: ours (s)", _field("ours_loaded_seconds"), decimals=3),
         Metric("under load: ClustalW (s)", _field("clustalw_loaded_seconds"), decimals=3),
         Metric("under load: ours / ClustalW", _field("loaded_ratio_ours_to_clustalw"), decimals=2),
+        Metric("under load: Clustal Omega (s)", _field("clustalo_loaded_seconds"), decimals=3),
+        Metric("under load: ours / Clustal Omega", _field("loaded_ratio_ours_to_clustalo"), decimals=2),
         Metric("per-env wrappers added (us)", _field("per_env_added_us"), decimals=2),
         Metric("vectorised added (us)", _field("vector_added_us"), decimals=2),
         Metric("k-mer path (s)", _field("kmer_seconds"), decimals=2),
@@ -485,15 +623,19 @@ CORE = Benchmark(
         Metric("exact SP / pair", _field("exact_sp_per_pair"), decimals=1),
         Metric("k-mer / exact SP", _field("sp_ratio_kmer_to_exact"), decimals=4),
         Metric("ClustalW SP / pair", _field("clustalw_sp_per_pair"), decimals=1),
+        Metric("Clustal Omega SP / pair", _field("clustalo_sp_per_pair"), decimals=1),
+        Metric("fit (s)", _field("fit_seconds"), decimals=2),
+        Metric("events", _field("encoder_events"), decimals=0),
     ),
     caption=_caption,
     notes=_machine,
     sections="measure",
     names={
         "wrapper": "(a) Wrapper overhead per env step (median, microseconds)",
-        "alignment": "(b, c) Multiple alignment (median seconds) and sum-of-pairs score, ours beside ClustalW",
+        "alignment": "(b, c) Multiple alignment (median seconds) and sum-of-pairs score, ours beside ClustalW and Clustal Omega",
         "vector": "(d) Vectorised wrapper: microseconds added per env step (median), beside one wrapper per env",
-        "scaling": "(e) Large alignments: the k-mer path beside the exact path (no refinement) and ClustalW",
+        "scaling": "(e) Large alignments: the k-mer path beside the exact path (no refinement), ClustalW and Clustal Omega",
+        "encoders": "(f) Event encoders: fit time (median seconds) on synthetic demonstrations",
     },
     draw=_draw,
     axes=("measures", "profile_lengths", "event_every", "forms", "demos", "events", "vector_envs", "scaling", "scaling_demos", "scaling_events"),
