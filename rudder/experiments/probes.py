@@ -608,7 +608,8 @@ def return_equivalence_figures(num_episodes: int = 5000, *, seed: int = 0) -> Re
             worst = (ours[-1][0], rewards.tolist(), [float(x) for x in paid])
 
     def figures(errors: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
-        return (sum(e[0] <= 1e-12 for e in errors) / len(errors), *(max(e[k] for e in errors) for k in (1, 2, 3)))
+        within = sum(e[0] <= 1e-12 for e in errors) / len(errors)
+        return within, max(e[1] for e in errors), max(e[2] for e in errors), max(e[3] for e in errors)
 
     within, magnitude, ulps, terms = figures(ours)
     return ReturnFigures(num_episodes, within, magnitude, ulps, terms, achievable / num_episodes, missed, figures(naive),
