@@ -2,16 +2,21 @@
 the code after the issue's first fixes, one named test each.
 
 - a failed first save (a full disk) left the new model directory behind, holding only
-  its marker ("rudder align on a full disk": half-written output).
+  its marker ("rudder align on a full disk": half-written output);
+- the MineRL reader accepted negative inventory counts (the VPT reader refuses them).
 """
 
 from __future__ import annotations
 
 import errno
+import json
 
+import numpy as np
 import pytest
 
 from rudder import AlignmentRedistributor, StateClusterEncoder
+from rudder.data.minerl import load_minerl_trajectory
+from rudder.errors import DataFormatError
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +47,24 @@ def test_a_failed_save_keeps_a_directory_that_was_there(model, tmp_path, monkeyp
     with pytest.raises(OSError, match="No space"):
         model.save(tmp_path / "model")
     assert (tmp_path / "model").is_dir()
+
+
+def write_trajectory(folder, log):
+    folder.mkdir()
+    steps = len(log) - 1
+    np.savez(folder / "rendered.npz", reward=np.ones(steps, np.float32), **{"observation$inventory$log": log},
+             **{"action$forward": np.ones(steps, np.int64)})
+    (folder / "metadata.json").write_text(json.dumps({"success": True, "duration_steps": steps, "true_video_frame_count": steps + 1}))
+    return folder
+
+
+@pytest.mark.parametrize("log", [np.array([0, 1, -1, 2]), np.array([0.0, 1.0, -1.0, 2.0])])
+def test_a_negative_minerl_inventory_count_is_refused(tmp_path, log):
+    folder = write_trajectory(tmp_path / "v3_a", log)
+    with pytest.raises(DataFormatError, match=r"rendered.npz.*observation\$inventory\$log.*-1"):
+        load_minerl_trajectory(folder)
+
+
+def test_minerl_inventory_counts_of_zero_and_more_load(tmp_path):
+    folder = write_trajectory(tmp_path / "v3_a", np.array([0, 1, 1, 2]))
+    assert load_minerl_trajectory(folder).observations["inventory/log"].tolist() == [0, 1, 1, 2]
