@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", default=".", help="the checkout whose rudder package is probed (default: .)")
     parser.add_argument("--label", default="", help="a name for the tree in the report, e.g. before/after")
+    parser.add_argument("--note", default="", help="a paragraph for the report, e.g. how the tree was checked out")
     parser.add_argument("--only", default=None, help="run only probes whose 'category: name' contains this text")
     parser.add_argument("--memory-gb", type=float, default=4.0, help="address-space limit of a worker (default 4)")
     parser.add_argument("--return-equivalence", metavar="N", type=int, default=None, help="measure return equivalence on N episodes instead")
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     output.with_suffix(".md").write_text(
         f"# Reliability probes (issue 16): {args.label or tree.name} (commit {commit})\n\n"
         f"{len(results)} probes in {seconds:.0f} s. Command, run from the repository root of the probing code:\n\n"
-        f"    {command}\n\n{table}\n\n## Crashes, silent wrong results and data loss\n\n{format_failures(results)}\n"
+        f"    {command}\n\n{args.note + chr(10) * 2 if args.note else ''}{table}\n\n## Crashes, silent wrong results and data loss\n\n{format_failures(results)}\n"
     )
     print(table)
     return 0

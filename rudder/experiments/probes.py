@@ -534,6 +534,8 @@ class ReturnFigures:
             before) meets 1e-12 |G|: the float nearest to G - S, checked in exact
             rational arithmetic.
         missed: how many episodes missed 1e-12 |G| although some float met it.
+        by_kind: for the ordinary and the tiny-return episodes: (fraction within
+            1e-12 |G|, largest error / |G|).
         naive: the first four figures for ``R[-1] = sum(r) - sum(R[:-1])`` in floats.
         worst: (rewards, redistributed) of the episode furthest from 1e-12 |G|.
     """
@@ -545,6 +547,7 @@ class ReturnFigures:
     max_error_of_terms: float
     achievable: float
     missed: int
+    by_kind: dict[str, tuple[float, float]]
     naive: tuple[float, float, float, float]
     worst: tuple[list[float], list[float]]
 
@@ -612,7 +615,9 @@ def return_equivalence_figures(num_episodes: int = 5000, *, seed: int = 0) -> Re
         return within, max(e[1] for e in errors), max(e[2] for e in errors), max(e[3] for e in errors)
 
     within, magnitude, ulps, terms = figures(ours)
-    return ReturnFigures(num_episodes, within, magnitude, ulps, terms, achievable / num_episodes, missed, figures(naive),
+    by_kind = {kind: (sum(e[0] <= 1e-12 for e in ours[start::2]) / len(ours[start::2]), max(e[0] for e in ours[start::2]))
+               for kind, start in (("ordinary", 0), ("tiny return", 1)) if ours[start::2]}
+    return ReturnFigures(num_episodes, within, magnitude, ulps, terms, achievable / num_episodes, missed, by_kind, figures(naive),
                          (worst[1], worst[2]))
 
 
@@ -691,6 +696,9 @@ def format_return_figures(figures: ReturnFigures, command: str) -> str:
         "whatever the size of the env rewards r, so an error of half an ulp of R_{T-1} can be "
         "large next to sum abs(r) when every env reward is small; next to all the terms summed "
         "it stays at the rounding of one float.\n\n"
-        f"Episodes that missed 1e-12 abs(G) although some float met it: {figures.missed}.\n\n"
+        f"Episodes that missed 1e-12 abs(G) although some float met it: {figures.missed}. By kind: "
+        + "; ".join(f"{kind} episodes {within:.2%} within 1e-12 abs(G), largest error {worst:.3g} abs(G)"
+                    for kind, (within, worst) in figures.by_kind.items())
+        + ".\n\n"
         + RETURN_EQUIVALENCE_PROOF
     )
