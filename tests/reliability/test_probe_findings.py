@@ -3,7 +3,9 @@ the code after the issue's first fixes, one named test each.
 
 - a failed first save (a full disk) left the new model directory behind, holding only
   its marker ("rudder align on a full disk": half-written output);
-- the MineRL reader accepted negative inventory counts (the VPT reader refuses them).
+- the MineRL reader accepted negative inventory counts (the VPT reader refuses them);
+- ``rudder redistribute`` of episodes with dict observations against a state-cluster
+  model showed the encoder's TypeError as a traceback.
 """
 
 from __future__ import annotations
@@ -68,3 +70,17 @@ def test_a_negative_minerl_inventory_count_is_refused(tmp_path, log):
 def test_minerl_inventory_counts_of_zero_and_more_load(tmp_path):
     folder = write_trajectory(tmp_path / "v3_a", np.array([0, 1, 1, 2]))
     assert load_minerl_trajectory(folder).observations["inventory/log"].tolist() == [0, 1, 1, 2]
+
+
+def test_rudder_redistribute_of_episodes_of_another_kind_is_one_line(model, tmp_path, capsys):
+    from rudder import Episode, save_episodes
+    from rudder.cli import main
+
+    model.save(tmp_path / "model")
+    inventories = {"inventory/log": np.array([0, 1, 2])}
+    save_episodes(tmp_path / "items.npz", [Episode(observations=inventories, actions=np.zeros(2, np.int64),
+                                                   rewards=np.array([0.0, 1.0]), terminated=True)])
+    assert main(["redistribute", str(tmp_path / "model"), str(tmp_path / "items.npz")]) == 2
+    error = capsys.readouterr().err
+    assert len(error.strip().splitlines()) == 1
+    assert "episode 0 of" in error and "does not fit the model" in error and "integer states" in error
