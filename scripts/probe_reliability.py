@@ -17,7 +17,6 @@ measures instead how closely redistributed rewards sum to the return (OUTPUT.md)
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import subprocess
 import sys
@@ -28,9 +27,11 @@ from rudder.experiments.probes import (
     format_failures,
     format_return_figures,
     format_table,
+    probe_results_file,
     return_equivalence_figures,
     run_probes,
 )
+from rudder.experiments.results import write_results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,9 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         select_names=None if args.only is None else (lambda probe: args.only in f"{probe.category}: {probe.name}"),
     )
     seconds = time.perf_counter() - start
-    record = {"tree": str(tree), "commit": commit, "label": args.label, "command": command, "seconds": round(seconds, 1),
-              "results": [result.__dict__ for result in results]}
-    output.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+    record = probe_results_file(results, command=command, tree=str(tree), label=args.label, commit=commit, seconds=seconds)
+    write_results(output.with_suffix(".json"), record)
     table = format_table(results)
     output.with_suffix(".md").write_text(
         f"# Reliability probes (issue 16): {args.label or tree.name} (commit {commit})\n\n"

@@ -47,6 +47,7 @@ __all__ = [
     "ProbeResult",
     "classify_exception",
     "format_table",
+    "probe_results_file",
     "run_probes",
     "summarise",
 ]
@@ -503,6 +504,16 @@ def format_table(results: Sequence[ProbeResult]) -> str:
         name = f"**{category}**" if category == "total" else category
         lines.append(f"| {name} | {sum(counts.values())} | " + " | ".join(str(counts[o]) for o in OUTCOMES) + " |")
     return "\n".join(lines)
+
+
+def probe_results_file(results: Sequence[ProbeResult], *, command: str, tree: str, label: str, commit: str | None, seconds: float) -> Any:
+    """The runs of a probe set as a :class:`~rudder.experiments.results.ResultFile`
+    (benchmark ``"reliability"``, one run per probe, one row per category)."""
+    from rudder.experiments.results import ResultFile, package_versions
+
+    rows = [{"category": category, **counts} for category, counts in summarise(results).items()]
+    return ResultFile("reliability", command, {"tree": tree, "label": label, "tree_commit": commit},
+                      [dict(result.__dict__) for result in results], seconds, commit, package_versions(), rows)
 
 
 def format_failures(results: Sequence[ProbeResult]) -> str:
