@@ -133,3 +133,17 @@ def test_summary_counts_every_result_once():
     table = probes.summarise(results)
     assert table[CATEGORIES[4]] == {OK: 1, CLEAR: 2, CRASH: 1, WRONG: 0, LOSS: 0}
     assert table["total"] == table[CATEGORIES[4]]
+
+
+@pytest.mark.parametrize("name", ["before", "after"])
+def test_the_committed_probe_tables_match_their_runs(name):
+    from rudder.experiments.results import read_results
+
+    results = read_results(ROOT / "benchmarks" / "results" / f"reliability_probes_{name}.json")
+    assert results.benchmark == "reliability" and results.command.startswith("python scripts/probe_reliability.py")
+    runs = [ProbeResult(**run) for run in results.runs]
+    assert len(runs) == len(probes.all_probes())
+    assert results.rows == [{"category": category, **counts} for category, counts in probes.summarise(runs).items()]
+    assert format_table(runs) in (ROOT / "benchmarks" / "results" / f"reliability_probes_{name}.md").read_text()
+    bad = sum(run.outcome in (CRASH, WRONG, LOSS) for run in runs)
+    assert (bad == 0) if name == "after" else (bad > 100)
