@@ -365,23 +365,40 @@ def owned_directory(
     path = resolve_destination(path)
     if path.exists() and not path.is_dir():
         raise NotOwnedError(f"{str(path)!r} exists and is not {what}: it is a file; choose another path")
+    created = not path.exists()
     path.mkdir(parents=True, exist_ok=True)
-    with _locked(path, exclusive=True):
-        needs_marker = _check_owned(path, kind=kind, owned=owned, legacy=legacy, what=what)
-        _remove_debris(path, owned)
-        _remove_earlier_debris(path, kind=kind, legacy=legacy)
-        if needs_marker:  # first, so that a killed save leaves a directory known as ours
-            marker = path / _temporary_name(MARKER_FILE)
-            with _create(marker) as file:
-                file.write(kind.encode("utf-8") + b"\n")
-            os.replace(marker, path / MARKER_FILE)
-        writer = DirectoryWriter(path, owned)
-        try:
-            yield writer
-        except BaseException:
-            writer._discard()
-            raise
-        writer._commit()
+    try:
+        with _locked(path, exclusive=True):
+            needs_marker = _check_owned(path, kind=kind, owned=owned, legacy=legacy, what=what)
+            _remove_debris(path, owned)
+            _remove_earlier_debris(path, kind=kind, legacy=legacy)
+            if needs_marker:  # first, so that a killed save leaves a directory known as ours
+                marker = path / _temporary_name(MARKER_FILE)
+                with _create(marker) as file:
+                    file.write(kind.encode("utf-8") + b"\n")
+                os.replace(marker, path / MARKER_FILE)
+            writer = DirectoryWriter(path, owned)
+            try:
+                yield writer
+            except BaseException:
+                writer._discard()
+                raise
+            writer._commit()
+    except BaseException:
+        if created:  # a failed first save leaves no directory behind
+            _remove_unwritten(path)
+        raise
+
+
+def _remove_unwritten(path: Path) -> None:
+    """Removes the directory ``path`` that a failed save created, if it holds nothing but
+    the marker (and its temporary file)."""
+    with contextlib.suppress(OSError):
+        entries = os.listdir(path)
+        if all(entry == MARKER_FILE or ((match := _TEMPORARY.match(entry)) and match["name"] == MARKER_FILE) for entry in entries):
+            for entry in entries:
+                (path / entry).unlink()
+            path.rmdir()
 
 
 #: The largest JSON record (``model.json``, ``config.json``, ``checkpoint.json``) read.

@@ -283,7 +283,11 @@ def command_redistribute(args: argparse.Namespace) -> int:
     for index in indices:
         if not 0 <= index < len(episodes):
             raise ValueError(f"--episode {index} is out of range: the file has {len(episodes)} episodes")
-        print(describe_redistribution(redistributor, episodes[index], index=index))
+        try:
+            text = describe_redistribution(redistributor, episodes[index], index=index)
+        except TypeError as error:  # observations of another kind than the model's (dicts, text)
+            raise ValueError(f"episode {index} of {args.episodes!r} does not fit the model {args.model!r}: {error}") from error
+        print(text)
         print()
     return 0
 

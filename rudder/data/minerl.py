@@ -325,6 +325,11 @@ def _minerl_observations(
         if name.startswith("inventory/") or name.endswith(("/damage", "/maxDamage")):
             _check_numeric(array, key, source)
             _check_counts(array, key, source)
+            if name.startswith("inventory/") and array.size and np.min(array) < 0:
+                raise DataFormatError(
+                    f"{str(source)!r}: {key!r} must hold item counts >= 0, got {np.min(array)}; "
+                    "the file is corrupt, re-download the trajectory"
+                )
             array = array.astype(np.int64)
         elif name.endswith("/type") or array.dtype.kind in "SU":
             array = _as_text(array)
