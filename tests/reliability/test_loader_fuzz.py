@@ -8,7 +8,12 @@ RUDDER LSTM directories (``config.json``, ``model.pt``), PPO checkpoints
 Mutations: random bytes, truncation, byte flips, splices, JSON values replaced by hostile
 ones (NaN, huge numbers, wrong types, deep nesting), and ``.npz`` arrays replaced by
 hostile ones (NaN, empty, wrong dtype or shape, huge declared shapes, pickled objects).
-The default run tries 2,200 cases; ``-m slow`` ten times as many.
+The default run tries 2,200 cases; ``-m slow`` ten times as many. Every case is also held
+to an allocation bound: the peak of the memory that Python and numpy allocate while one
+damaged file is loaded (``tracemalloc``) stays below :data:`ALLOCATION_BOUND`, far below
+what the hostile declared sizes (up to 1e12 entries) would take, so every declared size
+is checked before anything is allocated. Each test records its largest peak in
+:data:`PEAKS`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import io
 import json
 import struct
 import sys
+import tracemalloc
 import warnings
 import zipfile
 from pathlib import Path
@@ -124,6 +130,12 @@ def mutate_json(draw, record):
         node["surprise"] = draw(st.sampled_from(HOSTILE_VALUES))
 
 
+#: The most memory one load of a damaged file may allocate (the valid files are a few KB).
+ALLOCATION_BOUND = 64 * 2**20
+#: The largest allocation peak seen per target, in bytes.
+PEAKS: dict[str, int] = {}
+
+
 class Target:
     """A valid saved thing (directory ``root``) and the loader to feed its damaged copies."""
 
@@ -131,8 +143,10 @@ class Target:
         self.root, self.load = root, load
         self.files = {name: (root / name).read_bytes() for name in files}
 
-    def check(self, name: str, data: bytes) -> None:
+    def check(self, name: str, data: bytes) -> int:
+        """Loads the damaged ``name``; returns the peak bytes allocated meanwhile."""
         (self.root / name).write_bytes(data)
+        tracemalloc.start()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -142,7 +156,11 @@ class Target:
         except RecursionError:  # pragma: no cover - reported as a failure below
             raise AssertionError(f"{name}: RecursionError escaped") from None
         finally:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
             (self.root / name).write_bytes(self.files[name])
+        assert peak <= ALLOCATION_BOUND, f"{name}: loading a damaged file allocated {peak:,} bytes"
+        return peak
 
 
 def demonstration(final_reward=1.0):
@@ -212,7 +230,8 @@ CASES = {"episodes": 400, "model": 400, "lstm": 400, "vpt": 400, "minerl": 400, 
 def fuzz(targets, which, data):
     target = targets[which]
     name = data.draw(st.sampled_from(sorted(target.files)))
-    target.check(name, data.draw(mutated(target.files[name], name)))
+    peak = target.check(name, data.draw(mutated(target.files[name], name)))
+    PEAKS[which] = max(PEAKS.get(which, 0), peak)
 
 
 @pytest.mark.parametrize("which", sorted(CASES))
