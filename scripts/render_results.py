@@ -16,12 +16,21 @@ from pathlib import Path
 
 from rudder.experiments import main
 from rudder.experiments.results import read_results
-from rudder.experiments.tasks import core, craft, delay, env_speed, generality, minigrid, rooms
+from rudder.experiments.tasks import (
+    core,
+    craft,
+    crafter,
+    delay,
+    env_speed,
+    generality,
+    minigrid,
+    rooms,
+)
 
 BENCHMARKS = {
     benchmark.name: benchmark
     for benchmark in (
-        core.CORE, craft.CRAFT, delay.DELAY, env_speed.ENV_SPEED, generality.GENERALITY, minigrid.MINIGRID, rooms.ROOMS
+        core.CORE, craft.CRAFT, crafter.CRAFTER, delay.DELAY, env_speed.ENV_SPEED, generality.GENERALITY, minigrid.MINIGRID, rooms.ROOMS
     )
 }
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"

@@ -97,7 +97,7 @@ def _benchmark(name):
     module, attribute = {
         "rooms": ("rooms", "ROOMS"), "craft": ("craft", "CRAFT"), "minigrid": ("minigrid", "MINIGRID"),
         "delay": ("delay", "DELAY"), "core": ("core", "CORE"), "env_speed": ("env_speed", "ENV_SPEED"),
-        "generality": ("generality", "GENERALITY"),
+        "generality": ("generality", "GENERALITY"), "crafter": ("crafter", "CRAFTER"),
     }[name]
     return getattr(importlib.import_module(f"rudder.experiments.tasks.{module}"), attribute)
 
@@ -107,7 +107,7 @@ def test_every_committed_result_file_goes_through_its_benchmarks_combine(path, t
     from rudder.experiments import main
 
     name = read_results(path).benchmark
-    if name in {"craft", "minigrid", "generality"}:
+    if name in {"craft", "minigrid", "generality", "crafter"}:
         pytest.importorskip("stable_baselines3")
     out = tmp_path / "combined.json"
     assert main(_benchmark(name), ["--combine", str(path), "--out", str(out), "--markdown", str(tmp_path / "t.md")]) == 0
