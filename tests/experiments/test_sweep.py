@@ -34,6 +34,7 @@ def test_the_process_pool_gives_the_in_process_records(pool_records):
     assert pool_records == _without_timing(run_sweep(run_rooms, _tiny_rooms_jobs()))
 
 
+@pytest.mark.slow
 def test_a_local_ray_sweep_gives_the_process_pool_records(pool_records):
     pytest.importorskip("ray")
     ray_records = _without_timing(run_sweep(run_rooms, _tiny_rooms_jobs(), workers=2, ray=True))

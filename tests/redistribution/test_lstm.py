@@ -59,6 +59,7 @@ def trained():
     return models, button_episodes(200, rng)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", ["lstm", "rudder"])
 def test_the_return_lands_on_the_decisive_step(trained, cell):
     models, test = trained
