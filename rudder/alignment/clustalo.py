@@ -26,9 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rudder.alignment.clustalw import CLUSTALW_LETTERS, _read_fasta, _run, _write_fasta
+from rudder.alignment.clustalw import (
+    CLUSTALW_LETTERS,
+    _alignment_from_records,
+    _read_fasta,
+    _run,
+    _write_fasta,
+)
 from rudder.alignment.msa import MultipleAlignment
-from rudder.alignment.scoring import GAP, as_event_array
+from rudder.alignment.scoring import as_event_array
 from rudder.errors import AlignmentError, DependencyNotInstalled
 
 __all__ = ["clustalo_align", "clustalo_available"]
@@ -87,7 +93,7 @@ def clustalo_align(
             "`apt-get install clustalo` (Debian/Ubuntu) or use align_sequences instead"
         )
     if len(nonempty) == 1:
-        aligned = {nonempty[0]: arrays[nonempty[0]]}
+        records = {f"s{nonempty[0]}": arrays[nonempty[0]]}
     else:
         with tempfile.TemporaryDirectory(prefix="rudder-clustalo-") as name:
             directory = Path(name)
@@ -98,15 +104,4 @@ def clustalo_align(
             ]
             _run(command, directory, timeout, program="Clustal Omega")
             records = _read_fasta(directory / "output.fasta", program="Clustal Omega")
-        aligned = {}
-        for k in nonempty:
-            if f"s{k}" not in records:
-                raise AlignmentError(f"Clustal Omega's output lacks sequence s{k}")
-            aligned[k] = records[f"s{k}"]
-    length = len(next(iter(aligned.values())))
-    rows = np.full((len(arrays), length), GAP, dtype=np.int64)
-    for k, row in aligned.items():
-        if row.size != length:
-            raise AlignmentError("Clustal Omega returned rows of different lengths")
-        rows[k] = row
-    return MultipleAlignment(rows=rows)
+    return _alignment_from_records(records, nonempty, len(arrays), program="Clustal Omega")

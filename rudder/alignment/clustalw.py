@@ -193,7 +193,7 @@ def clustalw_align(
         raise AlignmentError(f"all {len(arrays)} sequences are empty; there is nothing to align")
     program = _executable(executable)
     if len(nonempty) == 1:
-        aligned = {nonempty[0]: arrays[nonempty[0]]}
+        records = {f"s{nonempty[0]}": arrays[nonempty[0]]}
     else:
         scale = _scale(scoring, matrix_scale)
         with tempfile.TemporaryDirectory(prefix="rudder-clustalw-") as name:
@@ -227,16 +227,22 @@ def clustalw_align(
                 timeout,
             )
             records = _read_fasta(directory / "output.fasta")
-        aligned = {}
-        for k in nonempty:
-            if f"s{k}" not in records:
-                raise AlignmentError(f"ClustalW output lacks sequence s{k}")
-            aligned[k] = records[f"s{k}"]
+    return _alignment_from_records(records, nonempty, len(arrays), program="ClustalW")
+
+
+def _alignment_from_records(records: dict, nonempty: list, count: int, *, program: str) -> MultipleAlignment:
+    """The (count, L) alignment of an aligner's FASTA records ``s{k}`` for the non-empty
+    sequences ``nonempty``; empty sequences are rows of gaps."""
+    aligned = {}
+    for k in nonempty:
+        if f"s{k}" not in records:
+            raise AlignmentError(f"{program}'s output lacks sequence s{k}")
+        aligned[k] = records[f"s{k}"]
     length = len(next(iter(aligned.values())))
-    rows = np.full((len(arrays), length), GAP, dtype=np.int64)
+    rows = np.full((count, length), GAP, dtype=np.int64)
     for k, row in aligned.items():
         if row.size != length:
-            raise AlignmentError("ClustalW returned rows of different lengths")
+            raise AlignmentError(f"{program} returned rows of different lengths")
         rows[k] = row
     return MultipleAlignment(rows=rows)
 
