@@ -11,6 +11,7 @@ kept, after the new table.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -64,5 +65,7 @@ def hand_written_notes(text: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    paths = [Path(name) for name in sys.argv[1:]] or sorted(RESULTS.glob("*.json"))
+    parser = argparse.ArgumentParser(description="Redraws committed benchmark tables and pictures from their result files.")
+    parser.add_argument("paths", nargs="*", type=Path, help="result files (default: every benchmarks/results/*.json)")
+    paths = parser.parse_args().paths or sorted(RESULTS.glob("*.json"))
     raise SystemExit(max((render(path) for path in paths), default=0))

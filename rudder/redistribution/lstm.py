@@ -240,8 +240,12 @@ class LSTMSettings:
             raise ValueError("`hidden_size` and `batch_size` must be >= 1 and `epochs` >= 0")
         if self.aux_weight < 0 or self.learning_rate <= 0:
             raise ValueError("`aux_weight` must be >= 0 and `learning_rate` > 0")
-        if self.quality_threshold < 0:
-            raise ValueError(f"`quality_threshold` must be >= 0, got {self.quality_threshold}")
+        if not (math.isfinite(self.quality_threshold) and self.quality_threshold >= 0):
+            # a saved model must load again: its file keeps finite numbers only
+            raise ValueError(
+                f"`quality_threshold` must be a finite number >= 0, got {self.quality_threshold} "
+                "(for a gate that is always open, use a large number such as 1e9)"
+            )
 
 
 def _pad(sequences: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -59,6 +59,24 @@ def trained():
     return models, button_episodes(200, rng)
 
 
+@pytest.fixture(scope="module")
+def fitted():
+    """Briefly fitted models (a few epochs) with the quality gate always open, so that the
+    decomposition itself is used: enough for properties that hold for any weights (online
+    equals offline, return equivalence, save and load)."""
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    train = button_episodes(64, rng)
+    models = {
+        cell: LSTMRedistributor(
+            OBSERVATIONS, ACTIONS, cell=cell, epochs=3, batch_size=32, quality_threshold=1e9
+        ).fit([e for e, _ in train])
+        for cell in ("lstm", "rudder")
+    }
+    assert all(model.is_reliable for model in models.values())
+    return models, button_episodes(40, rng)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("cell", ["lstm", "rudder"])
 def test_the_return_lands_on_the_decisive_step(trained, cell):
@@ -76,8 +94,8 @@ def test_the_return_lands_on_the_decisive_step(trained, cell):
 
 
 @pytest.mark.parametrize("cell", ["lstm", "rudder"])
-def test_online_equals_offline_and_sums_to_the_return(trained, cell):
-    models, test = trained
+def test_online_equals_offline_and_sums_to_the_return(fitted, cell):
+    models, test = fitted
     model = models[cell]
     for episode, _ in test[:20]:
         offline = model.redistribute(episode)
@@ -97,8 +115,8 @@ def test_online_equals_offline_and_sums_to_the_return(trained, cell):
     rewards=st.lists(st.floats(-5, 5, allow_nan=False, width=32), min_size=1, max_size=30),
     seed=st.integers(0, 2**16),
 )
-def test_return_equivalence_for_any_episode(trained, rewards, seed):
-    models, _ = trained
+def test_return_equivalence_for_any_episode(fitted, rewards, seed):
+    models, _ = fitted
     rng = np.random.default_rng(seed)
     length = len(rewards)
     episode = Episode(
@@ -164,8 +182,8 @@ def test_features_of_box_and_dict_spaces():
         StepFeatures(gym.spaces.MultiBinary(3), gym.spaces.Discrete(2))
 
 
-def test_save_and_load(trained, tmp_path):
-    models, test = trained
+def test_save_and_load(fitted, tmp_path):
+    models, test = fitted
     model = models["rudder"]
     model.save(tmp_path / "model")
     loaded = LSTMRedistributor.load(tmp_path / "model")
@@ -226,13 +244,18 @@ def test_integrated_gradients_are_complete_on_a_smooth_model():
         assert attribution.sum() == pytest.approx(explained, abs=1e-3)
 
 
-def test_integrated_gradient_redistribution_sums_to_the_return(trained):
-    models, test = trained
+def test_integrated_gradient_redistribution_sums_to_the_return(fitted):
+    models, test = fitted
     for episode, _ in test[:10]:
         rewards = models["lstm"].redistribute(episode, method="integrated_gradients")
         assert abs(rewards.sum() - episode.episode_return) <= 1e-6
     with pytest.raises(ValueError, match="method"):
         models["lstm"].redistribute(test[0][0], method="shapley")
+
+
+def test_a_threshold_a_saved_file_cannot_keep_is_refused_at_construction():
+    with pytest.raises(ValueError, match="finite"):
+        LSTMRedistributor(OBSERVATIONS, ACTIONS, quality_threshold=float("inf"))
 
 
 def test_construction_leaves_torch_global_random_state_alone():

@@ -31,6 +31,7 @@ except ImportError as error:
     ) from error
 
 from rudder.agents.sb3.callbacks import (
+    ClonedSuccessProbe,
     KeepCloning,
     RedistributionLogger,
     RudderTraining,
@@ -54,6 +55,7 @@ from rudder.agents.sb3.run import SB3RunResult, choose_subtask_agents, resume_sb
 from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup, actor_only_parameters
 from rudder.agents.sb3.settings import (
     SB3_METHODS,
+    SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
     SUBTASK_AGENTS_MIN_GOALS,
     BehaviorCloningSettings,
     PPOSettings,
@@ -62,10 +64,12 @@ from rudder.agents.sb3.settings import (
 
 __all__ = [
     "SB3_METHODS",
+    "SUBTASK_AGENTS_MAX_CLONED_SUCCESS",
     "SUBTASK_AGENTS_MIN_GOALS",
     "BehaviorCloningSettings",
     "CloningRegularizer",
     "GateRedistribution",
+    "ClonedSuccessProbe",
     "KeepCloning",
     "PPOSettings",
     "RedistributionLogger",

@@ -1,5 +1,6 @@
-"""stable-baselines3 callbacks: redistribution logging, success-rate evaluation, RUDDER's
-LSTM retraining, cloning between updates, and sub-task return boundaries."""
+"""stable-baselines3 callbacks: redistribution logging, success-rate evaluation, the probe
+of the cloned policy's success, RUDDER's LSTM retraining, cloning between updates, and
+sub-task return boundaries."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from rudder.redistribution.lstm import LSTMRedistributor
 
 __all__ = [
+    "ClonedSuccessProbe",
     "KeepCloning",
     "RedistributionLogger",
     "RudderTraining",
@@ -167,6 +169,81 @@ class SuccessEvaluation(BaseCallback):
         if self.num_timesteps >= self._next:
             self._next += self.every
             self._continue = self._evaluate()
+
+
+class ClonedSuccessProbe(BaseCallback):
+    """Measures the cloned policy's success on its first training episodes and stops
+    training if it is below ``threshold`` (the rule of ``SB3RunSettings(subtask_agents=None)``:
+    :data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`).
+
+    Every training env contributes its first ``episodes_per_env`` episodes, so that long
+    failures weigh as much as short successes. The probe decides at the end of the first
+    rollout after which every env has finished them, or after ``max_rollouts`` rollouts,
+    counting an unfinished episode as a failure. Give it at most as many rollouts as the
+    value warm-up freezes the actor for: the episodes are then the cloned policy's own.
+    Once it decides to stop, the next env step ends ``learn`` (those steps count).
+
+    Args:
+        episodes_per_env: episodes per training env.
+        threshold: success rate below which training stops.
+        max_rollouts: rollouts after which the probe decides with what it has.
+        success: ``success(info)`` at the end of an episode (as the evaluation's).
+
+    Attributes:
+        success_rate: the measured rate (None until decided).
+        stopped: whether it stopped training.
+    """
+
+    def __init__(
+        self,
+        *,
+        episodes_per_env: int = 2,
+        threshold: float = 0.5,
+        max_rollouts: int = 4,
+        success: Callable[[Mapping[str, Any]], bool] = episode_succeeded,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(verbose)
+        if episodes_per_env < 1 or max_rollouts < 1:
+            raise ValueError("`episodes_per_env` and `max_rollouts` must be >= 1")
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"`threshold` must be in [0, 1], got {threshold}")
+        self.episodes_per_env = episodes_per_env
+        self.threshold = threshold
+        self.max_rollouts = max_rollouts
+        self.success = success
+        self.success_rate: float | None = None
+        self.stopped = False
+        self._outcomes: list[list[bool]] = []
+        self._rollouts = 0
+
+    def _on_training_start(self) -> None:
+        self._outcomes = [[] for _ in range(self.training_env.num_envs)]
+
+    def _on_step(self) -> bool:
+        if self.stopped:
+            return False
+        if self.success_rate is not None:
+            return True
+        dones = self.locals.get("dones", ())
+        for outcomes, done, info in zip(self._outcomes, dones, self.locals.get("infos", ())):
+            if done and len(outcomes) < self.episodes_per_env:
+                outcomes.append(bool(self.success(info)))
+        return True
+
+    def _on_rollout_end(self) -> None:
+        if self.success_rate is not None:
+            return
+        self._rollouts += 1
+        finished = all(len(outcomes) >= self.episodes_per_env for outcomes in self._outcomes)
+        if not finished and self._rollouts < self.max_rollouts:
+            return
+        successes = sum(sum(outcomes) for outcomes in self._outcomes)
+        self.success_rate = successes / (self.episodes_per_env * len(self._outcomes))
+        self.stopped = self.success_rate < self.threshold
+        self.logger.record("rudder/cloned_success", self.success_rate)
+        if self.verbose:
+            print(f"cloned policy's success on its first episodes: {self.success_rate:.2f}")
 
 
 class RudderTraining(BaseCallback):

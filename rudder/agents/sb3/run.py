@@ -42,6 +42,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from rudder.agents.sb3.callbacks import (
+    ClonedSuccessProbe,
     KeepCloning,
     RedistributionLogger,
     RudderTraining,
@@ -60,7 +61,12 @@ from rudder.agents.sb3.cloning import CloningRegularizer, behavior_cloning
 from rudder.agents.sb3.evaluation import evaluate_success
 from rudder.agents.sb3.ppo import make_ppo
 from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup
-from rudder.agents.sb3.settings import SUBTASK_AGENTS_MIN_GOALS, PPOSettings, SB3RunSettings
+from rudder.agents.sb3.settings import (
+    SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
+    SUBTASK_AGENTS_MIN_GOALS,
+    PPOSettings,
+    SB3RunSettings,
+)
 from rudder.agents.subtasks import SubtaskController, add_subtasks, goal_rewards, pay_for_goals
 from rudder.data.episode import Episode
 from rudder.events.base import EventEncoder
@@ -95,6 +101,9 @@ class SB3RunResult:
         gate: ``(env steps, weight, concordance)`` of the redistribution gate after each
             rollout (:class:`~rudder.agents.sb3.safeguards.GateRedistribution`), empty
             without a gate.
+        cloned_success: the success of the cloned network on its first training episodes,
+            where the rule of ``subtask_agents=None`` probed it
+            (:data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`), else None.
     """
 
     reached_at: int | None
@@ -106,6 +115,7 @@ class SB3RunResult:
     controller: SubtaskController | None = None
     final: Any = None
     gate: list[tuple[int, float, float | None]] = dataclasses.field(default_factory=list)
+    cloned_success: float | None = None
 
 
 def _gate_history(callbacks: Sequence[BaseCallback]) -> list[tuple[int, float, float | None]]:
@@ -142,6 +152,7 @@ class Prepared:
     controller: SubtaskController | None = None
     training: RudderTraining | None = None
     metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    probe: bool = False
 
 
 def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
@@ -218,11 +229,21 @@ def _subtask_items(settings: SB3RunSettings, encoder: EventEncoder) -> Sequence[
     return None if items is None else list(items)
 
 
-def choose_subtask_agents(redistributor: AlignmentRedistributor, items: Sequence[str] | None) -> bool:
-    """The rule of ``SB3RunSettings(subtask_agents=None)`` (:data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MIN_GOALS`):
-    sub-task agents for a consensus of at least that many sub-goals when the env names its
-    events (``items``), one network otherwise."""
-    return items is not None and len(redistributor.profile.consensus) >= SUBTASK_AGENTS_MIN_GOALS
+def choose_subtask_agents(redistributor: AlignmentRedistributor, items: Sequence[str] | None) -> bool | None:
+    """The rule of ``SB3RunSettings(subtask_agents=None)``, before any env step.
+
+    Returns:
+        False (one network) when the env does not name its events (``items`` is None);
+        True (sub-task agents) for a consensus of at least
+        :data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MIN_GOALS` sub-goals; None for a
+        shorter one: one network is cloned, and its success on its first training episodes
+        decides (:data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`).
+    """
+    if items is None:
+        return False
+    if len(redistributor.profile.consensus) >= SUBTASK_AGENTS_MIN_GOALS:
+        return True
+    return None
 
 
 def _payment_form(settings: SB3RunSettings, *, subtasks: bool) -> dict[str, Any]:
@@ -246,8 +267,10 @@ def _prepare_align_rudder(
     redistributor = AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
     items = _subtask_items(settings, encoder)  # a fitted encoder knows its items
     subtasks = settings.subtask_agents
+    probe = False
     if subtasks is None:
-        subtasks = choose_subtask_agents(redistributor, items)
+        chosen = choose_subtask_agents(redistributor, items)
+        probe, subtasks = chosen is None, bool(chosen)
     # The form and its discount shape the payments only, not the fit (profile and scale):
     # chosen after the fit, because the choice of agents needs the consensus.
     redistributor.settings = dataclasses.replace(redistributor.settings, **_payment_form(settings, subtasks=subtasks))
@@ -264,6 +287,7 @@ def _prepare_align_rudder(
         wrapper=functools.partial(redistribution_wrapper, redistributor=redistributor, progress=progress),
         # the observation the policy was built for: a resumed run must give it the same
         metadata={"progress": progress},
+        probe=probe,
     )
     if subtasks:
         return _prepare_subtasks(prepared, redistributor, settings, items, progress=progress)
@@ -471,6 +495,56 @@ def train_sb3(
     settings = settings or SB3RunSettings()
     started = time.perf_counter()
     prepared = _prepare(demonstrations, settings, encoder, make_env=make_env, seed=seed)
+    train = functools.partial(
+        _train,
+        make_env,
+        settings=settings,
+        seed=seed,
+        checkpoint=checkpoint,
+        tensorboard_log=tensorboard_log,
+        progress_bar=progress_bar,
+        verbose=verbose,
+        final_evaluation=final_evaluation,
+        cloning_augmentation=cloning_augmentation,
+        callback=callback,
+        logger=logger,
+    )
+    probe = None
+    if prepared.probe:
+        # max_rollouts: the warm-up's, so that the probed episodes are the cloned policy's
+        probe = ClonedSuccessProbe(threshold=SUBTASK_AGENTS_MAX_CLONED_SUCCESS, max_rollouts=max(1, settings.value_warmup))
+    outcome = train(prepared, probe=probe)
+    if probe is not None and probe.stopped and outcome.reached_at is None:
+        # cloning alone does not walk the chain: sub-task agents, for the budget left
+        first = outcome
+        subtask_settings = dataclasses.replace(settings, subtask_agents=True)
+        prepared = _prepare(demonstrations, subtask_settings, encoder, make_env=make_env, seed=seed)
+        outcome = train(prepared, start=first.timesteps)
+        outcome.curve = first.curve + outcome.curve
+    outcome.seconds = time.perf_counter() - started
+    outcome.cloned_success = None if probe is None else probe.success_rate
+    return outcome
+
+
+def _train(
+    make_env: Callable[[], gym.Env],
+    prepared: Prepared,
+    *,
+    settings: SB3RunSettings,
+    seed: int,
+    start: int = 0,
+    probe: ClonedSuccessProbe | None = None,
+    checkpoint: str | Path | None,
+    tensorboard_log: str | None,
+    progress_bar: bool,
+    verbose: int,
+    final_evaluation: FinalEvaluation | None,
+    cloning_augmentation: Callable[[Episode], Episode] | None,
+    callback: BaseCallback | None,
+    logger: Logger | None,
+) -> SB3RunResult:
+    """One model on ``prepared``, trained from ``start`` env steps (those already spent)
+    to the budget. A run that ``probe`` stops is neither saved nor finally evaluated."""
     venv = _make_venv(make_env, settings, seed=seed, wrapper=prepared.wrapper)
     eval_env = _make_venv(
         make_env, dataclasses.replace(settings, subprocess=False), seed=seed + 10_000, wrapper=prepared.wrapper
@@ -479,6 +553,7 @@ def train_sb3(
         model = make_ppo(venv, prepared.ppo, seed=seed, tensorboard_log=tensorboard_log, verbose=verbose)
         if logger is not None:
             model.set_logger(logger)
+        model.num_timesteps = start
         regularizer = None
         if settings.method != "ppo":
             cloned = _clone(
@@ -498,11 +573,23 @@ def train_sb3(
             value_warmup=settings.value_warmup if settings.method != "ppo" else 0,
             gate=settings.gate and controller is None and isinstance(prepared.redistributor, AlignmentRedistributor),
         )
-        budget = 0 if settings.method == "bc" else settings.total_timesteps
+        if probe is not None:
+            callbacks.append(probe)
         if callback is not None:
             callbacks.append(callback)
-        _learn(model, settings, evaluation, callbacks, budget=budget, seed=seed, progress_bar=progress_bar)
-        if checkpoint is not None:
+        budget = 0 if settings.method == "bc" else max(0, settings.total_timesteps - start)
+        _learn(
+            model,
+            settings,
+            evaluation,
+            callbacks,
+            budget=budget,
+            seed=seed,
+            progress_bar=progress_bar,
+            reset_num_timesteps=start == 0,
+        )
+        stopped = probe is not None and probe.stopped and evaluation.reached_at is None
+        if checkpoint is not None and not stopped:
             save_checkpoint(
                 checkpoint,
                 model,
@@ -515,11 +602,11 @@ def train_sb3(
             reached_at=evaluation.reached_at,
             curve=evaluation.curve,
             timesteps=int(model.num_timesteps),
-            seconds=time.perf_counter() - started,
+            seconds=0.0,
             model=model,
             redistributor=prepared.redistributor,
             controller=controller,
-            final=final_evaluation(model, eval_env) if final_evaluation is not None else None,
+            final=final_evaluation(model, eval_env) if final_evaluation is not None and not stopped else None,
             gate=_gate_history(callbacks),
         )
     finally:

@@ -14,6 +14,7 @@ from rudder.errors import DataFormatError
 __all__ = [
     "ACTIVATIONS",
     "SB3_METHODS",
+    "SUBTASK_AGENTS_MAX_CLONED_SUCCESS",
     "SUBTASK_AGENTS_MIN_GOALS",
     "BehaviorCloningSettings",
     "PPOSettings",
@@ -23,13 +24,22 @@ __all__ = [
 #: The methods of :func:`~rudder.agents.sb3.train_sb3`.
 SB3_METHODS: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder", "rudder-lstm")
 
-#: The rule of ``SB3RunSettings(subtask_agents=None)``: Align-RUDDER trains one agent per
-#: consensus sub-goal when the consensus has at least this many sub-goals and the env
-#: names the events of each step (``info[subtask_change_key]`` with known item names), and
-#: one network otherwise. One network learns chains of a few sub-goals as well as BC+PPO
-#: does (the minigrid tasks: 3 to 6 sub-goals); a long chain (the crafting world's 48, the
-#: paper's MineRL consensus) needs the paper's sub-task agents.
+#: The rule of ``SB3RunSettings(subtask_agents=None)``, for an env that names the events
+#: of each step (``info[subtask_change_key]`` with known item names; one network
+#: otherwise): sub-task agents at once when the consensus has at least this many
+#: sub-goals (a long chain, such as the crafting world's 48 or the paper's MineRL
+#: consensus, needs the paper's sub-task agents); for a shorter chain, one network is
+#: cloned and probed (:data:`SUBTASK_AGENTS_MAX_CLONED_SUCCESS`).
 SUBTASK_AGENTS_MIN_GOALS = 10
+
+#: The probe of the rule: if the cloned network succeeds in fewer than this share of
+#: its first training episodes (two per training env, during the value warm-up, so that
+#: they are the cloned policy's own), cloning alone cannot walk the chain, and sub-task
+#: agents are trained instead (the probe's env steps count against the budget). Cloned
+#: success measured on the minigrid tasks: KeyCorridorS3R3 0.20-0.30 and KeyCorridorS4R3
+#: 0.07-0.08 (sub-task agents reached 80% at 41k env steps on S3R3, one network at 201k),
+#: UnlockPickup 0.68 and DoorKey-16x16 0.82 (one network is as fast or faster).
+SUBTASK_AGENTS_MAX_CLONED_SUCCESS = 0.5
 
 #: The activation names of :attr:`PPOSettings.activation`.
 ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "elu")
@@ -141,7 +151,8 @@ class SB3RunSettings:
             progress differs from the demonstrations').
         subtask_agents: one policy per consensus sub-goal (align-rudder). The controller
             counts the events of each step from ``info[subtask_change_key]``. None (the
-            default) chooses by the rule of :data:`SUBTASK_AGENTS_MIN_GOALS`.
+            default) chooses by the rule of :data:`SUBTASK_AGENTS_MIN_GOALS` and
+            :data:`SUBTASK_AGENTS_MAX_CLONED_SUCCESS`.
         value_warmup: PPO updates at the start that train the value function only, the
             cloned policy acting unchanged (:class:`~rudder.agents.sb3.safeguards.ValueWarmup`;
             methods that clone and then run PPO).

@@ -55,7 +55,8 @@ class MinigridSettings(SB3TaskSettings):
     """End episodes at the step limit without bootstrapping (all methods)."""
     subtask_agents: bool | None = None
     """Align-RUDDER as one agent per consensus sub-goal (door, key, ...), handed over by the
-    interactions; with neither flag, the library's rule (rudder.agents.sb3.SUBTASK_AGENTS_MIN_GOALS)."""
+    interactions; with neither flag, the library's rule (rudder.agents.sb3.SUBTASK_AGENTS_MIN_GOALS
+    and SUBTASK_AGENTS_MAX_CLONED_SUCCESS)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The SB3 callbacks: redistribution logging, RUDDER's LSTM retraining, cloning between
-updates, and sub-task return boundaries."""
+"""The SB3 callbacks: redistribution logging, the cloned-success probe, RUDDER's LSTM
+retraining, cloning between updates, and sub-task return boundaries."""
 
 import numpy as np
 import pytest
@@ -12,6 +12,7 @@ from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 from stable_baselines3.common.logger import Logger  # noqa: E402
 
 from rudder.agents.sb3 import (  # noqa: E402
+    ClonedSuccessProbe,
     CloningRegularizer,
     KeepCloning,
     PPOSettings,
@@ -142,3 +143,64 @@ def test_boundaries_end_each_agents_return_with_its_sub_task():
     for rows in (slice(0, 3), slice(3, 6)):
         part = raw[rows]
         assert buffer.advantages[rows, 0] == pytest.approx((part - part.mean()) / (part.std() + 1e-8), abs=1e-6)
+
+
+class Scripted(gym.Env):
+    """Episodes whose lengths and outcomes follow a script, whatever the actions:
+    ``script[k] = (length, success)`` of the k-th episode (the last one repeats)."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,))
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, script):
+        self.script = script
+        self.episode = -1
+        self.t = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.episode += 1
+        self.t = 0
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        length, success = self.script[min(self.episode, len(self.script) - 1)]
+        done = self.t >= length
+        return np.zeros(1, dtype=np.float32), 0.0, done, False, {"is_success": success} if done else {}
+
+
+def _probe_run(scripts, probe, *, budget=512):
+    """PPO on one scripted env per script, with ``probe``."""
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    venv = DummyVecEnv([lambda script=script: Monitor(Scripted(script)) for script in scripts])
+    model = make_ppo(venv, PPOSettings(n_steps=16, batch_size=32, n_epochs=1), seed=0)
+    model.learn(budget, callback=probe)
+    return model
+
+
+def test_probe_counts_the_first_episodes_of_every_env():
+    # env 0: success, failure; env 1: success, success -> 3 of 4
+    probe = ClonedSuccessProbe(threshold=0.5, max_rollouts=10)
+    model = _probe_run([[(5, True), (7, False)], [(3, True)]], probe)
+    assert probe.success_rate == 0.75 and not probe.stopped
+    assert model.num_timesteps == 512  # trains on
+
+
+def test_probe_stops_training_below_its_threshold_and_counts_long_failures():
+    # env 0 never ends within the probe's 3 rollouts of 16 steps: its two episodes are
+    # failures, although env 1's short episodes all succeed -> 2 of 4
+    probe = ClonedSuccessProbe(threshold=0.6, max_rollouts=3)
+    model = _probe_run([[(1000, True)], [(2, True)]], probe)
+    assert probe.success_rate == 0.5 and probe.stopped
+    # decided at the end of the third rollout (3 x 16 steps x 2 envs); learn ends at the next step
+    assert model.num_timesteps == 3 * 16 * 2 + 2
+
+
+def test_probe_rejects_bad_settings():
+    with pytest.raises(ValueError, match="threshold"):
+        ClonedSuccessProbe(threshold=1.5)
+    with pytest.raises(ValueError, match="episodes_per_env"):
+        ClonedSuccessProbe(episodes_per_env=0)

@@ -229,13 +229,50 @@ def test_the_one_rule_chooses_subtask_agents_for_long_consensus_chains(redistrib
     from rudder import AlignmentRedistributor
     from rudder.agents.sb3 import SUBTASK_AGENTS_MIN_GOALS, choose_subtask_agents
 
-    # minigrid KeyCorridor: a short chain (key, door, ball, ...): one network
+    # minigrid KeyCorridor: a short chain (key, door, ball, ...): the cloned network's
+    # success decides (None); one network where the env does not name its events
     assert len(redistributor.profile.consensus) < SUBTASK_AGENTS_MIN_GOALS
-    assert not choose_subtask_agents(redistributor, ["key"])
+    assert choose_subtask_agents(redistributor, ["key"]) is None
+    assert choose_subtask_agents(redistributor, None) is False
     # the crafting world: a long chain of items: sub-task agents, if the env names its events
     craft = AlignmentRedistributor(InventoryEncoder(items=ITEMS, source="info", key="inventory_change")).fit(
         demonstrations
     )
     assert len(craft.profile.consensus) >= SUBTASK_AGENTS_MIN_GOALS
-    assert choose_subtask_agents(craft, list(ITEMS))
-    assert not choose_subtask_agents(craft, None)
+    assert choose_subtask_agents(craft, list(ITEMS)) is True
+    assert choose_subtask_agents(craft, None) is False
+
+
+def test_a_short_chain_that_cloning_cannot_walk_gets_subtask_agents(demos, tmp_path):
+    from rudder.agents.sb3 import SUBTASK_AGENTS_MAX_CLONED_SUCCESS
+    from rudder.envs.minigrid_tasks import INTERACTIONS, interaction_encoder, make_minigrid_env
+
+    settings = SB3RunSettings(
+        method="align-rudder",
+        subtask_change_key="interaction_change",
+        subtask_items=INTERACTIONS,
+        total_timesteps=1024,
+        n_envs=2,
+        value_warmup=2,
+        eval_every=10_000,
+        eval_episodes=2,
+        behavior_cloning=BehaviorCloningSettings(epochs=1),  # a clone that fails
+        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
+    )
+    make_env = functools.partial(make_minigrid_env, ENV_ID)
+    outcome = train_sb3(make_env, demos, settings=settings, encoder=interaction_encoder(), seed=0,
+                        checkpoint=tmp_path / "run")
+    # probed over the warm-up's 2 rollouts of 2 x 64 steps, then one more env step of 2 envs
+    assert outcome.cloned_success is not None and outcome.cloned_success < SUBTASK_AGENTS_MAX_CLONED_SUCCESS
+    assert outcome.controller is not None
+    probe_steps = 2 * 64 * 2 + 2
+    # both networks were evaluated after cloning: at 0 and where the sub-task agents start
+    assert [point[0] for point in outcome.curve][:2] == [0, probe_steps]
+    # PPO takes whole rollouts (2 x 64 steps) up to the budget, counting the probe's steps
+    assert 1024 <= outcome.timesteps < 1024 + 128 or outcome.reached_at is not None
+    # the checkpoint is the sub-task agents'
+    assert "subtasks" in read_checkpoint_record(tmp_path / "run")["metadata"]
+    # forced choices are not probed
+    forced = train_sb3(make_env, demos, settings=dataclasses.replace(settings, subtask_agents=False, total_timesteps=256),
+                       encoder=interaction_encoder(), seed=0)
+    assert forced.cloned_success is None and forced.controller is None
