@@ -45,7 +45,7 @@ def test_lstm_redistribute_of_an_empty_finished_episode_is_empty():
 
     torch.set_num_threads(1)
     redistributor = LSTMRedistributor(gym.spaces.Discrete(4), gym.spaces.Discrete(1), hidden_size=4, epochs=1,
-                                      quality_threshold=float("inf"))
+                                      quality_threshold=1e9)
     redistributor.fit([demonstration(), Episode(observations=np.array([0, 1, 1, 1]), actions=np.zeros(3, dtype=int),
                                                 rewards=np.zeros(3), terminated=True)])
     assert redistributor.is_reliable  # the gate is open: the model, not the env reward, pays
