@@ -84,3 +84,42 @@ def test_cloning_regularizer_pulls_the_policy_to_the_demonstrations(corridor_epi
     np.testing.assert_array_equal(actions, np.arange(8) % 2)
     with pytest.raises(ValueError, match="weight"):
         CloningRegularizer(model.policy, demos, weight=0.0)
+
+
+def test_the_cloned_actor_does_not_depend_on_the_value_targets(corridor_episode, make_model):
+    """Clipping the actor's and the critic's gradients apart: with the same seed, value
+    targets of any scale give the same actor (the policy's MLP has no shared layer)."""
+    import torch
+
+    rng = np.random.default_rng(2)
+    demos = [corridor_episode(rng) for _ in range(6)]
+    observations = np.eye(8, dtype=np.float32)
+    probabilities = []
+    for scale in (0.0, 1.0, 1000.0):
+        model = make_model()
+        rewards = [scale * np.ones(episode.length) for episode in demos]
+        behavior_cloning(model.policy, demos, rewards=rewards, settings=BehaviorCloningSettings(epochs=20), seed=0)
+        with torch.no_grad():
+            tensor, _ = model.policy.obs_to_tensor(observations)
+            probabilities.append(model.policy.get_distribution(tensor).distribution.probs.numpy())
+    np.testing.assert_array_equal(probabilities[0], probabilities[1])
+    np.testing.assert_array_equal(probabilities[0], probabilities[2])
+
+
+def test_one_loss_is_clipped_as_clip_grad_norm_clips():
+    import torch
+
+    from rudder.agents.sb3.cloning import _add_clipped_gradients
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(4, 3)
+    inputs = torch.randn(16, 4)
+    for max_norm in (1e-3, 1e3):
+        layer.zero_grad()
+        (100 * layer(inputs).square().mean()).backward()
+        torch.nn.utils.clip_grad_norm_(layer.parameters(), max_norm)
+        expected = [parameter.grad.clone() for parameter in layer.parameters()]
+        layer.zero_grad(set_to_none=True)
+        _add_clipped_gradients(list(layer.parameters()), [100 * layer(inputs).square().mean()], max_norm)
+        for parameter, gradient in zip(layer.parameters(), expected):
+            torch.testing.assert_close(parameter.grad, gradient)
