@@ -112,7 +112,8 @@ class BehaviorCloningSettings:
         value_weight: weight of the value regression loss (0 leaves the value head alone).
         entropy_weight: weight of an entropy bonus (keeps the cloned policy exploring).
         gamma: discount of the value targets (use the PPO gamma).
-        max_grad_norm: gradient clipping.
+        max_grad_norm: gradient clipping, of the actor's loss and of the value loss apart
+            (so that the cloned actor does not depend on the scale of the value targets).
     """
 
     epochs: int = 30
