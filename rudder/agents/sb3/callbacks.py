@@ -241,7 +241,7 @@ class ClonedSuccessProbe(BaseCallback):
         successes = sum(sum(outcomes) for outcomes in self._outcomes)
         self.success_rate = successes / (self.episodes_per_env * len(self._outcomes))
         self.stopped = self.success_rate < self.threshold
-        self.logger.record("rudder/cloned_success", self.success_rate)
+        self.logger.record("rudder/probe_success", self.success_rate)
         if self.verbose:
             print(f"cloned policy's success on its first episodes: {self.success_rate:.2f}")
 

@@ -101,7 +101,7 @@ class SB3RunResult:
         gate: ``(env steps, weight, concordance)`` of the redistribution gate after each
             rollout (:class:`~rudder.agents.sb3.safeguards.GateRedistribution`), empty
             without a gate.
-        cloned_success: the success of the cloned network on its first training episodes,
+        probe_success: the success of the cloned network on its first training episodes,
             where the rule of ``subtask_agents=None`` probed it
             (:data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`), else None.
     """
@@ -115,7 +115,7 @@ class SB3RunResult:
     controller: SubtaskController | None = None
     final: Any = None
     gate: list[tuple[int, float, float | None]] = dataclasses.field(default_factory=list)
-    cloned_success: float | None = None
+    probe_success: float | None = None
 
 
 def _gate_history(callbacks: Sequence[BaseCallback]) -> list[tuple[int, float, float | None]]:
@@ -522,7 +522,7 @@ def train_sb3(
         outcome = train(prepared, start=first.timesteps)
         outcome.curve = first.curve + outcome.curve
     outcome.seconds = time.perf_counter() - started
-    outcome.cloned_success = None if probe is None else probe.success_rate
+    outcome.probe_success = None if probe is None else probe.success_rate
     return outcome
 
 

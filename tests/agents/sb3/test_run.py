@@ -263,7 +263,7 @@ def test_a_short_chain_that_cloning_cannot_walk_gets_subtask_agents(demos, tmp_p
     outcome = train_sb3(make_env, demos, settings=settings, encoder=interaction_encoder(), seed=0,
                         checkpoint=tmp_path / "run")
     # probed over the warm-up's 2 rollouts of 2 x 64 steps, then one more env step of 2 envs
-    assert outcome.cloned_success is not None and outcome.cloned_success < SUBTASK_AGENTS_MAX_CLONED_SUCCESS
+    assert outcome.probe_success is not None and outcome.probe_success < SUBTASK_AGENTS_MAX_CLONED_SUCCESS
     assert outcome.controller is not None
     probe_steps = 2 * 64 * 2 + 2
     # both networks were evaluated after cloning: at 0 and where the sub-task agents start
@@ -275,4 +275,4 @@ def test_a_short_chain_that_cloning_cannot_walk_gets_subtask_agents(demos, tmp_p
     # forced choices are not probed
     forced = train_sb3(make_env, demos, settings=dataclasses.replace(settings, subtask_agents=False, total_timesteps=256),
                        encoder=interaction_encoder(), seed=0)
-    assert forced.cloned_success is None and forced.controller is None
+    assert forced.probe_success is None and forced.controller is None
