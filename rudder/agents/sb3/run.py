@@ -256,15 +256,21 @@ def _payment_form(settings: SB3RunSettings, *, subtasks: bool) -> dict[str, Any]
 
 
 def _prepare_align_rudder(
-    demonstrations: Sequence[Episode], settings: SB3RunSettings, encoder: EventEncoder | None
+    demonstrations: Sequence[Episode],
+    settings: SB3RunSettings,
+    encoder: EventEncoder | None,
+    *,
+    redistributor: AlignmentRedistributor | None = None,
 ) -> Prepared:
-    """Fits the redistributor and chooses one network or sub-task agents; the value
-    targets are the redistributed rewards, and the agent sees profile progress if asked
-    (and, with sub-task agents, the sub-task)."""
+    """Fits the redistributor (unless given one already fitted on ``demonstrations``) and
+    chooses one network or sub-task agents; the value targets are the redistributed
+    rewards, and the agent sees profile progress if asked (and, with sub-task agents, the
+    sub-task)."""
     if encoder is None:
         raise ValueError("method 'align-rudder' needs an event `encoder`")
-    redistribution = {"env_reward_weight": settings.env_reward_weight, **settings.redistribution}
-    redistributor = AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
+    if redistributor is None:
+        redistribution = {"env_reward_weight": settings.env_reward_weight, **settings.redistribution}
+        redistributor = AlignmentRedistributor(encoder, **redistribution).fit(list(demonstrations))
     items = _subtask_items(settings, encoder)  # a fitted encoder knows its items
     subtasks = settings.subtask_agents
     probe = False
@@ -518,7 +524,11 @@ def train_sb3(
         # cloning alone does not walk the chain: sub-task agents, for the budget left
         first = outcome
         subtask_settings = dataclasses.replace(settings, subtask_agents=True)
-        prepared = _prepare(demonstrations, subtask_settings, encoder, make_env=make_env, seed=seed)
+        # the profile is the one already fitted: only the agents and their payments change
+        assert isinstance(prepared.redistributor, AlignmentRedistributor)
+        prepared = _prepare_align_rudder(
+            demonstrations, subtask_settings, encoder, redistributor=prepared.redistributor
+        )
         outcome = train(prepared, start=first.timesteps)
         outcome.curve = first.curve + outcome.curve
     outcome.seconds = time.perf_counter() - started
