@@ -209,6 +209,7 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
         record["subtask_agents"] = outcome.controller is not None
         if outcome.probe_success is not None:
             record["probe_success"] = outcome.probe_success
+            record["probe_episodes"] = outcome.probe_episodes
     if outcome.gate:
         # the redistribution gate's weight and concordance, sampled at every tenth rollout
         record["gate"] = [list(point) for point in outcome.gate[::10]] + [list(outcome.gate[-1])]
@@ -283,7 +284,7 @@ def _report(outcome: Any) -> None:
         print("Consensus:", format_consensus([alphabet.name(column.event) for column in outcome.redistributor.profile.consensus]))
     if outcome.probe_success is not None:
         chosen = "sub-task agents" if outcome.controller is not None else "one network"
-        print(f"Cloned network's success on its first episodes: {outcome.probe_success:.2f} -> {chosen}")
+        print(f"Cloned network's success on its first {outcome.probe_episodes} episodes: {outcome.probe_success:.2f} -> {chosen}")
     if outcome.controller is not None:
         print(f"Sub-task agents: {outcome.controller.describe()}")
     print("Success rate by env steps:", [(steps, round(rate, 2)) for steps, rate, *_ in outcome.curve])

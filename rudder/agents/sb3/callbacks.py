@@ -4,6 +4,7 @@ sub-task return boundaries."""
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -30,6 +31,7 @@ __all__ = [
     "RudderTraining",
     "SubtaskBoundaries",
     "SuccessEvaluation",
+    "binomial_lower_tail",
 ]
 
 
@@ -171,48 +173,98 @@ class SuccessEvaluation(BaseCallback):
             self._continue = self._evaluate()
 
 
-class ClonedSuccessProbe(BaseCallback):
-    """Measures the cloned policy's success on its first training episodes and stops
-    training if it is below ``threshold`` (the rule of ``SB3RunSettings(subtask_agents=None)``:
-    :data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`).
-
-    Every training env contributes its first ``episodes_per_env`` episodes, so that long
-    failures weigh as much as short successes. The probe decides at the end of the first
-    rollout after which every env has finished them, or after ``max_rollouts`` rollouts,
-    counting an unfinished episode as a failure. Give it at most as many rollouts as the
-    value warm-up freezes the actor for: the episodes are then the cloned policy's own.
-    Once it decides to stop, the next env step ends ``learn`` (those steps count).
+def binomial_lower_tail(successes: int, trials: int, probability: float) -> float:
+    """P(X <= successes) for X ~ Binomial(trials, probability), exactly up to float
+    rounding (summed in log space, so that thousands of trials do not overflow).
 
     Args:
-        episodes_per_env: episodes per training env.
-        threshold: success rate below which training stops.
+        successes: the observed count, 0 <= successes <= trials.
+        trials: the number of trials, >= 0.
+        probability: the success probability of one trial, in [0, 1].
+    """
+    if not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials, got {successes} of {trials}")
+    if not 0.0 <= probability <= 1.0:
+        raise ValueError(f"`probability` must be in [0, 1], got {probability}")
+    if probability == 0.0 or successes == trials:
+        return 1.0
+    if probability == 1.0:
+        return 0.0
+    log_p, log_q = math.log(probability), math.log1p(-probability)
+    logs = [
+        math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1) + k * log_p + (trials - k) * log_q
+        for k in range(successes + 1)
+    ]
+    top = max(logs)
+    return min(1.0, math.exp(top) * sum(math.exp(value - top) for value in logs))
+
+
+class ClonedSuccessProbe(BaseCallback):
+    """Measures the cloned policy's success on its first training episodes and stops
+    training if they show, at the level ``significance``, that its success rate is below
+    ``threshold`` (the rule of ``SB3RunSettings(subtask_agents=None)``:
+    :data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`).
+
+    The burden of proof lies on stopping: a rate near the threshold keeps training (one
+    network, which is behaviour cloning + PPO's path), and only a clearly weaker clone
+    hands over. The test is one-sided: stop when P(X <= successes) <= ``significance``
+    for X ~ Binomial(episodes, threshold).
+
+    Every training env contributes the same number of its first episodes, so that long
+    failures weigh as much as short successes: as many as every env has finished (at most
+    ``max_episodes_per_env``), and at least ``min_episodes_per_env``, an unfinished one
+    counting as a failure. The probe decides at the end of the first rollout after which
+    every env has finished ``max_episodes_per_env`` episodes, or after ``max_rollouts``
+    rollouts. Give it at most as many rollouts as the value warm-up freezes the actor
+    for: the episodes are then the cloned policy's own. Once it decides to stop, the next
+    env step ends ``learn`` (those steps count).
+
+    Args:
+        threshold: the success rate under test.
+        significance: the one-sided test's level, in (0, 1].
+        min_episodes_per_env: episodes per training env counted at least.
+        max_episodes_per_env: episodes per training env counted at most.
         max_rollouts: rollouts after which the probe decides with what it has.
         success: ``success(info)`` at the end of an episode (as the evaluation's).
 
     Attributes:
         success_rate: the measured rate (None until decided).
+        episodes: the number of episodes it counted (None until decided).
+        p_value: P(X <= successes) under the threshold (None until decided).
         stopped: whether it stopped training.
     """
 
     def __init__(
         self,
         *,
-        episodes_per_env: int = 2,
         threshold: float = 0.5,
+        significance: float = 0.05,
+        min_episodes_per_env: int = 2,
+        max_episodes_per_env: int = 8,
         max_rollouts: int = 4,
         success: Callable[[Mapping[str, Any]], bool] = episode_succeeded,
         verbose: int = 0,
     ) -> None:
         super().__init__(verbose)
-        if episodes_per_env < 1 or max_rollouts < 1:
-            raise ValueError("`episodes_per_env` and `max_rollouts` must be >= 1")
+        if min_episodes_per_env < 1 or max_rollouts < 1:
+            raise ValueError("`min_episodes_per_env` and `max_rollouts` must be >= 1")
+        if max_episodes_per_env < min_episodes_per_env:
+            raise ValueError(
+                f"`max_episodes_per_env` ({max_episodes_per_env}) must be >= `min_episodes_per_env` ({min_episodes_per_env})"
+            )
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"`threshold` must be in [0, 1], got {threshold}")
-        self.episodes_per_env = episodes_per_env
+        if not 0.0 < significance <= 1.0:
+            raise ValueError(f"`significance` must be in (0, 1], got {significance}")
         self.threshold = threshold
+        self.significance = significance
+        self.min_episodes_per_env = min_episodes_per_env
+        self.max_episodes_per_env = max_episodes_per_env
         self.max_rollouts = max_rollouts
         self.success = success
         self.success_rate: float | None = None
+        self.episodes: int | None = None
+        self.p_value: float | None = None
         self.stopped = False
         self._outcomes: list[list[bool]] = []
         self._rollouts = 0
@@ -227,7 +279,7 @@ class ClonedSuccessProbe(BaseCallback):
             return True
         dones = self.locals.get("dones", ())
         for outcomes, done, info in zip(self._outcomes, dones, self.locals.get("infos", ())):
-            if done and len(outcomes) < self.episodes_per_env:
+            if done and len(outcomes) < self.max_episodes_per_env:
                 outcomes.append(bool(self.success(info)))
         return True
 
@@ -235,15 +287,22 @@ class ClonedSuccessProbe(BaseCallback):
         if self.success_rate is not None:
             return
         self._rollouts += 1
-        finished = all(len(outcomes) >= self.episodes_per_env for outcomes in self._outcomes)
-        if not finished and self._rollouts < self.max_rollouts:
+        per_env = min(len(outcomes) for outcomes in self._outcomes)
+        if per_env < self.max_episodes_per_env and self._rollouts < self.max_rollouts:
             return
-        successes = sum(sum(outcomes) for outcomes in self._outcomes)
-        self.success_rate = successes / (self.episodes_per_env * len(self._outcomes))
-        self.stopped = self.success_rate < self.threshold
+        per_env = max(per_env, self.min_episodes_per_env)
+        successes = sum(sum(outcomes[:per_env]) for outcomes in self._outcomes)
+        self.episodes = per_env * len(self._outcomes)
+        self.success_rate = successes / self.episodes
+        self.p_value = binomial_lower_tail(successes, self.episodes, self.threshold)
+        self.stopped = self.threshold > 0.0 and self.p_value <= self.significance
         self.logger.record("rudder/probe_success", self.success_rate)
+        self.logger.record("rudder/probe_episodes", self.episodes)
         if self.verbose:
-            print(f"cloned policy's success on its first episodes: {self.success_rate:.2f}")
+            print(
+                f"cloned policy's success on its first {self.episodes} episodes: {self.success_rate:.2f} "
+                f"(P = {self.p_value:.3f} at {self.threshold:.2f}; {'sub-task agents' if self.stopped else 'one network'})"
+            )
 
 
 class RudderTraining(BaseCallback):

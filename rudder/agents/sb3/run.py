@@ -64,6 +64,7 @@ from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup
 from rudder.agents.sb3.settings import (
     SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
     SUBTASK_AGENTS_MIN_GOALS,
+    SUBTASK_AGENTS_PROBE_SIGNIFICANCE,
     PPOSettings,
     SB3RunSettings,
 )
@@ -104,6 +105,7 @@ class SB3RunResult:
         probe_success: the success of the cloned network on its first training episodes,
             where the rule of ``subtask_agents=None`` probed it
             (:data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`), else None.
+        probe_episodes: how many episodes the probe counted, or None.
     """
 
     reached_at: int | None
@@ -116,6 +118,7 @@ class SB3RunResult:
     final: Any = None
     gate: list[tuple[int, float, float | None]] = dataclasses.field(default_factory=list)
     probe_success: float | None = None
+    probe_episodes: int | None = None
 
 
 def _gate_history(callbacks: Sequence[BaseCallback]) -> list[tuple[int, float, float | None]]:
@@ -518,7 +521,11 @@ def train_sb3(
     probe = None
     if prepared.probe:
         # max_rollouts: the warm-up's, so that the probed episodes are the cloned policy's
-        probe = ClonedSuccessProbe(threshold=SUBTASK_AGENTS_MAX_CLONED_SUCCESS, max_rollouts=max(1, settings.value_warmup))
+        probe = ClonedSuccessProbe(
+            threshold=SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
+            significance=SUBTASK_AGENTS_PROBE_SIGNIFICANCE,
+            max_rollouts=max(1, settings.value_warmup),
+        )
     outcome = train(prepared, probe=probe)
     if probe is not None and probe.stopped and outcome.reached_at is None:
         # cloning alone does not walk the chain: sub-task agents, for the budget left
@@ -533,6 +540,7 @@ def train_sb3(
         outcome.curve = first.curve + outcome.curve
     outcome.seconds = time.perf_counter() - started
     outcome.probe_success = None if probe is None else probe.success_rate
+    outcome.probe_episodes = None if probe is None else probe.episodes
     return outcome
 
 

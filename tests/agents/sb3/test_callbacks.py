@@ -1,6 +1,9 @@
 """The SB3 callbacks: redistribution logging, the cloned-success probe, RUDDER's LSTM
 retraining, cloning between updates, and sub-task return boundaries."""
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -21,6 +24,7 @@ from rudder.agents.sb3 import (  # noqa: E402
     SubtaskBoundaries,
     make_ppo,
 )
+from rudder.agents.sb3.callbacks import binomial_lower_tail  # noqa: E402
 
 SMALL = PPOSettings(n_steps=32, batch_size=64, n_epochs=2)
 
@@ -183,24 +187,72 @@ def _probe_run(scripts, probe, *, budget=512):
 
 def test_probe_counts_the_first_episodes_of_every_env():
     # env 0: success, failure; env 1: success, success -> 3 of 4
-    probe = ClonedSuccessProbe(threshold=0.5, max_rollouts=10)
+    probe = ClonedSuccessProbe(threshold=0.5, max_episodes_per_env=2, max_rollouts=10)
     model = _probe_run([[(5, True), (7, False)], [(3, True)]], probe)
-    assert probe.success_rate == 0.75 and not probe.stopped
+    assert probe.success_rate == 0.75 and probe.episodes == 4 and not probe.stopped
     assert model.num_timesteps == 512  # trains on
+
+
+def test_probe_counts_as_many_episodes_as_every_env_finished():
+    # 2 rollouts of 16 steps: env 0 (episodes of 10 steps, failures) finishes 3, env 1
+    # (2 steps, successes) 16 -> the first 3 of each: 3 of 6, never env 1's 16 successes
+    probe = ClonedSuccessProbe(threshold=0.5, max_rollouts=2)
+    _probe_run([[(10, False)], [(2, True)]], probe)
+    assert probe.episodes == 6 and probe.success_rate == 0.5
 
 
 def test_probe_stops_training_below_its_threshold_and_counts_long_failures():
     # env 0 never ends within the probe's 3 rollouts of 16 steps: its two episodes are
-    # failures, although env 1's short episodes all succeed -> 2 of 4
-    probe = ClonedSuccessProbe(threshold=0.6, max_rollouts=3)
+    # failures, although env 1's short episodes all succeed -> 2 of 4; a one-sided test at
+    # 0.6 gives P(X <= 2) = 0.5248 for 4 episodes, so only a lax level stops
+    probe = ClonedSuccessProbe(threshold=0.6, significance=0.6, max_rollouts=3)
     model = _probe_run([[(1000, True)], [(2, True)]], probe)
     assert probe.success_rate == 0.5 and probe.stopped
+    assert probe.p_value == pytest.approx(0.5248)
     # decided at the end of the third rollout (3 x 16 steps x 2 envs); learn ends at the next step
     assert model.num_timesteps == 3 * 16 * 2 + 2
+    kept = ClonedSuccessProbe(threshold=0.6, max_rollouts=3)
+    model = _probe_run([[(1000, True)], [(2, True)]], kept)
+    assert kept.success_rate == 0.5 and not kept.stopped and model.num_timesteps == 512
+
+
+@pytest.mark.parametrize(("successes", "stopped"), [(4, True), (5, False)])
+def test_probe_stops_only_on_evidence(successes, stopped):
+    # 8 envs, 2 episodes each: 4 of 16 successes gives P(X <= 4) = 2517 / 65536 = 0.038
+    # at 0.5, below the level 0.05; 5 of 16 gives 0.105, which keeps the clone
+    scripts = [[(3, 2 * k < successes), (3, 2 * k + 1 < successes)] for k in range(8)]
+    probe = ClonedSuccessProbe(threshold=0.5, significance=0.05, max_episodes_per_env=2, max_rollouts=4)
+    _probe_run(scripts, probe, budget=1024)
+    assert probe.episodes == 16 and probe.success_rate == successes / 16
+    assert probe.stopped is stopped
+    assert probe.p_value == pytest.approx(sum(math.comb(16, k) for k in range(successes + 1)) / 2**16)
+
+
+def test_binomial_lower_tail_against_exact_sums():
+    assert binomial_lower_tail(4, 16, 0.5) == pytest.approx(2517 / 65536, rel=1e-12)
+    for trials in (0, 1, 7, 40):
+        for probability in (0.0, 0.1, 0.5, 0.93, 1.0):
+            for successes in range(trials + 1):
+                exact = sum(
+                    Fraction(math.comb(trials, k)) * Fraction(probability) ** k * (1 - Fraction(probability)) ** (trials - k)
+                    for k in range(successes + 1)
+                )
+                assert binomial_lower_tail(successes, trials, probability) == pytest.approx(float(exact), rel=1e-9, abs=1e-300)
+    # thousands of trials neither overflow nor underflow to nonsense
+    assert binomial_lower_tail(5000, 10_000, 0.5) == pytest.approx(float(Fraction(1, 2) + Fraction(math.comb(10_000, 5000), 2**10_001)), rel=1e-9)
+    assert binomial_lower_tail(0, 10_000, 0.5) == 0.0
+    with pytest.raises(ValueError, match="successes"):
+        binomial_lower_tail(5, 4, 0.5)
+    with pytest.raises(ValueError, match="probability"):
+        binomial_lower_tail(1, 4, 1.5)
 
 
 def test_probe_rejects_bad_settings():
     with pytest.raises(ValueError, match="threshold"):
         ClonedSuccessProbe(threshold=1.5)
-    with pytest.raises(ValueError, match="episodes_per_env"):
-        ClonedSuccessProbe(episodes_per_env=0)
+    with pytest.raises(ValueError, match="min_episodes_per_env"):
+        ClonedSuccessProbe(min_episodes_per_env=0)
+    with pytest.raises(ValueError, match="max_episodes_per_env"):
+        ClonedSuccessProbe(min_episodes_per_env=4, max_episodes_per_env=2)
+    with pytest.raises(ValueError, match="significance"):
+        ClonedSuccessProbe(significance=0.0)
