@@ -33,7 +33,7 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["FULL_TRUST", "NO_TRUST", "RedistributionGate", "concordance", "gate_weight"]
+__all__ = ["FULL_TRUST", "NO_TRUST", "WEIGHT_STEP", "RedistributionGate", "concordance", "gate_weight", "settled_weight"]
 
 
 def concordance(scores: np.ndarray, returns: np.ndarray) -> float | None:
@@ -79,6 +79,34 @@ def gate_weight(concordance_value: float) -> float:
     if not 0.0 <= concordance_value <= 1.0:
         raise ValueError(f"a concordance is in [0, 1], got {concordance_value}")
     return float(np.clip((concordance_value - NO_TRUST) / (FULL_TRUST - NO_TRUST), 0.0, 1.0))
+
+
+#: The steps in which the gate's weight moves, and the band it must leave to move.
+WEIGHT_STEP = 0.25
+
+
+def settled_weight(current: float, proposed: float, *, step: float = WEIGHT_STEP) -> float:
+    """The weight to pay next: ``proposed`` rounded to a multiple of ``step``, once it is at
+    least ``step`` away from ``current``; ``current`` until then.
+
+    The band is a hysteresis: a concordance that hovers at a rounding boundary (on
+    MiniGrid-UnlockPickup, 0.71-0.75 from one rollout to the next, which plain rounding
+    turned into a weight of 0, 0.25, 0, 0.25, ...) leaves the weight alone, and with it the
+    critic's targets: every change of the weight leaves the critic predicting the reward
+    paid before (and, with ``GateRedistribution(warmup=...)``, freezes the actor).
+
+    Args:
+        current: the weight paid now, in [0, 1].
+        proposed: the gate's weight from the latest concordance (:func:`gate_weight`).
+        step: the rounding step and the width of the band, in (0, 1].
+    """
+    if not (0.0 <= current <= 1.0 and 0.0 <= proposed <= 1.0):
+        raise ValueError(f"weights are in [0, 1], got {current} and {proposed}")
+    if not 0.0 < step <= 1.0:
+        raise ValueError(f"`step` must be in (0, 1], got {step}")
+    if abs(proposed - current) < step:
+        return current
+    return float(min(1.0, round(proposed / step) * step))
 
 
 class RedistributionGate:

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rudder.redistribution.gate import RedistributionGate, concordance, gate_weight
+from rudder.redistribution.gate import RedistributionGate, concordance, gate_weight, settled_weight
 
 
 def test_concordance_golden_values():
@@ -71,3 +71,41 @@ def test_gate_refuses_bad_input():
         RedistributionGate().add(float("nan"), 1.0)
     with pytest.raises(ValueError, match="1-D"):
         concordance(np.zeros(3), np.zeros(4))
+
+
+def test_settled_weight_ignores_a_concordance_hovering_at_a_rounding_boundary():
+    # the concordances of an UnlockPickup run, rollout after rollout: plain rounding to
+    # quarters paid 0, 0.25, 0, 0.25, 0; the band keeps 0 after the first drop
+    weight = 1.0
+    paid = []
+    for value in (0.668, 0.747, 0.722, 0.739, 0.709):
+        weight = settled_weight(weight, gate_weight(value))
+        paid.append(weight)
+    assert paid == [0.0, 0.0, 0.0, 0.0, 0.0]
+    # a clear move still moves it, in quarters
+    assert settled_weight(0.0, gate_weight(0.76)) == 0.25
+    assert settled_weight(0.25, gate_weight(0.9)) == 1.0
+    assert settled_weight(1.0, gate_weight(0.86)) == 1.0
+    with pytest.raises(ValueError, match="step"):
+        settled_weight(0.0, 0.5, step=0.0)
+    with pytest.raises(ValueError, match="weights"):
+        settled_weight(1.5, 0.5)
+
+
+@given(
+    st.floats(0.0, 1.0), st.lists(st.floats(0.0, 1.0), min_size=1, max_size=30), st.sampled_from([0.1, 0.25, 0.5, 1.0])
+)
+def test_settled_weight_stays_on_the_grid_and_within_a_step(start, proposals, step):
+    weight = round(start / step) * step
+    weight = min(weight, 1.0)
+    for proposed in proposals:
+        settled = settled_weight(weight, proposed, step=step)
+        assert 0.0 <= settled <= 1.0
+        if settled != weight:
+            # it moved: to the grid point nearest the proposal, at least a step away from where it was
+            assert abs(proposed - weight) >= step
+            assert abs(settled - proposed) <= step / 2 + 1e-12
+            assert settled / step == pytest.approx(round(settled / step))
+        else:
+            assert abs(proposed - weight) < step or abs(settled - proposed) <= step / 2 + 1e-12
+        weight = settled

@@ -25,7 +25,7 @@ import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from rudder.redistribution.gate import RedistributionGate
+from rudder.redistribution.gate import RedistributionGate, settled_weight
 
 __all__ = ["GateRedistribution", "ValueWarmup", "actor_only_parameters"]
 
@@ -104,8 +104,9 @@ class GateRedistribution(BaseCallback):
 
     Reads ``info["redistribution"]`` (score and true return of each finished episode, from
     :class:`~rudder.wrappers.RedistributedReward`) and sets the envs' weight of the
-    redistributed reward through ``set_weight``, rounded to quarters so that it changes
-    seldom. A change of what the agent is paid leaves the critic predicting the old
+    redistributed reward through ``set_weight``, in quarters, and only once the gate's
+    weight is a quarter away from the one paid (:func:`~rudder.redistribution.gate.settled_weight`),
+    so that it changes seldom. A change of what the agent is paid leaves the critic predicting the old
     reward, and its wrong advantages would move the policy: with ``warmup``, every change
     makes the next ``warmup_updates`` PPO updates value-only (put this callback before the
     warm-up in the callback list, so that the update right after the change is one of them).
@@ -141,7 +142,7 @@ class GateRedistribution(BaseCallback):
         return True
 
     def _on_rollout_end(self) -> None:
-        weight = round(4.0 * self.gate.update()) / 4.0
+        weight = settled_weight(self.weight, self.gate.update())
         if weight != self.weight:
             self.weight = weight
             self.training_env.env_method("set_weight", weight)
