@@ -13,7 +13,9 @@ same numbers without drawing the picture, and :meth:`CrafterEnv.render` puts the
 generator back afterwards, so one seed and one action sequence give one episode in
 either observation mode. Crafter also picks which creature to despawn by the order of a
 set of objects (memory addresses); the adapter sorts them by position first, so that an
-episode depends on the seed and the actions alone.
+episode depends on the seed and the actions alone. A reset generates Crafter's world on
+whole noise grids (:mod:`rudder.envs.crafter_tasks.worldgen`, where numba compiles the
+noise): the same world as Crafter's cell-by-cell generator, about five times faster.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Literal
 import gymnasium as gym
 import numpy as np
 
+from rudder.envs.crafter_tasks.worldgen import compiled_noise, reset_crafter
 from rudder.errors import DependencyNotInstalled
 
 __all__ = [
@@ -237,6 +240,7 @@ class CrafterEnv(gym.Env):
         else:
             self.observation_space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
         self._env._balance_object = _in_position_order(self._env._balance_object)
+        self._grid_worldgen = compiled_noise()
         self._world_seed: int | None = None
         self._inventory = np.zeros(len(ITEMS), dtype=np.int64)
         self._achievements = np.zeros(len(ACHIEVEMENTS), dtype=np.int64)
@@ -298,7 +302,9 @@ class CrafterEnv(gym.Env):
             self._world_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
             self._env._seed = self._world_seed
             self._env._episode = 0
-        observation = self._env.reset()
+        # Crafter's reset, with its world generated on whole grids where that is faster
+        # (the same world: rudder.envs.crafter_tasks.worldgen)
+        observation = reset_crafter(self._env) if self._grid_worldgen else self._env.reset()
         self._inventory, self._achievements = self._vectors()
         info = {
             "inventory": dict(self._env._player.inventory),
