@@ -198,6 +198,10 @@ class CrafterEnv(gym.Env):
         length: steps before the episode is truncated (Crafter's 10,000).
         area: the world's width and height in cells.
         render_mode: None or ``"rgb_array"`` (``render()`` returns the picture).
+        world_generation: ``"grid"`` (the world computed on whole noise grids,
+            :mod:`rudder.envs.crafter_tasks.worldgen`, where numba is installed; Crafter's
+            own generator otherwise) or ``"crafter"`` (Crafter's cell-by-cell generator).
+            Both give the same world.
 
     Raises:
         DependencyNotInstalled: if ``crafter`` is not installed.
@@ -214,6 +218,7 @@ class CrafterEnv(gym.Env):
         length: int = 10_000,
         area: tuple[int, int] = (64, 64),
         render_mode: str | None = None,
+        world_generation: Literal["grid", "crafter"] = "grid",
     ) -> None:
         if observation not in ("symbolic", "image"):
             raise ValueError(f"`observation` must be 'symbolic' or 'image', got {observation!r}")
@@ -222,6 +227,8 @@ class CrafterEnv(gym.Env):
             raise ValueError(f"`view` must be two positive cell counts, got {view}")
         if int(length) < 1:
             raise ValueError(f"`length` must be >= 1 step, got {length}")
+        if world_generation not in ("grid", "crafter"):
+            raise ValueError(f"`world_generation` must be 'grid' or 'crafter', got {world_generation!r}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"`render_mode` must be None or 'rgb_array', got {render_mode!r}")
         crafter = require_crafter()
@@ -240,7 +247,8 @@ class CrafterEnv(gym.Env):
         else:
             self.observation_space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
         self._env._balance_object = _in_position_order(self._env._balance_object)
-        self._grid_worldgen = compiled_noise()
+        self.world_generation = world_generation
+        self._grid_worldgen = world_generation == "grid" and compiled_noise()
         self._world_seed: int | None = None
         self._inventory = np.zeros(len(ITEMS), dtype=np.int64)
         self._achievements = np.zeros(len(ACHIEVEMENTS), dtype=np.int64)

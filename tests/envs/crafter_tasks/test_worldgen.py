@@ -79,8 +79,8 @@ def test_the_worlds_hold_every_kind_of_cell_and_creature():
 def test_the_adapter_plays_crafters_episodes():
     """The adapter's reset with the grid generator against one with Crafter's own: the same
     worlds over consecutive episodes and the same steps after them."""
-    fast, slow = CrafterEnv(), CrafterEnv()
-    slow._grid_worldgen = False  # Crafter's own reset
+    fast, slow = CrafterEnv(), CrafterEnv(world_generation="crafter")
+    assert not slow._grid_worldgen
     rng = np.random.default_rng(0)
     for episode in range(3):
         seed = 11 if episode == 0 else None  # then the next worlds of that seed
@@ -96,3 +96,8 @@ def test_the_adapter_plays_crafters_episodes():
             assert fast_step[1:4] == slow_step[1:4]
             if fast_step[2] or fast_step[3]:
                 break
+
+
+def test_an_unknown_world_generation_is_refused():
+    with pytest.raises(ValueError, match="world_generation"):
+        CrafterEnv(world_generation="fast")  # type: ignore[arg-type]
