@@ -47,7 +47,7 @@ def _assert_same_world(seed: int, area: tuple[int, int] = (64, 64)) -> None:
     assert our_position == their_position
 
 
-@pytest.mark.parametrize("seed", [0, 1, 7, 12345, 2**31 - 2])
+@pytest.mark.parametrize("seed", [0, 12345, 2**31 - 2])
 def test_the_grid_generator_makes_crafters_world(seed):
     _assert_same_world(seed)
 
@@ -82,14 +82,14 @@ def test_the_adapter_plays_crafters_episodes():
     fast, slow = CrafterEnv(), CrafterEnv(world_generation="crafter")
     assert not slow._grid_worldgen
     rng = np.random.default_rng(0)
-    for episode in range(3):
+    for episode in range(2):
         seed = 11 if episode == 0 else None  # then the next worlds of that seed
         fast_obs, fast_info = fast.reset(seed=seed)
         slow_obs, slow_info = slow.reset(seed=seed)
         np.testing.assert_array_equal(fast_obs, slow_obs)
         np.testing.assert_array_equal(fast.world._mat_map, slow.world._mat_map)
         assert fast_info["episode"] == slow_info["episode"] == episode + 1
-        for action in rng.integers(0, fast.action_space.n, size=150).tolist():
+        for action in rng.integers(0, fast.action_space.n, size=100).tolist():
             fast_step = fast.step(action)
             slow_step = slow.step(action)
             np.testing.assert_array_equal(fast_step[0], slow_step[0])
