@@ -87,7 +87,7 @@ def run_env_speed(job: Job, progress: Progress) -> dict[str, Any]:
         "seconds": round(seconds, 3),
         "steps_per_second": round(steps / seconds),
         "resets": len(resets),
-        "reset_ms": round(1000 * statistics.median(resets), 2) if resets else None,
+        "reset_ms": round(1000 * statistics.median(resets), 4) if resets else None,
         "env_steps": steps,
     }
 
