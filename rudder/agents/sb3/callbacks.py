@@ -4,7 +4,6 @@ sub-task return boundaries."""
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
@@ -174,29 +173,20 @@ class SuccessEvaluation(BaseCallback):
 
 
 def binomial_lower_tail(successes: int, trials: int, probability: float) -> float:
-    """P(X <= successes) for X ~ Binomial(trials, probability), exactly up to float
-    rounding (summed in log space, so that thousands of trials do not overflow).
+    """P(X <= successes) for X ~ Binomial(trials, probability) (scipy's ``binom.cdf``).
 
     Args:
         successes: the observed count, 0 <= successes <= trials.
         trials: the number of trials, >= 0.
         probability: the success probability of one trial, in [0, 1].
     """
+    from scipy.stats import binom
+
     if not 0 <= successes <= trials:
         raise ValueError(f"need 0 <= successes <= trials, got {successes} of {trials}")
     if not 0.0 <= probability <= 1.0:
         raise ValueError(f"`probability` must be in [0, 1], got {probability}")
-    if probability == 0.0 or successes == trials:
-        return 1.0
-    if probability == 1.0:
-        return 0.0
-    log_p, log_q = math.log(probability), math.log1p(-probability)
-    logs = [
-        math.lgamma(trials + 1) - math.lgamma(k + 1) - math.lgamma(trials - k + 1) + k * log_p + (trials - k) * log_q
-        for k in range(successes + 1)
-    ]
-    top = max(logs)
-    return min(1.0, math.exp(top) * sum(math.exp(value - top) for value in logs))
+    return float(binom.cdf(successes, trials, probability))
 
 
 class ClonedSuccessProbe(BaseCallback):
