@@ -41,6 +41,7 @@ __all__ = [
     "goal_rewards",
     "inventory_changes",
     "pay_for_goals",
+    "rewards_are_immediate",
     "split_into_segments",
     "standardize_by_subtask",
     "subtask_segments",
@@ -167,21 +168,35 @@ def pay_for_goals(
     change_key: str = "inventory_change",
     settle_truncated: bool = False,
     settle_terminated: bool = False,
+    env_reward_weight: float = 0.0,
 ) -> np.ndarray:
     """Shape (T,): the rewards :class:`~rudder.wrappers.subtasks.SubtaskReward` pays along a recorded ``episode``
-    (with the same settings: by default the sub-goals only, nothing settled)."""
+    (with the same settings: by default the sub-goals only, nothing settled, no env reward)."""
     gains = np.zeros(len(controller.items), dtype=np.int64)
-    paid = np.zeros(episode.length)
+    paid = env_reward_weight * np.asarray(episode.rewards, dtype=np.float64)
     reached = 0
     for step, change in enumerate(np.asarray(episode.infos[change_key])):
         gains += change > 0
         now = controller.goals_reached(gains)
         if now > reached:
-            paid[step] = float(np.sum(goal_values[reached:now]))
+            paid[step] += float(np.sum(goal_values[reached:now]))
             reached = now
     if (episode.terminated and settle_terminated) or (episode.truncated and settle_truncated):
         paid[-1] += episode.episode_return - paid.sum()
     return paid
+
+
+def rewards_are_immediate(episodes: Sequence[Episode]) -> bool:
+    """Whether the env pays reward before the end: some episode has a nonzero reward
+    before its last step.
+
+    A delayed reward (minigrid's, or any env under :class:`~rudder.wrappers.DelayedReward`)
+    arrives at the last step only; Crafter's achievements, MineRL's item rewards and
+    per-step costs arrive when they are earned. The rule of
+    ``SB3RunSettings(subtask_env_reward=None)`` passes an immediate reward on to the
+    sub-task agents.
+    """
+    return any(np.any(np.asarray(episode.rewards)[:-1] != 0) for episode in episodes)
 
 
 def add_subtasks(

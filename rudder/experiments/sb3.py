@@ -207,6 +207,8 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
     if outcome.redistributor is not None:
         # which agents the rule chose, and the cloned network's success where it probed it
         record["subtask_agents"] = outcome.controller is not None
+        if outcome.subtask_env_reward is not None:
+            record["subtask_env_reward"] = outcome.subtask_env_reward
         if outcome.probe_success is not None:
             record["probe_success"] = outcome.probe_success
             record["probe_episodes"] = outcome.probe_episodes

@@ -53,6 +53,7 @@ def subtask_wrapper(
     goal_rewards: np.ndarray | None = None,
     change_key: str = "inventory_change",
     settle_terminated: bool = False,
+    env_reward_weight: float = 0.0,
 ) -> gym.Env:
     """:func:`redistribution_wrapper`, then the sub-task one-hot
     (:class:`~rudder.wrappers.subtasks.SubtaskObservation`) and, given ``goal_rewards``,
@@ -67,8 +68,16 @@ def subtask_wrapper(
             for the step-wise redistributed reward.
         change_key: the info entry of the per-step event counts.
         settle_terminated: as in :class:`~rudder.wrappers.subtasks.SubtaskReward`.
+        env_reward_weight: as in :class:`~rudder.wrappers.subtasks.SubtaskReward`.
     """
     env = SubtaskObservation(redistribution_wrapper(env, redistributor, progress), controller, change_key=change_key)
     if goal_rewards is None:
         return env
-    return SubtaskReward(env, controller, goal_rewards, change_key=change_key, settle_terminated=settle_terminated)
+    return SubtaskReward(
+        env,
+        controller,
+        goal_rewards,
+        change_key=change_key,
+        settle_terminated=settle_terminated,
+        env_reward_weight=env_reward_weight,
+    )

@@ -103,6 +103,10 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         settle_terminated: also settle when the episode terminates, so that every
             terminated episode's rewards sum to its return (off by default: see above;
             for returns that do not depend on time and runs that accept the risk).
+        env_reward_weight: also pay this multiple of the env's own reward at every step
+            (0 by default: the sub-goals only). For envs that pay as they go (Crafter's
+            achievements and health, per-step costs), whose rewards a sub-task agent
+            should not lose; see :func:`~rudder.agents.subtasks.rewards_are_immediate`.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         change_key: str = "inventory_change",
         settle_truncated: bool = False,
         settle_terminated: bool = False,
+        env_reward_weight: float = 0.0,
     ) -> None:
         gym.utils.RecordConstructorArgs.__init__(
             self,
@@ -122,6 +127,7 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
             change_key=change_key,
             settle_truncated=settle_truncated,
             settle_terminated=settle_terminated,
+            env_reward_weight=env_reward_weight,
         )
         super().__init__(env)
         goal_rewards = np.asarray(goal_rewards, dtype=np.float64)
@@ -135,6 +141,9 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self.change_key = change_key
         self.settle_truncated = bool(settle_truncated)
         self.settle_terminated = bool(settle_terminated)
+        if not np.isfinite(env_reward_weight) or env_reward_weight < 0:
+            raise ValueError(f"`env_reward_weight` must be a finite number >= 0, got {env_reward_weight}")
+        self.env_reward_weight = float(env_reward_weight)
         self._gains = np.zeros(len(controller.items), dtype=np.int64)
         self._reached = 0
         self._paid = 0.0
@@ -151,10 +160,13 @@ class SubtaskReward(gym.Wrapper, gym.utils.RecordConstructorArgs):
         observation, _, terminated, truncated, info = self.env.step(action)
         if "original_reward" not in info:
             raise KeyError("SubtaskReward needs info['original_reward']: wrap it above RedistributedReward")
-        self._return += float(info["original_reward"])
+        original = float(info["original_reward"])
+        self._return += original
         self._gains += np.asarray(info[self.change_key]) > 0
         reached = self.controller.goals_reached(self._gains)
-        reward = float(self.goal_rewards[self._reached : reached].sum()) if reached > self._reached else 0.0
+        reward = self.env_reward_weight * original
+        if reached > self._reached:
+            reward += float(self.goal_rewards[self._reached : reached].sum())
         self._reached = max(self._reached, reached)
         if (terminated and self.settle_terminated) or (truncated and self.settle_truncated):
             reward += self._return - (self._paid + reward)

@@ -17,6 +17,7 @@ from rudder.agents.subtasks import (
     goal_rewards,
     inventory_changes,
     pay_for_goals,
+    rewards_are_immediate,
     split_into_segments,
     standardize_by_subtask,
     subtask_traces,
@@ -111,6 +112,31 @@ def test_goal_payments_sum_to_the_return(returns, values, length, seed):
     assert unsettled.sum() == pytest.approx(np.sum(values[: controller.goals_reached(np.sum(changes > 0, axis=0))]))
     goals_only = pay_for_goals(controller, values, episode)  # the default: the sub-goals only
     np.testing.assert_allclose(goals_only, unsettled)
+
+
+def test_env_reward_is_added_to_the_goal_payments_step_by_step():
+    """Hand-checked: goals log, planks pay 0.5 and 0.25; the env pays 1, 0, 2, -1 as it goes."""
+    controller = SubtaskController(["log", "planks"], items=ITEMS)
+    changes = np.array([gains(log=1), gains(), gains(planks=1), gains()])
+    rewards = np.array([1.0, 0.0, 2.0, -1.0])
+    episode = Episode(np.zeros((5, 1)), np.zeros(4), rewards, terminated=True, infos={"inventory_change": changes})
+    values = np.array([0.5, 0.25])
+    assert pay_for_goals(controller, values, episode) == pytest.approx([0.5, 0.0, 0.25, 0.0])
+    assert pay_for_goals(controller, values, episode, env_reward_weight=1.0) == pytest.approx([1.5, 0.0, 2.25, -1.0])
+    settled = pay_for_goals(controller, values, episode, env_reward_weight=0.5, settle_terminated=True)
+    assert settled.sum() == pytest.approx(rewards.sum())
+
+
+def test_rewards_are_immediate_only_when_paid_before_the_last_step():
+    def episode(rewards: list[float]) -> Episode:
+        length = len(rewards)
+        return Episode(np.zeros((length + 1, 1)), np.zeros(length), np.array(rewards), terminated=True)
+
+    delayed = [episode([0.0, 0.0, 0.0, 0.7]), episode([0.0, 0.0]), episode([-130.0])]
+    assert not rewards_are_immediate(delayed)
+    assert rewards_are_immediate([*delayed, episode([0.0, 1.0, 0.0, 1.1])])
+    assert rewards_are_immediate([episode([-1.0, -1.0, -1.0])])  # a per-step cost
+    assert not rewards_are_immediate([])
 
 
 def test_importing_the_subtasks_module_needs_neither_torch_nor_sb3():

@@ -41,6 +41,26 @@ def test_reward_wrapper_pays_the_sub_goals_as_offline(demonstrations):
     assert online.rewards.sum() == pytest.approx(offline.episode_return)
 
 
+def test_reward_wrapper_pays_env_reward_as_offline():
+    """Online against offline where the env pays as it goes (the crafting world's item
+    rewards): the sub-goals plus the env's own reward, step by step."""
+    dense = craft_demonstrations(3, env_id="rudder/CraftDiamondDense-v0", seed=1)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    redistributor = AlignmentRedistributor(encoder).fit(dense)
+    controller = SubtaskController.from_redistributor(redistributor, items=ITEMS)
+    values = goal_rewards(controller, dense, [redistributor.redistribute(d) for d in dense])
+    env = subtask_wrapper(
+        make_craft_env("rudder/CraftDiamondDense-v0"), redistributor, controller, goal_rewards=values, env_reward_weight=1.0
+    )
+    online = record_episode(env, CraftDemonstrator(env), seed=5, rng=np.random.default_rng(4), info_keys=("inventory_change",))
+    plain = make_craft_env("rudder/CraftDiamondDense-v0")
+    offline = record_episode(plain, CraftDemonstrator(plain), seed=5, rng=np.random.default_rng(4), info_keys=("inventory_change",))
+    assert np.count_nonzero(offline.rewards[:-1]) > 0
+    paid = pay_for_goals(controller, values, offline, env_reward_weight=1.0)
+    assert np.allclose(online.rewards, paid)
+    assert np.allclose(paid - offline.rewards, pay_for_goals(controller, values, offline))
+
+
 def test_redistribution_wrapper_adds_progress_only_when_asked(demonstrations):
     encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
     redistributor = AlignmentRedistributor(encoder).fit(demonstrations)

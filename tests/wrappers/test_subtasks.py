@@ -84,6 +84,38 @@ def test_reward_wrapper_pays_nothing_for_events_that_are_not_the_next_sub_goal()
         assert [env.step(0)[1] for _ in range(len(changes))][-1] == pytest.approx(last)
 
 
+class PayingAsItGoes(ScriptedInventory):
+    """Pays ``rewards[t]`` at step t, as Crafter pays achievements and health."""
+
+    def __init__(self, changes: np.ndarray, rewards: list[float]) -> None:
+        super().__init__(changes, final=0.0)
+        self.rewards = rewards
+
+    def step(self, action):
+        observation, reward, terminated, truncated, info = super().step(action)
+        info["original_reward"] = self.rewards[self.step_index - 1]
+        return observation, reward, terminated, truncated, info
+
+
+def test_reward_wrapper_passes_the_env_reward_on_when_asked():
+    controller = SubtaskController(["log", "crafting_table"], items=ITEMS)
+    changes = changes_of({"log": 1}, {}, {"crafting_table": 1}, {})
+    env_rewards = [1.0, -0.2, 1.0, 0.1]
+
+    def paid(**settings: float) -> list[float]:
+        env = SubtaskReward(
+            SubtaskObservation(PayingAsItGoes(changes, env_rewards), controller), controller, np.array([0.5, 0.25]), **settings
+        )
+        env.reset()
+        return [env.step(0)[1] for _ in range(len(changes))]
+
+    assert paid() == pytest.approx([0.5, 0.0, 0.25, 0.0])
+    assert paid(env_reward_weight=1.0) == pytest.approx([1.5, -0.2, 1.25, 0.1])
+    assert paid(env_reward_weight=0.5) == pytest.approx([1.0, -0.1, 0.75, 0.05])
+    with pytest.raises(ValueError, match="env_reward_weight"):
+        paid(env_reward_weight=-1.0)
+
+
 def test_the_last_agent_is_paid_its_sub_goal_however_late_the_episode_ends():
     """A return that falls with time (minigrid's 1 - 0.9 t / T): a slow episode's return
     (0.3) is below what the sub-goals pay (0.2 + 0.3 + 0.4). By default the last agent's

@@ -371,7 +371,7 @@ def subtask_wrapper_from_metadata(
 ) -> Callable[[gym.Env], gym.Env]:
     """:func:`~rudder.wrappers.subtask_wrapper` with the settings a checkpoint keeps in
     ``metadata["subtasks"]`` (keys ``progress``, ``goal_rewards``, ``change_key``,
-    ``settle_terminated``)."""
+    ``settle_terminated`` and ``env_reward_weight``, 0 where a checkpoint has none)."""
     goal_values = None if saved["goal_rewards"] is None else np.asarray(saved["goal_rewards"], dtype=np.float64)
     return functools.partial(
         subtask_wrapper,
@@ -381,4 +381,5 @@ def subtask_wrapper_from_metadata(
         goal_rewards=goal_values,
         change_key=saved["change_key"],
         settle_terminated=saved["settle_terminated"],
+        env_reward_weight=float(saved.get("env_reward_weight", 0.0)),
     )

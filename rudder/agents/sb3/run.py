@@ -68,7 +68,13 @@ from rudder.agents.sb3.settings import (
     PPOSettings,
     SB3RunSettings,
 )
-from rudder.agents.subtasks import SubtaskController, add_subtasks, goal_rewards, pay_for_goals
+from rudder.agents.subtasks import (
+    SubtaskController,
+    add_subtasks,
+    goal_rewards,
+    pay_for_goals,
+    rewards_are_immediate,
+)
 from rudder.data.episode import Episode
 from rudder.events.base import EventEncoder
 from rudder.redistribution.alignment import AlignmentRedistributor
@@ -106,6 +112,9 @@ class SB3RunResult:
             where the rule of ``subtask_agents=None`` probed it
             (:data:`~rudder.agents.sb3.settings.SUBTASK_AGENTS_MAX_CLONED_SUCCESS`), else None.
         probe_episodes: how many episodes the probe counted, or None.
+        subtask_env_reward: the multiple of the env reward the sub-task agents were paid
+            besides their sub-goals (``SB3RunSettings.subtask_env_reward`` as chosen), or
+            None without sub-task agents.
     """
 
     reached_at: int | None
@@ -119,6 +128,7 @@ class SB3RunResult:
     gate: list[tuple[int, float, float | None]] = dataclasses.field(default_factory=list)
     probe_success: float | None = None
     probe_episodes: int | None = None
+    subtask_env_reward: float | None = None
 
 
 def _gate_history(callbacks: Sequence[BaseCallback]) -> list[tuple[int, float, float | None]]:
@@ -325,11 +335,16 @@ def _prepare_subtasks(
     return_ends = None
     shares = None
     settle = settings.settle_terminated
+    env_reward = settings.subtask_env_reward if settings.goal_payments else 0.0
+    if env_reward is None:
+        env_reward = 1.0 if rewards_are_immediate(training_demos) else 0.0
     if settings.goal_payments:
         assert value_rewards is not None
         shares = goal_rewards(controller, training_demos, value_rewards, change_key=key)
         value_rewards = [
-            pay_for_goals(controller, shares, episode, change_key=key, settle_terminated=settle)
+            pay_for_goals(
+                controller, shares, episode, change_key=key, settle_terminated=settle, env_reward_weight=env_reward
+            )
             for episode in training_demos
         ]
     if settings.subtask_returns:
@@ -340,6 +355,7 @@ def _prepare_subtasks(
         "change_key": key,
         "goal_rewards": None if shares is None else [float(value) for value in shares],
         "settle_terminated": settle,
+        "env_reward_weight": env_reward,
         "subtask_returns": settings.subtask_returns,
         "progress": progress,
     }
@@ -541,6 +557,8 @@ def train_sb3(
     outcome.seconds = time.perf_counter() - started
     outcome.probe_success = None if probe is None else probe.success_rate
     outcome.probe_episodes = None if probe is None else probe.episodes
+    subtasks = prepared.metadata.get("subtasks")
+    outcome.subtask_env_reward = None if subtasks is None else float(subtasks["env_reward_weight"])
     return outcome
 
 

@@ -189,6 +189,13 @@ class SB3RunSettings:
             the return depends on time, the settlement charges the last agent for the
             others' slowness and it learns to stop short of the goal
             (:class:`~rudder.wrappers.subtasks.SubtaskReward`).
+        subtask_env_reward: with ``goal_payments``, the sub-task agents are also paid this
+            multiple of the env's own reward at every step. None (the default): 1 where
+            the demonstrations show that the env pays before the end of an episode
+            (:func:`~rudder.agents.subtasks.rewards_are_immediate`: Crafter's
+            achievements and health, per-step costs), so that the agents keep what the env
+            already pays when it is earned; 0 where the reward is delayed (it comes at
+            the last step only, and the sub-goal payments stand in for it).
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -218,6 +225,7 @@ class SB3RunSettings:
     subtask_returns: bool = True
     goal_payments: bool = True
     settle_terminated: bool = False
+    subtask_env_reward: float | None = None
     keep_cloning: float = 1.0
     value_warmup: int = 4
     gate: bool = True
@@ -237,6 +245,8 @@ class SB3RunSettings:
             raise ValueError(f"`method` must be one of {SB3_METHODS}, got {self.method!r}")
         if self.subtask_agents and self.method != "align-rudder":
             raise ValueError(f"`subtask_agents` needs method 'align-rudder', got {self.method!r}")
+        if self.subtask_env_reward is not None and not self.subtask_env_reward >= 0:
+            raise ValueError(f"`subtask_env_reward` must be >= 0 or None, got {self.subtask_env_reward}")
         if self.value_warmup < 0:
             raise ValueError(f"`value_warmup` must be >= 0, got {self.value_warmup}")
         if self.total_timesteps < 0 or self.n_envs < 1:

@@ -122,6 +122,7 @@ def test_train_sb3_with_subtask_agents_saves_and_resumes(tmp_path, demonstration
     assert outcome.controller is not None and outcome.controller.subtasks[0] == "log"
     assert outcome.controller.subtasks[-1] == "diamond"
     assert outcome.final == {"envs": 2}
+    assert outcome.subtask_env_reward == 0.0  # the diamond's reward comes at the end: nothing passed on
     assert outcome.timesteps >= 256
     # the default run adds no progress to the observation, nor does the default wrapper
     wrapper = functools.partial(subtask_wrapper, redistributor=outcome.redistributor, controller=outcome.controller)
@@ -131,6 +132,43 @@ def test_train_sb3_with_subtask_agents_saves_and_resumes(tmp_path, demonstration
     for name, tensor in outcome.model.policy.state_dict().items():
         assert torch.equal(tensor, model.policy.state_dict()[name])
     venv.close()
+
+
+def test_delayed_rewards_are_not_passed_on(demos, demonstrations):
+    """Minigrid's reward and the crafting world's diamond come at the last step: the rule
+    of ``subtask_env_reward=None`` passes nothing on there (the generality suite and the
+    crafting world are paid as before)."""
+    from rudder.agents.subtasks import rewards_are_immediate
+
+    assert not rewards_are_immediate(demos) and not rewards_are_immediate(demonstrations)
+
+
+def test_subtask_agents_keep_an_env_reward_that_is_paid_as_it_goes():
+    """The rule of ``subtask_env_reward=None``: the crafting world's item rewards (paid as
+    items are gained) are passed on to the sub-task agents, and their value targets on
+    the demonstrations are the sub-goal payments plus those rewards; a setting overrides it."""
+    from rudder.agents.sb3.run import _prepare
+    from rudder.agents.subtasks import pay_for_goals
+    from rudder.envs.craft import craft_demonstrations
+
+    dense = craft_demonstrations(3, env_id="rudder/CraftDiamondDense-v0", seed=2)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamondDense-v0")
+    chosen = {}
+    for weight in (None, 0.0):
+        settings = SB3RunSettings(method="align-rudder", subtask_agents=True, subtask_env_reward=weight)
+        prepared = _prepare(dense, settings, encoder, make_env=make_env, seed=0)
+        saved = prepared.metadata["subtasks"]
+        chosen[weight] = saved["env_reward_weight"]
+        goals = [
+            pay_for_goals(prepared.controller, np.asarray(saved["goal_rewards"]), episode) for episode in dense
+        ]
+        expected = [paid + chosen[weight] * episode.rewards for paid, episode in zip(goals, dense)]
+        for targets, wanted in zip(prepared.value_rewards, expected, strict=True):
+            np.testing.assert_allclose(targets, wanted)
+    assert chosen == {None: 1.0, 0.0: 0.0}
+    with pytest.raises(ValueError, match="subtask_env_reward"):
+        SB3RunSettings(subtask_env_reward=-0.5)
 
 
 @pytest.mark.slow  # > 8 s on 2 shared cores
