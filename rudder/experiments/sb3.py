@@ -68,6 +68,10 @@ class SB3TaskSettings:
     gate: bool = True
     """Weigh Align-RUDDER's redistributed reward by the redistribution gate (the library's
     default; --no-gate pays it in full throughout, for ablations)."""
+    subtask_env_reward: float | None = None
+    """Multiple of the env reward Align-RUDDER's sub-task agents are paid besides their
+    sub-goals (none: the library's rule, 1 where the env pays before an episode's end; 0
+    for the ablation)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +180,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
         eval_episodes=settings.eval_episodes,
         behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
         ppo=PPOSettings(**{"gamma": settings.gamma, "learning_rate": settings.learning_rate, **(ppo or {})}),
-        **{"gate": settings.gate, **fields},
+        **{"gate": settings.gate, "subtask_env_reward": settings.subtask_env_reward, **fields},
     )
 
 
