@@ -37,7 +37,9 @@ __all__ = [
     "MATERIALS",
     "OBJECTS",
     "SEMANTIC_NAMES",
+    "DEATH_CAUSES",
     "CrafterEnv",
+    "death_cause",
     "require_crafter",
     "symbolic_observation",
     "symbolic_size",
@@ -155,6 +157,45 @@ def symbolic_observation(world: Any, player: Any, view: tuple[int, int] = (9, 7)
     return observation
 
 
+DEATH_CAUSES = ("lava", "zombie", "arrow", "hunger", "thirst", "fatigue")
+"""What :func:`death_cause` names: walking into lava, a zombie's blow, a skeleton's arrow,
+and the health lost while food, drink or energy is empty."""
+
+_RECOVERY_LIMIT = -15.0  # Crafter takes one health point once its recovery counter falls below this
+
+
+def death_cause(world: Any, player: Any, *, health_before: int, recover_before: float) -> str:
+    """Why the player died on the step just taken, read from the world after the step.
+
+    Crafter does not record what hurt the player, so the cause is inferred, in this
+    order: the player stands in lava; a zombie next to it struck this step (its cooldown
+    was just set to 5); Crafter's health loss from an empty need this step (the recovery
+    counter was near its limit and was reset), named by the first empty need in the
+    order food (``"hunger"``), drink (``"thirst"``), energy (``"fatigue"``); otherwise an
+    arrow (the only other source of damage, whose arrow disappears on impact).
+
+    Args:
+        world: the ``crafter.engine.World`` after the step.
+        player: the ``crafter.objects.Player`` (dead).
+        health_before: the player's health before the step.
+        recover_before: the player's recovery counter (``player._recover``) before the step.
+
+    Returns:
+        One of :data:`DEATH_CAUSES`.
+    """
+    crafter = require_crafter()
+    if world[player.pos][0] == "lava":
+        return "lava"
+    for obj in world.objects:
+        if isinstance(obj, crafter.objects.Zombie) and obj.distance(player) <= 1 and obj.cooldown == 5:
+            return "zombie"
+    inventory = player.inventory
+    empty = [name for name, item in (("hunger", "food"), ("thirst", "drink"), ("fatigue", "energy")) if inventory[item] <= 0]
+    if empty and player._recover == 0 and recover_before - 1.0 < _RECOVERY_LIMIT and health_before <= 1:
+        return empty[0]
+    return "arrow"
+
+
 def _in_position_order(balance: Any) -> Any:
     """Crafter's ``_balance_object`` with the chunk's objects in position order.
 
@@ -185,7 +226,8 @@ class CrafterEnv(gym.Env):
     int64: change of each entry of :data:`ITEMS`), ``obtained`` (shape (22,), bool: the
     achievements of :data:`ACHIEVEMENTS` unlocked so far this episode, which Crafter's
     success rates count) and ``is_success`` (whether the diamond has been collected this
-    episode).
+    episode). The step on which the player dies also holds ``death_cause``, one of
+    :data:`DEATH_CAUSES` (see :func:`death_cause`).
 
     Seeding: ``reset(seed=s)`` generates the world from ``s``; a later ``reset()``
     without a seed generates the next world of that sequence. The same seed and the same
@@ -329,6 +371,8 @@ class CrafterEnv(gym.Env):
             raise gym.error.ResetNeeded("call reset() before step()")
         if not self.action_space.contains(action):
             raise ValueError(f"`action` must be an int in [0, {len(ACTIONS)}), got {action!r}")
+        player = self._env._player
+        health, recover = int(player.health), float(player._recover)
         observation, reward, _, info = self._env.step(int(action))
         inventory, achievements = self._vectors()
         info["player_pos"] = np.array(info["player_pos"], copy=True)
@@ -341,6 +385,8 @@ class CrafterEnv(gym.Env):
         self._inventory, self._achievements = inventory, achievements
         terminated = self._env._player.health <= 0
         truncated = not terminated and self._env._step >= self.length
+        if terminated:
+            info["death_cause"] = death_cause(self._env._world, player, health_before=health, recover_before=recover)
         return observation, float(reward), bool(terminated), bool(truncated), info
 
     def render(self) -> np.ndarray | None:

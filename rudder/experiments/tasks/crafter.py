@@ -31,7 +31,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rudder.envs.crafter_tasks.env import ACHIEVEMENTS
+from rudder.envs.crafter_tasks.env import ACHIEVEMENTS, DEATH_CAUSES
 from rudder.envs.crafter_tasks.scoring import crafter_score, success_rates
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric
@@ -39,7 +39,7 @@ from rudder.experiments.results import ResultFile
 from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_job, task_run_settings
 from rudder.experiments.sweep import Job, Progress
 
-__all__ = ["CRAFTER", "CRAFTER_TASK", "PUBLISHED_SCORES", "CrafterSettings", "CrafterSweep", "crafter_jobs", "run_crafter"]
+__all__ = ["CRAFTER", "CRAFTER_TASK", "ENDINGS", "PUBLISHED_SCORES", "CrafterSettings", "CrafterSweep", "crafter_jobs", "run_crafter"]
 
 NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RUDDER"}
 
@@ -160,9 +160,16 @@ def crafter_jobs(sweep: CrafterSweep) -> list[Job]:
     ]
 
 
+ENDINGS = (*DEATH_CAUSES, "time limit")
+"""How a training episode ends: the player's death by one of
+:data:`~rudder.envs.crafter_tasks.DEATH_CAUSES`, or alive at the episode's length."""
+
+
 def _training_episodes(progress: Progress) -> Any:
     """An SB3 callback that reports env steps to ``progress`` and keeps, for every training
-    episode that ends, its end step and its unlocked achievements (``info["obtained"]``)."""
+    episode that ends, its end step, its unlocked achievements (``info["obtained"]``), how
+    it ended (``info["death_cause"]``, or ``"time limit"``) and its length (the Monitor's
+    ``info["episode"]["l"]``, where there is one)."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     class TrainingEpisodes(BaseCallback):
@@ -172,6 +179,8 @@ def _training_episodes(progress: Progress) -> Any:
             super().__init__()
             self.ends: list[int] = []
             self.obtained: list[np.ndarray] = []
+            self.endings: list[str] = []
+            self.lengths: list[int] = []
 
         def _on_step(self) -> bool:
             progress(self.num_timesteps)
@@ -179,6 +188,9 @@ def _training_episodes(progress: Progress) -> Any:
                 if done:
                     self.ends.append(int(self.num_timesteps))
                     self.obtained.append(np.asarray(info["obtained"], dtype=bool))
+                    self.endings.append(str(info.get("death_cause", "time limit")))
+                    if "episode" in info:
+                        self.lengths.append(int(info["episode"]["l"]))
             return True
 
     return TrainingEpisodes()
@@ -188,9 +200,19 @@ def _rates(percents: np.ndarray | None) -> dict[str, float] | None:
     return None if percents is None else {name: float(value) for name, value in zip(ACHIEVEMENTS, percents, strict=True)}
 
 
+def _endings(endings: list[str], ends: list[int], budget: int) -> dict[str, float] | None:
+    """Percent of the training episodes finished within ``budget`` that ended each way
+    (:data:`ENDINGS`); None without such episodes."""
+    counted = [ending for ending, end in zip(endings, ends, strict=True) if end <= budget]
+    if not counted:
+        return None
+    return {ending: 100.0 * counted.count(ending) / len(counted) for ending in ENDINGS}
+
+
 def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: Crafter's success rates and score over the training episodes and over the
-    final policy's evaluation, the sub-tasks, the diamond-rate curve."""
+    final policy's evaluation, how the training episodes ended and their mean length, the
+    sub-tasks, the diamond-rate curve."""
     recorder = _training_episodes(progress)
     outcome, record = run_sb3_job(CRAFTER_TASK, job, progress, callback=recorder)
     budget = int(job.settings.budget)
@@ -202,6 +224,8 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "diamond": None if training is None else float(training[diamond]),
         "training_episodes": len(recorder.ends),
         "training_rates": _rates(training),
+        "training_endings": _endings(recorder.endings, recorder.ends, budget),
+        "mean_episode_length": float(np.mean(recorder.lengths)) if recorder.lengths else None,
         "final_score": None if final is None else crafter_score(final),
         "final_diamond": None if final is None else float(final[diamond]),
         "final_rates": _rates(final),
@@ -260,6 +284,37 @@ def _notes(results: ResultFile, rows: list[dict[str, Any]]) -> str:
             " / ".join("-" if rates is None else f"{rates[index]:.1f}" for rates in pair) for pair in tables
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + _endings_table(results, rows)
+
+
+def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
+    """How the training episodes ended (mean over the runs that recorded it), or ""."""
+    columns = []
+    for row in rows:
+        runs = [
+            run for run in results.runs
+            if run.get("method") == row["method"] and run.get("n_demos") == row.get("n_demos")
+            and run.get("training_endings")
+        ]  # fmt: skip
+        columns.append(runs)
+    if not any(columns):
+        return ""
+    lines = [
+        "",
+        "",
+        "How the training episodes ended, in percent (mean over the runs that recorded it; the cause of "
+        "death inferred by `rudder.envs.crafter_tasks.death_cause`), and their mean length in steps:",
+        "",
+        "| ending | " + " | ".join(f"{_label(row)} ({len(runs)} runs)" for row, runs in zip(rows, columns, strict=True)) + " |",
+        "|---|" + "---:|" * len(rows),
+    ]
+    for ending in ENDINGS:
+        cells = ["-" if not runs else f"{np.mean([run['training_endings'][ending] for run in runs]):.1f}" for runs in columns]
+        lines.append(f"| {ending} | " + " | ".join(cells) + " |")
+    lengths = [
+        [run["mean_episode_length"] for run in runs if run.get("mean_episode_length") is not None] for runs in columns
+    ]
+    lines.append("| mean length | " + " | ".join("-" if not values else f"{np.mean(values):.0f}" for values in lengths) + " |")
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ import rudder.envs  # noqa: E402, F401 - registers the ids
 from rudder.envs.crafter_tasks import (  # noqa: E402
     ACHIEVEMENTS,
     ACTIONS,
+    DEATH_CAUSES,
     ITEMS,
     SEMANTIC_NAMES,
     CrafterEnv,
@@ -170,6 +171,72 @@ def test_terminated_on_death_and_truncated_at_the_length():
     env.player.health = 0
     _, _, terminated, truncated, info = env.step(0)
     assert terminated and not truncated and info["discount"] == 0.0
+
+
+def _alone(seed: int = 0) -> CrafterEnv:
+    """An env after reset with every creature removed and grass all around the player."""
+    env = CrafterEnv()
+    env.reset(seed=seed)
+    for obj in list(env.world.objects):
+        if obj is not env.player:
+            env.world.remove(obj)
+    x, y = env.player.pos
+    for dx in range(-3, 4):
+        for dy in range(-3, 4):
+            if (dx, dy) != (0, 0):
+                env.world[(x + dx, y + dy)] = "grass"
+    return env
+
+
+def _step_until_dead(env: CrafterEnv, action: str = "noop", limit: int = 60) -> dict:
+    for _ in range(limit):
+        _, _, terminated, _, info = env.step(ACTIONS.index(action))
+        if terminated:
+            return info
+        assert "death_cause" not in info
+    raise AssertionError(f"the player survived {limit} steps")
+
+
+def test_death_cause_lava():
+    env = _alone()
+    env.world[env.player.pos + np.array([-1, 0])] = "lava"
+    assert _step_until_dead(env, "move_left", limit=1)["death_cause"] == "lava"
+
+
+def test_death_cause_zombie():
+    crafter = require_crafter()
+    env = _alone()
+    env.player.health = 2
+    env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array([1, 0]), env.player))
+    assert _step_until_dead(env)["death_cause"] == "zombie"
+
+
+def test_death_cause_arrow():
+    crafter = require_crafter()
+    env = _alone()
+    env.player.health = 2
+    env.world.add(crafter.objects.Arrow(env.world, env.player.pos + np.array([1, 0]), np.array([-1, 0])))
+    assert _step_until_dead(env, limit=1)["death_cause"] == "arrow"
+
+
+@pytest.mark.parametrize(("item", "cause"), [("food", "hunger"), ("drink", "thirst"), ("energy", "fatigue")])
+def test_death_cause_empty_need(item, cause):
+    env = _alone()
+    env.player.health = 1
+    env.player.inventory[item] = 0
+    # Crafter takes a health point once the recovery counter falls below -15
+    env.player._recover = -14.5
+    info = _step_until_dead(env, limit=2)
+    assert info["death_cause"] == cause and cause in DEATH_CAUSES
+
+
+def test_empty_need_with_health_left_is_not_a_death():
+    env = _alone()
+    env.player.health = 3
+    env.player.inventory["food"] = 0
+    env.player._recover = -14.5
+    _, _, terminated, _, info = env.step(ACTIONS.index("noop"))
+    assert not terminated and env.player.health == 2 and "death_cause" not in info
 
 
 def test_bad_arguments_and_missing_crafter(monkeypatch):

@@ -10,7 +10,7 @@ import pytest
 from rudder.envs.crafter_tasks import ACHIEVEMENTS, crafter_score
 from rudder.experiments import main, read_results
 from rudder.experiments.results import ResultFile, write_results
-from rudder.experiments.tasks.crafter import CRAFTER, CrafterSweep, crafter_jobs
+from rudder.experiments.tasks.crafter import CRAFTER, ENDINGS, CrafterSweep, _endings, crafter_jobs
 
 
 def test_jobs_run_ppo_once_per_seed_and_align_rudder_with_its_own_seeds():
@@ -38,6 +38,13 @@ def _run(method: str, seed: int, training: list[float] | None, final: list[float
     }
 
 
+def test_endings_are_shares_of_the_episodes_within_the_budget():
+    endings = ["zombie", "lava", "zombie", "time limit", "arrow"]
+    shares = _endings(endings, ends=[10, 20, 30, 40, 60], budget=40)  # the arrow ends after the budget
+    assert shares == {"lava": 25.0, "zombie": 50.0, "arrow": 0.0, "hunger": 0.0, "thirst": 0.0, "fatigue": 0.0, "time limit": 25.0}
+    assert _endings(endings, ends=[50] * 5, budget=40) is None
+
+
 def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     half = [99.0] * 11 + [0.0] * 11  # score 9
     runs = [
@@ -45,6 +52,9 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
         _run("align-rudder", 1, [3.0] * 22, [0.0] * 22),  # score 3
         _run("bc", 0, None, [9.0] * 11 + [0.0] * 11),
     ]
+    # only the second Align-RUDDER run recorded how its episodes ended
+    runs[1]["training_endings"] = {ending: 0.0 for ending in ENDINGS} | {"zombie": 60.0, "lava": 30.0, "time limit": 10.0}
+    runs[1]["mean_episode_length"] = 123.4
     source = tmp_path / "runs.json"
     write_results(source, ResultFile(benchmark="crafter", command="test", settings={"budget": 1000}, runs=runs))
     out = tmp_path / "all.json"
@@ -55,6 +65,9 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     assert f"- BC, 20 demos: -; {np.sqrt(10) - 1:.1f} ± 0.0" in text
     assert "| collect_coal | 51.0 / 50.0 | - / 9.0 |" in text  # (99 + 3) / 2, (100 + 0) / 2
     assert "| wake_up | 1.5 / 50.0 | - / 0.0 |" in text
+    assert "| ending | Align-RUDDER, 20 demos (1 runs) | BC, 20 demos (0 runs) |" in text
+    assert "| zombie | 60.0 | - |" in text and "| arrow | 0.0 | - |" in text and "| time limit | 10.0 | - |" in text
+    assert "| mean length | 123 | - |" in text
     assert "Human experts 50.5" in text and (tmp_path / "bars.png").stat().st_size > 10_000
     assert read_results(out).rows[0]["score"]["values"] == pytest.approx([9.0, 3.0])
 
@@ -78,6 +91,9 @@ def test_tiny_sweep_counts_training_episodes_the_way_crafter_does(tmp_path):
         # every rate is a share of the episodes: a multiple of 100 / episodes
         assert np.allclose(np.array(training) * run["training_episodes"] / 100, np.round(np.array(training) * run["training_episodes"] / 100))
         assert sorted(run["final_rates"]) == sorted(ACHIEVEMENTS) and run["final_score"] is not None
+        assert sorted(run["training_endings"]) == sorted(ENDINGS)
+        assert sum(run["training_endings"].values()) == pytest.approx(100.0)
+        assert 1 <= run["mean_episode_length"] <= 60
     assert results.runs[0]["subtasks"][0] == "collect_wood"
     assert "| achievement |" in (tmp_path / "c.md").read_text()
     assert json.loads(out.read_text())["settings"]["length"] == 60
