@@ -20,7 +20,7 @@ noise): the same world as Crafter's cell-by-cell generator, about five times fas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any, Literal
 
@@ -162,14 +162,18 @@ DEATH_CAUSES = ("lava", "zombie", "arrow", "hunger", "thirst", "fatigue")
 and the health lost while food, drink or energy is empty."""
 
 _RECOVERY_LIMIT = -15.0  # Crafter takes one health point once its recovery counter falls below this
+_HARDEST_BLOW = 7  # a zombie's blow on a sleeping player
 
 
-def death_cause(world: Any, player: Any, *, health_before: int, recover_before: float) -> str:
+def death_cause(
+    world: Any, player: Any, *, health_before: int, recover_before: float, nearby: Sequence[Any] = ()
+) -> str:
     """Why the player died on the step just taken, read from the world after the step.
 
     Crafter does not record what hurt the player, so the cause is inferred, in this
     order: the player stands in lava; a zombie next to it struck this step (its cooldown
-    was just set to 5); Crafter's health loss from an empty need this step (the recovery
+    was just set to 5; ``nearby`` also counts zombies that Crafter despawned after the
+    blow); Crafter's health loss from an empty need this step (the recovery
     counter was near its limit and was reset), named by the first empty need in the
     order food (``"hunger"``), drink (``"thirst"``), energy (``"fatigue"``); otherwise an
     arrow (the only other source of damage, whose arrow disappears on impact).
@@ -179,6 +183,7 @@ def death_cause(world: Any, player: Any, *, health_before: int, recover_before: 
         player: the ``crafter.objects.Player`` (dead).
         health_before: the player's health before the step.
         recover_before: the player's recovery counter (``player._recover``) before the step.
+        nearby: creatures that were near the player before the step.
 
     Returns:
         One of :data:`DEATH_CAUSES`.
@@ -186,7 +191,7 @@ def death_cause(world: Any, player: Any, *, health_before: int, recover_before: 
     crafter = require_crafter()
     if world[player.pos][0] == "lava":
         return "lava"
-    for obj in world.objects:
+    for obj in [*world.objects, *nearby]:
         if isinstance(obj, crafter.objects.Zombie) and obj.distance(player) <= 1 and obj.cooldown == 5:
             return "zombie"
     inventory = player.inventory
@@ -373,6 +378,9 @@ class CrafterEnv(gym.Env):
             raise ValueError(f"`action` must be an int in [0, {len(ACTIONS)}), got {action!r}")
         player = self._env._player
         health, recover = int(player.health), float(player._recover)
+        # a zombie may strike and be despawned within one step: keep the creatures that could
+        # reach the player, where a blow (at most 7) could kill it
+        nearby = self._creatures_near_player() if health <= _HARDEST_BLOW else ()
         observation, reward, _, info = self._env.step(int(action))
         inventory, achievements = self._vectors()
         info["player_pos"] = np.array(info["player_pos"], copy=True)
@@ -386,8 +394,16 @@ class CrafterEnv(gym.Env):
         terminated = self._env._player.health <= 0
         truncated = not terminated and self._env._step >= self.length
         if terminated:
-            info["death_cause"] = death_cause(self._env._world, player, health_before=health, recover_before=recover)
+            info["death_cause"] = death_cause(
+                self._env._world, player, health_before=health, recover_before=recover, nearby=nearby
+            )
         return observation, float(reward), bool(terminated), bool(truncated), info
+
+    def _creatures_near_player(self) -> list[Any]:
+        """The objects within two cells (each axis) of the player."""
+        world, (x, y) = self._env._world, self._env._player.pos
+        indices = world._obj_map[max(x - 2, 0) : x + 3, max(y - 2, 0) : y + 3].ravel()
+        return [world._objects[index] for index in indices.tolist() if index]
 
     def render(self) -> np.ndarray | None:
         """The (64, 64, 3) uint8 picture; the world's random generator is left as it was."""

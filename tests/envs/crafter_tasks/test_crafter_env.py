@@ -19,6 +19,7 @@ from rudder.envs.crafter_tasks import (  # noqa: E402
     ITEMS,
     SEMANTIC_NAMES,
     CrafterEnv,
+    death_cause,
     require_crafter,
     symbolic_observation,
     symbolic_size,
@@ -209,6 +210,21 @@ def test_death_cause_zombie():
     env.player.health = 2
     env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array([1, 0]), env.player))
     assert _step_until_dead(env)["death_cause"] == "zombie"
+
+
+def test_death_cause_zombie_despawned_after_its_blow():
+    # Crafter may despawn a zombie in the step it strikes: the creatures near the player
+    # before the step still name it
+    crafter = require_crafter()
+    env = _alone()
+    zombie = crafter.objects.Zombie(env.world, env.player.pos + np.array([0, 1]), env.player)
+    env.world.add(zombie)
+    zombie.cooldown = 5
+    env.world.remove(zombie)
+    env.player.health = 0
+    arguments = {"health_before": 2, "recover_before": 0.0}
+    assert death_cause(env.world, env.player, **arguments, nearby=[zombie]) == "zombie"
+    assert death_cause(env.world, env.player, **arguments) == "arrow"
 
 
 def test_death_cause_arrow():
