@@ -162,7 +162,19 @@ DEATH_CAUSES = ("lava", "zombie", "arrow", "hunger", "thirst", "fatigue")
 and the health lost while food, drink or energy is empty."""
 
 _RECOVERY_LIMIT = -15.0  # Crafter takes one health point once its recovery counter falls below this
-_HARDEST_BLOW = 7  # a zombie's blow on a sleeping player
+_ZOMBIE_BLOW = 2  # a zombie's blow on a player awake
+_ZOMBIE_BLOW_ASLEEP = 7  # ... and on a sleeping one
+_SLEEP = ACTIONS.index("sleep")
+
+
+def _blow_could_kill(health: int, *, sleeping: bool, action: int) -> bool:
+    """Whether a zombie's blow this step could take the player's last ``health`` points.
+
+    The player acts before the creatures, so it may fall asleep (``action`` is sleep)
+    before a zombie strikes.
+    """
+    asleep = sleeping or action == _SLEEP
+    return health <= (_ZOMBIE_BLOW_ASLEEP if asleep else _ZOMBIE_BLOW)
 
 
 def death_cause(
@@ -379,8 +391,9 @@ class CrafterEnv(gym.Env):
         player = self._env._player
         health, recover = int(player.health), float(player._recover)
         # a zombie may strike and be despawned within one step: keep the creatures that could
-        # reach the player, where a blow (at most 7) could kill it
-        nearby = self._creatures_near_player() if health <= _HARDEST_BLOW else ()
+        # reach the player, where a blow could kill it
+        could_die = _blow_could_kill(health, sleeping=bool(player.sleeping), action=int(action))
+        nearby = self._creatures_near_player() if could_die else ()
         observation, reward, _, info = self._env.step(int(action))
         inventory, achievements = self._vectors()
         info["player_pos"] = np.array(info["player_pos"], copy=True)

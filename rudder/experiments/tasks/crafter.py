@@ -251,12 +251,17 @@ def _label(row: dict[str, Any]) -> str:
     return NAMES.get(row["method"], row["method"]) + (f", {row['n_demos']} demos" if row.get("n_demos") else "")
 
 
-def _mean_rates(results: ResultFile, row: dict[str, Any], field: str) -> np.ndarray | None:
-    """Shape (22,): the mean over the row's runs of their rates in ``field`` (None: no run has them)."""
-    runs = [
+def _row_runs(results: ResultFile, row: dict[str, Any], field: str) -> list[dict[str, Any]]:
+    """The runs of ``row`` (its method and number of demonstrations) that recorded ``field``."""
+    return [
         run for run in results.runs
         if run.get("method") == row["method"] and run.get("n_demos") == row.get("n_demos") and run.get(field)
     ]  # fmt: skip
+
+
+def _mean_rates(results: ResultFile, row: dict[str, Any], field: str) -> np.ndarray | None:
+    """Shape (22,): the mean over the row's runs of their rates in ``field`` (None: no run has them)."""
+    runs = _row_runs(results, row, field)
     if not runs:
         return None
     return np.mean([[run[field][name] for name in ACHIEVEMENTS] for run in runs], axis=0)
@@ -289,14 +294,7 @@ def _notes(results: ResultFile, rows: list[dict[str, Any]]) -> str:
 
 def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     """How the training episodes ended (mean over the runs that recorded it), or ""."""
-    columns = []
-    for row in rows:
-        runs = [
-            run for run in results.runs
-            if run.get("method") == row["method"] and run.get("n_demos") == row.get("n_demos")
-            and run.get("training_endings")
-        ]  # fmt: skip
-        columns.append(runs)
+    columns = [_row_runs(results, row, "training_endings") for row in rows]
     if not any(columns):
         return ""
     lines = [

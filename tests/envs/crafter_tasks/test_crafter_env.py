@@ -212,6 +212,33 @@ def test_death_cause_zombie():
     assert _step_until_dead(env)["death_cause"] == "zombie"
 
 
+def test_death_cause_zombie_on_a_sleeping_player():
+    # asleep, a blow takes 7 health points
+    crafter = require_crafter()
+    env = _alone()
+    env.player.health = 7
+    env.player.inventory["energy"] = 0
+    env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array([1, 0]), env.player))
+    assert _step_until_dead(env, "sleep", limit=3)["death_cause"] == "zombie"
+
+
+@pytest.mark.parametrize(
+    ("health", "sleeping", "action", "could"),
+    [
+        (2, False, "noop", True),
+        (3, False, "noop", False),
+        (3, True, "noop", True),
+        (7, False, "sleep", True),
+        (7, True, "move_left", True),
+        (8, True, "sleep", False),
+    ],
+)
+def test_creatures_are_kept_only_where_a_blow_could_kill(health, sleeping, action, could):
+    from rudder.envs.crafter_tasks.env import _blow_could_kill
+
+    assert _blow_could_kill(health, sleeping=sleeping, action=ACTIONS.index(action)) is could
+
+
 def test_death_cause_zombie_despawned_after_its_blow():
     # Crafter may despawn a zombie in the step it strikes: the creatures near the player
     # before the step still name it
