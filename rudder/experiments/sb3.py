@@ -72,6 +72,9 @@ class SB3TaskSettings:
     """Multiple of the env reward Align-RUDDER's sub-task agents are paid besides their
     sub-goals (none: the library's rule, 1 where the env pays before an episode's end; 0
     for the ablation)."""
+    shared_layers: int = 0
+    """Hidden layers that Align-RUDDER's sub-task agents share (0: each sub-task has its own
+    networks; see ``rudder.agents.sb3.policies.SubtaskNetworks``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +182,14 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
         eval_every=settings.eval_every,
         eval_episodes=settings.eval_episodes,
         behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
-        ppo=PPOSettings(**{"gamma": settings.gamma, "learning_rate": settings.learning_rate, **(ppo or {})}),
+        ppo=PPOSettings(
+            **{
+                "gamma": settings.gamma,
+                "learning_rate": settings.learning_rate,
+                "shared_layers": settings.shared_layers,
+                **(ppo or {}),
+            }
+        ),
         **{"gate": settings.gate, "subtask_env_reward": settings.subtask_env_reward, **fields},
     )
 
@@ -211,6 +221,8 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
     if outcome.redistributor is not None:
         # which agents the rule chose, and the cloned network's success where it probed it
         record["subtask_agents"] = outcome.controller is not None
+        if outcome.controller is not None:
+            record["shared_layers"] = int(getattr(job.settings, "shared_layers", 0))
         if outcome.subtask_env_reward is not None:
             record["subtask_env_reward"] = outcome.subtask_env_reward
         if outcome.probe_success is not None:

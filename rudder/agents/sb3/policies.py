@@ -5,6 +5,10 @@ critic network per sub-task, routed by the sub-task one-hot at the end of the
 observation (:class:`~rudder.wrappers.subtasks.SubtaskObservation`). Behaviour cloning
 therefore trains each sub-task's networks on the demonstration steps of that sub-task
 only, and PPO on redistributed reward trains each on the steps it was in charge of.
+With ``shared_layers`` > 0 the first hidden layers of the actor (and, separately, of the
+critic) are one trunk for all sub-tasks, which sees the sub-task one-hot with the rest of
+the observation, and only the layers after it are per sub-task: what every sub-task
+needs (moving, fighting, drinking) is then learned once, from all the steps.
 Build it through :func:`~rudder.agents.sb3.make_ppo` with ``PPOSettings(policy="SubtaskPolicy")``.
 """
 
@@ -36,7 +40,17 @@ class SubtaskNetworks(nn.Module):
     networks of its sub-task (the one-hot in its last ``num_subtasks`` features).
 
     The actor's output is the action logits, the critic's the value, so that the policy's
-    own ``action_net`` and ``value_net`` are identities and nothing is shared.
+    own ``action_net`` and ``value_net`` are identities. With ``shared_layers`` = k > 0 the
+    first k hidden layers of the actor form one trunk for every sub-task (likewise the
+    critic's; actor and critic share nothing), followed by each sub-task's own layers.
+
+    Args:
+        feature_dim: length of the observation (the sub-task one-hot included).
+        num_subtasks: number of sub-tasks.
+        num_actions: number of discrete actions.
+        hidden: hidden layer sizes.
+        activation: the activation after each hidden layer.
+        shared_layers: how many of the hidden layers the sub-tasks share (0 to ``len(hidden)``).
     """
 
     def __init__(
@@ -47,31 +61,46 @@ class SubtaskNetworks(nn.Module):
         num_actions: int,
         hidden: Sequence[int] = (64, 64),
         activation: type[nn.Module] = nn.Tanh,
+        shared_layers: int = 0,
     ) -> None:
         super().__init__()
+        if not 0 <= shared_layers <= len(hidden):
+            raise ValueError(f"`shared_layers` must be in [0, {len(hidden)}] (the hidden layers), got {shared_layers}")
         self.num_subtasks = int(num_subtasks)
+        self.shared_layers = int(shared_layers)
         self.latent_dim_pi = int(num_actions)
         self.latent_dim_vf = 1
         sizes = [feature_dim, *hidden]
-        self.actors = nn.ModuleList(_network([*sizes, num_actions], activation) for _ in range(num_subtasks))
-        self.critics = nn.ModuleList(_network([*sizes, 1], activation) for _ in range(num_subtasks))
+        shared, own = sizes[: shared_layers + 1], sizes[shared_layers:]
+        self.actor_trunk = self._trunk(shared, activation)
+        self.critic_trunk = self._trunk(shared, activation)
+        self.actors = nn.ModuleList(_network([*own, num_actions], activation) for _ in range(num_subtasks))
+        self.critics = nn.ModuleList(_network([*own, 1], activation) for _ in range(num_subtasks))
 
-    def _route(self, features: torch.Tensor, networks: nn.ModuleList, size: int) -> torch.Tensor:
+    @staticmethod
+    def _trunk(sizes: Sequence[int], activation: type[nn.Module]) -> nn.Module:
+        """The shared hidden layers (an identity where there are none)."""
+        if len(sizes) < 2:
+            return nn.Identity()
+        return nn.Sequential(_network(sizes, activation), activation())
+
+    def _route(self, features: torch.Tensor, trunk: nn.Module, networks: nn.ModuleList, size: int) -> torch.Tensor:
         subtask = features[:, -self.num_subtasks :].argmax(dim=1)
+        hidden = trunk(features)
         output = features.new_zeros((features.shape[0], size))
         for index in torch.unique(subtask).tolist():
             rows = subtask == index
-            output[rows] = networks[index](features[rows])
+            output[rows] = networks[index](hidden[rows])
         return output
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.forward_actor(features), self.forward_critic(features)
 
     def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
-        return self._route(features, self.actors, self.latent_dim_pi)
+        return self._route(features, self.actor_trunk, self.actors, self.latent_dim_pi)
 
     def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
-        return self._route(features, self.critics, 1)
+        return self._route(features, self.critic_trunk, self.critics, 1)
 
 
 class SubtaskPolicy(ActorCriticPolicy):
@@ -82,13 +111,23 @@ class SubtaskPolicy(ActorCriticPolicy):
     Args:
         num_subtasks: number of sub-tasks (the one-hot's length).
         net_arch: hidden sizes of every sub-task's actor and critic.
+        shared_layers: how many of the hidden layers all sub-tasks share (see
+            :class:`SubtaskNetworks`; 0: none).
         Other arguments: as ``ActorCriticPolicy``.
     """
 
-    def __init__(self, *args: Any, num_subtasks: int, net_arch: Sequence[int] | Mapping | None = (64, 64), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        num_subtasks: int,
+        net_arch: Sequence[int] | Mapping | None = (64, 64),
+        shared_layers: int = 0,
+        **kwargs: Any,
+    ) -> None:
         if num_subtasks < 1:
             raise ValueError(f"`num_subtasks` must be >= 1, got {num_subtasks}")
         self.num_subtasks = int(num_subtasks)
+        self.shared_layers = int(shared_layers)
         self.hidden_sizes = tuple(net_arch) if isinstance(net_arch, (list, tuple)) else (64, 64)
         super().__init__(*args, net_arch=None, **kwargs)  # type: ignore[misc]
 
@@ -101,6 +140,7 @@ class SubtaskPolicy(ActorCriticPolicy):
             num_actions=int(self.action_space.n),
             hidden=self.hidden_sizes,
             activation=self.activation_fn,
+            shared_layers=self.shared_layers,
         )
 
     def _build(self, lr_schedule: Schedule) -> None:

@@ -23,7 +23,7 @@ __all__ = ["make_ppo", "policy_aliases"]
 policy_aliases: dict[str, type[ActorCriticPolicy]] = {"SubtaskPolicy": SubtaskPolicy}
 
 #: Extra policy keyword arguments each aliased policy takes from the settings.
-_ALIAS_KWARGS: dict[str, tuple[str, ...]] = {"SubtaskPolicy": ("num_subtasks",)}
+_ALIAS_KWARGS: dict[str, tuple[str, ...]] = {"SubtaskPolicy": ("num_subtasks", "shared_layers")}
 
 _ACTIVATIONS: dict[str, type[torch.nn.Module]] = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "elu": torch.nn.ELU}
 

@@ -33,13 +33,14 @@ __all__ = ["GateRedistribution", "ValueWarmup", "actor_only_parameters"]
 def actor_only_parameters(policy: ActorCriticPolicy) -> list[torch.nn.Parameter]:
     """The parameters of an SB3 actor-critic policy that only the actor uses: the action
     head, the actor's hidden layers (``mlp_extractor.policy_net``, or the per-sub-task
-    ``actors`` of :class:`~rudder.agents.sb3.policies.SubtaskNetworks`), ``log_std`` of a
+    ``actors`` and the shared ``actor_trunk`` of
+    :class:`~rudder.agents.sb3.policies.SubtaskNetworks`), ``log_std`` of a
     Gaussian policy, and the actor's own feature extractor when it is not shared. A shared
     feature extractor is left out (the critic needs it).
     """
     modules: list[torch.nn.Module] = [policy.action_net]
     extractor = policy.mlp_extractor
-    for name in ("policy_net", "actors"):
+    for name in ("policy_net", "actors", "actor_trunk"):
         part = getattr(extractor, name, None)
         if isinstance(part, torch.nn.Module):
             modules.append(part)

@@ -67,6 +67,9 @@ class PPOSettings:
         net_arch: hidden layer sizes of the policy and value networks.
         activation: "tanh", "relu" or "elu".
         num_subtasks: number of sub-tasks of a "SubtaskPolicy".
+        shared_layers: how many of the hidden layers the sub-tasks of a "SubtaskPolicy"
+            share (0: every sub-task has its own networks; see
+            :class:`~rudder.agents.sb3.policies.SubtaskNetworks`).
     """
 
     policy: str = "MlpPolicy"
@@ -84,6 +87,7 @@ class PPOSettings:
     net_arch: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
     num_subtasks: int = 0
+    shared_layers: int = 0
 
     def __post_init__(self) -> None:
         if self.policy not in ("MlpPolicy", "MultiInputPolicy", "SubtaskPolicy"):
@@ -92,6 +96,11 @@ class PPOSettings:
             )
         if self.policy == "SubtaskPolicy" and self.num_subtasks < 1:
             raise ValueError("a 'SubtaskPolicy' needs `num_subtasks` >= 1")
+        if not 0 <= self.shared_layers <= len(tuple(self.net_arch)):
+            raise ValueError(
+                f"`shared_layers` must be in [0, {len(tuple(self.net_arch))}] (the hidden layers of `net_arch`), "
+                f"got {self.shared_layers}"
+            )
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         object.__setattr__(self, "net_arch", tuple(int(size) for size in self.net_arch))

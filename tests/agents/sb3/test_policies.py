@@ -62,3 +62,41 @@ def test_cloning_trains_only_the_sub_tasks_in_the_demonstrations(demonstrations)
     assert all(torch.equal(a, b) for a, b in zip(untouched, networks.actors[2].parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(trained, networks.actors[0].parameters()))
     venv.close()
+
+
+@pytest.mark.parametrize("shared_layers", [1, 2])
+def test_shared_trunk_is_one_network_and_the_heads_stay_per_sub_task(shared_layers):
+    controller = SubtaskController(["log", "planks", "stick"], items=ITEMS)
+    venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
+    settings = PPOSettings(policy="SubtaskPolicy", num_subtasks=3, shared_layers=shared_layers)
+    policy = make_ppo(venv, settings, seed=0).policy
+    networks = policy.mlp_extractor
+    # the shared layers, then each sub-task's own: 64 -> 64 -> actions, or 64 -> actions
+    assert len([m for m in networks.actor_trunk.modules() if isinstance(m, torch.nn.Linear)]) == shared_layers
+    assert len([m for m in networks.actors[0].modules() if isinstance(m, torch.nn.Linear)]) == 3 - shared_layers
+    observations = torch.zeros((3, venv.observation_space.shape[0]))
+    observations[:, :10] = torch.rand(3, 10)
+    for subtask in range(3):
+        observations[subtask, -3 + subtask] = 1.0
+    before = policy.get_distribution(observations).distribution.logits.detach().clone()
+    values = policy.predict_values(observations).detach().clone()
+    torch.manual_seed(0)
+    with torch.no_grad():  # a shift that differs per action (a shift alike for all would not show)
+        for parameter in networks.actors[1].parameters():
+            parameter.add_(torch.randn_like(parameter))
+    after = policy.get_distribution(observations).distribution.logits.detach()
+    assert torch.allclose(after[[0, 2]], before[[0, 2]]) and not torch.allclose(after[1], before[1])
+    with torch.no_grad():  # the trunk moves every sub-task's actions, not the values
+        for parameter in networks.actor_trunk.parameters():
+            parameter.add_(torch.randn_like(parameter))
+    moved = policy.get_distribution(observations).distribution.logits.detach()
+    assert all(not torch.allclose(moved[row], after[row]) for row in range(3))
+    assert torch.allclose(policy.predict_values(observations), values)
+    venv.close()
+
+
+def test_shared_layers_must_fit_the_hidden_layers():
+    with pytest.raises(ValueError, match="shared_layers"):
+        PPOSettings(policy="SubtaskPolicy", num_subtasks=2, net_arch=(64, 64), shared_layers=3)
+    with pytest.raises(ValueError, match="shared_layers"):
+        PPOSettings(shared_layers=-1)

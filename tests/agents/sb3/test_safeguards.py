@@ -68,6 +68,17 @@ def test_actor_only_parameters_of_subtask_agents_cover_every_actor():
     assert actor == {id(parameter) for parameter in policy.mlp_extractor.actors.parameters()}
 
 
+def test_actor_only_parameters_of_subtask_agents_include_the_shared_trunk():
+    space = gym.spaces.Box(0.0, 1.0, (7,), np.float32)
+    policy = SubtaskPolicy(space, gym.spaces.Discrete(3), lambda _: 1e-3, num_subtasks=3, shared_layers=1)
+    extractor = policy.mlp_extractor
+    actor = {id(parameter) for parameter in actor_only_parameters(policy)}
+    expected = [*extractor.actors.parameters(), *extractor.actor_trunk.parameters()]
+    assert len(list(extractor.actor_trunk.parameters())) == 2  # one shared layer: weight and bias
+    assert actor == {id(parameter) for parameter in expected}
+    assert not actor & {id(parameter) for parameter in extractor.critic_trunk.parameters()}
+
+
 def test_value_warmup_keeps_the_policy_then_lets_it_learn():
     model = make_ppo(make_vec_env(Coin, n_envs=2, seed=0), SMALL, seed=0)
     actor = actor_only_parameters(model.policy)

@@ -29,9 +29,12 @@ def test_run_settings_refuse_unknown_methods():
 
 
 def test_ppo_settings_round_trip_through_json():
-    settings = PPOSettings(policy="SubtaskPolicy", num_subtasks=3, net_arch=[32, 16], activation="relu")
+    settings = PPOSettings(policy="SubtaskPolicy", num_subtasks=3, net_arch=[32, 16], activation="relu", shared_layers=1)
     assert settings.net_arch == (32, 16)
     assert PPOSettings.from_json(settings.to_json()) == settings
+    # a checkpoint written before shared layers existed: none shared
+    older = {key: value for key, value in settings.to_json().items() if key != "shared_layers"}
+    assert PPOSettings.from_json(older).shared_layers == 0
     with pytest.raises(DataFormatError, match="unknown PPO settings"):
         PPOSettings.from_json({**settings.to_json(), "device": "cuda"})
     with pytest.raises(ValueError, match="activation"):
