@@ -72,9 +72,10 @@ class SB3TaskSettings:
     """Multiple of the env reward Align-RUDDER's sub-task agents are paid besides their
     sub-goals (none: the library's rule, 1 where the env pays before an episode's end; 0
     for the ablation)."""
-    shared_layers: int = 0
-    """Hidden layers that Align-RUDDER's sub-task agents share (0: each sub-task has its own
-    networks; see ``rudder.agents.sb3.policies.SubtaskNetworks``)."""
+    shared_layers: int | None = None
+    """Hidden layers that Align-RUDDER's sub-task agents share (none: the library's default,
+    all of them; 0: each sub-task has its own networks; see
+    ``rudder.agents.sb3.policies.SubtaskNetworks``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -222,7 +223,9 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
         # which agents the rule chose, and the cloned network's success where it probed it
         record["subtask_agents"] = outcome.controller is not None
         if outcome.controller is not None:
-            record["shared_layers"] = int(getattr(job.settings, "shared_layers", 0))
+            # the hidden layers the sub-task agents shared, as built
+            networks = getattr(getattr(outcome.model, "policy", None), "mlp_extractor", None)
+            record["shared_layers"] = getattr(networks, "shared_layers", None)
         if outcome.subtask_env_reward is not None:
             record["subtask_env_reward"] = outcome.subtask_env_reward
         if outcome.probe_success is not None:

@@ -5,10 +5,11 @@ critic network per sub-task, routed by the sub-task one-hot at the end of the
 observation (:class:`~rudder.wrappers.subtasks.SubtaskObservation`). Behaviour cloning
 therefore trains each sub-task's networks on the demonstration steps of that sub-task
 only, and PPO on redistributed reward trains each on the steps it was in charge of.
-With ``shared_layers`` > 0 the first hidden layers of the actor (and, separately, of the
-critic) are one trunk for all sub-tasks, which sees the sub-task one-hot with the rest of
-the observation, and only the layers after it are per sub-task: what every sub-task
-needs (moving, fighting, drinking) is then learned once, from all the steps.
+By default the hidden layers of the actor (and, separately, of the critic) are one trunk
+for all sub-tasks, which sees the sub-task one-hot with the rest of the observation, and
+only the output layer is per sub-task: what every sub-task needs (moving, fighting,
+drinking) is then learned once, from all the steps. ``shared_layers=0`` gives every
+sub-task networks of its own.
 Build it through :func:`~rudder.agents.sb3.make_ppo` with ``PPOSettings(policy="SubtaskPolicy")``.
 """
 
@@ -40,7 +41,7 @@ class SubtaskNetworks(nn.Module):
     networks of its sub-task (the one-hot in its last ``num_subtasks`` features).
 
     The actor's output is the action logits, the critic's the value, so that the policy's
-    own ``action_net`` and ``value_net`` are identities. With ``shared_layers`` = k > 0 the
+    own ``action_net`` and ``value_net`` are identities. With ``shared_layers`` = k the
     first k hidden layers of the actor form one trunk for every sub-task (likewise the
     critic's; actor and critic share nothing), followed by each sub-task's own layers.
 
@@ -50,7 +51,8 @@ class SubtaskNetworks(nn.Module):
         num_actions: number of discrete actions.
         hidden: hidden layer sizes.
         activation: the activation after each hidden layer.
-        shared_layers: how many of the hidden layers the sub-tasks share (0 to ``len(hidden)``).
+        shared_layers: how many of the hidden layers the sub-tasks share (0 to ``len(hidden)``;
+            None: all of them).
     """
 
     def __init__(
@@ -61,9 +63,10 @@ class SubtaskNetworks(nn.Module):
         num_actions: int,
         hidden: Sequence[int] = (64, 64),
         activation: type[nn.Module] = nn.Tanh,
-        shared_layers: int = 0,
+        shared_layers: int | None = None,
     ) -> None:
         super().__init__()
+        shared_layers = len(hidden) if shared_layers is None else shared_layers
         if not 0 <= shared_layers <= len(hidden):
             raise ValueError(f"`shared_layers` must be in [0, {len(hidden)}] (the hidden layers), got {shared_layers}")
         self.num_subtasks = int(num_subtasks)
@@ -112,7 +115,7 @@ class SubtaskPolicy(ActorCriticPolicy):
         num_subtasks: number of sub-tasks (the one-hot's length).
         net_arch: hidden sizes of every sub-task's actor and critic.
         shared_layers: how many of the hidden layers all sub-tasks share (see
-            :class:`SubtaskNetworks`; 0: none).
+            :class:`SubtaskNetworks`; None, the default: all of them; 0: none).
         Other arguments: as ``ActorCriticPolicy``.
     """
 
@@ -121,13 +124,13 @@ class SubtaskPolicy(ActorCriticPolicy):
         *args: Any,
         num_subtasks: int,
         net_arch: Sequence[int] | Mapping | None = (64, 64),
-        shared_layers: int = 0,
+        shared_layers: int | None = None,
         **kwargs: Any,
     ) -> None:
         if num_subtasks < 1:
             raise ValueError(f"`num_subtasks` must be >= 1, got {num_subtasks}")
         self.num_subtasks = int(num_subtasks)
-        self.shared_layers = int(shared_layers)
+        self.shared_layers = None if shared_layers is None else int(shared_layers)
         self.hidden_sizes = tuple(net_arch) if isinstance(net_arch, (list, tuple)) else (64, 64)
         super().__init__(*args, net_arch=None, **kwargs)  # type: ignore[misc]
 

@@ -68,7 +68,8 @@ class PPOSettings:
         activation: "tanh", "relu" or "elu".
         num_subtasks: number of sub-tasks of a "SubtaskPolicy".
         shared_layers: how many of the hidden layers the sub-tasks of a "SubtaskPolicy"
-            share (0: every sub-task has its own networks; see
+            share (None, the default: all of them, each sub-task has its own output
+            layer; 0: every sub-task has its own networks; see
             :class:`~rudder.agents.sb3.policies.SubtaskNetworks`).
     """
 
@@ -87,7 +88,7 @@ class PPOSettings:
     net_arch: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
     num_subtasks: int = 0
-    shared_layers: int = 0
+    shared_layers: int | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in ("MlpPolicy", "MultiInputPolicy", "SubtaskPolicy"):
@@ -96,7 +97,7 @@ class PPOSettings:
             )
         if self.policy == "SubtaskPolicy" and self.num_subtasks < 1:
             raise ValueError("a 'SubtaskPolicy' needs `num_subtasks` >= 1")
-        if not 0 <= self.shared_layers <= len(tuple(self.net_arch)):
+        if self.shared_layers is not None and not 0 <= self.shared_layers <= len(tuple(self.net_arch)):
             raise ValueError(
                 f"`shared_layers` must be in [0, {len(tuple(self.net_arch))}] (the hidden layers of `net_arch`), "
                 f"got {self.shared_layers}"
@@ -116,7 +117,8 @@ class PPOSettings:
         unknown = sorted(set(data) - known)
         if unknown:
             raise DataFormatError(f"unknown PPO settings {unknown}; was the checkpoint written by a newer version?")
-        return cls(**data)
+        # checkpoints from before shared layers had a network per sub-task
+        return cls(**{"shared_layers": 0, **data})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,7 +25,7 @@ from rudder.wrappers import SubtaskObservation  # noqa: E402
 def test_policy_routes_each_sample_to_its_own_networks():
     controller = SubtaskController(["log", "planks", "stick"], items=ITEMS)
     venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
-    model = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3), seed=0)
+    model = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3, shared_layers=0), seed=0)
     policy = model.policy
     assert isinstance(policy, SubtaskPolicy)
     observations = torch.zeros((3, venv.observation_space.shape[0]))
@@ -48,7 +48,7 @@ def test_cloning_trains_only_the_sub_tasks_in_the_demonstrations(demonstrations)
     controller = SubtaskController(["log", "planks", "diamond"], items=ITEMS)
     annotated = add_subtasks(demonstrations, controller)
     venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
-    model = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3), seed=0)
+    model = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3, shared_layers=0), seed=0)
     networks = model.policy.mlp_extractor
     untouched = [p.detach().clone() for p in networks.actors[2].parameters()]
     trained = [p.detach().clone() for p in networks.actors[0].parameters()]
@@ -64,13 +64,14 @@ def test_cloning_trains_only_the_sub_tasks_in_the_demonstrations(demonstrations)
     venv.close()
 
 
-@pytest.mark.parametrize("shared_layers", [1, 2])
+@pytest.mark.parametrize("shared_layers", [1, 2, None])
 def test_shared_trunk_is_one_network_and_the_heads_stay_per_sub_task(shared_layers):
     controller = SubtaskController(["log", "planks", "stick"], items=ITEMS)
     venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
     settings = PPOSettings(policy="SubtaskPolicy", num_subtasks=3, shared_layers=shared_layers)
     policy = make_ppo(venv, settings, seed=0).policy
     networks = policy.mlp_extractor
+    shared_layers = 2 if shared_layers is None else shared_layers  # the default: every hidden layer
     # the shared layers, then each sub-task's own: 64 -> 64 -> actions, or 64 -> actions
     assert len([m for m in networks.actor_trunk.modules() if isinstance(m, torch.nn.Linear)]) == shared_layers
     assert len([m for m in networks.actors[0].modules() if isinstance(m, torch.nn.Linear)]) == 3 - shared_layers

@@ -63,7 +63,7 @@ def test_actor_only_parameters_are_what_the_value_does_not_use():
 
 def test_actor_only_parameters_of_subtask_agents_cover_every_actor():
     space = gym.spaces.Box(0.0, 1.0, (7,), np.float32)
-    policy = SubtaskPolicy(space, gym.spaces.Discrete(3), lambda _: 1e-3, num_subtasks=3)
+    policy = SubtaskPolicy(space, gym.spaces.Discrete(3), lambda _: 1e-3, num_subtasks=3, shared_layers=0)
     actor = {id(parameter) for parameter in actor_only_parameters(policy)}
     assert actor == {id(parameter) for parameter in policy.mlp_extractor.actors.parameters()}
 

@@ -35,6 +35,7 @@ def test_ppo_settings_round_trip_through_json():
     # a checkpoint written before shared layers existed: none shared
     older = {key: value for key, value in settings.to_json().items() if key != "shared_layers"}
     assert PPOSettings.from_json(older).shared_layers == 0
+    assert PPOSettings().shared_layers is None  # new runs: every hidden layer shared
     with pytest.raises(DataFormatError, match="unknown PPO settings"):
         PPOSettings.from_json({**settings.to_json(), "device": "cuda"})
     with pytest.raises(ValueError, match="activation"):
