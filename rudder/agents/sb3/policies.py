@@ -1,15 +1,14 @@
-"""The sub-task agents' routed policy: one actor and one critic network per sub-task.
+"""The sub-task agents' routed policy: an actor and a critic output per sub-task.
 
-:class:`SubtaskPolicy` is an SB3 ``ActorCriticPolicy`` made of one separate actor and
-critic network per sub-task, routed by the sub-task one-hot at the end of the
-observation (:class:`~rudder.wrappers.subtasks.SubtaskObservation`). Behaviour cloning
-therefore trains each sub-task's networks on the demonstration steps of that sub-task
-only, and PPO on redistributed reward trains each on the steps it was in charge of.
-By default the hidden layers of the actor (and, separately, of the critic) are one trunk
-for all sub-tasks, which sees the sub-task one-hot with the rest of the observation, and
-only the output layer is per sub-task: what every sub-task needs (moving, fighting,
-drinking) is then learned once, from all the steps. ``shared_layers=0`` gives every
-sub-task networks of its own.
+:class:`SubtaskPolicy` is an SB3 ``ActorCriticPolicy`` whose actor and critic are routed
+by the sub-task one-hot at the end of the observation
+(:class:`~rudder.wrappers.subtasks.SubtaskObservation`). By default the hidden layers of
+the actor (and, separately, of the critic) are one trunk for all sub-tasks, which sees
+the one-hot with the rest of the observation, and only the output layer is per sub-task:
+what every sub-task needs (moving, fighting, drinking) is learned once, from all the
+steps. ``shared_layers=0`` gives every sub-task networks of its own, as in the paper's
+MineRL agent: behaviour cloning then trains each sub-task's networks on the
+demonstration steps of that sub-task only, and PPO each on the steps it was in charge of.
 Build it through :func:`~rudder.agents.sb3.make_ppo` with ``PPOSettings(policy="SubtaskPolicy")``.
 """
 
@@ -107,7 +106,7 @@ class SubtaskNetworks(nn.Module):
 
 
 class SubtaskPolicy(ActorCriticPolicy):
-    """An SB3 actor-critic policy that is one policy per sub-task (see
+    """An SB3 actor-critic policy with an actor and a critic output per sub-task (see
     :class:`SubtaskNetworks`). Needs a ``Discrete`` action space and a flat observation
     ending in the sub-task one-hot (:class:`~rudder.wrappers.subtasks.SubtaskObservation`).
 
