@@ -1,4 +1,4 @@
-"""The routed sub-task policy: one actor and critic per sub-task."""
+"""The routed sub-task policy: an output per sub-task after shared or separate hidden layers."""
 
 import numpy as np
 import pytest
