@@ -22,16 +22,22 @@ from rudder.envs.craft import ITEMS, make_craft_env  # noqa: E402
 from rudder.wrappers import SubtaskObservation  # noqa: E402
 
 
+def _one_row_per_subtask(size: int) -> torch.Tensor:
+    """Shape (3, size): random features, row j in sub-task j (the one-hot at the end)."""
+    observations = torch.zeros((3, size))
+    observations[:, :10] = torch.rand(3, 10)
+    for subtask in range(3):
+        observations[subtask, -3 + subtask] = 1.0
+    return observations
+
+
 def test_policy_routes_each_sample_to_its_own_networks():
     controller = SubtaskController(["log", "planks", "stick"], items=ITEMS)
     venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
     model = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3, shared_layers=0), seed=0)
     policy = model.policy
     assert isinstance(policy, SubtaskPolicy)
-    observations = torch.zeros((3, venv.observation_space.shape[0]))
-    observations[:, :10] = torch.rand(3, 10)
-    for subtask in range(3):
-        observations[subtask, -3 + subtask] = 1.0
+    observations = _one_row_per_subtask(venv.observation_space.shape[0])
     before = policy.get_distribution(observations).distribution.logits.detach().clone()
     values = policy.predict_values(observations).detach().clone()
     with torch.no_grad():
@@ -75,10 +81,7 @@ def test_shared_trunk_is_one_network_and_the_heads_stay_per_sub_task(shared_laye
     # the shared layers, then each sub-task's own: 64 -> 64 -> actions, or 64 -> actions
     assert len([m for m in networks.actor_trunk.modules() if isinstance(m, torch.nn.Linear)]) == shared_layers
     assert len([m for m in networks.actors[0].modules() if isinstance(m, torch.nn.Linear)]) == 3 - shared_layers
-    observations = torch.zeros((3, venv.observation_space.shape[0]))
-    observations[:, :10] = torch.rand(3, 10)
-    for subtask in range(3):
-        observations[subtask, -3 + subtask] = 1.0
+    observations = _one_row_per_subtask(venv.observation_space.shape[0])
     before = policy.get_distribution(observations).distribution.logits.detach().clone()
     values = policy.predict_values(observations).detach().clone()
     torch.manual_seed(0)
