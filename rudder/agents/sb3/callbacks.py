@@ -31,6 +31,7 @@ __all__ = [
     "SubtaskBoundaries",
     "SuccessEvaluation",
     "binomial_lower_tail",
+    "subtask_advantages",
 ]
 
 
@@ -384,6 +385,62 @@ class KeepCloning(BaseCallback):
         self.logger.record("rudder/cloning_loss", self.regularizer())
 
 
+def subtask_advantages(
+    rewards: np.ndarray,
+    values: np.ndarray,
+    *,
+    episode_starts: np.ndarray,
+    switched: np.ndarray,
+    last_values: np.ndarray,
+    last_dones: np.ndarray,
+    last_switched: np.ndarray,
+    gamma: float,
+    gae_lambda: float,
+) -> np.ndarray:
+    """GAE whose trace stops where the sub-task changes, bootstrapping there from the next value.
+
+    The TD error of every step bootstraps from the next state's value unless the episode
+    ended (as in stable-baselines3's rollout buffer); the λ-trace that sums them is cut
+    both where an episode ends and where the sub-task changes. So the last step of a
+    sub-task is worth its reward plus γ times the next agent's value, and an agent's
+    advantages hold no TD error of another agent's steps.
+
+    Args:
+        rewards: shape (n_steps, n_envs).
+        values: shape (n_steps, n_envs), the critic's values of the steps' observations.
+        episode_starts: shape (n_steps, n_envs), 1 where a step starts an episode.
+        switched: shape (n_steps, n_envs), True where a step's sub-task differs from the
+            previous step's (in the same episode or not).
+        last_values: shape (n_envs,), the values of the observations after the last step.
+        last_dones: shape (n_envs,), 1 where the last step ended its episode.
+        last_switched: shape (n_envs,), True where the observation after the last step has
+            another sub-task.
+        gamma: the discount.
+        gae_lambda: GAE's λ.
+
+    Returns:
+        The advantages, shape (n_steps, n_envs), float64.
+    """
+    rewards = np.asarray(rewards, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64)
+    count = rewards.shape[0]
+    advantages = np.zeros_like(rewards)
+    trace = np.zeros(rewards.shape[1:])
+    for step in reversed(range(count)):
+        if step == count - 1:
+            alive = 1.0 - np.asarray(last_dones, dtype=np.float64)
+            next_values = np.asarray(last_values, dtype=np.float64)
+            same_subtask = 1.0 - np.asarray(last_switched, dtype=np.float64)
+        else:
+            alive = 1.0 - np.asarray(episode_starts[step + 1], dtype=np.float64)
+            next_values = values[step + 1]
+            same_subtask = 1.0 - np.asarray(switched[step + 1], dtype=np.float64)
+        delta = rewards[step] + gamma * next_values * alive - values[step]
+        trace = delta + gamma * gae_lambda * alive * same_subtask * trace
+        advantages[step] = trace
+    return advantages
+
+
 class SubtaskBoundaries(BaseCallback):
     """Makes each sub-task agent's return end where its sub-task ends.
 
@@ -393,6 +450,12 @@ class SubtaskBoundaries(BaseCallback):
     including its sub-goal, and not with what the next agent does afterwards (nor does it
     bootstrap from the next agent's value): PPO on the redistributed reward *within* the
     sub-task, as the paper trains its MineRL sub-task agents.
+
+    With ``bootstrap``, an agent's last step before the hand-over bootstraps from the next
+    agent's value of the state it hands over (its critic sees the next sub-task's one-hot),
+    while the GAE trace still stops at the boundary (:func:`subtask_advantages`): each agent
+    is credited with its own steps only, but reaching its sub-goal alive is worth what the
+    rest of the episode is worth, and dying before it costs that too.
 
     With ``normalize_advantages`` the advantages are then standardised within each
     sub-task, and PPO's own per-minibatch standardisation is turned off: every agent is
@@ -404,12 +467,16 @@ class SubtaskBoundaries(BaseCallback):
     Args:
         num_subtasks: the sub-task one-hot's length (the last features of the observation).
         normalize_advantages: standardise advantages per sub-task (see above).
+        bootstrap: bootstrap each agent's return at its sub-goal from the next agent's value.
     """
 
-    def __init__(self, num_subtasks: int, *, normalize_advantages: bool = True, verbose: int = 0) -> None:
+    def __init__(
+        self, num_subtasks: int, *, normalize_advantages: bool = True, bootstrap: bool = False, verbose: int = 0
+    ) -> None:
         super().__init__(verbose)
         self.num_subtasks = int(num_subtasks)
         self.normalize_advantages = bool(normalize_advantages)
+        self.bootstrap = bool(bootstrap)
 
     def _on_training_start(self) -> None:
         if self.normalize_advantages:
@@ -426,12 +493,27 @@ class SubtaskBoundaries(BaseCallback):
         subtask = self._subtask(buffer.observations)  # (n_steps, n_envs)
         switched = np.zeros_like(buffer.episode_starts, dtype=bool)
         switched[1:] = subtask[1:] != subtask[:-1]
-        buffer.episode_starts = np.maximum(buffer.episode_starts, switched.astype(buffer.episode_starts.dtype))
         new_observations = self.locals["new_obs"]
         dones = np.asarray(self.locals["dones"], dtype=np.float32)
         last_switched = self._subtask(new_observations) != subtask[-1]
-        dones = np.maximum(dones, last_switched.astype(np.float32))
-        buffer.compute_returns_and_advantage(last_values=self.locals["values"], dones=dones)
+        if self.bootstrap:
+            last_values = self.locals["values"].detach().cpu().numpy().reshape(-1)
+            buffer.advantages = subtask_advantages(
+                buffer.rewards,
+                buffer.values,
+                episode_starts=buffer.episode_starts,
+                switched=switched,
+                last_values=last_values,
+                last_dones=dones,
+                last_switched=last_switched,
+                gamma=buffer.gamma,
+                gae_lambda=buffer.gae_lambda,
+            ).astype(buffer.advantages.dtype)
+            buffer.returns = buffer.advantages + buffer.values
+        else:
+            buffer.episode_starts = np.maximum(buffer.episode_starts, switched.astype(buffer.episode_starts.dtype))
+            dones = np.maximum(dones, last_switched.astype(np.float32))
+            buffer.compute_returns_and_advantage(last_values=self.locals["values"], dones=dones)
         if self.normalize_advantages:
             standardize_by_subtask(buffer.advantages, subtask)
         self.logger.record("rudder/subtask_switches", float(switched.sum() + last_switched.sum()))

@@ -347,7 +347,7 @@ def _prepare_subtasks(
             )
             for episode in training_demos
         ]
-    if settings.subtask_returns:
+    if settings.subtask_returns and not settings.subtask_bootstrap:
         traces = [controller.trace(episode.infos[key]) for episode in training_demos]
         return_ends = [trace[1:] != trace[:-1] for trace in traces]
     saved = {
@@ -357,6 +357,7 @@ def _prepare_subtasks(
         "settle_terminated": settle,
         "env_reward_weight": env_reward,
         "subtask_returns": settings.subtask_returns,
+        "subtask_bootstrap": settings.subtask_bootstrap,
         "progress": progress,
     }
     return Prepared(
@@ -406,6 +407,7 @@ def _callbacks(
     seed: int,
     redistributor: Redistributor | None,
     boundaries: int | None = None,
+    bootstrap: bool = False,
     regularizer: CloningRegularizer | None = None,
     training: RudderTraining | None = None,
     value_warmup: int = 0,
@@ -418,6 +420,8 @@ def _callbacks(
         gate: apply the redistribution gate (one network on an alignment profile).
         boundaries: the number of sub-tasks whose returns end with them
             (:class:`~rudder.agents.sb3.callbacks.SubtaskBoundaries`), or None.
+        bootstrap: with ``boundaries``, bootstrap each return at its sub-goal from the next
+            agent's value.
         regularizer: cloning between PPO updates, or None.
         training: the retraining of RUDDER's LSTM (rudder-lstm), or None.
     """
@@ -435,7 +439,7 @@ def _callbacks(
     if regularizer is not None:
         callbacks.append(KeepCloning(regularizer))
     if boundaries is not None:
-        callbacks.append(SubtaskBoundaries(boundaries))
+        callbacks.append(SubtaskBoundaries(boundaries, bootstrap=bootstrap))
     if training is not None:
         callbacks.append(training)
     if gate:
@@ -604,6 +608,7 @@ def _train(
             seed=seed,
             redistributor=prepared.redistributor,
             boundaries=controller.num_subtasks if controller is not None and settings.subtask_returns else None,
+            bootstrap=settings.subtask_bootstrap,
             regularizer=regularizer,
             training=prepared.training,
             value_warmup=settings.value_warmup if settings.method != "ppo" else 0,
@@ -692,10 +697,13 @@ def resume_sb3(
     redistributor = load_redistributor_from_checkpoint(checkpoint, **(encoder_overrides or {}))
     subtasks = subtask_wrapper_from_checkpoint(checkpoint, redistributor)
     wrapper: Callable[[gym.Env], gym.Env] | None = None
-    controller, boundaries = None, None
+    controller, boundaries, bootstrap = None, None, False
     if subtasks is not None:
         wrapper, controller, subtask_returns = subtasks
         boundaries = controller.num_subtasks if subtask_returns else None
+        # Checkpoints written before the option end every return at its sub-goal.
+        saved_subtasks = read_checkpoint_record(checkpoint).get("metadata", {}).get("subtasks", {})
+        bootstrap = bool(saved_subtasks.get("subtask_bootstrap", False))
     elif redistributor is not None:
         saved = read_checkpoint_record(checkpoint).get("metadata", {})
         # The checkpoint says which observation its policy was built for (older ones do not:
@@ -711,7 +719,13 @@ def resume_sb3(
             model.set_logger(logger)
         gate = settings.gate and controller is None and isinstance(redistributor, AlignmentRedistributor)
         evaluation, callbacks = _callbacks(
-            settings, eval_env, seed=seed, redistributor=redistributor, boundaries=boundaries, gate=gate
+            settings,
+            eval_env,
+            seed=seed,
+            redistributor=redistributor,
+            boundaries=boundaries,
+            bootstrap=bootstrap,
+            gate=gate,
         )
         _learn(
             model,

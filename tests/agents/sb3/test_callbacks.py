@@ -149,6 +149,84 @@ def test_boundaries_end_each_agents_return_with_its_sub_task():
         assert buffer.advantages[rows, 0] == pytest.approx((part - part.mean()) / (part.std() + 1e-8), abs=1e-6)
 
 
+def _boundary_rollout():
+    """The rollout of the test above: sub-task 0 for three steps (its sub-goal pays 1 at
+    the third), then sub-task 1; every value 0.5, gamma 0.9, GAE's lambda 1."""
+    from types import SimpleNamespace
+
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import RolloutBuffer
+
+    buffer = RolloutBuffer(6, spaces.Box(0, 1, (3,)), spaces.Discrete(2), gamma=0.9, gae_lambda=1.0, n_envs=1)
+    for step, (subtask, reward) in enumerate(zip([0, 0, 0, 1, 1, 1], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0])):
+        observation = np.array([[0.3, 1.0 - subtask, float(subtask)]], dtype=np.float32)
+        buffer.add(
+            observation, np.array([[0]]), np.array([reward]), np.array([step == 0]),
+            torch.tensor([[0.5]]), torch.tensor([0.0]),
+        )
+    model = SimpleNamespace(rollout_buffer=buffer, logger=Logger(None, []), get_env=lambda: None)
+    new_obs = np.array([[0.3, 0.0, 1.0]], dtype=np.float32)
+    return model, {"new_obs": new_obs, "dones": np.array([False]), "values": torch.tensor([[0.5]])}
+
+
+def test_bootstrapped_boundaries_value_the_hand_over_by_the_next_agent():
+    """With ``bootstrap`` the last step of sub-task 0 is worth its sub-goal's 1 plus gamma
+    times the next agent's value (0.5), hand-computed; sub-task 1's steps are as without."""
+    model, locals_ = _boundary_rollout()
+    callback = SubtaskBoundaries(2, normalize_advantages=False, bootstrap=True)
+    callback.init_callback(model)
+    callback.update_locals(locals_)
+    callback.on_rollout_end()
+    handed_over = 1.0 + 0.9 * 0.5
+    expected = [0.81 * handed_over, 0.9 * handed_over, handed_over, 0.9**3 * 0.5, 0.9**2 * 0.5, 0.9 * 0.5]
+    assert model.rollout_buffer.returns[:, 0] == pytest.approx(expected)
+    assert model.rollout_buffer.advantages[:, 0] == pytest.approx(np.array(expected) - 0.5)
+
+
+def test_bootstrapped_boundaries_do_not_bootstrap_past_an_episode_end():
+    """A sub-task that ends because its episode ended (the agent died) is worth its rewards only."""
+    model, locals_ = _boundary_rollout()
+    model.rollout_buffer.episode_starts[3, 0] = 1.0  # the episode ended at step 2; a new one began
+    callback = SubtaskBoundaries(2, normalize_advantages=False, bootstrap=True)
+    callback.init_callback(model)
+    callback.update_locals(locals_)
+    callback.on_rollout_end()
+    assert model.rollout_buffer.returns[:3, 0] == pytest.approx([0.81, 0.9, 1.0])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_subtask_advantages_without_switches_are_stable_baselines3s_gae(seed):
+    """The oracle: with no sub-task change, :func:`subtask_advantages` is SB3's GAE."""
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import RolloutBuffer
+
+    from rudder.agents.sb3.callbacks import subtask_advantages
+
+    rng = np.random.default_rng(seed)
+    steps, envs = 17, 3
+    buffer = RolloutBuffer(steps, spaces.Box(0, 1, (1,)), spaces.Discrete(2), gamma=0.97, gae_lambda=0.9, n_envs=envs)
+    starts = rng.random((steps, envs)) < 0.2
+    for step in range(steps):
+        buffer.add(
+            np.zeros((envs, 1), dtype=np.float32), np.zeros((envs, 1)), rng.normal(size=envs), starts[step],
+            torch.as_tensor(rng.normal(size=(envs, 1))), torch.zeros(envs),
+        )
+    last_values, last_dones = rng.normal(size=envs), rng.random(envs) < 0.3
+    buffer.compute_returns_and_advantage(last_values=torch.as_tensor(last_values[:, None]), dones=last_dones)
+    ours = subtask_advantages(
+        buffer.rewards,
+        buffer.values,
+        episode_starts=buffer.episode_starts,
+        switched=np.zeros((steps, envs), dtype=bool),
+        last_values=last_values,
+        last_dones=last_dones,
+        last_switched=np.zeros(envs, dtype=bool),
+        gamma=0.97,
+        gae_lambda=0.9,
+    )
+    np.testing.assert_allclose(ours, buffer.advantages, rtol=1e-5, atol=1e-6)
+
+
 class Scripted(gym.Env):
     """Episodes whose lengths and outcomes follow a script, whatever the actions:
     ``script[k] = (length, success)`` of the k-th episode (the last one repeats)."""

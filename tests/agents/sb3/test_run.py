@@ -167,6 +167,15 @@ def test_subtask_agents_keep_an_env_reward_that_is_paid_as_it_goes():
         for targets, wanted in zip(prepared.value_rewards, expected, strict=True):
             np.testing.assert_allclose(targets, wanted)
     assert chosen == {None: 1.0, 0.0: 0.0}
+    # Bootstrapped at the sub-goals, the cloned critic's targets run to the episode's end
+    # and the checkpoint says so.
+    within = _prepare(dense, SB3RunSettings(method="align-rudder", subtask_agents=True), encoder, make_env=make_env, seed=0)
+    bootstrapped = _prepare(
+        dense, SB3RunSettings(method="align-rudder", subtask_agents=True, subtask_bootstrap=True), encoder, make_env=make_env, seed=0
+    )
+    assert within.return_ends is not None and bootstrapped.return_ends is None
+    assert bootstrapped.metadata["subtasks"]["subtask_bootstrap"] is True
+    assert within.metadata["subtasks"]["subtask_bootstrap"] is False
     with pytest.raises(ValueError, match="subtask_env_reward"):
         SB3RunSettings(subtask_env_reward=-0.5)
 
