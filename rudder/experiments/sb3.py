@@ -72,9 +72,10 @@ class SB3TaskSettings:
     """Multiple of the env reward Align-RUDDER's sub-task agents are paid besides their
     sub-goals (none: the library's rule, 1 where the env pays before an episode's end; 0
     for the ablation)."""
-    subtask_bootstrap: bool = False
+    subtask_bootstrap: bool = True
     """Align-RUDDER's sub-task agents bootstrap their return at the sub-goal from the next
-    agent's value instead of ending it there (the paper's)."""
+    agent's value (the library's default; --no-subtask-bootstrap ends it there, as the
+    paper does, for ablations)."""
     shared_layers: int | None = None
     """Hidden layers that Align-RUDDER's sub-task agents share (none: the library's default,
     all of them; 0: each sub-task has its own networks; see

@@ -190,7 +190,8 @@ class SB3RunSettings:
         subtask_bootstrap: with ``subtask_returns``, an agent's return at its sub-goal
             bootstraps from the next agent's value instead of ending there (the GAE trace
             still stops at the boundary), so that each agent also values what the rest
-            of the episode is worth (staying alive, for one).
+            of the episode is worth (staying alive, for one). On by default; False ends
+            each return at its sub-goal, as the paper's MineRL agents are trained.
         keep_cloning: weight of behaviour-cloning steps between PPO updates (0: none;
             :class:`~rudder.agents.sb3.cloning.CloningRegularizer`), for methods that clone.
             On by default (1.0): without it PPO drove cloned LunarLander policies from 0.57-0.75
@@ -238,7 +239,7 @@ class SB3RunSettings:
     subtask_change_key: str = "inventory_change"
     subtask_items: tuple[str, ...] | None = None
     subtask_returns: bool = True
-    subtask_bootstrap: bool = False
+    subtask_bootstrap: bool = True
     goal_payments: bool = True
     settle_terminated: bool = False
     subtask_env_reward: float | None = None
