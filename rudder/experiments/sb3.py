@@ -72,10 +72,10 @@ class SB3TaskSettings:
     """Multiple of the env reward Align-RUDDER's sub-task agents are paid besides their
     sub-goals (none: the library's rule, 1 where the env pays before an episode's end; 0
     for the ablation)."""
-    subtask_bootstrap: bool = True
-    """Align-RUDDER's sub-task agents bootstrap their return at the sub-goal from the next
-    agent's value (the library's default; --no-subtask-bootstrap ends it there, as the
-    paper does, for ablations)."""
+    subtask_bootstrap: bool | None = None
+    """Whether Align-RUDDER's sub-task agents bootstrap their return at the sub-goal from
+    the next agent's value (none: the library's default, they do; --no-subtask-bootstrap
+    ends it there, as the paper does, for ablations)."""
     shared_layers: int | None = None
     """Hidden layers that Align-RUDDER's sub-task agents share (none: the library's default,
     all of them; 0: each sub-task has its own networks; see
@@ -198,7 +198,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
         **{
             "gate": settings.gate,
             "subtask_env_reward": settings.subtask_env_reward,
-            "subtask_bootstrap": settings.subtask_bootstrap,
+            **({} if settings.subtask_bootstrap is None else {"subtask_bootstrap": settings.subtask_bootstrap}),
             **fields,
         },
     )
@@ -235,7 +235,7 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
             # the hidden layers the sub-task agents shared, as built
             networks = getattr(getattr(outcome.model, "policy", None), "mlp_extractor", None)
             record["shared_layers"] = getattr(networks, "shared_layers", None)
-            record["subtask_bootstrap"] = bool(getattr(job.settings, "subtask_bootstrap", False))
+            record["subtask_bootstrap"] = task.run_settings(job.settings, key["method"]).subtask_bootstrap
         if outcome.subtask_env_reward is not None:
             record["subtask_env_reward"] = outcome.subtask_env_reward
         if outcome.probe_success is not None:

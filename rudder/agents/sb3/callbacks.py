@@ -423,20 +423,16 @@ def subtask_advantages(
     """
     rewards = np.asarray(rewards, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
-    count = rewards.shape[0]
+    # What follows each step: the next step's value, whether its episode goes on and
+    # whether its sub-task stays; after the last step, what the rollout ended with.
+    next_values = np.concatenate([values[1:], np.asarray(last_values, dtype=np.float64)[None]])
+    alive = 1.0 - np.concatenate([episode_starts[1:], np.asarray(last_dones)[None]]).astype(np.float64)
+    same_subtask = 1.0 - np.concatenate([switched[1:], np.asarray(last_switched)[None]]).astype(np.float64)
+    deltas = rewards + gamma * next_values * alive - values
     advantages = np.zeros_like(rewards)
     trace = np.zeros(rewards.shape[1:])
-    for step in reversed(range(count)):
-        if step == count - 1:
-            alive = 1.0 - np.asarray(last_dones, dtype=np.float64)
-            next_values = np.asarray(last_values, dtype=np.float64)
-            same_subtask = 1.0 - np.asarray(last_switched, dtype=np.float64)
-        else:
-            alive = 1.0 - np.asarray(episode_starts[step + 1], dtype=np.float64)
-            next_values = values[step + 1]
-            same_subtask = 1.0 - np.asarray(switched[step + 1], dtype=np.float64)
-        delta = rewards[step] + gamma * next_values * alive - values[step]
-        trace = delta + gamma * gae_lambda * alive * same_subtask * trace
+    for step in reversed(range(rewards.shape[0])):
+        trace = deltas[step] + gamma * gae_lambda * alive[step] * same_subtask[step] * trace
         advantages[step] = trace
     return advantages
 
