@@ -361,10 +361,14 @@ def learning_curves(
     run: its curve alone), one panel per ``panel`` value.
 
     Each run's ``curve`` is a list of points ``[x, y, ...]``; a curve that stops early
-    (its run reached its target) carries its last value forward.
+    (its run reached its target) carries its last value forward. A series keeps one colour
+    in every panel.
     """
     plt = _pyplot()
     panels = list(dict.fromkeys(run.get(panel) for run in runs))
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    names = list(dict.fromkeys(series(run) for run in runs if run.get("curve")))
+    colours = {name: palette[index % len(palette)] for index, name in enumerate(names)}
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
     figure, grid = plt.subplots(rows, columns, figsize=(6 * columns, 4 * rows), squeeze=False)
@@ -380,8 +384,8 @@ def learning_curves(
             ys = np.array([np.interp(steps, curve[:, 0], curve[:, 1], right=curve[-1, 1]) for curve in curves])
             # markers: a run that reached its target at once has a one-point curve
             iqm, low, high = interquartile_mean_curve(ys)
-            line = axes.plot(steps, iqm, marker="o", markersize=3, label=f"{name} (n={len(curves)}, IQM, 95% CI)")
-            axes.fill_between(steps, low, high, alpha=0.15, color=line[0].get_color())
+            axes.plot(steps, iqm, marker="o", markersize=3, color=colours[name], label=f"{name} (n={len(curves)}, IQM, 95% CI)")
+            axes.fill_between(steps, low, high, alpha=0.15, color=colours[name])
         if target is not None:
             axes.axhline(target, color="grey", linestyle=":", linewidth=1)
         _label(axes, title=str(value), xlabel=xlabel, ylabel=ylabel)

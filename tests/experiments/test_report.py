@@ -55,3 +55,24 @@ def test_interquartile_mean_curve_holds_the_iqm_inside_its_interval():
     iqm, low, high = interquartile_mean_curve(curves)
     assert iqm == pytest.approx([interquartile_mean(curves[:, point]) for point in range(5)])
     assert np.all(low <= iqm + 1e-12) and np.all(iqm <= high + 1e-12)
+
+
+def test_learning_curves_keep_one_colour_per_series_in_every_panel(tmp_path, monkeypatch):
+    # Panel A draws "ours" first, panel B draws "bc" first: each series must keep its colour.
+    from rudder.experiments import report
+
+    figures = []
+    monkeypatch.setattr(report, "_save", lambda plt, figure, path, dpi=120: figures.append(figure))
+    curve = [[0, 0.1], [10, 0.5]]
+    all_runs = [
+        {"env": "A", "method": "ours", "curve": curve},
+        {"env": "A", "method": "bc", "curve": curve},
+        {"env": "B", "method": "bc", "curve": curve},
+        {"env": "B", "method": "ours", "curve": curve},
+    ]
+    report.learning_curves(all_runs, str(tmp_path / "curves.png"), panel="env", series=lambda run: run["method"], xlabel="x", ylabel="y")
+    (figure,) = figures
+    colours = [{line.get_label().split(" ")[0]: line.get_color() for line in axes.get_lines()} for axes in figure.axes if axes.get_visible()]
+    assert len(colours) == 2
+    assert colours[0] == colours[1]
+    assert colours[0]["ours"] != colours[0]["bc"]

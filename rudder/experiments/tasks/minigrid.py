@@ -169,7 +169,7 @@ def _caption(sources: list[dict[str, Any]]) -> str:
 def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:
     learning_curves(
         results.runs, path, panel="env", series=lambda run: NAMES.get(run["method"], run["method"]),
-        xlabel="env steps", ylabel="success rate (mean, min-max band)", target=0.8,
+        xlabel="env steps", ylabel="success rate (IQM, 95% CI band)", target=0.8,
     )
 
 
