@@ -12,6 +12,7 @@ kept, after the new table.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -57,10 +58,13 @@ def render(path: Path) -> int:
 
 
 def hand_written_notes(text: str) -> list[str]:
-    """The paragraphs below the last table line, less the generated wall-time line."""
+    """The paragraphs below the generated part: after its wall-time line (notes may hold tables
+    of their own), or, in a file without one, after the last table line."""
     lines = text.splitlines()
+    wall_time = [index for index, line in enumerate(lines) if re.fullmatch(r"Wall time [\d,.]+ s\.", line.strip())]
     last_table = max((index for index, line in enumerate(lines) if line.startswith("|")), default=len(lines))
-    paragraphs = "\n".join(lines[last_table + 1 :]).split("\n\n")
+    end = wall_time[0] if wall_time else last_table
+    paragraphs = "\n".join(lines[end + 1 :]).split("\n\n")
     return [p.strip("\n") for p in paragraphs if p.strip() and not p.strip().startswith(("Wall time", "Wrote "))]
 
 
