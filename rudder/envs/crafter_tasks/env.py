@@ -244,7 +244,9 @@ class CrafterEnv(gym.Env):
     achievements of :data:`ACHIEVEMENTS` unlocked so far this episode, which Crafter's
     success rates count) and ``is_success`` (whether the diamond has been collected this
     episode). The step on which the player dies also holds ``death_cause``, one of
-    :data:`DEATH_CAUSES` (see :func:`death_cause`).
+    :data:`DEATH_CAUSES` (see :func:`death_cause`), ``death_asleep`` (whether the player
+    was asleep when it died) and ``death_daylight`` (the world's daylight then, 0 at the
+    darkest of the night and 1 by day).
 
     Seeding: ``reset(seed=s)`` generates the world from ``s``; a later ``reset()``
     without a seed generates the next world of that sequence. The same seed and the same
@@ -410,6 +412,8 @@ class CrafterEnv(gym.Env):
             info["death_cause"] = death_cause(
                 self._env._world, player, health_before=health, recover_before=recover, nearby=nearby
             )
+            info["death_asleep"] = bool(player.sleeping)
+            info["death_daylight"] = float(self._env._world.daylight)
         return observation, float(reward), bool(terminated), bool(truncated), info
 
     def _creatures_near_player(self) -> list[Any]:

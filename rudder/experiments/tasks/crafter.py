@@ -168,8 +168,9 @@ ENDINGS = (*DEATH_CAUSES, "time limit")
 def _training_episodes(progress: Progress) -> Any:
     """An SB3 callback that reports env steps to ``progress`` and keeps, for every training
     episode that ends, its end step, its unlocked achievements (``info["obtained"]``), how
-    it ended (``info["death_cause"]``, or ``"time limit"``) and its length (the Monitor's
-    ``info["episode"]["l"]``, where there is one)."""
+    it ended (``info["death_cause"]``, or ``"time limit"``), whether a death came asleep
+    and its daylight (``info["death_asleep"]``, ``info["death_daylight"]``) and its length
+    (the Monitor's ``info["episode"]["l"]``, where there is one)."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     class TrainingEpisodes(BaseCallback):
@@ -181,6 +182,7 @@ def _training_episodes(progress: Progress) -> Any:
             self.obtained: list[np.ndarray] = []
             self.endings: list[str] = []
             self.lengths: list[int] = []
+            self.deaths: list[tuple[int, bool, float]] = []  # end step, asleep, daylight
 
         def _on_step(self) -> bool:
             progress(self.num_timesteps)
@@ -189,6 +191,10 @@ def _training_episodes(progress: Progress) -> Any:
                     self.ends.append(int(self.num_timesteps))
                     self.obtained.append(np.asarray(info["obtained"], dtype=bool))
                     self.endings.append(str(info.get("death_cause", "time limit")))
+                    if "death_asleep" in info:
+                        self.deaths.append(
+                            (int(self.num_timesteps), bool(info["death_asleep"]), float(info["death_daylight"]))
+                        )
                     if "episode" in info:
                         self.lengths.append(int(info["episode"]["l"]))
             return True
@@ -209,6 +215,18 @@ def _endings(endings: list[str], ends: list[int], budget: int) -> dict[str, floa
     return {ending: 100.0 * counted.count(ending) / len(counted) for ending in ENDINGS}
 
 
+def _deaths(deaths: list[tuple[int, bool, float]], budget: int) -> dict[str, float] | None:
+    """Of the deaths within ``budget``: the percent that came asleep and the mean daylight
+    (0 night, 1 day); None without such deaths."""
+    counted = [(asleep, daylight) for end, asleep, daylight in deaths if end <= budget]
+    if not counted:
+        return None
+    return {
+        "asleep": 100.0 * float(np.mean([asleep for asleep, _ in counted])),
+        "daylight": float(np.mean([daylight for _, daylight in counted])),
+    }
+
+
 def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: Crafter's success rates and score over the training episodes and over the
     final policy's evaluation, how the training episodes ended and their mean length, the
@@ -225,6 +243,7 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "training_episodes": len(recorder.ends),
         "training_rates": _rates(training),
         "training_endings": _endings(recorder.endings, recorder.ends, budget),
+        "training_deaths": _deaths(recorder.deaths, budget),
         "mean_episode_length": float(np.mean(recorder.lengths)) if recorder.lengths else None,
         "final_score": None if final is None else crafter_score(final),
         "final_diamond": None if final is None else float(final[diamond]),
@@ -313,6 +332,10 @@ def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
         [run["mean_episode_length"] for run in runs if run.get("mean_episode_length") is not None] for runs in columns
     ]
     lines.append("| mean length | " + " | ".join("-" if not values else f"{np.mean(values):.0f}" for values in lengths) + " |")
+    for key, label, form in (("asleep", "deaths asleep (% of deaths)", ".1f"), ("daylight", "daylight at death (0 night, 1 day)", ".2f")):
+        values = [[run["training_deaths"][key] for run in runs if run.get("training_deaths")] for runs in columns]
+        if any(values):
+            lines.append(f"| {label} | " + " | ".join("-" if not v else f"{np.mean(v):{form}}" for v in values) + " |")
     return "\n".join(lines)
 
 

@@ -209,7 +209,9 @@ def test_death_cause_zombie():
     env = _alone()
     env.player.health = 2
     env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array([1, 0]), env.player))
-    assert _step_until_dead(env)["death_cause"] == "zombie"
+    info = _step_until_dead(env)
+    assert info["death_cause"] == "zombie" and info["death_asleep"] is False
+    assert info["death_daylight"] == pytest.approx(env.world.daylight)
 
 
 def test_death_cause_zombie_on_a_sleeping_player():
@@ -219,7 +221,8 @@ def test_death_cause_zombie_on_a_sleeping_player():
     env.player.health = 7
     env.player.inventory["energy"] = 0
     env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array([1, 0]), env.player))
-    assert _step_until_dead(env, "sleep", limit=3)["death_cause"] == "zombie"
+    info = _step_until_dead(env, "sleep", limit=3)
+    assert info["death_cause"] == "zombie" and info["death_asleep"] is True
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,14 @@ import pytest
 from rudder.envs.crafter_tasks import ACHIEVEMENTS, crafter_score
 from rudder.experiments import main, read_results
 from rudder.experiments.results import ResultFile, write_results
-from rudder.experiments.tasks.crafter import CRAFTER, ENDINGS, CrafterSweep, _endings, crafter_jobs
+from rudder.experiments.tasks.crafter import (
+    CRAFTER,
+    ENDINGS,
+    CrafterSweep,
+    _deaths,
+    _endings,
+    crafter_jobs,
+)
 
 
 def test_jobs_run_ppo_once_per_seed_and_align_rudder_with_its_own_seeds():
@@ -45,6 +52,12 @@ def test_endings_are_shares_of_the_episodes_within_the_budget():
     assert _endings(endings, ends=[50] * 5, budget=40) is None
 
 
+def test_deaths_asleep_and_their_daylight_count_the_deaths_within_the_budget():
+    deaths = [(10, True, 0.1), (20, False, 0.9), (30, False, 0.5), (50, True, 0.0)]  # the last ends after the budget
+    assert _deaths(deaths, budget=40) == pytest.approx({"asleep": 100 / 3, "daylight": 0.5})
+    assert _deaths(deaths, budget=5) is None
+
+
 def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     half = [99.0] * 11 + [0.0] * 11  # score 9
     runs = [
@@ -55,6 +68,7 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     # only the second Align-RUDDER run recorded how its episodes ended
     runs[1]["training_endings"] = {ending: 0.0 for ending in ENDINGS} | {"zombie": 60.0, "lava": 30.0, "time limit": 10.0}
     runs[1]["mean_episode_length"] = 123.4
+    runs[1]["training_deaths"] = {"asleep": 12.5, "daylight": 0.375}
     source = tmp_path / "runs.json"
     write_results(source, ResultFile(benchmark="crafter", command="test", settings={"budget": 1000}, runs=runs))
     out = tmp_path / "all.json"
@@ -68,6 +82,7 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     assert "| ending | Align-RUDDER, 20 demos (1 runs) | BC, 20 demos (0 runs) |" in text
     assert "| zombie | 60.0 | - |" in text and "| arrow | 0.0 | - |" in text and "| time limit | 10.0 | - |" in text
     assert "| mean length | 123 | - |" in text
+    assert "| deaths asleep (% of deaths) | 12.5 | - |" in text and "| daylight at death (0 night, 1 day) | 0.38 | - |" in text
     assert "Human experts 50.5" in text and (tmp_path / "bars.png").stat().st_size > 10_000
     assert read_results(out).rows[0]["score"]["values"] == pytest.approx([9.0, 3.0])
 
@@ -94,6 +109,8 @@ def test_tiny_sweep_counts_training_episodes_the_way_crafter_does(tmp_path):
         assert sorted(run["training_endings"]) == sorted(ENDINGS)
         assert sum(run["training_endings"].values()) == pytest.approx(100.0)
         assert 1 <= run["mean_episode_length"] <= 60
+        deaths = run["training_deaths"]
+        assert deaths is None or (0 <= deaths["asleep"] <= 100 and 0 <= deaths["daylight"] <= 1)
     assert results.runs[0]["subtasks"][0] == "collect_wood"
     assert "| achievement |" in (tmp_path / "c.md").read_text()
     assert json.loads(out.read_text())["settings"]["length"] == 60
