@@ -78,8 +78,11 @@ class SB3TaskSettings:
     ends it there, as the paper does, for ablations)."""
     shared_layers: int | None = None
     """Hidden layers that Align-RUDDER's sub-task agents share (none: the library's default,
-    all of them; 0: each sub-task has its own networks; see
-    ``rudder.agents.sb3.policies.SubtaskNetworks``)."""
+    all of them; 0: each sub-task has its own networks; one more than the hidden layers:
+    the output layer too; see ``rudder.agents.sb3.policies.SubtaskNetworks``)."""
+    net_arch: tuple[int, ...] | None = None
+    """Hidden layer sizes of every method's policy and value networks (none: the library's
+    default, 64 64), for ablations."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +195,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
                 "gamma": settings.gamma,
                 "learning_rate": settings.learning_rate,
                 "shared_layers": settings.shared_layers,
+                **({} if settings.net_arch is None else {"net_arch": settings.net_arch}),
                 **(ppo or {}),
             }
         ),

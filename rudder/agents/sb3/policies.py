@@ -9,6 +9,8 @@ what every sub-task needs (moving, fighting, drinking) is learned once, from all
 steps. ``shared_layers=0`` gives every sub-task networks of its own, as in the paper's
 MineRL agent: behaviour cloning then trains each sub-task's networks on the
 demonstration steps of that sub-task only, and PPO each on the steps it was in charge of.
+``shared_layers=len(net_arch) + 1`` shares the output layer too: one network that reads
+the sub-task one-hot as an input (a goal-conditioned policy).
 Build it through :func:`~rudder.agents.sb3.make_ppo` with ``PPOSettings(policy="SubtaskPolicy")``.
 """
 
@@ -42,7 +44,9 @@ class SubtaskNetworks(nn.Module):
     The actor's output is the action logits, the critic's the value, so that the policy's
     own ``action_net`` and ``value_net`` are identities. With ``shared_layers`` = k the
     first k hidden layers of the actor form one trunk for every sub-task (likewise the
-    critic's; actor and critic share nothing), followed by each sub-task's own layers.
+    critic's; actor and critic share nothing), followed by each sub-task's own layers;
+    with ``shared_layers = len(hidden) + 1`` the output layer is shared too, so that the
+    sub-tasks differ only by the one-hot in the input.
 
     Args:
         feature_dim: length of the observation (the sub-task one-hot included).
@@ -51,7 +55,7 @@ class SubtaskNetworks(nn.Module):
         hidden: hidden layer sizes.
         activation: the activation after each hidden layer.
         shared_layers: how many of the hidden layers the sub-tasks share (0 to ``len(hidden)``;
-            None: all of them).
+            None: all of them; ``len(hidden) + 1``: the output layer too).
     """
 
     def __init__(
@@ -66,18 +70,23 @@ class SubtaskNetworks(nn.Module):
     ) -> None:
         super().__init__()
         shared_layers = len(hidden) if shared_layers is None else shared_layers
-        if not 0 <= shared_layers <= len(hidden):
-            raise ValueError(f"`shared_layers` must be in [0, {len(hidden)}] (the hidden layers), got {shared_layers}")
+        if not 0 <= shared_layers <= len(hidden) + 1:
+            raise ValueError(
+                f"`shared_layers` must be in [0, {len(hidden) + 1}] (the hidden layers, or one more for the "
+                f"output layer too), got {shared_layers}"
+            )
         self.num_subtasks = int(num_subtasks)
         self.shared_layers = int(shared_layers)
         self.latent_dim_pi = int(num_actions)
         self.latent_dim_vf = 1
         sizes = [feature_dim, *hidden]
-        shared, own = sizes[: shared_layers + 1], sizes[shared_layers:]
+        shared_hidden = min(shared_layers, len(hidden))
+        shared, own = sizes[: shared_hidden + 1], sizes[shared_hidden:]
         self.actor_trunk = self._trunk(shared, activation)
         self.critic_trunk = self._trunk(shared, activation)
-        self.actors = nn.ModuleList(_network([*own, num_actions], activation) for _ in range(num_subtasks))
-        self.critics = nn.ModuleList(_network([*own, 1], activation) for _ in range(num_subtasks))
+        heads = 1 if shared_layers > len(hidden) else num_subtasks
+        self.actors = nn.ModuleList(_network([*own, num_actions], activation) for _ in range(heads))
+        self.critics = nn.ModuleList(_network([*own, 1], activation) for _ in range(heads))
 
     @staticmethod
     def _trunk(sizes: Sequence[int], activation: type[nn.Module]) -> nn.Module:
@@ -87,8 +96,10 @@ class SubtaskNetworks(nn.Module):
         return nn.Sequential(_network(sizes, activation), activation())
 
     def _route(self, features: torch.Tensor, trunk: nn.Module, networks: nn.ModuleList, size: int) -> torch.Tensor:
-        subtask = features[:, -self.num_subtasks :].argmax(dim=1)
         hidden = trunk(features)
+        if len(networks) == 1:
+            return networks[0](hidden)
+        subtask = features[:, -self.num_subtasks :].argmax(dim=1)
         output = features.new_zeros((features.shape[0], size))
         for index in torch.unique(subtask).tolist():
             rows = subtask == index
@@ -114,7 +125,8 @@ class SubtaskPolicy(ActorCriticPolicy):
         num_subtasks: number of sub-tasks (the one-hot's length).
         net_arch: hidden sizes of every sub-task's actor and critic.
         shared_layers: how many of the hidden layers all sub-tasks share (see
-            :class:`SubtaskNetworks`; None, the default: all of them; 0: none).
+            :class:`SubtaskNetworks`; None, the default: all of them; 0: none;
+            ``len(net_arch) + 1``: the output layer too).
         Other arguments: as ``ActorCriticPolicy``.
     """
 

@@ -69,7 +69,8 @@ class PPOSettings:
         num_subtasks: number of sub-tasks of a "SubtaskPolicy".
         shared_layers: how many of the hidden layers the sub-tasks of a "SubtaskPolicy"
             share (None, the default: all of them, each sub-task has its own output
-            layer; 0: every sub-task has its own networks; see
+            layer; 0: every sub-task has its own networks; ``len(net_arch) + 1``: the
+            output layer too, one network reading the sub-task one-hot; see
             :class:`~rudder.agents.sb3.policies.SubtaskNetworks`).
     """
 
@@ -97,10 +98,10 @@ class PPOSettings:
             )
         if self.policy == "SubtaskPolicy" and self.num_subtasks < 1:
             raise ValueError("a 'SubtaskPolicy' needs `num_subtasks` >= 1")
-        if self.shared_layers is not None and not 0 <= self.shared_layers <= len(tuple(self.net_arch)):
+        if self.shared_layers is not None and not 0 <= self.shared_layers <= len(tuple(self.net_arch)) + 1:
             raise ValueError(
-                f"`shared_layers` must be in [0, {len(tuple(self.net_arch))}] (the hidden layers of `net_arch`), "
-                f"got {self.shared_layers}"
+                f"`shared_layers` must be in [0, {len(tuple(self.net_arch)) + 1}] (the hidden layers of `net_arch`, "
+                f"or one more for the output layer too), got {self.shared_layers}"
             )
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
