@@ -101,6 +101,28 @@ def test_shared_trunk_is_one_network_and_the_heads_stay_per_sub_task(shared_laye
 
 def test_shared_layers_must_fit_the_hidden_layers():
     with pytest.raises(ValueError, match="shared_layers"):
-        PPOSettings(policy="SubtaskPolicy", num_subtasks=2, net_arch=(64, 64), shared_layers=3)
+        PPOSettings(policy="SubtaskPolicy", num_subtasks=2, net_arch=(64, 64), shared_layers=4)
     with pytest.raises(ValueError, match="shared_layers"):
         PPOSettings(shared_layers=-1)
+    PPOSettings(policy="SubtaskPolicy", num_subtasks=2, net_arch=(64, 64), shared_layers=3)  # the output layer too
+
+
+def test_sharing_the_output_layer_too_makes_one_network_that_reads_the_one_hot():
+    controller = SubtaskController(["log", "planks", "stick"], items=ITEMS)
+    venv = make_vec_env(lambda: SubtaskObservation(make_craft_env(), controller), n_envs=1, seed=0)
+    policy = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3, shared_layers=3), seed=0).policy
+    networks = policy.mlp_extractor
+    assert len(networks.actors) == len(networks.critics) == 1
+    assert len([m for m in networks.actor_trunk.modules() if isinstance(m, torch.nn.Linear)]) == 2
+    observations = _one_row_per_subtask(venv.observation_space.shape[0])
+    observations[:, :10] = observations[0, :10]  # the same state in every sub-task
+    logits = policy.get_distribution(observations).distribution.logits.detach()
+    # one network, yet the sub-task one-hot in its input changes what it does
+    assert not torch.allclose(logits[0], logits[1]) and not torch.allclose(logits[1], logits[2])
+    with torch.no_grad():  # its one output layer moves every sub-task
+        for parameter in networks.actors[0].parameters():
+            parameter.add_(torch.randn_like(parameter))
+    moved = policy.get_distribution(observations).distribution.logits.detach()
+    assert all(not torch.allclose(moved[row], logits[row]) for row in range(3))
+    venv.close()
+
