@@ -80,6 +80,9 @@ class SB3TaskSettings:
     """Hidden layers that Align-RUDDER's sub-task agents share (none: the library's default,
     all of them; 0: each sub-task has its own networks; one more than the hidden layers:
     the output layer too; see ``rudder.agents.sb3.policies.SubtaskNetworks``)."""
+    keep_cloning: float | None = None
+    """Weight of the behaviour-cloning steps between PPO updates of the methods that clone
+    (none: the library's default, 1; 0: none, for ablations)."""
     net_arch: tuple[int, ...] | None = None
     """Hidden layer sizes of every method's policy and value networks (none: the library's
     default, 64 64), for ablations."""
@@ -203,6 +206,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
             "gate": settings.gate,
             "subtask_env_reward": settings.subtask_env_reward,
             **({} if settings.subtask_bootstrap is None else {"subtask_bootstrap": settings.subtask_bootstrap}),
+            **({} if settings.keep_cloning is None else {"keep_cloning": settings.keep_cloning}),
             **fields,
         },
     )
