@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -113,6 +115,7 @@ def behavior_cloning(
     *,
     rewards: Sequence[np.ndarray] | None = None,
     return_ends: Sequence[np.ndarray] | None = None,
+    groups: Sequence[int] | None = None,
     settings: BehaviorCloningSettings | None = None,
     seed: int = 0,
     progress_bar: bool = False,
@@ -121,7 +124,9 @@ def behavior_cloning(
 
     Minimises the negative log-likelihood of the demonstrated actions, plus
     ``value_weight`` times the squared error of the value head against the discounted
-    return-to-go, minus ``entropy_weight`` times the policy entropy.
+    return-to-go, minus ``entropy_weight`` times the policy entropy. With
+    ``settings.folds`` > 1 the number of epochs is chosen first, by cross-validation over
+    the episodes (see :class:`~rudder.agents.sb3.BehaviorCloningSettings`).
 
     Args:
         policy: e.g. ``PPO(...).policy``; its observation space must match the
@@ -133,12 +138,17 @@ def behavior_cloning(
             each episode's own rewards).
         return_ends: per episode, shape (T,), optional: steps after which the value
             target's return stops (see :func:`discounted_returns_to_go`).
+        groups: per episode, a group id: episodes of one group are held out together
+            (say, a demonstration and its mirror image); default: one group each.
         settings: see :class:`BehaviorCloningSettings`.
-        seed: seeds the minibatch order.
+        seed: seeds the held-out episodes and the minibatch order.
         progress_bar: show a tqdm bar over the epochs.
 
     Returns:
-        per-epoch means: ``{"policy_loss": [...], "value_loss": [...], "accuracy": [...]}``.
+        per-epoch means of the final fit: ``{"policy_loss": [...], "value_loss": [...],
+        "accuracy": [...]}``; where the epochs were chosen also ``"holdout_loss"``: after
+        each epoch, the held-out episodes' negative log-likelihood per step, over the
+        folds.
     """
     settings = settings or BehaviorCloningSettings()
     demonstrations = check_episodes(demonstrations, name="demonstrations")
@@ -151,38 +161,105 @@ def behavior_cloning(
             raise ValueError(
                 f"`rewards[{index}]` has shape {np.shape(episode_rewards)}, expected ({episode.length},)"
             )
-    observations, actions = _stack_steps(demonstrations)
     ends: Sequence[np.ndarray | None] = [None] * len(rewards) if return_ends is None else return_ends
     if len(ends) != len(rewards):
         raise ValueError(f"`return_ends` has {len(ends)} entries for {len(rewards)} demonstrations")
-    targets = np.concatenate(
-        [discounted_returns_to_go(r, settings.gamma, ends=e) for r, e in zip(rewards, ends)]
-    ).astype(np.float32)
-    _check_observation_shapes(policy.observation_space, observations)
+    group_ids = np.arange(len(demonstrations)) if groups is None else np.asarray(groups)
+    if group_ids.shape != (len(demonstrations),):
+        raise ValueError(f"`groups` has {group_ids.shape[0] if group_ids.ndim else 0} entries for {len(demonstrations)} demonstrations")
+    steps = _Steps.of(demonstrations, rewards, ends, settings.gamma)
+    _check_observation_shapes(policy.observation_space, steps.observations)
 
+    history: dict[str, list[float]] = {}
+    epochs = settings.epochs
+    folds = _folds(group_ids, settings.folds, seed)
+    if folds and epochs:
+        initial = copy.deepcopy(policy.state_dict())
+        held_out_loss = np.zeros(epochs)
+        for fold in folds:
+            held_out = np.isin(group_ids, fold)
+            selection = _fit(
+                policy, steps.select(~held_out), epochs, settings, seed=seed, progress_bar=progress_bar,
+                holdout=steps.select(held_out),
+            )
+            held_out_loss += np.asarray(selection["holdout_loss"]) * np.count_nonzero(held_out[steps.episode])
+            policy.load_state_dict(initial)
+        history["holdout_loss"] = (held_out_loss / steps.actions.shape[0]).tolist()
+        epochs = int(np.argmin(held_out_loss)) + 1
+    history.update(_fit(policy, steps, epochs, settings, seed=seed, progress_bar=progress_bar))
+    return history
+
+
+@dataclasses.dataclass(frozen=True)
+class _Steps:
+    """The demonstration steps of behaviour cloning: observations s_0..s_{T-1}, actions
+    and value targets of every episode, concatenated, and each step's episode."""
+
+    observations: Observations
+    actions: np.ndarray
+    targets: np.ndarray
+    episode: np.ndarray
+
+    @classmethod
+    def of(cls, episodes: Sequence[Episode], rewards: Sequence[np.ndarray], ends: Sequence[np.ndarray | None], gamma: float) -> _Steps:
+        observations, actions = _stack_steps(episodes)
+        targets = np.concatenate([discounted_returns_to_go(r, gamma, ends=e) for r, e in zip(rewards, ends)])
+        episode = np.concatenate([np.full(e.length, index) for index, e in enumerate(episodes)])
+        return cls(observations, actions, targets.astype(np.float32), episode)
+
+    def select(self, episodes: np.ndarray) -> _Steps:
+        """The steps of the episodes where ``episodes`` (a mask over them) is true."""
+        index = np.flatnonzero(episodes[self.episode])
+        return _Steps(_take(self.observations, index), self.actions[index], self.targets[index], self.episode[index])
+
+
+def _folds(groups: np.ndarray, count: int, seed: int) -> list[np.ndarray]:
+    """The group ids of each cross-validation fold: ``count`` folds (at most one per
+    group) of shuffled groups; none with fewer than 3 groups or fewer than 2 folds."""
+    unique = np.unique(groups)
+    count = min(count, unique.size)
+    if count < 2 or unique.size < 3:
+        return []
+    shuffled = np.random.default_rng(seed).permutation(unique)
+    return [np.sort(fold) for fold in np.array_split(shuffled, count)]
+
+
+def _fit(
+    policy: ActorCriticPolicy,
+    steps: _Steps,
+    epochs: int,
+    settings: BehaviorCloningSettings,
+    *,
+    seed: int,
+    progress_bar: bool,
+    holdout: _Steps | None = None,
+) -> dict[str, list[float]]:
+    """``epochs`` passes of minibatch steps over ``steps``, from a fresh Adam optimizer;
+    per-epoch means, and the held-out negative log-likelihood after each epoch where
+    ``holdout`` is given."""
     optimizer = torch.optim.Adam(policy.parameters(), lr=settings.learning_rate)
     trainable = [parameter for parameter in policy.parameters() if parameter.requires_grad]
     generator = np.random.default_rng(seed)
-    num_steps = actions.shape[0]
+    num_steps = steps.actions.shape[0]
     history: dict[str, list[float]] = {"policy_loss": [], "value_loss": [], "accuracy": []}
-    epochs = range(settings.epochs)
+    if holdout is not None:
+        history["holdout_loss"] = []
+    passes = range(epochs)
     if progress_bar:
         from tqdm.auto import tqdm
 
-        epochs = tqdm(epochs, desc="behaviour cloning", unit="epoch")
-    policy.set_training_mode(True)
-    for _ in epochs:
+        passes = tqdm(passes, desc="behaviour cloning" if holdout is None else "behaviour cloning (choosing the epochs)", unit="epoch")
+    for _ in passes:
+        policy.set_training_mode(True)
         order = generator.permutation(num_steps)
         sums = np.zeros(3)
         for start in range(0, num_steps, settings.batch_size):
             batch_index = order[start : start + settings.batch_size]
-            batch, _ = policy.obs_to_tensor(_take(observations, batch_index))
-            batch_actions = torch.as_tensor(actions[batch_index], device=policy.device)
-            if batch_actions.ndim == 2 and batch_actions.shape[1] == 1:
-                batch_actions = batch_actions[:, 0]
+            batch, _ = policy.obs_to_tensor(_take(steps.observations, batch_index))
+            batch_actions = _action_tensor(policy, steps.actions[batch_index])
             values, log_prob, entropy = policy.evaluate_actions(batch, batch_actions)
             policy_loss = -log_prob.mean()
-            value_loss = torch.mean((values.flatten() - torch.as_tensor(targets[batch_index], device=policy.device)) ** 2)
+            value_loss = torch.mean((values.flatten() - torch.as_tensor(steps.targets[batch_index], device=policy.device)) ** 2)
             actor_loss = policy_loss
             if entropy is not None and settings.entropy_weight:
                 actor_loss = actor_loss - settings.entropy_weight * entropy.mean()
@@ -193,10 +270,32 @@ def behavior_cloning(
                 predicted = policy.get_distribution(batch).get_actions(deterministic=True)
                 accuracy = (predicted.reshape(batch_actions.shape) == batch_actions).float().mean()
             sums += len(batch_index) * np.array([policy_loss.item(), value_loss.item(), accuracy.item()])
-        for key, value in zip(history, sums / num_steps):
+        for key, value in zip(("policy_loss", "value_loss", "accuracy"), sums / num_steps):
             history[key].append(float(value))
+        if holdout is not None:
+            history["holdout_loss"].append(_negative_log_likelihood(policy, holdout, settings.batch_size))
     policy.set_training_mode(False)
     return history
+
+
+def _action_tensor(policy: ActorCriticPolicy, actions: np.ndarray) -> torch.Tensor:
+    tensor = torch.as_tensor(actions, device=policy.device)
+    if tensor.ndim == 2 and tensor.shape[1] == 1:
+        tensor = tensor[:, 0]
+    return tensor
+
+
+def _negative_log_likelihood(policy: ActorCriticPolicy, steps: _Steps, batch_size: int) -> float:
+    """The mean negative log-likelihood of ``steps``' actions under ``policy`` (eval mode)."""
+    policy.set_training_mode(False)
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, steps.actions.shape[0], max(batch_size, 1024)):
+            index = np.arange(start, min(start + max(batch_size, 1024), steps.actions.shape[0]))
+            batch, _ = policy.obs_to_tensor(_take(steps.observations, index))
+            _, log_prob, _ = policy.evaluate_actions(batch, _action_tensor(policy, steps.actions[index]))
+            total -= float(log_prob.sum().item())
+    return total / max(steps.actions.shape[0], 1)
 
 
 class CloningRegularizer:

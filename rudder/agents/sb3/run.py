@@ -384,15 +384,18 @@ def _clone(
 ) -> list[Episode]:
     """Behaviour cloning of ``model.policy``; returns the episodes it fitted."""
     cloned, cloned_rewards, cloned_ends = prepared.demonstrations, prepared.value_rewards, prepared.return_ends
+    groups = list(range(len(cloned)))
     if augmentation is not None:
         cloned = cloned + [augmentation(episode) for episode in cloned]
         cloned_rewards = None if cloned_rewards is None else list(cloned_rewards) * 2
         cloned_ends = None if cloned_ends is None else list(cloned_ends) * 2
+        groups = groups * 2  # an episode and its augmented copy are held out together
     behavior_cloning(
         model.policy,
         cloned,
         rewards=cloned_rewards,
         return_ends=cloned_ends,
+        groups=groups,
         settings=dataclasses.replace(settings.behavior_cloning, gamma=prepared.ppo.gamma),
         seed=seed,
         progress_bar=progress_bar,

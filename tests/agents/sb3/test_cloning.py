@@ -1,5 +1,7 @@
 """Behaviour cloning of an SB3 actor-critic policy."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from rudder.agents.sb3 import (  # noqa: E402
     behavior_cloning,
     discounted_returns_to_go,
 )
+from rudder.agents.sb3.cloning import _folds  # noqa: E402
 from rudder.data import Episode  # noqa: E402
 
 
@@ -25,7 +28,7 @@ def test_cloning_learns_the_demonstrated_actions_and_values(corridor_episode, ma
     demos = [corridor_episode(rng) for _ in range(10)]
     model = make_model()
     history = behavior_cloning(
-        model.policy, demos, settings=BehaviorCloningSettings(epochs=150, entropy_weight=0.0, gamma=0.9), seed=0
+        model.policy, demos, settings=BehaviorCloningSettings(epochs=150, entropy_weight=0.0, gamma=0.9, folds=0), seed=0
     )
     assert history["accuracy"][-1] == 1.0
     assert history["policy_loss"][-1] < history["policy_loss"][0] / 5
@@ -123,3 +126,74 @@ def test_one_loss_is_clipped_as_clip_grad_norm_clips():
         _add_clipped_gradients(list(layer.parameters()), [100 * layer(inputs).square().mean()], max_norm)
         for parameter, gradient in zip(layer.parameters(), expected):
             torch.testing.assert_close(parameter.grad, gradient)
+
+
+def _noisy_episode(rng, length=6):
+    """Actions that the observation does not tell (a coin), so that every epoch past the
+    first few fits noise: the held-out likelihood gets worse."""
+    positions = rng.integers(0, 8, size=length + 1)
+    return Episode(
+        observations=np.eye(8, dtype=np.float32)[positions],
+        actions=rng.integers(0, 2, size=length),
+        rewards=np.zeros(length),
+        terminated=True,
+    )
+
+
+def test_cross_validation_stops_early_where_more_epochs_fit_noise(make_model):
+    rng = np.random.default_rng(0)
+    demos = [_noisy_episode(rng) for _ in range(10)]
+    settings = BehaviorCloningSettings(epochs=60, learning_rate=1e-2, entropy_weight=0.0, folds=5)
+    chosen = behavior_cloning(make_model().policy, demos, settings=settings, seed=0)
+    fixed = behavior_cloning(make_model().policy, demos, settings=dataclasses.replace(settings, folds=0), seed=0)
+    assert "holdout_loss" not in fixed and len(fixed["policy_loss"]) == 60
+    held_out = chosen["holdout_loss"]
+    assert len(held_out) == 60
+    # the final fit runs for the epoch count with the lowest held-out loss, on every episode
+    assert len(chosen["policy_loss"]) == int(np.argmin(held_out)) + 1 < 60
+    assert held_out[-1] > min(held_out)
+    # fitting noise for 60 epochs ends more sure of itself than the early stop
+    assert fixed["policy_loss"][-1] < chosen["policy_loss"][-1]
+
+
+def test_cross_validation_keeps_the_epochs_where_the_actions_generalise(corridor_episode, make_model):
+    rng = np.random.default_rng(0)
+    demos = [corridor_episode(rng) for _ in range(6)]
+    history = behavior_cloning(
+        make_model().policy, demos, settings=BehaviorCloningSettings(epochs=20, learning_rate=1e-2, folds=3), seed=0
+    )
+    assert len(history["holdout_loss"]) == 20
+    assert len(history["policy_loss"]) >= 15  # the held-out likelihood keeps improving
+    assert history["holdout_loss"][-1] < history["holdout_loss"][0] / 2
+
+
+def test_cross_validation_folds_partition_the_groups_and_keep_each_group_whole():
+    groups = np.array([0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6])  # each episode and its mirror image
+    folds = _folds(groups, 5, seed=0)
+    assert len(folds) == 5
+    assert sorted(np.concatenate(folds).tolist()) == list(range(7))  # every group held out exactly once
+    assert _folds(groups, 5, seed=0)[0].tolist() == folds[0].tolist()  # seeded
+    assert len(_folds(np.arange(4), 10, seed=0)) == 4  # at most one fold per group
+    assert _folds(np.arange(2), 5, seed=0) == []  # too few episodes to hold any out
+    assert _folds(np.arange(10), 1, seed=0) == []
+
+
+def test_cross_validation_is_deterministic_given_the_seed(corridor_episode, make_model):
+    rng = np.random.default_rng(4)
+    demos = [corridor_episode(rng) for _ in range(5)]
+    first, second = make_model(seed=3), make_model(seed=3)
+    settings = BehaviorCloningSettings(epochs=4, folds=5)
+    assert behavior_cloning(first.policy, demos, settings=settings, seed=1) == behavior_cloning(
+        second.policy, demos, settings=settings, seed=1
+    )
+    for a, b in zip(first.policy.parameters(), second.policy.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_cloning_with_groups_checks_their_number(corridor_episode, make_model):
+    rng = np.random.default_rng(2)
+    demos = [corridor_episode(rng) for _ in range(3)]
+    with pytest.raises(ValueError, match="groups"):
+        behavior_cloning(make_model().policy, demos, groups=[0, 1])
+    with pytest.raises(ValueError, match="folds"):
+        BehaviorCloningSettings(folds=-1)
