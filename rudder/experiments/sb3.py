@@ -60,7 +60,10 @@ class SB3TaskSettings:
     subprocess: bool = False
     """Run the training envs in subprocesses (SubprocVecEnv)."""
     bc_epochs: int = 30
-    """Behaviour-cloning epochs."""
+    """Behaviour-cloning epochs (the most, with --bc-folds)."""
+    bc_folds: int = 0
+    """Folds of the cross-validation that chooses the behaviour-cloning epochs (0: none, the
+    library's default; see ``rudder.agents.sb3.BehaviorCloningSettings``)."""
     learning_rate: float = 3e-4
     """PPO learning rate."""
     gamma: float = 0.99
@@ -192,7 +195,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
         subprocess=settings.subprocess,
         eval_every=settings.eval_every,
         eval_episodes=settings.eval_episodes,
-        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs),
+        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs, folds=settings.bc_folds),
         ppo=PPOSettings(
             **{
                 "gamma": settings.gamma,
