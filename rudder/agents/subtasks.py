@@ -8,7 +8,9 @@ one of the first sub-goal not yet reached.
 - :class:`SubtaskController` reads the consensus and tells, from the item gains so far,
   which sub-task is current: consensus sub-goal j (the k-th ``log``, say) is reached once
   ``log`` was gained k times in the episode; the current sub-task is the item of the
-  first sub-goal not reached (the last one once all are).
+  first sub-goal not reached (the last one once all are). With a
+  :class:`SubtaskInterrupt`, one more agent takes charge whenever a feature of the
+  observation is below a level (Crafter's night), whatever the sub-goals reached.
 - :func:`goal_rewards` and :func:`pay_for_goals`: what each sub-goal is worth and what
   the agents are paid along a recorded episode (online:
   :class:`~rudder.wrappers.subtasks.SubtaskReward`).
@@ -24,8 +26,8 @@ SB3 callback live in :mod:`rudder.agents.sb3`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SubtaskController",
+    "SubtaskInterrupt",
     "add_subtasks",
     "goal_rewards",
     "inventory_changes",
@@ -49,19 +52,71 @@ __all__ = [
 ]
 
 
+@dataclasses.dataclass(frozen=True)
+class SubtaskInterrupt:
+    """One more sub-task agent, in charge whenever ``observation[feature] < below``.
+
+    The consensus orders the sub-goals that the demonstrations reach in the same order;
+    what they do whenever a state comes round (shelter at nightfall, whatever the
+    progress) is no sub-goal of it, and each sub-task agent would see only the nights
+    that fell within its own sub-task. An interrupt gives that behaviour an agent of its
+    own: behaviour cloning trains it on every demonstration step where the condition
+    holds, and PPO on every step where it holds online. The sub-goals keep counting
+    while it is in charge, and the next sub-task agent takes over when the condition
+    ends (as at a sub-goal, the return bootstraps across the hand-over).
+
+    Args:
+        name: the agent's name (not one of the consensus items).
+        feature: index into the flat observation (before the sub-task one-hot).
+        below: the agent is in charge while ``observation[feature] < below``.
+    """
+
+    name: str
+    feature: int
+    below: float
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a SubtaskInterrupt needs a `name`")
+        if isinstance(self.feature, bool) or not isinstance(self.feature, (int, np.integer)) or self.feature < 0:
+            raise ValueError(f"`feature` must be an observation index >= 0, got {self.feature!r}")
+        if not np.isfinite(self.below):
+            raise ValueError(f"`below` must be a finite number, got {self.below!r}")
+
+    def holds(self, observation: np.ndarray) -> bool:
+        """Whether the interrupt agent is in charge at ``observation``, shape (n,)."""
+        observation = np.asarray(observation)
+        if observation.ndim != 1 or self.feature >= observation.shape[0]:
+            raise ValueError(
+                f"interrupt {self.name!r} reads feature {self.feature} of a flat observation, "
+                f"got shape {observation.shape}"
+            )
+        return bool(observation[self.feature] < self.below)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, for a checkpoint's metadata (JSON)."""
+        return {"name": self.name, "feature": int(self.feature), "below": float(self.below)}
+
+
 class SubtaskController:
-    """Which sub-task is current, from the item gains of the episode so far.
+    """Which sub-task is current, from the item gains of the episode so far (and, with an
+    interrupt, from the observation).
 
     Args:
         consensus: the consensus sub-goals in order, as item names (repeats allowed:
             ``["log", "log", "planks", ...]``).
         items: names of the entries of an inventory change vector, in order.
+        interrupt: an agent in charge whenever its condition on the observation holds
+            (:class:`SubtaskInterrupt`); it is the last of :attr:`subtasks`.
 
     Attributes:
-        subtasks: the distinct sub-goal items in order of first appearance: one agent each.
+        subtasks: the distinct sub-goal items in order of first appearance: one agent
+            each; then the interrupt's name, if any.
     """
 
-    def __init__(self, consensus: Sequence[str], *, items: Sequence[str]) -> None:
+    def __init__(
+        self, consensus: Sequence[str], *, items: Sequence[str], interrupt: SubtaskInterrupt | None = None
+    ) -> None:
         consensus = [str(name) for name in consensus if name != OTHER]
         if not consensus:
             raise ValueError(
@@ -73,7 +128,12 @@ class SubtaskController:
         if unknown:
             raise ValueError(f"consensus items {unknown} are not among the inventory items {list(self.items)}")
         self.consensus = tuple(consensus)
+        self.interrupt = interrupt
         self.subtasks = tuple(dict.fromkeys(consensus))
+        if interrupt is not None:
+            if interrupt.name in self.subtasks:
+                raise ValueError(f"the interrupt's name {interrupt.name!r} is a consensus sub-goal; give it another")
+            self.subtasks = (*self.subtasks, interrupt.name)
         index = {item: position for position, item in enumerate(self.items)}
         seen: dict[str, int] = {}
         needed = []
@@ -85,14 +145,16 @@ class SubtaskController:
         self._subtask_of_goal = np.array([self.subtasks.index(name) for name in consensus], dtype=np.int64)
 
     @classmethod
-    def from_redistributor(cls, redistributor: AlignmentRedistributor, *, items: Sequence[str]) -> SubtaskController:
+    def from_redistributor(
+        cls, redistributor: AlignmentRedistributor, *, items: Sequence[str], interrupt: SubtaskInterrupt | None = None
+    ) -> SubtaskController:
         """The controller of a fitted :class:`~rudder.redistribution.AlignmentRedistributor`
         whose event names are among ``items``."""
         profile = redistributor.profile
         if profile is None:
             raise ValueError("the redistributor is not fitted: it has no profile to read the consensus from")
         alphabet = redistributor.encoder.alphabet
-        return cls([alphabet.name(goal.event) for goal in profile.consensus], items=items)
+        return cls([alphabet.name(goal.event) for goal in profile.consensus], items=items, interrupt=interrupt)
 
     @property
     def num_subtasks(self) -> int:
@@ -105,20 +167,39 @@ class SubtaskController:
         missing = np.flatnonzero(~reached)
         return int(missing[0]) if missing.size else len(self.consensus)
 
-    def current(self, gains: np.ndarray) -> int:
-        """Index into :attr:`subtasks` of the sub-task in charge."""
+    def current(self, gains: np.ndarray, observation: np.ndarray | None = None) -> int:
+        """Index into :attr:`subtasks` of the sub-task in charge, given ``gains`` (see
+        :meth:`goals_reached`) and, with an interrupt, the flat ``observation``, shape (n,)."""
+        if self.interrupt is not None:
+            if observation is None:
+                raise ValueError(f"this controller has an interrupt ({self.interrupt.name!r}): pass the observation")
+            if self.interrupt.holds(observation):
+                return len(self.subtasks) - 1
         goal = min(self.goals_reached(gains), len(self.consensus) - 1)
         return int(self._subtask_of_goal[goal])
 
-    def trace(self, changes: np.ndarray) -> np.ndarray:
+    def trace(self, changes: np.ndarray, observations: np.ndarray | Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """Shape (T+1,): the current sub-task at s_0 .. s_T of an episode whose per-step
-        inventory changes are ``changes``, shape (T, len(items))."""
+        inventory changes are ``changes``, shape (T, len(items)) (and, with an interrupt,
+        whose flat observations are ``observations``, shape (T+1, n))."""
         changes = np.asarray(changes)
+        if self.interrupt is not None:
+            if observations is None:
+                raise ValueError(f"this controller has an interrupt ({self.interrupt.name!r}): pass the observations")
+            if isinstance(observations, Mapping):
+                raise ValueError(f"the interrupt {self.interrupt.name!r} reads flat observations, got a dict of arrays")
+            observations = np.asarray(observations)
+            if observations.ndim != 2 or observations.shape[0] != changes.shape[0] + 1:
+                raise ValueError(
+                    f"`observations` must have shape (T+1, n) = ({changes.shape[0] + 1}, n), got {observations.shape}"
+                )
+        else:
+            observations = None
         gains = np.zeros(len(self.items), dtype=np.int64)
-        trace = [self.current(gains)]
-        for change in changes:
+        trace = [self.current(gains, None if observations is None else observations[0])]
+        for step, change in enumerate(changes):
             gains += change > 0
-            trace.append(self.current(gains))
+            trace.append(self.current(gains, None if observations is None else observations[step + 1]))
         return np.array(trace, dtype=np.int64)
 
     def describe(self) -> str:
@@ -214,7 +295,7 @@ def add_subtasks(
             raise ValueError(f"episode {index}: add_subtasks needs flat observations of shape (T+1, n)")
         if change_key not in episode.infos:
             raise KeyError(f"episode {index} has no infos[{change_key!r}]; record it with info_keys=({change_key!r},)")
-        trace = controller.trace(episode.infos[change_key])
+        trace = controller.trace(episode.infos[change_key], observations)
         observations = np.concatenate([observations, eye[trace].astype(observations.dtype)], axis=1)
         result.append(dataclasses.replace(episode, observations=observations))
     return result
@@ -222,7 +303,8 @@ def add_subtasks(
 
 def subtask_segments(episode: Episode, controller: SubtaskController, *, change_key: str = "inventory_change") -> dict[str, int]:
     """Number of steps of ``episode`` each sub-task was in charge of (``{item: steps}``)."""
-    trace = controller.trace(episode.infos[change_key])[:-1]
+    observations = episode.observations if controller.interrupt is not None else None
+    trace = controller.trace(episode.infos[change_key], observations)[:-1]
     return {name: int(np.sum(trace == index)) for index, name in enumerate(controller.subtasks)}
 
 

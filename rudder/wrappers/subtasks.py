@@ -25,7 +25,8 @@ class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Appends the current sub-task, one-hot, to a flat ``Box`` observation.
 
     Reads this step's inventory change from ``info[change_key]`` (the crafting world's
-    ``"inventory_change"``). The one-hot is last, where :class:`~rudder.agents.sb3.SubtaskPolicy` reads it.
+    ``"inventory_change"``), and gives the controller the observation (for its
+    :class:`~rudder.agents.subtasks.SubtaskInterrupt`, if any). The one-hot is last, where :class:`~rudder.agents.sb3.SubtaskPolicy` reads it.
     ``info["subtask"]`` names the sub-task in charge.
     """
 
@@ -47,7 +48,7 @@ class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         self._gains = np.zeros(len(controller.items), dtype=np.int64)
 
     def _observe(self, observation: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        subtask = self.controller.current(self._gains)
+        subtask = self.controller.current(self._gains, observation)
         info["subtask"] = self.controller.subtasks[subtask]
         return np.concatenate([observation, self._eye[subtask]])
 

@@ -14,6 +14,7 @@ from hypothesis import given
 
 from rudder.agents.subtasks import (
     SubtaskController,
+    SubtaskInterrupt,
     goal_rewards,
     inventory_changes,
     pay_for_goals,
@@ -54,6 +55,46 @@ def test_controller_refuses_bad_consensus():
         SubtaskController(["other"], items=ITEMS)
     with pytest.raises(ValueError, match="not among the inventory items"):
         SubtaskController(["log", "emerald"], items=ITEMS)
+
+
+def test_an_interrupt_takes_charge_while_its_feature_is_low_and_the_sub_goals_keep_counting():
+    controller = SubtaskController(CONSENSUS, items=ITEMS, interrupt=SubtaskInterrupt("night", feature=1, below=0.5))
+    assert controller.subtasks == ("log", "planks", "crafting_table", "stick", "night")
+    assert controller.num_subtasks == 5
+    day, dusk, night = np.array([0.0, 1.0]), np.array([0.0, 0.5]), np.array([0.0, 0.2])
+    assert controller.current(gains(log=2), day) == 1
+    assert controller.current(gains(log=2), dusk) == 1  # in charge strictly below the level
+    assert controller.current(gains(log=2), night) == 4
+    # by hand: a log by day, night falls at s_2, a log by night, day again at s_4 with the planks agent
+    changes = np.array([gains(log=1), gains(), gains(log=1), gains()])
+    observations = np.array([day, day, night, night, day])
+    assert controller.trace(changes, observations).tolist() == [0, 0, 4, 4, 1]
+    assert controller.goals_reached(gains(log=2)) == 2  # the interrupt does not touch the count
+    with pytest.raises(ValueError, match="pass the observation"):
+        controller.current(gains())
+    with pytest.raises(ValueError, match="pass the observations"):
+        controller.trace(changes)
+    with pytest.raises(ValueError, match=r"shape \(T\+1, n\)"):
+        controller.trace(changes, observations[:-1])
+    with pytest.raises(ValueError, match="reads flat observations"):
+        controller.trace(changes, {"view": observations})
+    with pytest.raises(ValueError, match="reads feature 1"):
+        controller.current(gains(), np.zeros(1))
+
+
+def test_interrupt_refuses_bad_settings():
+    with pytest.raises(ValueError, match="is a consensus sub-goal"):
+        SubtaskController(CONSENSUS, items=ITEMS, interrupt=SubtaskInterrupt("log", feature=0, below=1.0))
+    with pytest.raises(ValueError, match="feature"):
+        SubtaskInterrupt("night", feature=-1, below=0.5)
+    with pytest.raises(ValueError, match="feature"):
+        SubtaskInterrupt("night", feature=True, below=0.5)
+    with pytest.raises(ValueError, match="below"):
+        SubtaskInterrupt("night", feature=0, below=float("nan"))
+    with pytest.raises(ValueError, match="name"):
+        SubtaskInterrupt("", feature=0, below=0.5)
+    interrupt = SubtaskInterrupt("night", feature=3, below=0.25)
+    assert SubtaskInterrupt(**interrupt.to_dict()) == interrupt
 
 
 def test_standardize_by_subtask_by_hand():

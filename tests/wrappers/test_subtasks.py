@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 
 import rudder.envs  # noqa: F401 - registers the ids
-from rudder.agents.subtasks import SubtaskController, add_subtasks, subtask_segments
+from rudder.agents.subtasks import (
+    SubtaskController,
+    SubtaskInterrupt,
+    add_subtasks,
+    subtask_segments,
+)
 from rudder.data.record import record_episode
-from rudder.envs.craft import ITEMS, CraftDemonstrator, make_craft_env
+from rudder.envs.craft import BLOCKS, ITEMS, CraftDemonstrator, make_craft_env, vector_size
 from rudder.wrappers.subtasks import SubtaskObservation, SubtaskReward
 
 
@@ -39,6 +44,31 @@ def test_online_observation_equals_offline_annotation():
     assert trace[0] == 0 and trace[-1] > 0 and np.all(np.diff(trace) >= 0)
     segments = subtask_segments(replay, controller)
     assert sum(segments.values()) == replay.length and segments["log"] > 0
+
+
+def test_online_observation_equals_offline_annotation_with_an_interrupt():
+    """An agent in charge near the surface (the crafting world's depth below 0.2) takes
+    over and hands back as the demonstrator goes up and down, online as offline."""
+    depth = vector_size() - len(BLOCKS) - 1
+    controller = SubtaskController(
+        ["log", "log", "planks", "crafting_table", "stick", "wooden_pickaxe"],
+        items=ITEMS,
+        interrupt=SubtaskInterrupt("surface", feature=depth, below=0.2),
+    )
+    env = SubtaskObservation(make_craft_env(), controller)
+    episode = record_episode(
+        env, CraftDemonstrator(env), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",)
+    )
+    plain = make_craft_env()
+    replay = record_episode(plain, CraftDemonstrator(plain), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",))
+    annotated = add_subtasks([replay], controller)[0]
+    assert np.array_equal(annotated.observations, episode.observations)
+    trace = annotated.observations[:, -controller.num_subtasks :].argmax(axis=1)
+    surface = replay.observations[:, depth] < 0.2
+    assert np.array_equal(trace == controller.num_subtasks - 1, surface)
+    assert 0 < surface.sum() < surface.size
+    segments = subtask_segments(replay, controller)
+    assert sum(segments.values()) == replay.length and segments["surface"] == surface[:-1].sum()
 
 
 class ScriptedInventory(gym.Env):

@@ -33,7 +33,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from rudder._files import owned_directory, read_versioned_json, reading
 from rudder.agents.sb3.ppo import make_ppo
 from rudder.agents.sb3.settings import PPOSettings
-from rudder.agents.subtasks import SubtaskController
+from rudder.agents.subtasks import SubtaskController, SubtaskInterrupt
 from rudder.data.io import read_npz
 from rudder.errors import DataFormatError
 from rudder.redistribution.alignment import AlignmentRedistributor
@@ -362,7 +362,12 @@ def subtask_wrapper_from_checkpoint(
         raise DataFormatError(
             f"{str(path)!r} holds sub-task agents but no alignment redistributor; the checkpoint is incomplete"
         )
-    controller = SubtaskController.from_redistributor(redistributor, items=saved["items"])
+    interrupt = saved.get("interrupt")
+    try:
+        interrupt = None if interrupt is None else SubtaskInterrupt(**interrupt)
+    except (TypeError, ValueError) as error:
+        raise DataFormatError(f"{str(path)!r}: its sub-task interrupt {interrupt!r} is not valid ({error})") from None
+    controller = SubtaskController.from_redistributor(redistributor, items=saved["items"], interrupt=interrupt)
     return subtask_wrapper_from_metadata(saved, redistributor, controller), controller, bool(saved["subtask_returns"])
 
 

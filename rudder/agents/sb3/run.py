@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -290,6 +291,12 @@ def _prepare_align_rudder(
     if subtasks is None:
         chosen = choose_subtask_agents(redistributor, items)
         probe, subtasks = chosen is None, bool(chosen)
+    if settings.subtask_interrupt is not None and not subtasks and not probe:
+        warnings.warn(
+            f"one network was chosen, so the sub-task interrupt {settings.subtask_interrupt.name!r} is not used "
+            "(set subtask_agents=True to have it)",
+            stacklevel=2,
+        )
     # The form and its discount shape the payments only, not the fit (profile and scale):
     # chosen after the fit, because the choice of agents needs the consensus.
     redistributor.settings = dataclasses.replace(redistributor.settings, **_payment_form(settings, subtasks=subtasks))
@@ -329,7 +336,7 @@ def _prepare_subtasks(
             "`subtask_agents` needs the names of the entries of "
             f"info[{key!r}]: set SB3RunSettings.subtask_items (the encoder has no `items`)"
         )
-    controller = SubtaskController.from_redistributor(redistributor, items=items)
+    controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=settings.subtask_interrupt)
     training_demos = prepared.demonstrations
     value_rewards = prepared.value_rewards
     return_ends = None
@@ -348,7 +355,7 @@ def _prepare_subtasks(
             for episode in training_demos
         ]
     if settings.subtask_returns and not settings.subtask_bootstrap:
-        traces = [controller.trace(episode.infos[key]) for episode in training_demos]
+        traces = [controller.trace(episode.infos[key], episode.observations) for episode in training_demos]
         return_ends = [trace[1:] != trace[:-1] for trace in traces]
     saved = {
         "items": list(items),
@@ -359,6 +366,7 @@ def _prepare_subtasks(
         "subtask_returns": settings.subtask_returns,
         "subtask_bootstrap": settings.subtask_bootstrap,
         "progress": progress,
+        "interrupt": None if controller.interrupt is None else controller.interrupt.to_dict(),
     }
     return Prepared(
         demonstrations=add_subtasks(training_demos, controller, change_key=key),

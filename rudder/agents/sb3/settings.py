@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from rudder.agents.subtasks import SubtaskInterrupt
 from rudder.errors import DataFormatError
 
 __all__ = [
@@ -223,6 +224,9 @@ class SB3RunSettings:
             achievements and health, per-step costs), so that the agents keep what the env
             already pays when it is earned; 0 where the reward is delayed (it comes at
             the last step only, and the sub-goal payments stand in for it).
+        subtask_interrupt: with ``subtask_agents``, one more agent in charge whenever a
+            feature of the observation is below a level
+            (:class:`~rudder.agents.subtasks.SubtaskInterrupt`; None, the default: none).
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -254,6 +258,7 @@ class SB3RunSettings:
     goal_payments: bool = True
     settle_terminated: bool = False
     subtask_env_reward: float | None = None
+    subtask_interrupt: SubtaskInterrupt | None = None
     keep_cloning: float = 1.0
     value_warmup: int = 4
     gate: bool = True
@@ -275,6 +280,10 @@ class SB3RunSettings:
             raise ValueError(f"`subtask_agents` needs method 'align-rudder', got {self.method!r}")
         if self.subtask_env_reward is not None and not self.subtask_env_reward >= 0:
             raise ValueError(f"`subtask_env_reward` must be >= 0 or None, got {self.subtask_env_reward}")
+        if self.subtask_interrupt is not None and not isinstance(self.subtask_interrupt, SubtaskInterrupt):
+            raise ValueError(f"`subtask_interrupt` must be a SubtaskInterrupt or None, got {self.subtask_interrupt!r}")
+        if self.subtask_interrupt is not None and self.subtask_agents is False:
+            raise ValueError("`subtask_interrupt` is one more sub-task agent: it needs `subtask_agents` (True or None)")
         if self.value_warmup < 0:
             raise ValueError(f"`value_warmup` must be >= 0, got {self.value_warmup}")
         if self.total_timesteps < 0 or self.n_envs < 1:

@@ -111,6 +111,12 @@ def symbolic_size(view: tuple[int, int] = (9, 7)) -> int:
     return view[0] * view[1] * len(SEMANTIC_NAMES) + len(ITEMS) + 2 + len(_FACINGS)
 
 
+def daylight_feature(view: tuple[int, int] = (9, 7)) -> int:
+    """Index of the daylight (1 at noon, 0 at midnight) in the symbolic observation for a
+    local view of ``view`` cells (see :func:`symbolic_size`)."""
+    return view[0] * view[1] * len(SEMANTIC_NAMES) + len(ITEMS)
+
+
 def local_semantic_ids(world: Any, center: Any, view: tuple[int, int]) -> np.ndarray:
     """Shape (width, height), int64: the semantic ids of the cells around ``center``.
 
@@ -151,6 +157,7 @@ def symbolic_observation(world: Any, player: Any, view: tuple[int, int] = (9, 7)
     inventory = player.inventory
     observation[start : start + len(ITEMS)] = [inventory[name] / _ITEM_MAX for name in ITEMS]
     start += len(ITEMS)
+    assert start == daylight_feature(view)
     observation[start] = world.daylight
     observation[start + 1] = float(player.sleeping)
     observation[start + 2 + _FACINGS.index(tuple(int(v) for v in player.facing))] = 1.0

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -74,6 +74,10 @@ class CrafterSettings(SB3TaskSettings):
     """Steps before an episode is truncated (Crafter's 10,000; shorter only for smoke tests)."""
     events: str = "achievements"
     """Align-RUDDER's events: achievements (each time one happens) or inventory (items gained)."""
+    night_agent: bool = False
+    """Give Align-RUDDER's sub-task agents one more agent, in charge whenever the daylight is
+    below 0.5 (``rudder.agents.subtasks.SubtaskInterrupt``), cloned on every demonstrated
+    night (off: the library's default, for the ablation)."""
 
     def __post_init__(self) -> None:
         if self.events not in _CHANGE_KEYS:
@@ -122,8 +126,21 @@ def _encoder(settings: CrafterSettings) -> Any:
     return crafter_event_encoder(settings.events)  # type: ignore[arg-type]
 
 
+NIGHT_LEVEL = 0.5
+"""The daylight below which ``--night-agent``'s agent is in charge: the darker half of
+the night, when zombies spawn most."""
+
+
 def _run_settings(settings: CrafterSettings, method: str) -> Any:
-    return task_run_settings(settings, method, target_success=None, subtask_change_key=_CHANGE_KEYS[settings.events])
+    fields: dict[str, Any] = {}
+    if settings.night_agent and method == "align-rudder":
+        from rudder.agents.subtasks import SubtaskInterrupt
+        from rudder.envs.crafter_tasks.env import daylight_feature
+
+        fields["subtask_interrupt"] = SubtaskInterrupt("night", feature=daylight_feature(), below=NIGHT_LEVEL)
+    return task_run_settings(
+        settings, method, target_success=None, subtask_change_key=_CHANGE_KEYS[settings.events], **fields
+    )
 
 
 def _final_evaluation(settings: CrafterSettings, seed: int) -> Any:
@@ -169,8 +186,9 @@ def _training_episodes(progress: Progress) -> Any:
     """An SB3 callback that reports env steps to ``progress`` and keeps, for every training
     episode that ends, its end step, its unlocked achievements (``info["obtained"]``), how
     it ended (``info["death_cause"]``, or ``"time limit"``), whether a death came asleep
-    and its daylight (``info["death_asleep"]``, ``info["death_daylight"]``) and its length
-    (the Monitor's ``info["episode"]["l"]``, where there is one)."""
+    and its daylight (``info["death_asleep"]``, ``info["death_daylight"]``), the sub-task
+    in charge at a death (``info["subtask"]``, with sub-task agents) and its length (the
+    Monitor's ``info["episode"]["l"]``, where there is one)."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     class TrainingEpisodes(BaseCallback):
@@ -183,6 +201,7 @@ def _training_episodes(progress: Progress) -> Any:
             self.endings: list[str] = []
             self.lengths: list[int] = []
             self.deaths: list[tuple[int, bool, float]] = []  # end step, asleep, daylight
+            self.death_subtasks: list[tuple[int, str]] = []  # end step, sub-task in charge
 
         def _on_step(self) -> bool:
             progress(self.num_timesteps)
@@ -195,6 +214,8 @@ def _training_episodes(progress: Progress) -> Any:
                         self.deaths.append(
                             (int(self.num_timesteps), bool(info["death_asleep"]), float(info["death_daylight"]))
                         )
+                        if "subtask" in info:
+                            self.death_subtasks.append((int(self.num_timesteps), str(info["subtask"])))
                     if "episode" in info:
                         self.lengths.append(int(info["episode"]["l"]))
             return True
@@ -227,6 +248,19 @@ def _deaths(deaths: list[tuple[int, bool, float]], budget: int) -> dict[str, flo
     }
 
 
+def _death_subtasks(
+    deaths: list[tuple[int, str]], budget: int, *, order: Sequence[str] = ()
+) -> dict[str, float] | None:
+    """Of the deaths within ``budget`` with a sub-task in charge: the percent under each
+    sub-task (those of ``order`` first, in that order; then the others as they came);
+    None without such deaths."""
+    counted = [subtask for end, subtask in deaths if end <= budget]
+    if not counted:
+        return None
+    names = [name for name in order if name in counted] + [name for name in dict.fromkeys(counted) if name not in order]
+    return {name: 100.0 * counted.count(name) / len(counted) for name in names}
+
+
 def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: Crafter's success rates and score over the training episodes and over the
     final policy's evaluation, how the training episodes ended and their mean length, the
@@ -244,6 +278,9 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "training_rates": _rates(training),
         "training_endings": _endings(recorder.endings, recorder.ends, budget),
         "training_deaths": _deaths(recorder.deaths, budget),
+        "training_death_subtasks": _death_subtasks(
+            recorder.death_subtasks, budget, order=outcome.controller.subtasks if outcome.controller else ()
+        ),
         "mean_episode_length": float(np.mean(recorder.lengths)) if recorder.lengths else None,
         "final_score": None if final is None else crafter_score(final),
         "final_diamond": None if final is None else float(final[diamond]),
@@ -336,6 +373,10 @@ def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
         values = [[run["training_deaths"][key] for run in runs if run.get("training_deaths")] for runs in columns]
         if any(values):
             lines.append(f"| {label} | " + " | ".join("-" if not v else f"{np.mean(v):{form}}" for v in values) + " |")
+    subtasks = [[run["training_death_subtasks"] for run in runs if run.get("training_death_subtasks")] for runs in columns]
+    for name in dict.fromkeys(name for shares in subtasks for share in shares for name in share):
+        cells = ["-" if not shares else f"{np.mean([share.get(name, 0.0) for share in shares]):.1f}" for shares in subtasks]
+        lines.append(f"| deaths under {name} (% of deaths) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -134,6 +134,48 @@ def test_train_sb3_with_subtask_agents_saves_and_resumes(tmp_path, demonstration
     venv.close()
 
 
+def test_subtask_interrupt_is_trained_and_kept_in_the_checkpoint(tmp_path, demonstrations):
+    """An agent in charge near the surface (depth below 0.2): one more sub-task, in charge
+    of some of the demonstration steps; the checkpoint keeps the interrupt, and the
+    controller rebuilt from it traces the same sub-tasks; the settings refuse an
+    interrupt without sub-task agents."""
+    from rudder.agents.sb3 import (
+        load_redistributor_from_checkpoint,
+        subtask_wrapper_from_checkpoint,
+    )
+    from rudder.agents.subtasks import SubtaskInterrupt
+    from rudder.envs.craft import BLOCKS
+
+    interrupt = SubtaskInterrupt("surface", feature=vector_size() - len(BLOCKS) - 1, below=0.2)
+    settings = SB3RunSettings(
+        method="align-rudder",
+        subtask_agents=True,
+        subtask_interrupt=interrupt,
+        total_timesteps=128,
+        n_envs=2,
+        eval_every=128,
+        eval_episodes=2,
+        target_success=None,
+        behavior_cloning=BehaviorCloningSettings(epochs=1),
+        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
+    )
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    outcome = train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, checkpoint=tmp_path / "run")
+    controller = outcome.controller
+    assert controller is not None and controller.interrupt == interrupt and controller.subtasks[-1] == "surface"
+    assert read_checkpoint_record(tmp_path / "run")["metadata"]["subtasks"]["interrupt"] == interrupt.to_dict()
+    redistributor = load_redistributor_from_checkpoint(tmp_path / "run")
+    rebuilt = subtask_wrapper_from_checkpoint(tmp_path / "run", redistributor)
+    assert rebuilt is not None and rebuilt[1].interrupt == interrupt and rebuilt[1].subtasks == controller.subtasks
+    episode = demonstrations[0]
+    trace = controller.trace(episode.infos["inventory_change"], episode.observations)
+    assert np.array_equal(trace, rebuilt[1].trace(episode.infos["inventory_change"], episode.observations))
+    assert np.any(trace == controller.num_subtasks - 1) and not np.all(trace == controller.num_subtasks - 1)
+    with pytest.raises(ValueError, match="needs `subtask_agents`"):
+        dataclasses.replace(settings, subtask_agents=False)
+
+
 def test_delayed_rewards_are_not_passed_on(demos, demonstrations):
     """Minigrid's reward and the crafting world's diamond come at the last step: the rule
     of ``subtask_env_reward=None`` passes nothing on there (the generality suite and the

@@ -19,6 +19,7 @@ from rudder.envs.crafter_tasks import (  # noqa: E402
     ITEMS,
     SEMANTIC_NAMES,
     CrafterEnv,
+    daylight_feature,
     death_cause,
     require_crafter,
     symbolic_observation,
@@ -130,6 +131,7 @@ def test_inventory_and_status_in_the_observation():
     np.testing.assert_allclose(inventory, [env.player.inventory[name] for name in ITEMS])
     daylight, sleeping, facing = observation[start + 16], observation[start + 17], observation[start + 18 :]
     assert daylight == pytest.approx(env.world.daylight) and sleeping == 0.0
+    assert observation[daylight_feature()] == daylight and daylight_feature() == start + 16
     np.testing.assert_array_equal(facing, [0, 0, 0, 1])  # Crafter's player starts facing down
 
 

@@ -14,8 +14,10 @@ from rudder.experiments.tasks.crafter import (
     CRAFTER,
     ENDINGS,
     CrafterSweep,
+    _death_subtasks,
     _deaths,
     _endings,
+    _run_settings,
     crafter_jobs,
 )
 
@@ -58,6 +60,22 @@ def test_deaths_asleep_and_their_daylight_count_the_deaths_within_the_budget():
     assert _deaths(deaths, budget=5) is None
 
 
+def test_deaths_under_each_sub_task_count_the_deaths_within_the_budget():
+    deaths = [(10, "collect_wood"), (20, "night"), (30, "night"), (50, "collect_wood")]  # the last ends after the budget
+    assert _death_subtasks(deaths, budget=40) == pytest.approx({"collect_wood": 100 / 3, "night": 200 / 3})
+    assert list(_death_subtasks(deaths, budget=40, order=("collect_wood", "night"))) == ["collect_wood", "night"]
+    assert _death_subtasks(deaths, budget=5) is None
+
+
+def test_night_agent_is_an_interrupt_on_the_daylight_for_align_rudder_only():
+    from rudder.envs.crafter_tasks import daylight_feature
+
+    interrupt = _run_settings(CrafterSweep(night_agent=True), "align-rudder").subtask_interrupt
+    assert interrupt is not None and (interrupt.name, interrupt.feature, interrupt.below) == ("night", daylight_feature(), 0.5)
+    assert _run_settings(CrafterSweep(night_agent=True), "bc-ppo").subtask_interrupt is None
+    assert _run_settings(CrafterSweep(), "align-rudder").subtask_interrupt is None
+
+
 def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     half = [99.0] * 11 + [0.0] * 11  # score 9
     runs = [
@@ -69,6 +87,7 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     runs[1]["training_endings"] = {ending: 0.0 for ending in ENDINGS} | {"zombie": 60.0, "lava": 30.0, "time limit": 10.0}
     runs[1]["mean_episode_length"] = 123.4
     runs[1]["training_deaths"] = {"asleep": 12.5, "daylight": 0.375}
+    runs[1]["training_death_subtasks"] = {"collect_wood": 75.0, "night": 25.0}
     source = tmp_path / "runs.json"
     write_results(source, ResultFile(benchmark="crafter", command="test", settings={"budget": 1000}, runs=runs))
     out = tmp_path / "all.json"
@@ -83,6 +102,7 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     assert "| zombie | 60.0 | - |" in text and "| arrow | 0.0 | - |" in text and "| time limit | 10.0 | - |" in text
     assert "| mean length | 123 | - |" in text
     assert "| deaths asleep (% of deaths) | 12.5 | - |" in text and "| daylight at death (0 night, 1 day) | 0.38 | - |" in text
+    assert "| deaths under collect_wood (% of deaths) | 75.0 | - |" in text and "| deaths under night (% of deaths) | 25.0 | - |" in text
     assert "Human experts 50.5" in text and (tmp_path / "bars.png").stat().st_size > 10_000
     assert read_results(out).rows[0]["score"]["values"] == pytest.approx([9.0, 3.0])
 
