@@ -30,15 +30,25 @@ def changes_of(*steps: dict[str, int]) -> np.ndarray:
     return np.array([gains(**step) for step in steps])
 
 
-def test_online_observation_equals_offline_annotation():
-    controller = SubtaskController(["log", "log", "planks", "crafting_table", "stick", "wooden_pickaxe"], items=ITEMS)
+CONSENSUS = ["log", "log", "planks", "crafting_table", "stick", "wooden_pickaxe"]
+
+
+def online_and_offline(controller: SubtaskController):
+    """The demonstrator's episode recorded through SubtaskObservation, and the same
+    episode recorded plainly, then annotated offline; returns (online, replay, annotated)."""
     env = SubtaskObservation(make_craft_env(), controller)
-    episode = record_episode(
-        env, CraftDemonstrator(env), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",)
-    )
-    plain = make_craft_env()
-    replay = record_episode(plain, CraftDemonstrator(plain), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",))
-    annotated = add_subtasks([replay], controller)[0]
+    recorded = [
+        record_episode(
+            wrapped, CraftDemonstrator(wrapped), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",)
+        )
+        for wrapped in (env, make_craft_env())
+    ]
+    return recorded[0], recorded[1], add_subtasks([recorded[1]], controller)[0]
+
+
+def test_online_observation_equals_offline_annotation():
+    controller = SubtaskController(CONSENSUS, items=ITEMS)
+    episode, replay, annotated = online_and_offline(controller)
     assert np.array_equal(annotated.observations, episode.observations)
     trace = annotated.observations[:, -controller.num_subtasks :].argmax(axis=1)
     assert trace[0] == 0 and trace[-1] > 0 and np.all(np.diff(trace) >= 0)
@@ -50,18 +60,8 @@ def test_online_observation_equals_offline_annotation_with_an_interrupt():
     """An agent in charge near the surface (the crafting world's depth below 0.2) takes
     over and hands back as the demonstrator goes up and down, online as offline."""
     depth = vector_size() - len(BLOCKS) - 1
-    controller = SubtaskController(
-        ["log", "log", "planks", "crafting_table", "stick", "wooden_pickaxe"],
-        items=ITEMS,
-        interrupt=SubtaskInterrupt("surface", feature=depth, below=0.2),
-    )
-    env = SubtaskObservation(make_craft_env(), controller)
-    episode = record_episode(
-        env, CraftDemonstrator(env), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",)
-    )
-    plain = make_craft_env()
-    replay = record_episode(plain, CraftDemonstrator(plain), seed=3, rng=np.random.default_rng(0), max_steps=120, info_keys=("inventory_change",))
-    annotated = add_subtasks([replay], controller)[0]
+    controller = SubtaskController(CONSENSUS, items=ITEMS, interrupt=SubtaskInterrupt("surface", feature=depth, below=0.2))
+    episode, replay, annotated = online_and_offline(controller)
     assert np.array_equal(annotated.observations, episode.observations)
     trace = annotated.observations[:, -controller.num_subtasks :].argmax(axis=1)
     surface = replay.observations[:, depth] < 0.2

@@ -28,6 +28,18 @@ from rudder.wrappers import subtask_wrapper  # noqa: E402
 
 ENV_ID = "MiniGrid-KeyCorridorS3R3-v0"
 SMALL = PPOSettings(n_steps=32, batch_size=64, n_epochs=2)
+#: Sub-task agents trained for one rollout of 2 envs x 64 steps, cloned for one epoch.
+TINY_SUBTASK_RUN = SB3RunSettings(
+    method="align-rudder",
+    subtask_agents=True,
+    total_timesteps=128,
+    n_envs=2,
+    eval_every=128,
+    eval_episodes=2,
+    target_success=None,
+    behavior_cloning=BehaviorCloningSettings(epochs=1),
+    ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
+)
 
 
 # ppo, bc-ppo and align-rudder take > 8 s each on 2 shared cores: -m slow runs them
@@ -98,17 +110,7 @@ def test_resume_sb3_continues_with_the_evaluation_of_train_sb3(demos, tmp_path):
 
 
 def test_train_sb3_with_subtask_agents_saves_and_resumes(tmp_path, demonstrations):
-    settings = SB3RunSettings(
-        method="align-rudder",
-        subtask_agents=True,
-        total_timesteps=256,
-        n_envs=2,
-        eval_every=256,
-        eval_episodes=2,
-        target_success=None,
-        behavior_cloning=BehaviorCloningSettings(epochs=1),
-        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
-    )
+    settings = dataclasses.replace(TINY_SUBTASK_RUN, total_timesteps=256, eval_every=256)
     make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
     outcome = train_sb3(
         make_env,
@@ -147,18 +149,7 @@ def test_subtask_interrupt_is_trained_and_kept_in_the_checkpoint(tmp_path, demon
     from rudder.envs.craft import BLOCKS
 
     interrupt = SubtaskInterrupt("surface", feature=vector_size() - len(BLOCKS) - 1, below=0.2)
-    settings = SB3RunSettings(
-        method="align-rudder",
-        subtask_agents=True,
-        subtask_interrupt=interrupt,
-        total_timesteps=128,
-        n_envs=2,
-        eval_every=128,
-        eval_episodes=2,
-        target_success=None,
-        behavior_cloning=BehaviorCloningSettings(epochs=1),
-        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
-    )
+    settings = dataclasses.replace(TINY_SUBTASK_RUN, subtask_interrupt=interrupt)
     make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
     encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
     outcome = train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, checkpoint=tmp_path / "run")
@@ -235,19 +226,8 @@ def test_subtask_agents_on_minigrid_interactions():
 
     env_id = "MiniGrid-KeyCorridorS3R3-v0"
     demos = minigrid_demonstrations(env_id, 4, seed=3)
-    settings = SB3RunSettings(
-        method="align-rudder",
-        subtask_agents=True,
-        subtask_change_key="interaction_change",
-        subtask_items=INTERACTIONS,
-        settle_terminated=False,
-        total_timesteps=128,
-        n_envs=2,
-        eval_every=128,
-        eval_episodes=2,
-        target_success=None,
-        behavior_cloning=BehaviorCloningSettings(epochs=1),
-        ppo=PPOSettings(n_steps=64, batch_size=64, n_epochs=1),
+    settings = dataclasses.replace(
+        TINY_SUBTASK_RUN, subtask_change_key="interaction_change", subtask_items=INTERACTIONS, settle_terminated=False
     )
     make_env = functools.partial(make_minigrid_env, env_id)
     seen = []
