@@ -65,7 +65,10 @@ class PPOSettings:
             "SubtaskPolicy" (one network per sub-task, :class:`~rudder.agents.sb3.policies.SubtaskPolicy`).
         learning_rate, n_steps, batch_size, n_epochs, gamma, gae_lambda, clip_range,
         ent_coef, vf_coef, max_grad_norm, target_kl: as in ``stable_baselines3.PPO``.
-        net_arch: hidden layer sizes of the policy and value networks.
+        net_arch: hidden layer sizes of the policy and value networks. Two layers of
+            256 units instead of 64 lift Crafter and the crafting world but cost the
+            minigrid tasks or LunarLander, depending on the cloning epochs (their clones
+            fit differently), so 64 stays the default.
         activation: "tanh", "relu" or "elu".
         num_subtasks: number of sub-tasks of a "SubtaskPolicy".
         shared_layers: how many of the hidden layers the sub-tasks of a "SubtaskPolicy"
@@ -128,7 +131,10 @@ class BehaviorCloningSettings:
     """Knobs of :func:`behavior_cloning`.
 
     Attributes:
-        epochs: passes over the demonstration steps (the most, with ``folds``).
+        epochs: passes over the demonstration steps (the most, with ``folds``). How
+            many clone best depends on the task and on the width of the network: with
+            two layers of 64 units, DoorKey-16x16's clones succeed in 0.96 of episodes
+            after 30 epochs and 0.80 after 100, UnlockPickup's in 0.37 and 0.69.
         folds: with 2 or more, the number of epochs is chosen by cross-validation over
             the demonstration episodes first: split into this many folds, the policy is
             cloned once per fold on the other folds, the held-out episodes' negative
