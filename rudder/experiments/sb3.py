@@ -64,6 +64,10 @@ class SB3TaskSettings:
     bc_folds: int = 0
     """Folds of the cross-validation that chooses the behaviour-cloning epochs (0: none, the
     library's default; see ``rudder.agents.sb3.BehaviorCloningSettings``)."""
+    bc_trials: int = 0
+    """Episodes in the env with the cloned policy after each of several fractions of the
+    cloning epochs, to choose how long to clone (0: none, the library's default; see
+    ``rudder.agents.sb3.SB3RunSettings.cloning_trials``)."""
     learning_rate: float = 3e-4
     """PPO learning rate."""
     gamma: float = 0.99
@@ -196,6 +200,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
         eval_every=settings.eval_every,
         eval_episodes=settings.eval_episodes,
         behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs, folds=settings.bc_folds),
+        cloning_trials=settings.bc_trials,
         ppo=PPOSettings(
             **{
                 "gamma": settings.gamma,
@@ -239,6 +244,10 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
         "seconds": round(outcome.seconds, 1),
         "curve": [list(point) for point in outcome.curve],
     }
+    if outcome.cloning_trials:
+        # (epochs, success rate, mean return, env steps) of each tried clone, and the choice
+        record["cloning_trials"] = [list(trial) for trial in outcome.cloning_trials]
+        record["cloning_epochs"] = outcome.cloning_epochs
     if outcome.redistributor is not None:
         # which agents the rule chose, and the cloned network's success where it probed it
         record["subtask_agents"] = outcome.controller is not None

@@ -54,6 +54,7 @@ from rudder.agents.sb3.ppo import make_ppo, policy_aliases
 from rudder.agents.sb3.run import SB3RunResult, choose_subtask_agents, resume_sb3, train_sb3
 from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup, actor_only_parameters
 from rudder.agents.sb3.settings import (
+    CLONING_TRIAL_FRACTIONS,
     SB3_METHODS,
     SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
     SUBTASK_AGENTS_MIN_GOALS,
@@ -64,6 +65,7 @@ from rudder.agents.sb3.settings import (
 )
 
 __all__ = [
+    "CLONING_TRIAL_FRACTIONS",
     "SB3_METHODS",
     "SUBTASK_AGENTS_MAX_CLONED_SUCCESS",
     "SUBTASK_AGENTS_MIN_GOALS",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -119,6 +119,7 @@ def behavior_cloning(
     settings: BehaviorCloningSettings | None = None,
     seed: int = 0,
     progress_bar: bool = False,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> dict[str, list[float]]:
     """Fits ``policy`` (an SB3 ``ActorCriticPolicy``) to the demonstrations, in place.
 
@@ -143,6 +144,8 @@ def behavior_cloning(
         settings: see :class:`BehaviorCloningSettings`.
         seed: seeds the held-out episodes and the minibatch order.
         progress_bar: show a tqdm bar over the epochs.
+        on_epoch: called with the number of epochs done (1, 2, ...) after each epoch of
+            the final fit, for example to keep copies of the policy along the way.
 
     Returns:
         per-epoch means of the final fit: ``{"policy_loss": [...], "value_loss": [...],
@@ -186,7 +189,7 @@ def behavior_cloning(
             policy.load_state_dict(initial)
         history["holdout_loss"] = (held_out_loss / steps.actions.shape[0]).tolist()
         epochs = int(np.argmin(held_out_loss)) + 1
-    history.update(_fit(policy, steps, epochs, settings, seed=seed, progress_bar=progress_bar))
+    history.update(_fit(policy, steps, epochs, settings, seed=seed, progress_bar=progress_bar, on_epoch=on_epoch))
     return history
 
 
@@ -233,6 +236,7 @@ def _fit(
     seed: int,
     progress_bar: bool,
     holdout: _Steps | None = None,
+    on_epoch: Callable[[int], None] | None = None,
 ) -> dict[str, list[float]]:
     """``epochs`` passes of minibatch steps over ``steps``, from a fresh Adam optimizer;
     per-epoch means, and the held-out negative log-likelihood after each epoch where
@@ -249,7 +253,7 @@ def _fit(
         from tqdm.auto import tqdm
 
         passes = tqdm(passes, desc="behaviour cloning" if holdout is None else "behaviour cloning (choosing the epochs)", unit="epoch")
-    for _ in passes:
+    for epoch in passes:
         policy.set_training_mode(True)
         order = generator.permutation(num_steps)
         sums = np.zeros(3)
@@ -274,6 +278,9 @@ def _fit(
             history[key].append(float(value))
         if holdout is not None:
             history["holdout_loss"].append(_negative_log_likelihood(policy, holdout, settings.batch_size))
+        if on_epoch is not None:
+            policy.set_training_mode(False)
+            on_epoch(epoch + 1)
     policy.set_training_mode(False)
     return history
 

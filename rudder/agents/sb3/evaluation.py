@@ -37,7 +37,9 @@ def evaluate_success(
     seed: int | None = None,
     success: Callable[[Mapping[str, Any]], bool] = episode_succeeded,
 ) -> dict[str, float]:
-    """Runs ``num_episodes`` episodes and returns their success rate, mean return and length.
+    """Runs ``num_episodes`` episodes and returns their success rate, mean return and length,
+    and the env steps taken (``"env_steps"``: every env's steps, also those of episodes
+    cut short when the others finish).
 
     Episodes are spread evenly over the envs, as SB3's ``evaluate_policy`` does, so that
     short episodes do not crowd out long ones. The envs need ``Monitor`` (true returns).
@@ -62,9 +64,11 @@ def evaluate_success(
     observations = cast(Observations, env.reset())
     states = None
     starts = np.ones(num_envs, dtype=bool)
+    env_steps = 0
     while np.any(counts < targets):
         actions, states = model.predict(observations, state=states, episode_start=starts, deterministic=deterministic)
         stepped, _, dones, infos = env.step(actions)
+        env_steps += num_envs
         observations = cast(Observations, stepped)
         starts = dones
         for index, (done, info) in enumerate(zip(dones, infos)):
@@ -82,6 +86,7 @@ def evaluate_success(
         "success_rate": float(np.mean(successes)),
         "mean_return": float(np.mean(returns)),
         "mean_length": float(np.mean(lengths)),
+        "env_steps": float(env_steps),
     }
 
 

@@ -25,6 +25,7 @@ callbacks (the same evaluation seed and determinism).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import os
@@ -63,6 +64,7 @@ from rudder.agents.sb3.evaluation import evaluate_success
 from rudder.agents.sb3.ppo import make_ppo
 from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup
 from rudder.agents.sb3.settings import (
+    CLONING_TRIAL_FRACTIONS,
     SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
     SUBTASK_AGENTS_MIN_GOALS,
     SUBTASK_AGENTS_PROBE_SIGNIFICANCE,
@@ -116,6 +118,11 @@ class SB3RunResult:
         subtask_env_reward: the multiple of the env reward the sub-task agents were paid
             besides their sub-goals (``SB3RunSettings.subtask_env_reward`` as chosen), or
             None without sub-task agents.
+        cloning_trials: with ``SB3RunSettings.cloning_trials``, ``(epochs, success rate,
+            mean return, env steps)`` of each tried number of cloning epochs (of the last
+            cloning, where the rule of ``subtask_agents=None`` cloned twice); else empty.
+        cloning_epochs: the number of cloning epochs the run went on with, or None for
+            ``ppo``.
     """
 
     reached_at: int | None
@@ -130,6 +137,8 @@ class SB3RunResult:
     probe_success: float | None = None
     probe_episodes: int | None = None
     subtask_env_reward: float | None = None
+    cloning_trials: list[tuple[int, float, float, int]] = dataclasses.field(default_factory=list)
+    cloning_epochs: int | None = None
 
 
 def _gate_history(callbacks: Sequence[BaseCallback]) -> list[tuple[int, float, float | None]]:
@@ -389,8 +398,10 @@ def _clone(
     seed: int,
     progress_bar: bool,
     augmentation: Callable[[Episode], Episode] | None,
-) -> list[Episode]:
-    """Behaviour cloning of ``model.policy``; returns the episodes it fitted."""
+    keep: Sequence[int] = (),
+) -> tuple[list[Episode], dict[int, dict[str, Any]]]:
+    """Behaviour cloning of ``model.policy``; returns the episodes it fitted and copies of
+    the policy's state after each number of epochs in ``keep``."""
     cloned, cloned_rewards, cloned_ends = prepared.demonstrations, prepared.value_rewards, prepared.return_ends
     groups = list(range(len(cloned)))
     if augmentation is not None:
@@ -398,6 +409,12 @@ def _clone(
         cloned_rewards = None if cloned_rewards is None else list(cloned_rewards) * 2
         cloned_ends = None if cloned_ends is None else list(cloned_ends) * 2
         groups = groups * 2  # an episode and its augmented copy are held out together
+    kept: dict[int, dict[str, Any]] = {}
+
+    def keep_state(epochs: int) -> None:
+        if epochs in keep:
+            kept[epochs] = copy.deepcopy(model.policy.state_dict())
+
     behavior_cloning(
         model.policy,
         cloned,
@@ -407,8 +424,43 @@ def _clone(
         settings=dataclasses.replace(settings.behavior_cloning, gamma=prepared.ppo.gamma),
         seed=seed,
         progress_bar=progress_bar,
+        on_epoch=keep_state if keep else None,
     )
-    return cloned
+    return cloned, kept
+
+
+def trial_epochs(epochs: int) -> list[int]:
+    """The numbers of cloning epochs that ``SB3RunSettings(cloning_trials=...)`` tries
+    for ``behavior_cloning.epochs == epochs``: :data:`CLONING_TRIAL_FRACTIONS` of it,
+    rounded, at least 1, without repeats, ascending."""
+    return sorted({max(1, round(fraction * epochs)) for fraction in CLONING_TRIAL_FRACTIONS}) if epochs > 0 else []
+
+
+def _try_clones(
+    model: PPO,
+    kept: dict[int, dict[str, Any]],
+    trial_env: VecEnv,
+    settings: SB3RunSettings,
+    *,
+    seed: int,
+) -> tuple[int, list[tuple[int, float, float, int]]]:
+    """Plays ``settings.cloning_trials`` episodes with each kept policy, loads the one of
+    the highest mean return (ties: more epochs) into ``model.policy``, and returns its
+    number of epochs and ``(epochs, success rate, mean return, env steps)`` per trial."""
+    trials = []
+    for epochs in sorted(kept):
+        model.policy.load_state_dict(kept[epochs])
+        result = evaluate_success(
+            model,
+            trial_env,
+            num_episodes=settings.cloning_trials,
+            deterministic=settings.deterministic_eval,
+            seed=seed + 30_000,
+        )
+        trials.append((epochs, result["success_rate"], result["mean_return"], int(result["env_steps"])))
+    best = max(trials, key=lambda trial: (trial[2], trial[0]))
+    model.policy.load_state_dict(kept[best[0]])
+    return best[0], trials
 
 
 def _callbacks(
@@ -606,10 +658,26 @@ def _train(
             model.set_logger(logger)
         model.num_timesteps = start
         regularizer = None
+        trials: list[tuple[int, float, float, int]] = []
+        cloning_epochs = None
         if settings.method != "ppo":
-            cloned = _clone(
-                model, prepared, settings, seed=seed, progress_bar=progress_bar, augmentation=cloning_augmentation
+            cloning_epochs = settings.behavior_cloning.epochs
+            keep = trial_epochs(cloning_epochs) if settings.cloning_trials > 0 else []
+            cloned, kept = _clone(
+                model, prepared, settings, seed=seed, progress_bar=progress_bar, augmentation=cloning_augmentation,
+                keep=keep,
             )
+            if len(kept) > 1:
+                trial_env = _make_venv(
+                    make_env, dataclasses.replace(settings, n_envs=1, subprocess=False), seed=seed + 30_000,
+                    wrapper=prepared.wrapper,
+                )
+                try:
+                    cloning_epochs, trials = _try_clones(model, kept, trial_env, settings, seed=seed)
+                finally:
+                    trial_env.close()
+                # the trials' env steps count in the budget
+                model.num_timesteps += sum(trial[3] for trial in trials)
             if settings.keep_cloning > 0:
                 regularizer = CloningRegularizer(model.policy, cloned, weight=settings.keep_cloning, seed=seed)
         controller = prepared.controller
@@ -629,7 +697,8 @@ def _train(
             callbacks.append(probe)
         if callback is not None:
             callbacks.append(callback)
-        budget = 0 if settings.method == "bc" else max(0, settings.total_timesteps - start)
+        spent = int(model.num_timesteps)
+        budget = 0 if settings.method == "bc" else max(0, settings.total_timesteps - spent)
         _learn(
             model,
             settings,
@@ -638,7 +707,7 @@ def _train(
             budget=budget,
             seed=seed,
             progress_bar=progress_bar,
-            reset_num_timesteps=start == 0,
+            reset_num_timesteps=spent == 0,
         )
         stopped = probe is not None and probe.stopped and evaluation.reached_at is None
         if checkpoint is not None and not stopped:
@@ -660,6 +729,8 @@ def _train(
             controller=controller,
             final=final_evaluation(model, eval_env) if final_evaluation is not None and not stopped else None,
             gate=_gate_history(callbacks),
+            cloning_trials=trials,
+            cloning_epochs=cloning_epochs,
         )
     finally:
         venv.close()

@@ -14,6 +14,7 @@ from rudder.errors import DataFormatError
 
 __all__ = [
     "ACTIVATIONS",
+    "CLONING_TRIAL_FRACTIONS",
     "SB3_METHODS",
     "SUBTASK_AGENTS_MAX_CLONED_SUCCESS",
     "SUBTASK_AGENTS_MIN_GOALS",
@@ -25,6 +26,11 @@ __all__ = [
 
 #: The methods of :func:`~rudder.agents.sb3.train_sb3`.
 SB3_METHODS: tuple[str, ...] = ("ppo", "bc", "bc-ppo", "align-rudder", "rudder-lstm")
+
+#: The fractions of ``BehaviorCloningSettings.epochs`` after which
+#: ``SB3RunSettings(cloning_trials=...)`` tries the cloned policy in the env (rounded,
+#: at least one epoch): with 100 epochs, after 10, 20, 30, 50, 75 and 100.
+CLONING_TRIAL_FRACTIONS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 
 #: The rule of ``SB3RunSettings(subtask_agents=None)``, for an env that names the events
 #: of each step (``info[subtask_change_key]`` with known item names; one network
@@ -242,6 +248,13 @@ class SB3RunSettings:
         deterministic_eval: greedy evaluation actions.
         ppo: PPO hyperparameters.
         behavior_cloning: behaviour-cloning settings (bc, bc-ppo, align-rudder).
+        cloning_trials: with 1 or more, the methods that clone choose how many epochs
+            to clone for by trying the policy in the env: the fit keeps its policy after
+            each fraction of :data:`CLONING_TRIAL_FRACTIONS` of ``behavior_cloning.epochs``,
+            plays this many episodes with each (one env, seeded ``seed + 30_000``, the
+            evaluation's choice of sampled or greedy actions) and goes on with the one of
+            the highest mean true return (ties: more epochs). Those env steps count in the
+            budget. 0 (the default): always ``behavior_cloning.epochs``.
         redistribution: ``AlignmentRedistributor`` settings (align-rudder). Unless they say
             otherwise, one network is paid in the "potential" form with PPO's gamma as its
             discount (the optimal policy of the discounted task is kept) and sub-task agents
@@ -276,6 +289,7 @@ class SB3RunSettings:
     deterministic_eval: bool = False
     ppo: PPOSettings = PPOSettings()
     behavior_cloning: BehaviorCloningSettings = BehaviorCloningSettings()
+    cloning_trials: int = 0
     redistribution: dict[str, Any] = dataclasses.field(default_factory=dict)
     lstm: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -292,5 +306,7 @@ class SB3RunSettings:
             raise ValueError("`subtask_interrupt` is one more sub-task agent: it needs `subtask_agents` (True or None)")
         if self.value_warmup < 0:
             raise ValueError(f"`value_warmup` must be >= 0, got {self.value_warmup}")
+        if self.cloning_trials < 0:
+            raise ValueError(f"`cloning_trials` must be >= 0 (0: no trials), got {self.cloning_trials}")
         if self.total_timesteps < 0 or self.n_envs < 1:
             raise ValueError("`total_timesteps` must be >= 0 and `n_envs` >= 1")
