@@ -182,6 +182,10 @@ def _limited(make_env: Callable[[], gym.Env]) -> gym.Env:
     return TimeLimitAsTermination(make_env())
 
 
+def _cut_short(make_env: Callable[[], gym.Env], max_steps: int) -> gym.Env:
+    return gym.wrappers.TimeLimit(make_env(), max_episode_steps=max_steps)
+
+
 def _make_venv(
     make_env: Callable[[], gym.Env],
     settings: SB3RunSettings,
@@ -429,6 +433,11 @@ def _clone(
     return cloned, kept
 
 
+#: ``SB3RunSettings(cloning_trials=...)`` ends a trial episode after this many times the
+#: longest demonstration's steps (a clone that lingers costs no more env steps than that).
+TRIAL_STEPS_PER_DEMONSTRATION_STEP = 2
+
+
 def trial_epochs(epochs: int) -> list[int]:
     """The numbers of cloning epochs that ``SB3RunSettings(cloning_trials=...)`` tries
     for ``behavior_cloning.epochs == epochs``: :data:`CLONING_TRIAL_FRACTIONS` of it,
@@ -668,8 +677,13 @@ def _train(
                 keep=keep,
             )
             if len(kept) > 1:
+                # a clone that has not done the task in twice the longest demonstration's
+                # steps is judged by what it earned by then
+                longest = max(episode.length for episode in prepared.demonstrations)
                 trial_env = _make_venv(
-                    make_env, dataclasses.replace(settings, n_envs=1, subprocess=False), seed=seed + 30_000,
+                    functools.partial(_cut_short, make_env, TRIAL_STEPS_PER_DEMONSTRATION_STEP * longest),
+                    dataclasses.replace(settings, n_envs=1, subprocess=False),
+                    seed=seed + 30_000,
                     wrapper=prepared.wrapper,
                 )
                 try:

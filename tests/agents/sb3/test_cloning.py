@@ -51,6 +51,29 @@ def test_cloning_is_deterministic_given_the_seed(corridor_episode, make_model, f
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
 
 
+def test_the_policy_after_k_epochs_is_the_policy_of_a_k_epoch_fit(corridor_episode, make_model):
+    """Oracle: the copies that ``on_epoch`` lets a caller keep along a 6-epoch fit are the
+    policies that fits of 2 and 5 epochs end with (the trials of ``cloning_trials``)."""
+    rng = np.random.default_rng(4)
+    demos = [corridor_episode(rng) for _ in range(4)]
+    model = make_model(seed=2)
+    kept, calls = {}, []
+
+    def keep(epochs):
+        calls.append(epochs)
+        if epochs in (2, 5):
+            kept[epochs] = {key: value.clone() for key, value in model.policy.state_dict().items()}
+
+    behavior_cloning(model.policy, demos, settings=BehaviorCloningSettings(epochs=6), seed=1, on_epoch=keep)
+    assert calls == [1, 2, 3, 4, 5, 6]
+    for epochs in (2, 5):
+        short = make_model(seed=2)
+        behavior_cloning(short.policy, demos, settings=BehaviorCloningSettings(epochs=epochs), seed=1)
+        for key, value in short.policy.state_dict().items():
+            assert np.array_equal(value.numpy(), kept[epochs][key].numpy()), (epochs, key)
+    assert not np.array_equal(kept[2]["action_net.weight"].numpy(), kept[5]["action_net.weight"].numpy())
+
+
 def test_clear_errors(corridor_episode, make_model):
     rng = np.random.default_rng(2)
     demos = [corridor_episode(rng) for _ in range(2)]

@@ -60,6 +60,8 @@ def test_evaluate_success_counts_episodes_evenly():
     assert [finished.count(index) for index in range(3)] == [2, 2, 3]
     assert result["success_rate"] == 1.0
     assert result["mean_length"] == pytest.approx((2 * 1 + 2 * 2 + 3 * 5) / 7)
+    # the last env takes 3 x 5 steps, and the other two step along until it is done
+    assert result["env_steps"] == 3 * 15
 
 
 def test_evaluate_success_of_a_perfect_planner(redistributor, make_venv):

@@ -66,6 +66,50 @@ def test_train_sb3_runs_every_method_briefly(method, demos, tmp_path):
     assert (tmp_path / method / "checkpoint.json").is_file()
 
 
+def test_cloning_trials_keep_the_clone_of_the_highest_mean_return_and_count_their_steps(demos):
+    pytest.importorskip("minigrid")
+    from rudder.agents.sb3.run import trial_epochs
+    from rudder.envs.minigrid_tasks import make_minigrid_env
+
+    make_env = functools.partial(make_minigrid_env, ENV_ID)
+    settings = SB3RunSettings(
+        method="bc", n_envs=2, eval_episodes=2, ppo=SMALL, behavior_cloning=BehaviorCloningSettings(epochs=4),
+        cloning_trials=2,
+    )
+    outcome = train_sb3(make_env, demos, settings=settings, seed=0)
+    assert trial_epochs(4) == [1, 2, 3, 4]
+    assert [trial[0] for trial in outcome.cloning_trials] == [1, 2, 3, 4]
+    best = max(outcome.cloning_trials, key=lambda trial: (trial[2], trial[0]))
+    assert outcome.cloning_epochs == best[0]
+    # two KeyCorridor episodes per trial, each cut short after twice the longest demonstration
+    longest = max(episode.length for episode in demos)
+    assert all(2 <= trial[3] <= 2 * min(270, 2 * longest) for trial in outcome.cloning_trials)
+    assert any(trial[3] > 2 * longest for trial in outcome.cloning_trials)  # some clone lingered
+    spent = sum(trial[3] for trial in outcome.cloning_trials)
+    assert outcome.timesteps == spent and outcome.curve[0][0] == spent
+    # oracle: the policy it went on with is the one a fit of that many epochs gives
+    plain = train_sb3(
+        make_env, demos, seed=0,
+        settings=dataclasses.replace(
+            settings, cloning_trials=0, behavior_cloning=BehaviorCloningSettings(epochs=outcome.cloning_epochs)
+        ),
+    )
+    assert plain.cloning_trials == [] and plain.cloning_epochs == outcome.cloning_epochs and plain.timesteps == 0
+    for a, b in zip(outcome.model.policy.parameters(), plain.model.policy.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_trial_epochs_are_fractions_of_the_cloning_epochs():
+    from rudder.agents.sb3.run import trial_epochs
+
+    assert trial_epochs(100) == [10, 20, 30, 50, 75, 100]
+    assert trial_epochs(30) == [3, 6, 9, 15, 22, 30]
+    assert trial_epochs(1) == [1]
+    assert trial_epochs(0) == []
+    with pytest.raises(ValueError, match="cloning_trials"):
+        SB3RunSettings(cloning_trials=-1)
+
+
 def test_train_sb3_needs_an_encoder_for_align_rudder(demos):
     pytest.importorskip("minigrid")
     from rudder.envs.minigrid_tasks import make_minigrid_env
