@@ -435,7 +435,7 @@ def _clone(
 
 #: ``SB3RunSettings(cloning_trials=...)`` ends a trial episode after this many times the
 #: longest demonstration's steps (a clone that lingers costs no more env steps than that).
-TRIAL_STEPS_PER_DEMONSTRATION_STEP = 2
+TRIAL_STEPS_PER_DEMONSTRATION_STEP = 5
 
 
 def trial_epochs(epochs: int) -> list[int]:
@@ -677,8 +677,8 @@ def _train(
                 keep=keep,
             )
             if len(kept) > 1:
-                # a clone that has not done the task in twice the longest demonstration's
-                # steps is judged by what it earned by then
+                # a clone that has not done the task in five times the longest
+                # demonstration's steps is judged by what it earned by then
                 longest = max(episode.length for episode in prepared.demonstrations)
                 trial_env = _make_venv(
                     functools.partial(_cut_short, make_env, TRIAL_STEPS_PER_DEMONSTRATION_STEP * longest),

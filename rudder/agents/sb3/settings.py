@@ -253,7 +253,7 @@ class SB3RunSettings:
             each fraction of :data:`CLONING_TRIAL_FRACTIONS` of ``behavior_cloning.epochs``,
             plays this many episodes with each (one env, seeded ``seed + 30_000``, the
             evaluation's choice of sampled or greedy actions; an episode ends after at
-            most twice the longest demonstration's steps) and goes on with the one of the
+            most five times the longest demonstration's steps) and goes on with the one of the
             highest mean true return (ties: more epochs). Those env steps count in the
             budget. 0 (the default): always ``behavior_cloning.epochs``.
         redistribution: ``AlignmentRedistributor`` settings (align-rudder). Unless they say

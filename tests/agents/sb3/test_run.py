@@ -81,10 +81,9 @@ def test_cloning_trials_keep_the_clone_of_the_highest_mean_return_and_count_thei
     assert [trial[0] for trial in outcome.cloning_trials] == [1, 2, 3, 4]
     best = max(outcome.cloning_trials, key=lambda trial: (trial[2], trial[0]))
     assert outcome.cloning_epochs == best[0]
-    # two KeyCorridor episodes per trial, each cut short after twice the longest demonstration
+    # two KeyCorridor episodes per trial, each cut short after five times the longest demonstration
     longest = max(episode.length for episode in demos)
-    assert all(2 <= trial[3] <= 2 * min(270, 2 * longest) for trial in outcome.cloning_trials)
-    assert any(trial[3] > 2 * longest for trial in outcome.cloning_trials)  # some clone lingered
+    assert all(2 <= trial[3] <= 2 * min(270, 5 * longest) for trial in outcome.cloning_trials)
     spent = sum(trial[3] for trial in outcome.cloning_trials)
     assert outcome.timesteps == spent and outcome.curve[0][0] == spent
     # oracle: the policy it went on with is the one a fit of that many epochs gives
