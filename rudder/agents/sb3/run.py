@@ -403,9 +403,10 @@ def _clone(
     progress_bar: bool,
     augmentation: Callable[[Episode], Episode] | None,
     keep: Sequence[int] = (),
-) -> tuple[list[Episode], dict[int, dict[str, Any]]]:
-    """Behaviour cloning of ``model.policy``; returns the episodes it fitted and copies of
-    the policy's state after each number of epochs in ``keep``."""
+) -> tuple[list[Episode], int, dict[int, dict[str, Any]]]:
+    """Behaviour cloning of ``model.policy``; returns the episodes it fitted, the number of
+    epochs of the fit and copies of the policy's state after each number of epochs in
+    ``keep``."""
     cloned, cloned_rewards, cloned_ends = prepared.demonstrations, prepared.value_rewards, prepared.return_ends
     groups = list(range(len(cloned)))
     if augmentation is not None:
@@ -419,7 +420,7 @@ def _clone(
         if epochs in keep:
             kept[epochs] = copy.deepcopy(model.policy.state_dict())
 
-    behavior_cloning(
+    history = behavior_cloning(
         model.policy,
         cloned,
         rewards=cloned_rewards,
@@ -430,7 +431,7 @@ def _clone(
         progress_bar=progress_bar,
         on_epoch=keep_state if keep else None,
     )
-    return cloned, kept
+    return cloned, len(history["policy_loss"]), kept
 
 
 #: ``SB3RunSettings(cloning_trials=...)`` ends a trial episode after this many times the
@@ -670,9 +671,8 @@ def _train(
         trials: list[tuple[int, float, float, int]] = []
         cloning_epochs = None
         if settings.method != "ppo":
-            cloning_epochs = settings.behavior_cloning.epochs
-            keep = trial_epochs(cloning_epochs) if settings.cloning_trials > 0 else []
-            cloned, kept = _clone(
+            keep = trial_epochs(settings.behavior_cloning.epochs) if settings.cloning_trials > 0 else []
+            cloned, cloning_epochs, kept = _clone(
                 model, prepared, settings, seed=seed, progress_bar=progress_bar, augmentation=cloning_augmentation,
                 keep=keep,
             )
