@@ -270,8 +270,7 @@ class SB3RunSettings:
             0.68 against 0.73), yet 80% success came later on all four, by the trials' own
             6,000-18,000 env steps where the clone was already there; on Crafter (seeds 0
             and 1) they chose 30 and 75 epochs and scored 12.5 and 11.4 against 12.7 and 13.3;
-            on KeyCorridorS3R3 three of five probes then kept one network (188,270 env
-            steps to 80% against 49,160).
+            on KeyCorridorS3R3 they reached 80% after 64,162 env steps against 49,160.
         redistribution: ``AlignmentRedistributor`` settings (align-rudder). Unless they say
             otherwise, one network is paid in the "potential" form with PPO's gamma as its
             discount (the optimal policy of the discounted task is kept) and sub-task agents
