@@ -306,6 +306,25 @@ def test_probe_stops_only_on_evidence(successes, stopped):
     assert probe.p_value == pytest.approx(sum(math.comb(16, k) for k in range(successes + 1)) / 2**16)
 
 
+@pytest.mark.parametrize(("successes", "stopped"), [(5, True), (6, False)])
+def test_the_rules_probe_hands_over_at_its_level(successes, stopped):
+    # the rule's level, 0.2: 5 of 16 gives P(X <= 5) = 6885 / 65536 = 0.105, which hands
+    # over to sub-task agents (at 0.05 it would not); 6 of 16 gives 0.227, which keeps the clone
+    from rudder.agents.sb3 import (
+        SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
+        SUBTASK_AGENTS_PROBE_SIGNIFICANCE,
+    )
+
+    scripts = [[(3, 2 * k < successes), (3, 2 * k + 1 < successes)] for k in range(8)]
+    probe = ClonedSuccessProbe(
+        threshold=SUBTASK_AGENTS_MAX_CLONED_SUCCESS, significance=SUBTASK_AGENTS_PROBE_SIGNIFICANCE,
+        max_episodes_per_env=2, max_rollouts=4,
+    )
+    _probe_run(scripts, probe, budget=1024)
+    assert probe.episodes == 16 and probe.stopped is stopped
+    assert probe.p_value == pytest.approx(sum(math.comb(16, k) for k in range(successes + 1)) / 2**16)
+
+
 def test_binomial_lower_tail_against_exact_sums():
     assert binomial_lower_tail(4, 16, 0.5) == pytest.approx(2517 / 65536, rel=1e-12)
     for trials in (0, 1, 7, 40):
