@@ -61,6 +61,13 @@ class SB3TaskSettings:
     """Run the training envs in subprocesses (SubprocVecEnv)."""
     bc_epochs: int = 30
     """Behaviour-cloning epochs (the most, with --bc-folds)."""
+    bc_max_updates: int | None = None
+    """The most minibatch steps of behaviour cloning: fewer epochs where --bc-epochs would
+    take more (none: no limit, the library's default; see
+    ``rudder.agents.sb3.BehaviorCloningSettings``)."""
+    bc_weight_decay: float = 0.0
+    """Decoupled weight decay of behaviour cloning's AdamW (0: none, plain Adam, the
+    library's default; see ``rudder.agents.sb3.BehaviorCloningSettings``)."""
     bc_folds: int = 0
     """Folds of the cross-validation that chooses the behaviour-cloning epochs (0: none, the
     library's default; see ``rudder.agents.sb3.BehaviorCloningSettings``)."""
@@ -199,7 +206,12 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
         subprocess=settings.subprocess,
         eval_every=settings.eval_every,
         eval_episodes=settings.eval_episodes,
-        behavior_cloning=BehaviorCloningSettings(epochs=settings.bc_epochs, folds=settings.bc_folds),
+        behavior_cloning=BehaviorCloningSettings(
+            epochs=settings.bc_epochs,
+            folds=settings.bc_folds,
+            weight_decay=settings.bc_weight_decay,
+            max_updates=settings.bc_max_updates,
+        ),
         cloning_trials=settings.bc_trials,
         ppo=PPOSettings(
             **{

@@ -174,7 +174,7 @@ def behavior_cloning(
     _check_observation_shapes(policy.observation_space, steps.observations)
 
     history: dict[str, list[float]] = {}
-    epochs = settings.epochs
+    epochs = settings.epochs_for(steps.actions.shape[0])
     folds = _folds(group_ids, settings.folds, seed)
     if folds and epochs:
         initial = copy.deepcopy(policy.state_dict())
@@ -241,7 +241,11 @@ def _fit(
     """``epochs`` passes of minibatch steps over ``steps``, from a fresh Adam optimizer;
     per-epoch means, and the held-out negative log-likelihood after each epoch where
     ``holdout`` is given."""
-    optimizer = torch.optim.Adam(policy.parameters(), lr=settings.learning_rate)
+    optimizer: torch.optim.Optimizer
+    if settings.weight_decay:
+        optimizer = torch.optim.AdamW(policy.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    else:
+        optimizer = torch.optim.Adam(policy.parameters(), lr=settings.learning_rate)
     trainable = [parameter for parameter in policy.parameters() if parameter.requires_grad]
     generator = np.random.default_rng(seed)
     num_steps = steps.actions.shape[0]

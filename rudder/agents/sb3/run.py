@@ -402,11 +402,11 @@ def _clone(
     seed: int,
     progress_bar: bool,
     augmentation: Callable[[Episode], Episode] | None,
-    keep: Sequence[int] = (),
+    trials: bool = False,
 ) -> tuple[list[Episode], int, dict[int, dict[str, Any]]]:
     """Behaviour cloning of ``model.policy``; returns the episodes it fitted, the number of
-    epochs of the fit and copies of the policy's state after each number of epochs in
-    ``keep``."""
+    epochs of the fit and, with ``trials``, copies of the policy's state after each number
+    of epochs of :func:`trial_epochs`."""
     cloned, cloned_rewards, cloned_ends = prepared.demonstrations, prepared.value_rewards, prepared.return_ends
     groups = list(range(len(cloned)))
     if augmentation is not None:
@@ -415,6 +415,7 @@ def _clone(
         cloned_ends = None if cloned_ends is None else list(cloned_ends) * 2
         groups = groups * 2  # an episode and its augmented copy are held out together
     kept: dict[int, dict[str, Any]] = {}
+    keep = trial_epochs(settings.behavior_cloning.epochs_for(sum(episode.length for episode in cloned))) if trials else []
 
     def keep_state(epochs: int) -> None:
         if epochs in keep:
@@ -671,10 +672,9 @@ def _train(
         trials: list[tuple[int, float, float, int]] = []
         cloning_epochs = None
         if settings.method != "ppo":
-            keep = trial_epochs(settings.behavior_cloning.epochs) if settings.cloning_trials > 0 else []
             cloned, cloning_epochs, kept = _clone(
                 model, prepared, settings, seed=seed, progress_bar=progress_bar, augmentation=cloning_augmentation,
-                keep=keep,
+                trials=settings.cloning_trials > 0,
             )
             if len(kept) > 1:
                 # a clone that has not done the task in five times the longest

@@ -209,3 +209,47 @@ def test_cloning_with_groups_checks_their_number(corridor_episode, make_model):
         behavior_cloning(make_model().policy, demos, groups=[0, 1])
     with pytest.raises(ValueError, match="folds"):
         BehaviorCloningSettings(folds=-1)
+
+
+def test_max_updates_caps_the_epochs_by_hand():
+    settings = BehaviorCloningSettings(epochs=100, max_updates=4000)
+    # 8,578 steps are 135 minibatches of 64: 30 epochs (4,050 minibatch steps) are the
+    # fewest whole epochs that take 4,000; 29 would take 3,915
+    assert settings.epochs_for(8578) == 30
+    # 199 steps are 4 minibatches: 1,000 epochs would take 4,000, so the 100 of `epochs` stay
+    assert settings.epochs_for(199) == 100
+    assert BehaviorCloningSettings(epochs=100, max_updates=1).epochs_for(10_000) == 1
+    assert BehaviorCloningSettings(epochs=100).epochs_for(10**9) == 100
+    assert BehaviorCloningSettings(epochs=0, max_updates=5).epochs_for(100) == 0
+    with pytest.raises(ValueError, match="max_updates"):
+        BehaviorCloningSettings(max_updates=0)
+
+
+def test_a_fit_capped_by_max_updates_is_a_fit_of_that_many_epochs(corridor_episode, make_model):
+    """Oracle: 4 episodes of 6 steps are 3 minibatches of 8; at most 7 minibatch steps
+    leaves 3 of the 10 epochs, and the fit is the one of 3 epochs."""
+    rng = np.random.default_rng(5)
+    demos = [corridor_episode(rng) for _ in range(4)]
+    capped, plain = make_model(seed=4), make_model(seed=4)
+    settings = BehaviorCloningSettings(epochs=10, batch_size=8, max_updates=7)
+    assert settings.epochs_for(24) == 3
+    history = behavior_cloning(capped.policy, demos, settings=settings, seed=2)
+    assert len(history["policy_loss"]) == 3
+    assert history == behavior_cloning(
+        plain.policy, demos, settings=dataclasses.replace(settings, epochs=3, max_updates=None), seed=2
+    )
+    for a, b in zip(capped.policy.parameters(), plain.policy.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_weight_decay_shrinks_the_weights(corridor_episode, make_model):
+    rng = np.random.default_rng(6)
+    demos = [corridor_episode(rng) for _ in range(4)]
+    norms = {}
+    for decay in (0.0, 5.0):
+        model = make_model(seed=1)
+        behavior_cloning(model.policy, demos, settings=BehaviorCloningSettings(epochs=20, weight_decay=decay), seed=0)
+        norms[decay] = float(sum((parameter.detach() ** 2).sum() for parameter in model.policy.parameters()))
+    assert norms[5.0] < 0.9 * norms[0.0]  # 60 AdamW steps, each shrinking the weights by lr x 5
+    with pytest.raises(ValueError, match="weight_decay"):
+        BehaviorCloningSettings(weight_decay=-0.1)

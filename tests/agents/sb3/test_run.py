@@ -66,16 +66,16 @@ def test_train_sb3_runs_every_method_briefly(method, demos, tmp_path):
     assert (tmp_path / method / "checkpoint.json").is_file()
 
 
-def test_cloning_trials_keep_the_clone_of_the_highest_mean_return_and_count_their_steps(demos):
+@pytest.mark.parametrize("capped", [False, True], ids=["4 epochs", "8 epochs capped to 4 by max_updates"])
+def test_cloning_trials_keep_the_clone_of_the_highest_mean_return_and_count_their_steps(demos, capped):
     pytest.importorskip("minigrid")
     from rudder.agents.sb3.run import trial_epochs
     from rudder.envs.minigrid_tasks import make_minigrid_env
 
     make_env = functools.partial(make_minigrid_env, ENV_ID)
-    settings = SB3RunSettings(
-        method="bc", n_envs=2, eval_episodes=2, ppo=SMALL, behavior_cloning=BehaviorCloningSettings(epochs=4),
-        cloning_trials=2,
-    )
+    batches = -(-sum(episode.length for episode in demos) // 64)
+    cloning = BehaviorCloningSettings(epochs=8, max_updates=3 * batches + 1) if capped else BehaviorCloningSettings(epochs=4)
+    settings = SB3RunSettings(method="bc", n_envs=2, eval_episodes=2, ppo=SMALL, behavior_cloning=cloning, cloning_trials=2)
     outcome = train_sb3(make_env, demos, settings=settings, seed=0)
     assert trial_epochs(4) == [1, 2, 3, 4]
     assert [trial[0] for trial in outcome.cloning_trials] == [1, 2, 3, 4]
