@@ -256,10 +256,12 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
         "seconds": round(outcome.seconds, 1),
         "curve": [list(point) for point in outcome.curve],
     }
-    if outcome.cloning_trials:
-        # (epochs, success rate, mean return, env steps) of each tried clone, and the choice
-        record["cloning_trials"] = [list(trial) for trial in outcome.cloning_trials]
+    if outcome.cloning_epochs is not None:
+        # the epochs the clone was fitted for (fewer than asked under --bc-max-updates)
         record["cloning_epochs"] = outcome.cloning_epochs
+    if outcome.cloning_trials:
+        # (epochs, success rate, mean return, env steps) of each tried clone
+        record["cloning_trials"] = [list(trial) for trial in outcome.cloning_trials]
     if outcome.redistributor is not None:
         # which agents the rule chose, and the cloned network's success where it probed it
         record["subtask_agents"] = outcome.controller is not None

@@ -45,6 +45,7 @@ def test_a_tiny_sweep_reports_the_three_metrics(tmp_path, capsys):
     ]
     for run in results.runs:
         assert run["budget"] == 128 and run["curve"][0][0] == 0
+        assert run["cloning_epochs"] == 2
         assert run["cloned_success"] == run["curve"][0][1] and run["final_success"] == run["curve"][-1][1]
         # bc takes no env step; PPO takes whole rollouts (2 envs x 256 steps) up to the budget
         assert (run["timesteps"] == 0) if run["method"] == "bc" else (run["timesteps"] >= 128)
@@ -56,6 +57,14 @@ def test_a_tiny_sweep_reports_the_three_metrics(tmp_path, capsys):
     output = capsys.readouterr().out
     assert "| MountainCar-v0 | Align-RUDDER |" in output and "cloned start" in output
     assert (tmp_path / "g.png").exists()
+
+
+def test_bc_max_updates_caps_the_recorded_cloning_epochs(tmp_path):
+    out = tmp_path / "capped.json"
+    arguments = [*TINY, "--bc-epochs", "5", "--bc-max-updates", "1", "--methods", "bc", "--envs", MINIGRID]
+    assert main(GENERALITY, [*arguments, "--out", str(out)]) == 0
+    # two short demonstrations fit in one minibatch: one epoch is one minibatch step
+    assert [run["cloning_epochs"] for run in read_results(out).runs] == [1]
 
 
 def test_the_success_wrapper_marks_mountain_car_successes():
