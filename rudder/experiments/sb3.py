@@ -59,11 +59,12 @@ class SB3TaskSettings:
     """Parallel training envs per run."""
     subprocess: bool = False
     """Run the training envs in subprocesses (SubprocVecEnv)."""
-    bc_epochs: int = 30
-    """Behaviour-cloning epochs (the most, with --bc-folds)."""
-    bc_max_updates: int | None = None
+    bc_epochs: int = 100
+    """Behaviour-cloning epochs (the most, with --bc-folds or --bc-max-updates; the
+    library's default, see ``rudder.agents.sb3.BehaviorCloningSettings``)."""
+    bc_max_updates: int = 4000
     """The most minibatch steps of behaviour cloning: fewer epochs where --bc-epochs would
-    take more (none: no limit, the library's default; see
+    take more (0: no limit; the library's default, see
     ``rudder.agents.sb3.BehaviorCloningSettings``)."""
     bc_weight_decay: float = 0.0
     """Decoupled weight decay of behaviour cloning's AdamW (0: none, plain Adam, the
@@ -210,7 +211,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
             epochs=settings.bc_epochs,
             folds=settings.bc_folds,
             weight_decay=settings.bc_weight_decay,
-            max_updates=settings.bc_max_updates,
+            max_updates=settings.bc_max_updates or None,
         ),
         cloning_trials=settings.bc_trials,
         ppo=PPOSettings(

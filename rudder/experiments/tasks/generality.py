@@ -196,8 +196,6 @@ class GeneralitySettings(SB3TaskSettings):
     """Env id: a minigrid id, or a gymnasium id whose return is paid at the end (DelayedReward)."""
     target: float = 0.8
     """Success rate to reach (training stops there)."""
-    bc_epochs: int = 100
-    """Behaviour-cloning epochs (every task and method)."""
 
 
 @dataclasses.dataclass(frozen=True)

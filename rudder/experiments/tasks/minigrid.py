@@ -44,7 +44,6 @@ class MinigridSettings(SB3TaskSettings):
     """Observation: 'agent' (egocentric 7x7 view) or 'full' (whole grid)."""
     target: float = 0.8
     """Success rate to reach (training stops there)."""
-    bc_epochs: int = 100
     progress_observation: bool = False
     """Add the profile progress to Align-RUDDER's observation (the library's default: off)."""
     env_reward_weight: float = 0.0

@@ -219,7 +219,8 @@ def test_max_updates_caps_the_epochs_by_hand():
     # 199 steps are 4 minibatches: 1,000 epochs would take 4,000, so the 100 of `epochs` stay
     assert settings.epochs_for(199) == 100
     assert BehaviorCloningSettings(epochs=100, max_updates=1).epochs_for(10_000) == 1
-    assert BehaviorCloningSettings(epochs=100).epochs_for(10**9) == 100
+    assert BehaviorCloningSettings(epochs=100, max_updates=None).epochs_for(10**9) == 100
+    assert BehaviorCloningSettings().epochs_for(8578) == 30  # the defaults: 100 epochs, 4,000 steps
     assert BehaviorCloningSettings(epochs=0, max_updates=5).epochs_for(100) == 0
     with pytest.raises(ValueError, match="max_updates"):
         BehaviorCloningSettings(max_updates=0)
