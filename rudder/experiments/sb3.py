@@ -200,6 +200,8 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
     ``ppo`` overrides or adds PPO settings and ``fields`` the run's other settings."""
     from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, SB3RunSettings
 
+    if settings.bc_max_updates < 0:
+        raise ValueError(f"--bc-max-updates must be 0 (no limit) or a number of minibatch steps >= 1, got {settings.bc_max_updates}")
     return SB3RunSettings(
         method=method,
         total_timesteps=settings.budget,

@@ -35,3 +35,5 @@ def test_bc_max_updates_zero_lifts_the_cap():
     uncapped = task_run_settings(dataclasses.replace(SB3TaskSettings(), bc_epochs=30, bc_max_updates=0), "bc")
     assert uncapped.behavior_cloning.max_updates is None
     assert uncapped.behavior_cloning.epochs_for(100_000) == 30
+    with pytest.raises(ValueError, match="bc-max-updates must be 0"):
+        task_run_settings(dataclasses.replace(SB3TaskSettings(), bc_max_updates=-1), "bc")
