@@ -361,10 +361,14 @@ class CrafterExpert:
             self._refill = None
         if self._refill == "food" and inv["food"] >= 6:
             self._refill = None
+        thirst_level, hunger_level = self._thirst_level, self._hunger_level
+        if self._shelter is None and self.env.world.daylight < self._night_level + 0.2:
+            # Dusk: top up before sealing in for the night.
+            thirst_level, hunger_level = max(thirst_level, 5), max(hunger_level, 4)
         if self._refill is None:
-            if inv["drink"] <= self._thirst_level:
+            if inv["drink"] <= thirst_level:
                 self._refill = "drink"
-            elif inv["food"] <= self._hunger_level:
+            elif inv["food"] <= hunger_level:
                 self._refill = "food"
         if self._refill == "drink":
             return self._act_on(self._mask("water"), "do", "drink")
@@ -386,11 +390,25 @@ class CrafterExpert:
 
     # -- sleeping in a sealed pocket -----------------------------------------------------
     def _find_shelter(self) -> dict[str, Any] | None:
-        """A cell Z and direction d such that Z+d, Z+2d can be a pocket sealed at Z."""
+        """A cell Z and direction d such that Z+d, Z+2d can be a pocket sealed at Z.
+
+        The nearest site in the player's view (the 9x7 cells it sees) is taken first, as
+        a person would dig in where they stand; only without one does it look 16 cells
+        around. With no stone in hand, only a pocket dug into rock (which yields the
+        stone that seals it) will do.
+        """
+        for half_width, half_height in ((4, 3), (16, 16)):
+            site = self._find_shelter_within(half_width, half_height)
+            if site is not None:
+                return site
+        return None
+
+    def _find_shelter_within(self, half_width: int, half_height: int) -> dict[str, Any] | None:
         solid = np.isin(self._mat, _ids(list(_SOLID)))
         usable = np.isin(self._mat, _ids(_WALKABLE)) & ~self._objects
         mineable = np.isin(self._mat, _ids([m for m in _TOOL_OF if self._mineable(m)]))
         inside = usable | mineable
+        rock = self._mat == _ID["stone"]
         width, height = self._area
 
         def cell_ok(cell: tuple[int, int], need: tuple[int, int]) -> bool:
@@ -399,8 +417,8 @@ class CrafterExpert:
         candidates = []
         stones = self._inv["stone"]
         x0, y0 = self._pos
-        for x in range(max(0, x0 - 16), min(width, x0 + 17)):
-            for y in range(max(0, y0 - 16), min(height, y0 + 17)):
+        for x in range(max(0, x0 - half_width), min(width, x0 + half_width + 1)):
+            for y in range(max(0, y0 - half_height), min(height, y0 + half_height + 1)):
                 if not usable[x, y] and (x, y) != self._pos:
                     continue
                 for dx, dy in _DIRECTIONS:
@@ -412,7 +430,10 @@ class CrafterExpert:
                         continue
                     end = (x + 3 * dx, y + 3 * dy)
                     closed = cell_ok(end, (True, False))
-                    if not closed and not (stones >= 2 and self._free(end)):
+                    dug = int(rock[pocket[0]]) + int(rock[pocket[1]])
+                    if not closed and not (stones + dug >= 2 and self._free(end)):
+                        continue
+                    if stones + dug < 1:
                         continue
                     distance = abs(x - x0) + abs(y - y0) + int(mineable[pocket[0]]) + int(mineable[pocket[1]])
                     candidates.append((distance, (x, y), (dx, dy)))
@@ -425,7 +446,7 @@ class CrafterExpert:
     def _sleep(self) -> int | None:
         site = self._shelter
         if site is None:
-            if self._inv["stone"] < 1 or self._inv["wood_pickaxe"] == 0:
+            if self._inv["wood_pickaxe"] == 0:
                 return None
             site = self._shelter = self._find_shelter()
             if site is None:
@@ -496,8 +517,8 @@ class CrafterExpert:
             return _ACTION["noop"]
         if self._inv["energy"] < 9:
             return _ACTION["sleep"]
-        hungry = self._inv["food"] <= 2 or self._inv["drink"] <= 2
-        if (self._inv["health"] < 7 or self.env.world.daylight < 0.6) and not hungry:
+        starving = (self._inv["food"] == 0 or self._inv["drink"] == 0) and self._inv["health"] <= 4
+        if (self._inv["health"] < 7 or self.env.world.daylight < 0.6) and not starving:
             return _ACTION["noop"]  # rest until healed and the night is over
         site["phase"] = "exit"
         return None
