@@ -90,3 +90,76 @@ def test_consensus_of_twenty_demonstrations_recovers_the_tech_tree():
     print("consensus:", format_consensus(names))
     print("items:", consensus_items(names))
     assert follows_tech_tree(names)
+
+
+def _open_field(seed: int = 3) -> tuple[CrafterEnv, CrafterExpert, tuple[int, int]]:
+    """An env whose player stands in a field of grass (41x41 cells, no creatures), holding a
+    wood pickaxe and no stone; the expert has read it."""
+    env = CrafterEnv()
+    env.reset(seed=seed)
+    world, player = env.world, env.player
+    x0, y0 = int(player.pos[0]), int(player.pos[1])
+    for obj in list(world.objects):
+        if obj is not player and abs(int(obj.pos[0]) - x0) <= 20 and abs(int(obj.pos[1]) - y0) <= 20:
+            world.remove(obj)
+    for x in range(x0 - 20, x0 + 21):
+        for y in range(y0 - 20, y0 + 21):
+            world[x, y] = "grass"
+    player.inventory["wood_pickaxe"] = 1
+    player.inventory["stone"] = 0
+    expert = CrafterExpert(env)
+    expert._start(np.random.default_rng(0))
+    return env, expert, (x0, y0)
+
+
+def _rock(env: CrafterEnv, xs: range, ys: range) -> None:
+    for x in xs:
+        for y in ys:
+            env.world[x, y] = "stone"
+
+
+def test_shelter_without_stone_is_dug_into_rock():
+    env, expert, (x0, y0) = _open_field()
+    expert._grids()
+    assert expert._find_shelter() is None  # grass only and no stone to seal with
+    _rock(env, range(x0 + 2, x0 + 5), range(y0 - 2, y0 + 3))  # a rock face two cells to the right
+    expert._grids()
+    site = expert._find_shelter()
+    assert site is not None
+    (x, y), (dx, dy) = site["entry"], site["direction"]
+    pocket = [(x + dx, y + dy), (x + 2 * dx, y + 2 * dy)]
+    assert all(env.world[cell][0] == "stone" for cell in pocket)  # digging it gives the sealing stone
+    assert env.world[x, y][0] == "grass"
+
+
+def test_shelter_in_view_comes_before_a_nearer_one_out_of_view():
+    env, expert, (x0, y0) = _open_field()
+    _rock(env, range(x0 + 6, x0 + 9), range(y0 - 1, y0 + 2))  # entry 5 cells right: out of the 9x7 view
+    _rock(env, range(x0 - 7, x0 - 4), range(y0 + 2, y0 + 5))  # entry 4 left, 3 down: in view, farther
+    expert._grids()
+    site = expert._find_shelter()
+    assert site is not None
+    x, y = site["entry"]
+    assert abs(x - x0) <= 4 and abs(y - y0) <= 3
+    assert (x, y) == (x0 - 4, y0 + 3) and site["direction"] == (-1, 0)
+
+
+def test_expert_stays_sealed_in_while_dark_unless_starving():
+    env = CrafterEnv(length=700)
+    expert = CrafterExpert(env)
+    rng = np.random.default_rng(1)
+    env.reset(seed=1)
+    exits, phase = [], None
+    for _ in range(700):
+        action = expert(None, rng)  # decides on the world before the step
+        new_phase = expert._shelter["phase"] if expert._shelter is not None else None
+        if phase == "sleep" and new_phase == "exit":
+            inventory = env.player.inventory
+            starving = (inventory["food"] == 0 or inventory["drink"] == 0) and inventory["health"] <= 4
+            exits.append((env.world.daylight, starving))
+        phase = new_phase
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated or expert.finished:
+            break
+    assert exits, "the expert should have slept through the first night on this seed"
+    assert all(daylight >= 0.6 or starving for daylight, starving in exits), exits
