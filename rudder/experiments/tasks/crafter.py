@@ -39,9 +39,19 @@ from rudder.experiments.results import ResultFile
 from rudder.experiments.sb3 import SB3Task, SB3TaskSettings, run_sb3_job, task_run_settings
 from rudder.experiments.sweep import Job, Progress
 
-__all__ = ["CRAFTER", "CRAFTER_TASK", "ENDINGS", "PUBLISHED_SCORES", "CrafterSettings", "CrafterSweep", "crafter_jobs", "run_crafter"]
+__all__ = [
+    "CRAFTER",
+    "CRAFTER_TASK",
+    "ENDINGS",
+    "PUBLISHED_SCORES",
+    "CrafterSettings",
+    "CrafterSweep",
+    "crafter_jobs",
+    "run_crafter",
+    "run_expert",
+]
 
-NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RUDDER"}
+NAMES = {"ppo": "PPO", "bc": "BC", "bc-ppo": "BC+PPO", "align-rudder": "Align-RUDDER", "expert": "scripted expert"}
 
 PUBLISHED_SCORES: dict[str, float] = {
     "Human experts": 50.5,
@@ -91,7 +101,8 @@ class CrafterSweep(CrafterSettings):
     """The Crafter benchmark's runs."""
 
     methods: tuple[str, ...] = ("align-rudder", "bc-ppo", "bc", "ppo")
-    """Methods: ppo, bc, bc-ppo, align-rudder."""
+    """Methods: ppo, bc, bc-ppo, align-rudder, and expert (the demonstrator: the scripted
+    expert plays ``--final-episodes`` episodes, once per seed, no training)."""
     demos: tuple[int, ...] = (20,)
     """Numbers of demonstrations."""
     seeds: int = 3
@@ -170,16 +181,17 @@ def crafter_jobs(sweep: CrafterSweep) -> list[Job]:
     return [
         Job({"method": method, "n_demos": n_demos, "seed": seed}, sweep, budget=sweep.budget)
         for method in sweep.methods
-        for n_demos in ((0,) if method == "ppo" else sweep.demos)
+        for n_demos in ((0,) if method in ("ppo", "expert") else sweep.demos)
         for seed in range(
             sweep.first_seed, sweep.first_seed + (sweep.align_rudder_seeds if method == "align-rudder" else sweep.seeds)
         )
     ]
 
 
-ENDINGS = (*DEATH_CAUSES, "time limit")
-"""How a training episode ends: the player's death by one of
-:data:`~rudder.envs.crafter_tasks.DEATH_CAUSES`, or alive at the episode's length."""
+ENDINGS = (*DEATH_CAUSES, "time limit", "finished")
+"""How an episode ends: the player's death by one of
+:data:`~rudder.envs.crafter_tasks.DEATH_CAUSES`, alive at the episode's length, or (the
+scripted expert's only) finished: the diamond mined and the extras done."""
 
 
 def _training_episodes(progress: Progress) -> Any:
@@ -261,10 +273,63 @@ def _death_subtasks(
     return {name: 100.0 * counted.count(name) / len(counted) for name in names}
 
 
+def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
+    """The demonstrator's run: the scripted expert plays ``final_episodes`` episodes (reset
+    seeds ``seed + 50,000 + i``, its generator seeded by the run's seed), each ending as a
+    recorded demonstration does (finished, dead, or at the episode's length). Its success
+    rates and score are the final evaluation's fields, how the episodes ended and their
+    length the training episodes' fields; the step of the first diamond is kept too."""
+    from rudder.envs.crafter_tasks import CrafterEnv, CrafterExpert
+
+    settings: CrafterSettings = job.settings
+    seed, episodes = int(job.key["seed"]), int(settings.final_episodes)
+    if episodes < 1:
+        raise ValueError("--methods expert plays --final-episodes episodes: give at least 1")
+    env = CrafterEnv(length=settings.length)
+    expert = CrafterExpert(env)
+    rng = np.random.default_rng(seed)
+    obtained, endings, lengths, diamond_steps = [], [], [], []
+    deaths: list[tuple[int, bool, float]] = []
+    diamond = ACHIEVEMENTS.index("collect_diamond")
+    steps = 0
+    for episode in range(episodes):
+        env.reset(seed=seed + 50_000 + episode)
+        length = 0
+        info: dict[str, Any] = {}
+        while True:
+            _, _, terminated, truncated, info = env.step(expert(None, rng))
+            length += 1
+            if info["achievement_increments"][diamond] > 0:
+                diamond_steps.append(length)
+            if terminated or truncated or expert.finished:
+                break
+        steps += length
+        progress(steps)
+        obtained.append(np.asarray(info["obtained"], dtype=bool))
+        endings.append("finished" if expert.finished else str(info.get("death_cause", "time limit")))
+        lengths.append(length)
+        if "death_asleep" in info:
+            deaths.append((0, bool(info["death_asleep"]), float(info["death_daylight"])))
+    env.close()
+    rates = 100.0 * np.mean(obtained, axis=0)
+    return {
+        "final_score": crafter_score(rates),
+        "final_diamond": float(rates[diamond]),
+        "final_rates": _rates(rates),
+        "training_endings": _endings(endings, [0] * len(endings), 0),
+        "training_deaths": _deaths(deaths, 0),
+        "mean_episode_length": float(np.mean(lengths)),
+        "median_diamond_step": float(np.median(diamond_steps)) if diamond_steps else None,
+        "env_steps": steps,
+    }
+
+
 def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
     """One run: Crafter's success rates and score over the training episodes and over the
     final policy's evaluation, how the training episodes ended and their mean length, the
-    sub-tasks, the diamond-rate curve."""
+    sub-tasks, the diamond-rate curve (for ``method="expert"``, :func:`run_expert`)."""
+    if job.key["method"] == "expert":
+        return run_expert(job, progress)
     recorder = _training_episodes(progress)
     outcome, record = run_sb3_job(CRAFTER_TASK, job, progress, callback=recorder)
     budget = int(job.settings.budget)
@@ -336,6 +401,12 @@ def _notes(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     lines = ["Crafter score, mean ± std over runs (training episodes; final evaluation):"]
     lines += [f"- {_label(row)}: {_score_text(row, 'score')}; {_score_text(row, 'final score')}" for row in rows]
     lines.append("Published (1M env steps): " + ", ".join(f"{name} {score}" for name, score in PUBLISHED_SCORES.items()) + ".")
+    if any(row["method"] == "expert" for row in rows):
+        lines.append(
+            "The scripted expert is the demonstrator itself, untrained: its column holds its own episodes "
+            "(--final-episodes per seed, each ending as a recorded demonstration does: finished once the diamond "
+            "and its extras are done, or dead, or at the episode's length) under \"final\" and \"training episodes\"."
+        )
     lines += ["", "Success rates in percent (training episodes / final evaluation, mean over runs):", ""]
     lines.append("| achievement | " + " | ".join(_label(row) for row in rows) + " |")
     lines.append("|---|" + "---:|" * len(rows))
@@ -363,7 +434,9 @@ def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
         "|---|" + "---:|" * len(rows),
     ]
     for ending in ENDINGS:
-        cells = ["-" if not runs else f"{np.mean([run['training_endings'][ending] for run in runs]):.1f}" for runs in columns]
+        if ending == "finished" and not any(run["training_endings"].get(ending) for runs in columns for run in runs):
+            continue  # only the scripted expert finishes
+        cells = ["-" if not runs else f"{np.mean([run['training_endings'].get(ending, 0.0) for run in runs]):.1f}" for runs in columns]
         lines.append(f"| {ending} | " + " | ".join(cells) + " |")
     lengths = [
         [run["mean_episode_length"] for run in runs if run.get("mean_episode_length") is not None] for runs in columns

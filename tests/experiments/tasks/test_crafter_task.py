@@ -10,6 +10,7 @@ import pytest
 from rudder.envs.crafter_tasks import ACHIEVEMENTS, crafter_score
 from rudder.experiments import main, read_results
 from rudder.experiments.results import ResultFile, write_results
+from rudder.experiments.sweep import Job
 from rudder.experiments.tasks.crafter import (
     CRAFTER,
     ENDINGS,
@@ -19,6 +20,7 @@ from rudder.experiments.tasks.crafter import (
     _endings,
     _run_settings,
     crafter_jobs,
+    run_expert,
 )
 
 
@@ -50,7 +52,9 @@ def _run(method: str, seed: int, training: list[float] | None, final: list[float
 def test_endings_are_shares_of_the_episodes_within_the_budget():
     endings = ["zombie", "lava", "zombie", "time limit", "arrow"]
     shares = _endings(endings, ends=[10, 20, 30, 40, 60], budget=40)  # the arrow ends after the budget
-    assert shares == {"lava": 25.0, "zombie": 50.0, "arrow": 0.0, "hunger": 0.0, "thirst": 0.0, "fatigue": 0.0, "time limit": 25.0}
+    assert shares == {
+        "lava": 25.0, "zombie": 50.0, "arrow": 0.0, "hunger": 0.0, "thirst": 0.0, "fatigue": 0.0, "time limit": 25.0, "finished": 0.0
+    }  # fmt: skip
     assert _endings(endings, ends=[50] * 5, budget=40) is None
 
 
@@ -134,3 +138,22 @@ def test_tiny_sweep_counts_training_episodes_the_way_crafter_does(tmp_path):
     assert results.runs[0]["subtasks"][0] == "collect_wood"
     assert "| achievement |" in (tmp_path / "c.md").read_text()
     assert json.loads(out.read_text())["settings"]["length"] == 60
+
+
+def test_expert_runs_once_per_seed_and_plays_episodes_that_end_like_its_demonstrations(tmp_path):
+    pytest.importorskip("crafter")
+    jobs = crafter_jobs(CrafterSweep(methods=("expert",), demos=(5, 20), seeds=2))
+    assert [(job.key["n_demos"], job.key["seed"]) for job in jobs] == [(0, 0), (0, 1)]
+    seen: list[int] = []
+    run = run_expert(Job({"method": "expert", "n_demos": 0, "seed": 1}, CrafterSweep(final_episodes=3, length=120), budget=0), seen.append)
+    assert seen == sorted(seen) and seen[-1] == run["env_steps"] <= 3 * 120
+    rates = [run["final_rates"][name] for name in ACHIEVEMENTS]
+    assert run["final_score"] == pytest.approx(crafter_score(rates))
+    assert np.allclose(np.array(rates) * 3 / 100, np.round(np.array(rates) * 3 / 100))  # shares of 3 episodes
+    assert run["final_rates"]["collect_wood"] == 100.0  # the expert's first sub-goal, within 120 steps
+    assert sum(run["training_endings"].values()) == pytest.approx(100.0)
+    assert run["mean_episode_length"] == pytest.approx(run["env_steps"] / 3)
+    again = run_expert(Job({"method": "expert", "n_demos": 0, "seed": 1}, CrafterSweep(final_episodes=3, length=120), budget=0), lambda steps: None)
+    assert again == run  # the same seed, the same episodes
+    with pytest.raises(ValueError, match="--final-episodes"):
+        run_expert(Job({"method": "expert", "n_demos": 0, "seed": 1}, CrafterSweep(final_episodes=0), budget=0), lambda steps: None)
