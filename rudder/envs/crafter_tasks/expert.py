@@ -3,7 +3,9 @@
 The expert is a demonstrator in the sense of the paper: it plays Crafter down the tech
 tree (wood, table, wood pickaxe, stone, stone pickaxe, coal, iron, furnace, iron pickaxe,
 diamond) while it stays alive: it drinks at the water, hunts cows, fights zombies and
-skeletons that come next to it, and sleeps in a pocket it seals with a stone. It reads
+skeletons that come next to it, and at nightfall tops up water and food and sleeps in a
+pocket it digs (into rock in view, where it can) and seals with a stone, until the
+daylight is back. It reads
 the full world state (the material grid and the objects), plans on the grid with a
 shortest-path search in which a block it can mine costs two steps and water or lava it
 can bridge with a stone costs three, and re-plans whenever the world changes under it.
