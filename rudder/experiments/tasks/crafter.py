@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -291,7 +292,7 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
     obtained, endings, lengths, diamond_steps = [], [], [], []
     deaths: list[tuple[int, bool, float]] = []
     diamond = ACHIEVEMENTS.index("collect_diamond")
-    steps = 0
+    steps, started = 0, time.perf_counter()
     for episode in range(episodes):
         env.reset(seed=seed + 50_000 + episode)
         length = 0
@@ -321,6 +322,7 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
         "mean_episode_length": float(np.mean(lengths)),
         "median_diamond_step": float(np.median(diamond_steps)) if diamond_steps else None,
         "env_steps": steps,
+        "seconds": round(time.perf_counter() - started, 1),
     }
 
 
