@@ -8,6 +8,12 @@ final policy.
         --out benchmarks/results/crafter.json --markdown benchmarks/results/crafter.md \\
         --png benchmarks/results/crafter.png
 
+The demonstrator on its own (``--methods expert``: the scripted expert's episodes, no
+training):
+
+    python scripts/bench_crafter.py --methods expert --seeds 2 --final-episodes 100 \\
+        --out benchmarks/results/crafter_expert.json --markdown benchmarks/results/crafter_expert.md
+
 The task, its settings and its tables live in :mod:`rudder.experiments.tasks.crafter`;
 the options shared by every benchmark (``--resume``, ``--combine``, ``--ray``, ...) in
 :mod:`rudder.experiments.harness`.
