@@ -90,6 +90,21 @@ from rudder.wrappers.reward import RedistributedReward, TimeLimitAsTermination
 
 __all__ = ["SB3RunResult", "choose_subtask_agents", "resume_sb3", "train_sb3"]
 
+#: ``train_sb3(cloning_augmentation=...)``: a demonstration to one extra episode, or a
+#: list of them, that behaviour cloning also fits.
+Augmentation = Callable[[Episode], "Episode | Sequence[Episode]"]
+
+
+def _as_episodes(images: Episode | Sequence[Episode]) -> list[Episode]:
+    """An augmentation's result as a list of episodes."""
+    if isinstance(images, Episode):
+        return [images]
+    images = list(images)
+    wrong = [type(image).__name__ for image in images if not isinstance(image, Episode)]
+    if wrong:
+        raise TypeError(f"`cloning_augmentation` must return an Episode or a list of them, got {wrong[0]} in the list")
+    return images
+
 #: ``final_evaluation(model, eval_env)`` after training.
 FinalEvaluation = Callable[[PPO, VecEnv], Any]
 
@@ -401,7 +416,7 @@ def _clone(
     *,
     seed: int,
     progress_bar: bool,
-    augmentation: Callable[[Episode], Episode] | None,
+    augmentation: Augmentation | None,
     trials: bool = False,
 ) -> tuple[list[Episode], int, dict[int, dict[str, Any]]]:
     """Behaviour cloning of ``model.policy``; returns the episodes it fitted, the number of
@@ -410,10 +425,13 @@ def _clone(
     cloned, cloned_rewards, cloned_ends = prepared.demonstrations, prepared.value_rewards, prepared.return_ends
     groups = list(range(len(cloned)))
     if augmentation is not None:
-        cloned = cloned + [augmentation(episode) for episode in cloned]
-        cloned_rewards = None if cloned_rewards is None else list(cloned_rewards) * 2
-        cloned_ends = None if cloned_ends is None else list(cloned_ends) * 2
-        groups = groups * 2  # an episode and its augmented copy are held out together
+        images = [_as_episodes(augmentation(episode)) for episode in cloned]
+        # each image keeps its episode's value targets and is held out with it
+        origins = [index for index, extra in enumerate(images) for _ in extra]
+        cloned = list(cloned) + [image for extra in images for image in extra]
+        cloned_rewards = None if cloned_rewards is None else list(cloned_rewards) + [cloned_rewards[i] for i in origins]
+        cloned_ends = None if cloned_ends is None else list(cloned_ends) + [cloned_ends[i] for i in origins]
+        groups = groups + origins
     kept: dict[int, dict[str, Any]] = {}
     keep = trial_epochs(settings.behavior_cloning.epochs_for(sum(episode.length for episode in cloned))) if trials else []
 
@@ -568,7 +586,7 @@ def train_sb3(
     progress_bar: bool = False,
     verbose: int = 0,
     final_evaluation: FinalEvaluation | None = None,
-    cloning_augmentation: Callable[[Episode], Episode] | None = None,
+    cloning_augmentation: Augmentation | None = None,
     callback: BaseCallback | None = None,
     logger: Logger | None = None,
 ) -> SB3RunResult:
@@ -588,9 +606,11 @@ def train_sb3(
         final_evaluation: ``final_evaluation(model, eval_env)`` after training; its result
             is :attr:`SB3RunResult.final`.
         cloning_augmentation: maps a demonstration (as the agent observes it, with
-            progress and sub-task features) to an extra one that behaviour cloning also
-            fits, with the same value targets: for example
-            :func:`rudder.envs.craft.mirror_episode`. The alignment sees the originals only.
+            progress and sub-task features) to an extra one, or a list of extra ones, that
+            behaviour cloning also fits, with the same value targets: for example
+            :func:`rudder.envs.craft.mirror_episode` or
+            :func:`rudder.envs.crafter_tasks.mirror_images`. The alignment sees the
+            originals only.
         callback: one more SB3 callback for PPO (for example progress reporting).
         logger: an SB3 logger to record to instead of the default one (for example
             :func:`rudder.experiments.loggers.make_logger`'s, for wandb or MLflow).
@@ -653,7 +673,7 @@ def _train(
     progress_bar: bool,
     verbose: int,
     final_evaluation: FinalEvaluation | None,
-    cloning_augmentation: Callable[[Episode], Episode] | None,
+    cloning_augmentation: Augmentation | None,
     callback: BaseCallback | None,
     logger: Logger | None,
 ) -> SB3RunResult:

@@ -5,6 +5,7 @@
   and ``rudder/CrafterImage-v0`` (Crafter's 64x64 image).
 - :class:`CrafterExpert` and :func:`record_crafter_demonstrations`: a scripted player that
   reads the whole world and follows the tech tree down to the diamond.
+- :func:`mirror_images`: a demonstration's mirror images, which behaviour cloning fits too.
 - :func:`crafter_score` and :func:`success_rates`: Crafter's own metric.
 
 Nothing here imports ``crafter`` until an env is made, so the library imports without it.
@@ -32,6 +33,7 @@ from rudder.envs.crafter_tasks.env import (
     symbolic_size,
 )
 from rudder.envs.crafter_tasks.expert import CrafterExpert, record_crafter_demonstrations
+from rudder.envs.crafter_tasks.mirror import mirror_episode, mirror_images
 from rudder.envs.crafter_tasks.scoring import crafter_score, success_rates
 
 __all__ = [
@@ -47,6 +49,8 @@ __all__ = [
     "crafter_score",
     "daylight_feature",
     "death_cause",
+    "mirror_episode",
+    "mirror_images",
     "record_crafter_demonstrations",
     "register_crafter_envs",
     "require_crafter",

@@ -85,6 +85,10 @@ class CrafterSettings(SB3TaskSettings):
     """Steps before an episode is truncated (Crafter's 10,000; shorter only for smoke tests)."""
     events: str = "achievements"
     """Align-RUDDER's events: achievements (each time one happens) or inventory (items gained)."""
+    mirror: bool = True
+    """Behaviour cloning also fits the demonstrations' three mirror images (left-right,
+    up-down, both; :func:`~rudder.envs.crafter_tasks.mirror_images`), for bc, bc-ppo and
+    align-rudder alike."""
     night_agent: bool = False
     """Give Align-RUDDER's sub-task agents one more agent, in charge whenever the daylight is
     below 0.5 (``rudder.agents.subtasks.SubtaskInterrupt``), cloned on every demonstrated
@@ -166,6 +170,12 @@ def _final_evaluation(settings: CrafterSettings, seed: int) -> Any:
     )
 
 
+def _augmentation(settings: CrafterSettings) -> Any:
+    from rudder.envs.crafter_tasks import mirror_images
+
+    return mirror_images if settings.mirror else None
+
+
 CRAFTER_TASK = SB3Task(
     name="crafter",
     make_env=_make_env,
@@ -173,6 +183,7 @@ CRAFTER_TASK = SB3Task(
     encoder=_encoder,
     run_settings=_run_settings,
     final_evaluation=_final_evaluation,
+    cloning_augmentation=_augmentation,
 )
 
 
