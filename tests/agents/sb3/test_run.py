@@ -339,6 +339,30 @@ def test_cloning_augmentation_also_fits_the_mirrored_demonstrations(demonstratio
     assert log_likelihood(augmented.model) > log_likelihood(plain.model) + 0.1
 
 
+def test_an_augmentation_may_return_several_episodes_each_held_out_with_its_original(demonstrations, monkeypatch):
+    """Every image is cloned with its original's value targets and in its original's group."""
+    import rudder.agents.sb3.run as run
+
+    fitted = {}
+
+    def capture(policy, episodes, **kwargs):
+        fitted.update(episodes=list(episodes), **kwargs)
+        return {"policy_loss": [0.0]}
+
+    monkeypatch.setattr(run, "behavior_cloning", capture)
+    settings = SB3RunSettings(method="bc", total_timesteps=0, n_envs=1, target_success=None)
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
+    train_sb3(make_env, demonstrations, settings=settings, seed=0, cloning_augmentation=lambda e: [mirror_episode(e), e])
+    count = len(demonstrations)
+    assert len(fitted["episodes"]) == 3 * count
+    assert fitted["groups"] == [*range(count), *[index for index in range(count) for _ in range(2)]]
+    for index in range(count):
+        image = fitted["episodes"][count + 2 * index]
+        np.testing.assert_array_equal(image.observations, mirror_episode(fitted["episodes"][index]).observations)
+    with pytest.raises(TypeError, match="an Episode or a list of them"):
+        train_sb3(make_env, demonstrations, settings=settings, seed=0, cloning_augmentation=lambda e: [e.observations])
+
+
 def test_the_one_rule_chooses_subtask_agents_for_long_consensus_chains(redistributor, demonstrations):
     from rudder import AlignmentRedistributor
     from rudder.agents.sb3 import SUBTASK_AGENTS_MIN_GOALS, choose_subtask_agents

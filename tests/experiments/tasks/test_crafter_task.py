@@ -13,6 +13,7 @@ from rudder.experiments.results import ResultFile, write_results
 from rudder.experiments.sweep import Job
 from rudder.experiments.tasks.crafter import (
     CRAFTER,
+    CRAFTER_TASK,
     ENDINGS,
     CrafterSweep,
     _death_subtasks,
@@ -78,6 +79,13 @@ def test_night_agent_is_an_interrupt_on_the_daylight_for_align_rudder_only():
     assert interrupt is not None and (interrupt.name, interrupt.feature, interrupt.below) == ("night", daylight_feature(), 0.5)
     assert _run_settings(CrafterSweep(night_agent=True), "bc-ppo").subtask_interrupt is None
     assert _run_settings(CrafterSweep(), "align-rudder").subtask_interrupt is None
+
+
+def test_cloning_fits_the_mirror_images_unless_told_not_to():
+    from rudder.envs.crafter_tasks import mirror_images
+
+    assert CRAFTER_TASK.cloning_augmentation(CrafterSweep()) is mirror_images
+    assert CRAFTER_TASK.cloning_augmentation(CrafterSweep(mirror=False)) is None
 
 
 def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
