@@ -19,6 +19,7 @@ from pathlib import Path
 from rudder.experiments import main
 from rudder.experiments.results import read_results
 from rudder.experiments.tasks import (
+    cloning,
     core,
     craft,
     crafter,
@@ -32,7 +33,7 @@ from rudder.experiments.tasks import (
 BENCHMARKS = {
     benchmark.name: benchmark
     for benchmark in (
-        core.CORE, craft.CRAFT, crafter.CRAFTER, delay.DELAY, env_speed.ENV_SPEED, generality.GENERALITY, minigrid.MINIGRID, rooms.ROOMS
+        cloning.CLONING, core.CORE, craft.CRAFT, crafter.CRAFTER, delay.DELAY, env_speed.ENV_SPEED, generality.GENERALITY, minigrid.MINIGRID, rooms.ROOMS
     )
 }
 RESULTS = Path(__file__).resolve().parent.parent / "benchmarks" / "results"

@@ -29,7 +29,7 @@ def test_there_are_committed_result_files():
 @pytest.mark.parametrize("path", COMMITTED, ids=[path.name for path in COMMITTED])
 def test_every_committed_result_file_is_readable(path):
     results = read_results(path)
-    assert results.benchmark in {"rooms", "craft", "minigrid", "delay", "core", "env_speed", "generality", "crafter"}
+    assert results.benchmark in {"rooms", "craft", "minigrid", "delay", "core", "env_speed", "generality", "crafter", "cloning"}
     assert results.runs and results.command.startswith("python ")
     assert all(isinstance(run, dict) for run in results.runs)
 
@@ -98,6 +98,7 @@ def _benchmark(name):
         "rooms": ("rooms", "ROOMS"), "craft": ("craft", "CRAFT"), "minigrid": ("minigrid", "MINIGRID"),
         "delay": ("delay", "DELAY"), "core": ("core", "CORE"), "env_speed": ("env_speed", "ENV_SPEED"),
         "generality": ("generality", "GENERALITY"), "crafter": ("crafter", "CRAFTER"),
+        "cloning": ("cloning", "CLONING"),
     }[name]
     return getattr(importlib.import_module(f"rudder.experiments.tasks.{module}"), attribute)
 

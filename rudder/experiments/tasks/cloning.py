@@ -1,0 +1,154 @@
+"""Held-out behaviour cloning: how well a clone predicts demonstrated actions it has not seen.
+
+Each run records ``--demos`` demonstrations of a task with its own demonstrator (the run's
+seed), splits them into ``--folds`` folds of consecutive episodes and, for each fold,
+clones a fresh policy of the library's default network on the other folds (the library's
+cloning defaults) and scores it on the held-out one: the share of held-out steps whose
+demonstrated action is the clone's most likely one, and the mean negative log-likelihood
+of the demonstrated actions (nats per step). With ``augmentation`` ``mirror`` the clone
+also fits the training folds' mirror images (the task's ``cloning_augmentation``:
+:func:`~rudder.envs.crafter_tasks.mirror_images` on Crafter,
+:func:`~rudder.envs.craft.mirror_episode` on the crafting world); the held-out folds are
+always the originals. No env step is taken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+
+from rudder.experiments.harness import Benchmark
+from rudder.experiments.report import Metric
+from rudder.experiments.sweep import Job, Progress
+
+__all__ = ["CLONING", "CloningSettings", "cloning_jobs", "run_cloning"]
+
+TASKS = ("crafter", "craft")
+AUGMENTATIONS = ("none", "mirror")
+
+
+@dataclasses.dataclass(frozen=True)
+class CloningSettings:
+    """The held-out cloning benchmark's options."""
+
+    tasks: tuple[str, ...] = ("crafter",)
+    """Tasks: crafter (Crafter, the symbolic observation), craft (the crafting world)."""
+    augmentations: tuple[str, ...] = AUGMENTATIONS
+    """none (the demonstrations only) and mirror (with their mirror images)."""
+    demos: int = 20
+    """Demonstrations per run."""
+    folds: int = 5
+    """Folds of consecutive demonstrations; each is held out once."""
+    seeds: int = 1
+    """Runs (each with its own demonstrations) per (task, augmentation)."""
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.tasks) - set(TASKS)) + sorted(set(self.augmentations) - set(AUGMENTATIONS))
+        if unknown:
+            raise ValueError(f"unknown {unknown}: --tasks from {list(TASKS)}, --augmentations from {list(AUGMENTATIONS)}")
+        if self.folds < 2 or self.demos < self.folds or self.seeds < 1:
+            raise ValueError("--folds must be >= 2, --demos >= --folds and --seeds >= 1")
+
+
+def cloning_jobs(settings: CloningSettings) -> list[Job]:
+    """One job per (task, augmentation, seed); the same seed records the same demonstrations."""
+    return [
+        Job({"task": task, "augmentation": augmentation, "seed": seed}, settings, budget=settings.folds)
+        for task in settings.tasks
+        for augmentation in settings.augmentations
+        for seed in range(settings.seeds)
+    ]
+
+
+def _task(name: str) -> tuple[Any, Any]:
+    """The task's :class:`~rudder.experiments.sb3.SB3Task` and its default settings."""
+    if name == "crafter":
+        from rudder.experiments.tasks.crafter import CRAFTER_TASK, CrafterSettings
+
+        return CRAFTER_TASK, CrafterSettings()
+    from rudder.experiments.tasks.craft import CRAFT_TASK, CraftSettings
+
+    return CRAFT_TASK, CraftSettings()
+
+
+def _images(augmentation: Any, episodes: list[Any]) -> list[Any]:
+    from rudder.data.episode import Episode
+
+    images = []
+    for episode in episodes:
+        made = augmentation(episode)
+        images.extend([made] if isinstance(made, Episode) else made)
+    return images
+
+
+def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
+    """Clones on all folds but one, scores on that one, for each fold."""
+    import torch
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, behavior_cloning
+    from rudder.agents.sb3.ppo import make_ppo
+    from rudder.experiments.tasks import demonstrations
+
+    settings: CloningSettings = job.settings
+    seed = int(job.key["seed"])
+    task, task_settings = _task(job.key["task"])
+    augmentation = task.cloning_augmentation(dataclasses.replace(task_settings, mirror=True))
+    started = time.perf_counter()
+    demos = demonstrations(job, settings.demos, lambda: task.record_demonstrations(task_settings, settings.demos, seed), seed=seed)
+    folds = np.array_split(np.arange(len(demos)), settings.folds)
+    accuracies, losses, steps = [], [], []
+    for index, held_out in enumerate(folds):
+        training = [demos[i] for i in range(len(demos)) if i not in set(held_out.tolist())]
+        if job.key["augmentation"] == "mirror":
+            training += _images(augmentation, training)
+        venv = make_vec_env(task.make_env(task_settings), n_envs=1, seed=seed)
+        try:
+            model = make_ppo(venv, PPOSettings(), seed=seed + index)
+            behavior_cloning(model.policy, training, settings=BehaviorCloningSettings(), seed=seed + index)
+        finally:
+            venv.close()
+        observations = np.concatenate([np.asarray(demos[i].observations)[:-1] for i in held_out])
+        actions = np.concatenate([np.asarray(demos[i].actions) for i in held_out])
+        tensor, _ = model.policy.obs_to_tensor(observations)
+        with torch.no_grad():
+            distribution = model.policy.get_distribution(tensor).distribution
+            log_likelihood = distribution.log_prob(torch.as_tensor(actions)).numpy()
+            greedy = distribution.probs.argmax(dim=-1).numpy()
+        accuracies.append(float(np.mean(greedy == actions)))
+        losses.append(float(-np.mean(log_likelihood)))
+        steps.append(int(actions.size))
+        progress(index + 1)
+    return {
+        "accuracy": float(np.mean(accuracies)),
+        "nll": float(np.mean(losses)),
+        "fold_accuracy": [round(value, 4) for value in accuracies],
+        "fold_nll": [round(value, 4) for value in losses],
+        "held_out_steps": steps,
+        "seconds": round(time.perf_counter() - started, 1),
+        "env_steps": 0,
+    }
+
+
+CLONING = Benchmark(
+    name="cloning",
+    script="scripts/bench_cloning.py",
+    description=__doc__ or "",
+    settings=CloningSettings,
+    jobs=cloning_jobs,
+    run=run_cloning,
+    group_by=("task", "augmentation"),
+    metrics=(
+        Metric("held-out accuracy", lambda run: run["accuracy"], decimals=3),
+        Metric("held-out NLL (nats per step)", lambda run: run["nll"], decimals=3),
+    ),
+    caption=lambda sources: (
+        f"Behaviour cloning held out one fold of {sources[0]['folds']} at a time ({sources[0]['demos']} demonstrations "
+        "per run; the library's default network and cloning settings): the share of held-out steps whose demonstrated "
+        "action is the clone's most likely one, and the mean negative log-likelihood of the demonstrated actions."
+    ),
+    axes=("tasks", "augmentations", "seeds"),
+)
