@@ -77,7 +77,7 @@ def _task(name: str) -> tuple[Any, Any]:
 def _images(augmentation: Any, episodes: list[Any]) -> list[Any]:
     from rudder.data.episode import Episode
 
-    images = []
+    images: list[Any] = []
     for episode in episodes:
         made = augmentation(episode)
         images.extend([made] if isinstance(made, Episode) else made)
@@ -116,6 +116,7 @@ def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
         tensor, _ = model.policy.obs_to_tensor(observations)
         with torch.no_grad():
             distribution = model.policy.get_distribution(tensor).distribution
+            assert isinstance(distribution, torch.distributions.Categorical), "a discrete action space"
             log_likelihood = distribution.log_prob(torch.as_tensor(actions)).numpy()
             greedy = distribution.probs.argmax(dim=-1).numpy()
         accuracies.append(float(np.mean(greedy == actions)))
