@@ -6,7 +6,8 @@ them raises :class:`~rudder.errors.DependencyNotInstalled` with the pip command.
 
 - :mod:`~rudder.agents.sb3.settings`: :class:`PPOSettings`, :class:`BehaviorCloningSettings`,
   :class:`SB3RunSettings`, :data:`SB3_METHODS`.
-- :mod:`~rudder.agents.sb3.cloning`: :func:`behavior_cloning`, :class:`CloningRegularizer`.
+- :mod:`~rudder.agents.sb3.cloning`: :func:`behavior_cloning`, :class:`CloningRegularizer`,
+  :func:`augment_demonstrations`.
 - :mod:`~rudder.agents.sb3.ppo`: :func:`make_ppo` (with :data:`policy_aliases`).
 - :mod:`~rudder.agents.sb3.checkpoints`: pickle-free :func:`save_checkpoint` / :func:`load_checkpoint`.
 - :mod:`~rudder.agents.sb3.evaluation`: :func:`evaluate_success`, :func:`evaluate_items`.
@@ -47,7 +48,12 @@ from rudder.agents.sb3.checkpoints import (
     subtask_wrapper_from_checkpoint,
     subtask_wrapper_from_metadata,
 )
-from rudder.agents.sb3.cloning import CloningRegularizer, behavior_cloning, discounted_returns_to_go
+from rudder.agents.sb3.cloning import (
+    CloningRegularizer,
+    augment_demonstrations,
+    behavior_cloning,
+    discounted_returns_to_go,
+)
 from rudder.agents.sb3.evaluation import episode_succeeded, evaluate_items, evaluate_success
 from rudder.agents.sb3.policies import SubtaskNetworks, SubtaskPolicy
 from rudder.agents.sb3.ppo import make_ppo, policy_aliases
@@ -86,6 +92,7 @@ __all__ = [
     "SuccessEvaluation",
     "ValueWarmup",
     "actor_only_parameters",
+    "augment_demonstrations",
     "behavior_cloning",
     "choose_subtask_agents",
     "discounted_returns_to_go",

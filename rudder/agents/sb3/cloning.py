@@ -25,7 +25,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from rudder.agents.sb3.settings import BehaviorCloningSettings
 from rudder.data.episode import Episode, check_episodes
 
-__all__ = ["CloningRegularizer", "behavior_cloning", "discounted_returns_to_go"]
+__all__ = ["CloningRegularizer", "augment_demonstrations", "behavior_cloning", "discounted_returns_to_go"]
 
 #: Observations of many steps: one array, or one array per key of a ``Dict`` space.
 Observations = np.ndarray | dict[str, np.ndarray]
@@ -47,6 +47,29 @@ def discounted_returns_to_go(rewards: np.ndarray, gamma: float, *, ends: np.ndar
         running = rewards[step] + (0.0 if stops[step] else gamma * running)
         returns[step] = running
     return returns
+
+
+def augment_demonstrations(
+    demonstrations: Sequence[Episode], augmentation: Callable[[Episode], Episode | Sequence[Episode]]
+) -> tuple[list[Episode], list[int]]:
+    """The extra episodes that ``augmentation`` makes of each demonstration (one, or a
+    list of them: say, its mirror images), and for each the index of the demonstration
+    it was made from (so that it can share that one's value targets and held-out group).
+
+    Raises:
+        TypeError: if ``augmentation`` returns something other than an Episode or a list of them.
+    """
+    images: list[Episode] = []
+    origins: list[int] = []
+    for index, episode in enumerate(demonstrations):
+        made = augmentation(episode)
+        extra = [made] if isinstance(made, Episode) else list(made)
+        wrong = [type(image).__name__ for image in extra if not isinstance(image, Episode)]
+        if wrong:
+            raise TypeError(f"the cloning augmentation must return an Episode or a list of them, got {wrong[0]} in the list")
+        images += extra
+        origins += [index] * len(extra)
+    return images, origins
 
 
 def _stack_steps(episodes: Sequence[Episode]) -> tuple[Observations, np.ndarray]:

@@ -59,7 +59,7 @@ from rudder.agents.sb3.checkpoints import (
     subtask_wrapper_from_checkpoint,
     subtask_wrapper_from_metadata,
 )
-from rudder.agents.sb3.cloning import CloningRegularizer, behavior_cloning
+from rudder.agents.sb3.cloning import CloningRegularizer, augment_demonstrations, behavior_cloning
 from rudder.agents.sb3.evaluation import evaluate_success
 from rudder.agents.sb3.ppo import make_ppo
 from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup
@@ -93,17 +93,6 @@ __all__ = ["SB3RunResult", "choose_subtask_agents", "resume_sb3", "train_sb3"]
 #: ``train_sb3(cloning_augmentation=...)``: a demonstration to one extra episode, or a
 #: list of them, that behaviour cloning also fits.
 Augmentation = Callable[[Episode], "Episode | Sequence[Episode]"]
-
-
-def _as_episodes(images: Episode | Sequence[Episode]) -> list[Episode]:
-    """An augmentation's result as a list of episodes."""
-    if isinstance(images, Episode):
-        return [images]
-    images = list(images)
-    wrong = [type(image).__name__ for image in images if not isinstance(image, Episode)]
-    if wrong:
-        raise TypeError(f"`cloning_augmentation` must return an Episode or a list of them, got {wrong[0]} in the list")
-    return images
 
 #: ``final_evaluation(model, eval_env)`` after training.
 FinalEvaluation = Callable[[PPO, VecEnv], Any]
@@ -425,10 +414,9 @@ def _clone(
     cloned, cloned_rewards, cloned_ends = prepared.demonstrations, prepared.value_rewards, prepared.return_ends
     groups = list(range(len(cloned)))
     if augmentation is not None:
-        images = [_as_episodes(augmentation(episode)) for episode in cloned]
         # each image keeps its episode's value targets and is held out with it
-        origins = [index for index, extra in enumerate(images) for _ in extra]
-        cloned = list(cloned) + [image for extra in images for image in extra]
+        images, origins = augment_demonstrations(cloned, augmentation)
+        cloned = list(cloned) + images
         cloned_rewards = None if cloned_rewards is None else list(cloned_rewards) + [cloned_rewards[i] for i in origins]
         cloned_ends = None if cloned_ends is None else list(cloned_ends) + [cloned_ends[i] for i in origins]
         groups = groups + origins

@@ -74,22 +74,17 @@ def _task(name: str) -> tuple[Any, Any]:
     return CRAFT_TASK, CraftSettings()
 
 
-def _images(augmentation: Any, episodes: list[Any]) -> list[Any]:
-    from rudder.data.episode import Episode
-
-    images: list[Any] = []
-    for episode in episodes:
-        made = augmentation(episode)
-        images.extend([made] if isinstance(made, Episode) else made)
-    return images
-
-
 def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
     """Clones on all folds but one, scores on that one, for each fold."""
     import torch
     from stable_baselines3.common.env_util import make_vec_env
 
-    from rudder.agents.sb3 import BehaviorCloningSettings, PPOSettings, behavior_cloning
+    from rudder.agents.sb3 import (
+        BehaviorCloningSettings,
+        PPOSettings,
+        augment_demonstrations,
+        behavior_cloning,
+    )
     from rudder.agents.sb3.ppo import make_ppo
     from rudder.experiments.tasks import demonstrations
 
@@ -102,9 +97,10 @@ def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
     folds = np.array_split(np.arange(len(demos)), settings.folds)
     accuracies, losses, steps = [], [], []
     for index, held_out in enumerate(folds):
-        training = [demos[i] for i in range(len(demos)) if i not in set(held_out.tolist())]
+        held = set(held_out.tolist())
+        training = [episode for i, episode in enumerate(demos) if i not in held]
         if job.key["augmentation"] == "mirror":
-            training += _images(augmentation, training)
+            training += augment_demonstrations(training, augmentation)[0]
         venv = make_vec_env(task.make_env(task_settings), n_envs=1, seed=seed)
         try:
             model = make_ppo(venv, PPOSettings(), seed=seed + index)
