@@ -14,7 +14,11 @@ Every choice that a person would make differently from game to game comes from t
 ``numpy.random.Generator`` it is handed: how much wood and stone it gathers, whether it
 makes swords and plants a sapling, the order of coal, iron and furnace, whether it walks
 back to an old table or places a new one, routes (costs jittered per plan) and detours
-(the second-nearest target now and then).
+(the second-nearest target now and then). With ``unhurried`` it sometimes takes its time
+on the first day, as a person new to a world does: once it has its wooden tools it
+drinks, eats, gathers wood and saplings and plants one until a random step of the first
+day or night, and only then goes for stone, so that some of its nights fall while it
+is still on the early sub-tasks.
 
 :func:`record_crafter_demonstrations` records its episodes as
 :class:`~rudder.data.Episode` objects, ending each one when the expert has mined the
@@ -71,18 +75,36 @@ class CrafterExpert:
         env: a :class:`CrafterEnv`, possibly wrapped.
         variety: scales the random choices (0: always the shortest plan and the fewest
             resources, except for ties; 1: a person's spread).
+        unhurried: the chance (scaled by ``variety``) that an episode starts with an
+            unhurried first day: after the wooden pickaxe (and sword) the expert spends
+            its time on pastimes (water, cows, wood, saplings, a plant) until a step drawn
+            uniformly from ``unhurried_until``, and only then mines stone.
+        unhurried_until: the range of that step.
 
     Attributes:
         finished: True once the diamond is mined and the extras are done.
         failure: a short text naming the step of the chain the expert is stuck at, or "".
     """
 
-    def __init__(self, env: gym.Env, *, variety: float = 1.0) -> None:
+    def __init__(
+        self,
+        env: gym.Env,
+        *,
+        variety: float = 1.0,
+        unhurried: float = 0.0,
+        unhurried_until: tuple[int, int] = (80, 280),
+    ) -> None:
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, CrafterEnv):
             raise TypeError(f"`env` must be a CrafterEnv (rudder/Crafter-v0), got {type(unwrapped).__name__}")
         if not 0.0 <= variety <= 1.0:
             raise ValueError(f"`variety` must be in [0, 1], got {variety}")
+        if not 0.0 <= unhurried <= 1.0:
+            raise ValueError(f"`unhurried` must be in [0, 1], got {unhurried}")
+        if not 0 <= unhurried_until[0] <= unhurried_until[1]:
+            raise ValueError(f"`unhurried_until` must be (low, high) with 0 <= low <= high, got {unhurried_until}")
+        self.unhurried = float(unhurried)
+        self.unhurried_until = (int(unhurried_until[0]), int(unhurried_until[1]))
         self.env = unwrapped
         self.variety = float(variety)
         from crafter import constants  # the env exists, so crafter is installed
@@ -105,6 +127,7 @@ class CrafterExpert:
         self._goal_key: Any = None
         self._shelter: dict[str, Any] | None = None
         self._refill: str | None = None
+        self._explore_goal: tuple[int, int] | None = None
         self._stuck = 0
         chance = lambda p: bool(rng.random() < p * variety)  # noqa: E731
         self._wood_target = 5 + int(rng.integers(0, 4)) * (variety > 0)
@@ -122,6 +145,9 @@ class CrafterExpert:
         self._detour = 0.15 * variety
         self._thirst_level = 3 + int(rng.integers(0, 3)) * (variety > 0)
         self._hunger_level = 3 + int(rng.integers(0, 3)) * (variety > 0)
+        # Drawn last, so that the other choices do not depend on `unhurried`.
+        low, high = self.unhurried_until
+        self._pastime_until = int(rng.integers(low, high + 1)) if chance(self.unhurried) else 0
 
     # -- world reading -----------------------------------------------------------------
     def _grids(self) -> None:
@@ -540,6 +566,10 @@ class CrafterExpert:
             return self._first_pickaxe()
         if self._wood_sword and inv["wood_sword"] == 0:
             return self._craft("wood_sword")
+        if inv["stone_pickaxe"] == 0 and self.env.steps < self._pastime_until:
+            action = self._pastime()
+            if action is not None:
+                return action
         if inv["stone_pickaxe"] == 0:
             if inv["stone"] < self._stone_target and inv["stone"] < 9:
                 return self._collect("stone")
@@ -585,6 +615,64 @@ class CrafterExpert:
                     return self._place("furnace", stand=stand)
                 return self._make("iron_pickaxe")
         return self._craft("iron_pickaxe")
+
+    def _pastime(self) -> int | None:
+        """An unhurried first day: water and food topped up, wood, a sapling planted, then
+        walks about; None when nothing is reachable."""
+        inv = self._inv
+        wants: list[tuple[np.ndarray, str | None]] = []
+        if inv["drink"] <= 6:
+            wants.append((self._mask("water"), "drink"))
+        if inv["food"] <= 6:
+            wants.append((self._creatures("Cow"), "food"))
+        if inv["wood"] < 9:
+            wants.append((self._mask("tree"), None))
+        for targets, refill in wants:
+            if targets.any():
+                action = self._act_on(targets, "do", ("pastime", refill))
+                if action != -1:
+                    self._refill = refill  # topped up by _survive from the next step on
+                    return action
+        if inv["sapling"] > 0:
+            return self._place("plant")
+        if self._player.achievements["collect_sapling"] == 0:
+            if self._material(self._facing()) == "grass" and self._object(self._facing()) is None:
+                return _ACTION["do"]
+            options = [
+                d for d in _DIRECTIONS
+                if self._free((self._pos[0] + d[0], self._pos[1] + d[1]))
+                and self._material((self._pos[0] + 2 * d[0], self._pos[1] + 2 * d[1])) == "grass"
+            ]  # fmt: skip
+            if options:
+                return _ACTION[_MOVE[options[int(self._rng.integers(len(options)))]]]
+        return self._explore()
+
+    def _explore(self) -> int | None:
+        """A walk to a random open cell up to 12 cells away (a new one once there); None
+        when none is reachable."""
+        for _ in range(4):
+            goal = self._explore_goal
+            if goal is None or goal == self._pos:
+                x0, y0 = self._pos
+                open_cells = np.isin(self._mat, _ids(_WALKABLE)) & ~self._objects
+                box = np.zeros_like(open_cells)
+                box[max(0, x0 - 12) : x0 + 13, max(0, y0 - 12) : y0 + 13] = True
+                xs, ys = np.nonzero(open_cells & box)
+                if len(xs) == 0:
+                    return None
+                pick = int(self._rng.integers(len(xs)))
+                goal = self._explore_goal = (int(xs[pick]), int(ys[pick]))
+            mask = np.zeros(self._area, dtype=bool)
+            mask[goal] = True
+            action = self._walk(mask, ("explore", *goal))
+            if action is None:
+                self._explore_goal = None
+                continue
+            if action == -1:
+                self._explore_goal = None
+                continue
+            return action
+        return None
 
     def _wander_on_grass(self) -> int:
         options = [
@@ -665,6 +753,7 @@ def record_crafter_demonstrations(
     require_diamond: bool = True,
     max_attempts: int = 5,
     variety: float = 1.0,
+    unhurried: float = 0.0,
     on_episode: Callable[[Episode, CrafterExpert], None] | None = None,
 ) -> list[Episode]:
     """Records the expert's Crafter episodes as :class:`~rudder.data.Episode` objects.
@@ -683,6 +772,7 @@ def record_crafter_demonstrations(
             world seed, ``max_attempts`` tries per episode).
         max_attempts: tries per episode.
         variety: see :class:`CrafterExpert`.
+        unhurried: the chance of an unhurried first day (see :class:`CrafterExpert`).
         on_episode: called with each recorded attempt and the expert (for reports).
 
     Raises:
@@ -690,7 +780,7 @@ def record_crafter_demonstrations(
         RuntimeError: if ``max_attempts`` tries of one episode all fail to mine a diamond.
     """
     env = CrafterEnv(observation=observation, length=max_steps)  # type: ignore[arg-type]
-    expert = CrafterExpert(env, variety=variety)
+    expert = CrafterExpert(env, variety=variety, unhurried=unhurried)
     wrapped = _EndWhenFinished(env, expert)
     diamond = ACHIEVEMENTS.index("collect_diamond")
 

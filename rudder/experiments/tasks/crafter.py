@@ -89,6 +89,10 @@ class CrafterSettings(SB3TaskSettings):
     """Behaviour cloning also fits the demonstrations' three mirror images (left-right,
     up-down, both; :func:`~rudder.envs.crafter_tasks.mirror_images`), for bc, bc-ppo and
     align-rudder alike."""
+    unhurried_expert: float = 0.0
+    """The chance that a demonstration starts with an unhurried first day (the expert's
+    ``unhurried``): pastimes after the wooden tools until a random step, so that some
+    demonstrated nights fall before the stone pickaxe."""
     night_agent: bool = False
     """Give Align-RUDDER's sub-task agents one more agent, in charge whenever the daylight is
     below 0.5 (``rudder.agents.subtasks.SubtaskInterrupt``), cloned on every demonstrated
@@ -99,6 +103,8 @@ class CrafterSettings(SB3TaskSettings):
             raise ValueError(f"--events {self.events!r}: choose from {', '.join(_CHANGE_KEYS)}")
         if self.length < 1 or self.final_episodes < 0:
             raise ValueError("--length must be >= 1 and --final-episodes >= 0")
+        if not 0.0 <= self.unhurried_expert <= 1.0:
+            raise ValueError(f"--unhurried-expert must be in [0, 1], got {self.unhurried_expert}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +139,7 @@ def _make_env(settings: CrafterSettings) -> Callable[[], gym.Env]:
 def _record(settings: CrafterSettings, count: int, seed: int) -> list:
     from rudder.envs.crafter_tasks import record_crafter_demonstrations
 
-    return record_crafter_demonstrations(max(count, 1), seed=seed)
+    return record_crafter_demonstrations(max(count, 1), seed=seed, unhurried=settings.unhurried_expert)
 
 
 def _encoder(settings: CrafterSettings) -> Any:
@@ -298,7 +304,7 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
     if episodes < 1:
         raise ValueError("--methods expert plays --final-episodes episodes: give at least 1")
     env = CrafterEnv(length=settings.length)
-    expert = CrafterExpert(env)
+    expert = CrafterExpert(env, unhurried=settings.unhurried_expert)
     rng = np.random.default_rng(seed)
     obtained, endings, lengths, diamond_steps = [], [], [], []
     deaths: list[tuple[int, bool, float]] = []

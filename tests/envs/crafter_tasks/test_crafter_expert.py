@@ -163,3 +163,49 @@ def test_expert_stays_sealed_in_while_dark_unless_starving():
             break
     assert exits, "the expert should have slept through the first night on this seed"
     assert all(daylight >= 0.6 or starving for daylight, starving in exits), exits
+
+
+def _first_steps(env: CrafterEnv, expert: CrafterExpert, seed: int, names: tuple[str, ...], *, steps: int) -> dict[str, int]:
+    """The step at which each achievement in ``names`` first came (-1: not within ``steps``)."""
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    first = dict.fromkeys(names, -1)
+    for step in range(steps):
+        _, _, terminated, truncated, info = env.step(expert(None, rng))
+        for name in info["achievements_unlocked"]:
+            if name in first and first[name] == -1:
+                first[name] = step
+        if terminated or truncated:
+            break
+    return first
+
+
+def test_an_unhurried_first_day_keeps_the_stone_pickaxe_until_its_step_and_plants_on_the_way():
+    env = CrafterEnv(length=2000)
+    names = ("make_wood_pickaxe", "place_plant", "make_stone_pickaxe")
+    hurried = _first_steps(env, CrafterExpert(env, unhurried=0.0), 3, names, steps=400)
+    unhurried = _first_steps(env, CrafterExpert(env, unhurried=1.0, unhurried_until=(220, 220)), 3, names, steps=400)
+    assert 0 < hurried["make_stone_pickaxe"] < 150
+    assert unhurried["make_stone_pickaxe"] >= 220  # not before the drawn step
+    assert 0 < unhurried["make_wood_pickaxe"] < 220 and 0 < unhurried["place_plant"] < 220
+
+
+def test_unhurried_changes_no_other_choice_of_the_expert():
+    env = CrafterEnv()
+    env.reset(seed=0)
+    choices = []
+    for unhurried in (0.0, 1.0):
+        expert = CrafterExpert(env, unhurried=unhurried)
+        expert(None, np.random.default_rng(5))
+        drawn = {k: v for k, v in vars(expert).items() if k.startswith("_") and isinstance(v, (int, float, list, bool))}
+        choices.append(drawn)
+    assert choices[0].pop("_pastime_until") == 0 and choices[1].pop("_pastime_until") >= 80
+    assert choices[0] == choices[1]
+
+
+def test_unhurried_is_checked():
+    env = CrafterEnv()
+    with pytest.raises(ValueError, match="unhurried"):
+        CrafterExpert(env, unhurried=1.5)
+    with pytest.raises(ValueError, match="unhurried_until"):
+        CrafterExpert(env, unhurried=0.5, unhurried_until=(200, 100))
