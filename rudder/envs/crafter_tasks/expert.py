@@ -80,6 +80,11 @@ class CrafterExpert:
             its time on pastimes (water, cows, wood, saplings, a plant) until a step drawn
             uniformly from ``unhurried_until``, and only then mines stone.
         unhurried_until: the range of that step.
+        nap_chance: the chance (scaled by ``variety``) that the expert, once it has its
+            wooden tools, naps in daylight where it stands (no zombie within 8 cells) as
+            soon as its energy is below the maximum, and wakes rested (``wake_up``).
+        sapling_chance: the chance (scaled by ``variety``) that it collects a sapling and
+            plants it before its wooden pickaxe.
 
     Attributes:
         finished: True once the diamond is mined and the extras are done.
@@ -93,6 +98,8 @@ class CrafterExpert:
         variety: float = 1.0,
         unhurried: float = 0.0,
         unhurried_until: tuple[int, int] = (80, 280),
+        nap_chance: float = 0.0,
+        sapling_chance: float = 0.5,
     ) -> None:
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, CrafterEnv):
@@ -103,6 +110,11 @@ class CrafterExpert:
             raise ValueError(f"`unhurried` must be in [0, 1], got {unhurried}")
         if not 0 <= unhurried_until[0] <= unhurried_until[1]:
             raise ValueError(f"`unhurried_until` must be (low, high) with 0 <= low <= high, got {unhurried_until}")
+        for name, chance in (("nap_chance", nap_chance), ("sapling_chance", sapling_chance)):
+            if not 0.0 <= chance <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1], got {chance}")
+        self.nap_chance = float(nap_chance)
+        self.sapling_chance = float(sapling_chance)
         self.unhurried = float(unhurried)
         self.unhurried_until = (int(unhurried_until[0]), int(unhurried_until[1]))
         self.env = unwrapped
@@ -136,7 +148,7 @@ class CrafterExpert:
         self._stone_sword = not chance(0.2)
         self._night_level = 0.45 + 0.1 * float(rng.random()) * variety
         self._iron_sword = chance(0.3)
-        self._sapling = chance(0.5)
+        self._sapling = chance(self.sapling_chance)
         self._new_table_distance = 12 + int(rng.integers(0, 30)) if variety > 0 else 25
         order = ["coal", "iron", "furnace"]
         if variety > 0:
@@ -145,9 +157,11 @@ class CrafterExpert:
         self._detour = 0.15 * variety
         self._thirst_level = 3 + int(rng.integers(0, 3)) * (variety > 0)
         self._hunger_level = 3 + int(rng.integers(0, 3)) * (variety > 0)
-        # Drawn last, so that the other choices do not depend on `unhurried`.
+        # Drawn last, and only when asked for, so that the other choices do not depend on them.
+        optional = lambda p: p * variety > 0 and chance(p)  # noqa: E731
         low, high = self.unhurried_until
-        self._pastime_until = int(rng.integers(low, high + 1)) if chance(self.unhurried) else 0
+        self._pastime_until = int(rng.integers(low, high + 1)) if optional(self.unhurried) else 0
+        self._nap = optional(self.nap_chance)
 
     # -- world reading -----------------------------------------------------------------
     def _grids(self) -> None:
@@ -566,6 +580,8 @@ class CrafterExpert:
             return self._first_pickaxe()
         if self._wood_sword and inv["wood_sword"] == 0:
             return self._craft("wood_sword")
+        if self._nap and ach["wake_up"] == 0 and inv["energy"] < 9 and self._safe_to_nap():
+            return _ACTION["sleep"]
         if inv["stone_pickaxe"] == 0 and self.env.steps < self._pastime_until:
             action = self._pastime()
             if action is not None:
@@ -615,6 +631,14 @@ class CrafterExpert:
                     return self._place("furnace", stand=stand)
                 return self._make("iron_pickaxe")
         return self._craft("iron_pickaxe")
+
+    def _safe_to_nap(self) -> bool:
+        """Daylight (above 0.7) and no zombie within 8 cells."""
+        if self.env.world.daylight <= 0.7:
+            return False
+        x0, y0 = self._pos
+        zombies = self._creatures("Zombie")
+        return not zombies[max(0, x0 - 8) : x0 + 9, max(0, y0 - 8) : y0 + 9].any()
 
     def _pastime(self) -> int | None:
         """An unhurried first day: water and food topped up, wood, a sapling planted, then
@@ -754,6 +778,8 @@ def record_crafter_demonstrations(
     max_attempts: int = 5,
     variety: float = 1.0,
     unhurried: float = 0.0,
+    nap_chance: float = 0.0,
+    sapling_chance: float = 0.5,
     on_episode: Callable[[Episode, CrafterExpert], None] | None = None,
 ) -> list[Episode]:
     """Records the expert's Crafter episodes as :class:`~rudder.data.Episode` objects.
@@ -773,6 +799,8 @@ def record_crafter_demonstrations(
         max_attempts: tries per episode.
         variety: see :class:`CrafterExpert`.
         unhurried: the chance of an unhurried first day (see :class:`CrafterExpert`).
+        nap_chance: the chance of a daytime nap (see :class:`CrafterExpert`).
+        sapling_chance: the chance of a sapling planted (see :class:`CrafterExpert`).
         on_episode: called with each recorded attempt and the expert (for reports).
 
     Raises:
@@ -780,7 +808,9 @@ def record_crafter_demonstrations(
         RuntimeError: if ``max_attempts`` tries of one episode all fail to mine a diamond.
     """
     env = CrafterEnv(observation=observation, length=max_steps)  # type: ignore[arg-type]
-    expert = CrafterExpert(env, variety=variety, unhurried=unhurried)
+    expert = CrafterExpert(
+        env, variety=variety, unhurried=unhurried, nap_chance=nap_chance, sapling_chance=sapling_chance
+    )
     wrapped = _EndWhenFinished(env, expert)
     diamond = ACHIEVEMENTS.index("collect_diamond")
 

@@ -93,6 +93,12 @@ class CrafterSettings(SB3TaskSettings):
     """The chance that a demonstration starts with an unhurried first day (the expert's
     ``unhurried``): pastimes after the wooden tools until a random step, so that some
     demonstrated nights fall before the stone pickaxe."""
+    expert_nap_chance: float = 0.0
+    """The chance that a demonstration naps in daylight once it has its wooden tools (the
+    expert's ``nap_chance``)."""
+    expert_sapling_chance: float = 0.5
+    """The chance that a demonstration plants a sapling before its wooden pickaxe (the
+    expert's ``sapling_chance``)."""
     night_agent: bool = False
     """Give Align-RUDDER's sub-task agents one more agent, in charge whenever the daylight is
     below 0.5 (``rudder.agents.subtasks.SubtaskInterrupt``), cloned on every demonstrated
@@ -103,8 +109,13 @@ class CrafterSettings(SB3TaskSettings):
             raise ValueError(f"--events {self.events!r}: choose from {', '.join(_CHANGE_KEYS)}")
         if self.length < 1 or self.final_episodes < 0:
             raise ValueError("--length must be >= 1 and --final-episodes >= 0")
-        if not 0.0 <= self.unhurried_expert <= 1.0:
-            raise ValueError(f"--unhurried-expert must be in [0, 1], got {self.unhurried_expert}")
+        for flag, value in (
+            ("--unhurried-expert", self.unhurried_expert),
+            ("--expert-nap-chance", self.expert_nap_chance),
+            ("--expert-sapling-chance", self.expert_sapling_chance),
+        ):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{flag} must be in [0, 1], got {value}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +150,15 @@ def _make_env(settings: CrafterSettings) -> Callable[[], gym.Env]:
 def _record(settings: CrafterSettings, count: int, seed: int) -> list:
     from rudder.envs.crafter_tasks import record_crafter_demonstrations
 
-    return record_crafter_demonstrations(max(count, 1), seed=seed, unhurried=settings.unhurried_expert)
+    return record_crafter_demonstrations(max(count, 1), seed=seed, **_expert_choices(settings))
+
+
+def _expert_choices(settings: CrafterSettings) -> dict[str, Any]:
+    return {
+        "unhurried": settings.unhurried_expert,
+        "nap_chance": settings.expert_nap_chance,
+        "sapling_chance": settings.expert_sapling_chance,
+    }
 
 
 def _encoder(settings: CrafterSettings) -> Any:
@@ -304,7 +323,7 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
     if episodes < 1:
         raise ValueError("--methods expert plays --final-episodes episodes: give at least 1")
     env = CrafterEnv(length=settings.length)
-    expert = CrafterExpert(env, unhurried=settings.unhurried_expert)
+    expert = CrafterExpert(env, **_expert_choices(settings))
     rng = np.random.default_rng(seed)
     obtained, endings, lengths, diamond_steps = [], [], [], []
     deaths: list[tuple[int, bool, float]] = []

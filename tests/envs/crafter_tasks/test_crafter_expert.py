@@ -190,22 +190,38 @@ def test_an_unhurried_first_day_keeps_the_stone_pickaxe_until_its_step_and_plant
     assert 0 < unhurried["make_wood_pickaxe"] < 220 and 0 < unhurried["place_plant"] < 220
 
 
-def test_unhurried_changes_no_other_choice_of_the_expert():
+@pytest.mark.parametrize("option", ["unhurried", "nap_chance"])
+def test_the_optional_choices_change_no_other_choice_of_the_expert(option):
     env = CrafterEnv()
     env.reset(seed=0)
     choices = []
-    for unhurried in (0.0, 1.0):
-        expert = CrafterExpert(env, unhurried=unhurried)
-        expert(None, np.random.default_rng(5))
-        drawn = {k: v for k, v in vars(expert).items() if k.startswith("_") and isinstance(v, (int, float, list, bool))}
-        choices.append(drawn)
-    assert choices[0].pop("_pastime_until") == 0 and choices[1].pop("_pastime_until") >= 80
+    for chance in (0.0, 1.0):
+        expert = CrafterExpert(env, **{option: chance})
+        expert._start(np.random.default_rng(5))
+        choices.append({k: v for k, v in vars(expert).items() if k.startswith("_") and isinstance(v, (int, float, bool))})
+    assert choices[0].pop("_pastime_until") == 0 and choices[0].pop("_nap") is False
+    assert (choices[1].pop("_pastime_until") >= 80) == (option == "unhurried")
+    assert choices[1].pop("_nap") == (option == "nap_chance")
     assert choices[0] == choices[1]
+
+
+def test_a_nap_after_the_wooden_tools_wakes_rested_in_daylight():
+    env = CrafterEnv(length=2000)
+    names = ("make_wood_pickaxe", "wake_up")
+    without = _first_steps(env, CrafterExpert(env), 2, names, steps=140)
+    napping = _first_steps(env, CrafterExpert(env, nap_chance=1.0), 2, names, steps=140)
+    assert without["wake_up"] == -1  # the expert sleeps at night only
+    assert 0 < napping["make_wood_pickaxe"] < napping["wake_up"] < 140
+    assert napping["wake_up"] < 120  # well before dusk
 
 
 def test_unhurried_is_checked():
     env = CrafterEnv()
     with pytest.raises(ValueError, match="unhurried"):
         CrafterExpert(env, unhurried=1.5)
+    with pytest.raises(ValueError, match="nap_chance"):
+        CrafterExpert(env, nap_chance=-0.1)
+    with pytest.raises(ValueError, match="sapling_chance"):
+        CrafterExpert(env, sapling_chance=2.0)
     with pytest.raises(ValueError, match="unhurried_until"):
         CrafterExpert(env, unhurried=0.5, unhurried_until=(200, 100))
