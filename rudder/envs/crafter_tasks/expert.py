@@ -612,11 +612,11 @@ class CrafterExpert:
         if inv["wood"] < self._wood_target and ach["place_table"] == 0:
             return self._collect("tree")
         if self._sapling and ach["place_plant"] == 0:
-            if inv["sapling"] > 0:
-                return self._place("plant")
-            if self._material(self._facing()) == "grass" and self._object(self._facing()) is None:
-                return _ACTION["do"]  # a sapling one time in ten
-            return self._wander_on_grass()
+            action = self._plant_a_sapling()
+            if action is not None:
+                return action
+            self._sapling = False  # no grass to look on
+            return _ACTION["noop"]
         return self._craft("wood_pickaxe")
 
     def _iron_pickaxe(self) -> int:
@@ -659,18 +659,10 @@ class CrafterExpert:
                 if action != -1:
                     self._refill = refill  # topped up by _survive from the next step on
                     return action
-        if inv["sapling"] > 0:
-            return self._place("plant")
-        if self._player.achievements["collect_sapling"] == 0:
-            if self._material(self._facing()) == "grass" and self._object(self._facing()) is None:
-                return _ACTION["do"]
-            options = [
-                d for d in _DIRECTIONS
-                if self._free((self._pos[0] + d[0], self._pos[1] + d[1]))
-                and self._material((self._pos[0] + 2 * d[0], self._pos[1] + 2 * d[1])) == "grass"
-            ]  # fmt: skip
-            if options:
-                return _ACTION[_MOVE[options[int(self._rng.integers(len(options)))]]]
+        if inv["sapling"] > 0 or self._player.achievements["collect_sapling"] == 0:
+            action = self._plant_a_sapling()
+            if action is not None:
+                return action
         return self._explore()
 
     def _explore(self) -> int | None:
@@ -696,15 +688,20 @@ class CrafterExpert:
             self._explore_goal = None  # there already, or out of reach: another goal
         return None
 
-    def _wander_on_grass(self) -> int:
+    def _plant_a_sapling(self) -> int | None:
+        """Plant the sapling in hand, or look for one in the grass (one ``do`` in ten
+        finds one), walking on where the grass goes on; None where it does not."""
+        if self._inv["sapling"] > 0:
+            return self._place("plant")
+        if self._material(self._facing()) == "grass" and self._object(self._facing()) is None:
+            return _ACTION["do"]
         options = [
             d for d in _DIRECTIONS
             if self._free((self._pos[0] + d[0], self._pos[1] + d[1]))
             and self._material((self._pos[0] + 2 * d[0], self._pos[1] + 2 * d[1])) == "grass"
         ]  # fmt: skip
         if not options:
-            self._sapling = False
-            return _ACTION["noop"]
+            return None
         return _ACTION[_MOVE[options[int(self._rng.integers(len(options)))]]]
 
     # -- the policy ------------------------------------------------------------------------
