@@ -660,9 +660,9 @@ class CrafterExpert:
                     self._refill = refill  # topped up by _survive from the next step on
                     return action
         if inv["sapling"] > 0 or self._player.achievements["collect_sapling"] == 0:
-            action = self._plant_a_sapling()
-            if action is not None:
-                return action
+            planting = self._plant_a_sapling()
+            if planting is not None:
+                return planting
         return self._explore()
 
     def _explore(self) -> int | None:
