@@ -87,6 +87,9 @@ class CrafterExpert:
             soon as its energy is below the maximum, and wakes rested (``wake_up``).
         sapling_chance: the chance (scaled by ``variety``) that it collects a sapling and
             plants it before its wooden pickaxe.
+        night_shelter: seal itself in for every night (the default). False: it works on
+            through the dark and seals itself in only when tired (energy 2 or less) or
+            hurt (health 5 or less), to measure what the shelter is worth.
 
     Attributes:
         finished: True once the diamond is mined and the extras are done.
@@ -102,6 +105,7 @@ class CrafterExpert:
         unhurried_until: tuple[int, int] = (80, 280),
         nap_chance: float = 0.0,
         sapling_chance: float = 0.5,
+        night_shelter: bool = True,
     ) -> None:
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, CrafterEnv):
@@ -117,6 +121,7 @@ class CrafterExpert:
                 raise ValueError(f"`{name}` must be in [0, 1], got {chance}")
         self.nap_chance = float(nap_chance)
         self.sapling_chance = float(sapling_chance)
+        self.night_shelter = bool(night_shelter)
         self.unhurried = float(unhurried)
         self.unhurried_until = (int(unhurried_until[0]), int(unhurried_until[1]))
         self.env = unwrapped
@@ -427,7 +432,7 @@ class CrafterExpert:
         inv = self._inv
         if self._inv["wood_pickaxe"] == 0:
             return inv["energy"] <= 1
-        return inv["energy"] <= 2 or self._night() or inv["health"] <= 5
+        return inv["energy"] <= 2 or (self.night_shelter and self._night()) or inv["health"] <= 5
 
     def _night(self) -> bool:
         return bool(self.env.world.daylight < self._night_level)
@@ -775,6 +780,7 @@ def record_crafter_demonstrations(
     unhurried: float = 0.0,
     nap_chance: float = 0.0,
     sapling_chance: float = 0.5,
+    night_shelter: bool = True,
     on_episode: Callable[[Episode, CrafterExpert], None] | None = None,
 ) -> list[Episode]:
     """Records the expert's Crafter episodes as :class:`~rudder.data.Episode` objects.
@@ -796,6 +802,7 @@ def record_crafter_demonstrations(
         unhurried: the chance of an unhurried first day (see :class:`CrafterExpert`).
         nap_chance: the chance of a daytime nap (see :class:`CrafterExpert`).
         sapling_chance: the chance of a sapling planted (see :class:`CrafterExpert`).
+        night_shelter: whether it seals itself in for every night (see :class:`CrafterExpert`).
         on_episode: called with each recorded attempt and the expert (for reports).
 
     Raises:
@@ -804,7 +811,12 @@ def record_crafter_demonstrations(
     """
     env = CrafterEnv(observation=observation, length=max_steps)  # type: ignore[arg-type]
     expert = CrafterExpert(
-        env, variety=variety, unhurried=unhurried, nap_chance=nap_chance, sapling_chance=sapling_chance
+        env,
+        variety=variety,
+        unhurried=unhurried,
+        nap_chance=nap_chance,
+        sapling_chance=sapling_chance,
+        night_shelter=night_shelter,
     )
     wrapped = _EndWhenFinished(env, expert)
     diamond = ACHIEVEMENTS.index("collect_diamond")

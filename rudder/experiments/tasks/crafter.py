@@ -99,6 +99,9 @@ class CrafterSettings(SB3TaskSettings):
     expert_sapling_chance: float = 0.5
     """The chance that a demonstration plants a sapling before its wooden pickaxe (the
     expert's ``sapling_chance``)."""
+    expert_night_shelter: bool = True
+    """The expert seals itself in for every night (its ``night_shelter``); --no-expert-night-shelter:
+    it works on through the dark and shelters only when tired or hurt."""
     night_agent: bool = False
     """Give Align-RUDDER's sub-task agents one more agent, in charge whenever the daylight is
     below 0.5 (``rudder.agents.subtasks.SubtaskInterrupt``), cloned on every demonstrated
@@ -158,6 +161,7 @@ def _expert_choices(settings: CrafterSettings) -> dict[str, Any]:
         "unhurried": settings.unhurried_expert,
         "nap_chance": settings.expert_nap_chance,
         "sapling_chance": settings.expert_sapling_chance,
+        "night_shelter": settings.expert_night_shelter,
     }
 
 
@@ -251,11 +255,25 @@ def _training_episodes(progress: Progress) -> Any:
             self.lengths: list[int] = []
             self.deaths: list[tuple[int, bool, float]] = []  # end step, asleep, daylight
             self.death_subtasks: list[tuple[int, str]] = []  # end step, sub-task in charge
+            self.unlock_steps: list[np.ndarray] = []  # per episode, shape (22,): first unlock's step, 0 never
+            self._steps = np.zeros(0, dtype=np.int64)  # per env: steps of its episode so far
+            self._first = np.zeros((0, len(ACHIEVEMENTS)), dtype=np.int64)
 
         def _on_step(self) -> bool:
             progress(self.num_timesteps)
-            for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
+            infos = self.locals["infos"]
+            if self._steps.size != len(infos):
+                self._steps = np.zeros(len(infos), dtype=np.int64)
+                self._first = np.zeros((len(infos), len(ACHIEVEMENTS)), dtype=np.int64)
+            self._steps += 1
+            for index, (done, info) in enumerate(zip(self.locals["dones"], infos, strict=True)):
+                if "achievement_increments" in info:
+                    new = (np.asarray(info["achievement_increments"]) > 0) & (self._first[index] == 0)
+                    self._first[index][new] = self._steps[index]
                 if done:
+                    self.unlock_steps.append(self._first[index].copy())
+                    self._steps[index] = 0
+                    self._first[index] = 0
                     self.ends.append(int(self.num_timesteps))
                     self.obtained.append(np.asarray(info["obtained"], dtype=bool))
                     self.endings.append(str(info.get("death_cause", "time limit")))
@@ -270,6 +288,25 @@ def _training_episodes(progress: Progress) -> Any:
             return True
 
     return TrainingEpisodes()
+
+
+def _unlock_steps(unlocks: Sequence[np.ndarray], ends: Sequence[int], budget: int) -> dict[str, float | None] | None:
+    """Per achievement: the median step of its first unlock over the episodes finished
+    within ``budget`` that unlocked it (None: none did); None without such episodes.
+
+    Args:
+        unlocks: per episode, shape (22,): the step (1 is the first) at which each
+            achievement was first unlocked, 0 where it never was.
+        ends: per episode, the env step at which it ended.
+        budget: count the episodes that ended at or before this env step.
+    """
+    counted = np.array([steps for steps, end in zip(unlocks, ends, strict=True) if end <= budget], dtype=np.int64)
+    if counted.size == 0:
+        return None
+    return {
+        name: float(np.median(column[column > 0])) if np.any(column > 0) else None
+        for name, column in zip(ACHIEVEMENTS, counted.T, strict=True)
+    }
 
 
 def _rates(percents: np.ndarray | None) -> dict[str, float] | None:
@@ -326,6 +363,7 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
     expert = CrafterExpert(env, **_expert_choices(settings))
     rng = np.random.default_rng(seed)
     obtained, endings, lengths, diamond_steps = [], [], [], []
+    unlocks: list[np.ndarray] = []
     deaths: list[tuple[int, bool, float]] = []
     diamond = ACHIEVEMENTS.index("collect_diamond")
     steps, started = 0, time.perf_counter()
@@ -333,16 +371,20 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
         env.reset(seed=seed + 50_000 + episode)
         length = 0
         info: dict[str, Any] = {}
+        first = np.zeros(len(ACHIEVEMENTS), dtype=np.int64)
         while True:
             _, _, terminated, truncated, info = env.step(expert(None, rng))
             length += 1
-            if info["achievement_increments"][diamond] > 0:
+            increments = np.asarray(info["achievement_increments"]) > 0
+            first[increments & (first == 0)] = length
+            if increments[diamond]:
                 diamond_steps.append(length)
             if terminated or truncated or expert.finished:
                 break
         steps += length
         progress(steps)
         obtained.append(np.asarray(info["obtained"], dtype=bool))
+        unlocks.append(first)
         endings.append("finished" if expert.finished else str(info.get("death_cause", "time limit")))
         lengths.append(length)
         if "death_asleep" in info:
@@ -357,6 +399,7 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
         "training_deaths": _deaths(deaths, 0),
         "mean_episode_length": float(np.mean(lengths)),
         "median_diamond_step": float(np.median(diamond_steps)) if diamond_steps else None,
+        "unlock_steps": _unlock_steps(unlocks, [0] * len(unlocks), 0),
         "env_steps": steps,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -385,6 +428,7 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
             recorder.death_subtasks, budget, order=outcome.controller.subtasks if outcome.controller else ()
         ),
         "mean_episode_length": float(np.mean(recorder.lengths)) if recorder.lengths else None,
+        "unlock_steps": _unlock_steps(recorder.unlock_steps, recorder.ends, budget),
         "final_score": None if final is None else crafter_score(final),
         "final_diamond": None if final is None else float(final[diamond]),
         "final_rates": _rates(final),
@@ -454,7 +498,31 @@ def _notes(results: ResultFile, rows: list[dict[str, Any]]) -> str:
             " / ".join("-" if rates is None else f"{rates[index]:.1f}" for rates in pair) for pair in tables
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + _endings_table(results, rows)
+    return "\n".join(lines) + _unlock_table(results, rows) + _endings_table(results, rows)
+
+
+def _unlock_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
+    """The median step of each achievement's first unlock (mean over the runs that
+    recorded it), or ""."""
+    columns = [_row_runs(results, row, "unlock_steps") for row in rows]
+    if not any(columns):
+        return ""
+    lines = [
+        "",
+        "",
+        "How soon: the median step of each achievement's first unlock in the training episodes that unlocked it "
+        "(the scripted expert: in its own episodes), mean over the runs that recorded it:",
+        "",
+        "| achievement | " + " | ".join(f"{_label(row)} ({len(runs)} runs)" for row, runs in zip(rows, columns, strict=True)) + " |",
+        "|---|" + "---:|" * len(rows),
+    ]
+    for name in ACHIEVEMENTS:
+        cells = []
+        for runs in columns:
+            values = [run["unlock_steps"][name] for run in runs if run["unlock_steps"].get(name) is not None]
+            cells.append("-" if not values else f"{np.mean(values):.0f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:

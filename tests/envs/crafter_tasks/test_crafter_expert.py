@@ -225,3 +225,33 @@ def test_unhurried_is_checked():
         CrafterExpert(env, sapling_chance=2.0)
     with pytest.raises(ValueError, match="unhurried_until"):
         CrafterExpert(env, unhurried=0.5, unhurried_until=(200, 100))
+
+
+def _shelter_starts(night_shelter: bool, seed: int, steps: int) -> list[tuple[float, int, int]]:
+    """(daylight, energy, health) each time the expert picks a shelter site."""
+    env = CrafterEnv(length=steps)
+    expert = CrafterExpert(env, night_shelter=night_shelter)
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    starts, sheltered = [], False
+    for _ in range(steps):
+        inventory = dict(env.player.inventory)
+        action = expert(None, rng)
+        if expert._shelter is not None and not sheltered:
+            starts.append((env.world.daylight, inventory["energy"], inventory["health"]))
+        sheltered = expert._shelter is not None
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated or expert.finished:
+            break
+    return starts
+
+
+def test_without_its_night_shelter_the_expert_seals_in_only_when_tired_or_hurt():
+    def rested(energy: int, health: int) -> bool:
+        return energy > 2 and health > 5
+
+    with_shelter = _shelter_starts(True, 1, 400)
+    assert any(daylight < 0.55 and rested(energy, health) for daylight, energy, health in with_shelter), with_shelter
+    without = _shelter_starts(False, 1, 400)
+    assert without, "hurt at night on this seed, it should still seal itself in"
+    assert not any(rested(energy, health) for _, energy, health in without), without

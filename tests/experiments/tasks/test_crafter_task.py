@@ -20,6 +20,7 @@ from rudder.experiments.tasks.crafter import (
     _deaths,
     _endings,
     _run_settings,
+    _unlock_steps,
     crafter_jobs,
     run_expert,
 )
@@ -72,6 +73,17 @@ def test_deaths_under_each_sub_task_count_the_deaths_within_the_budget():
     assert _death_subtasks(deaths, budget=5) is None
 
 
+def test_unlock_steps_are_medians_over_the_episodes_within_the_budget_that_unlocked():
+    wood, table = ACHIEVEMENTS.index("collect_wood"), ACHIEVEMENTS.index("place_table")
+    unlocks = [np.zeros(len(ACHIEVEMENTS), dtype=int) for _ in range(4)]
+    unlocks[0][wood], unlocks[1][wood], unlocks[2][wood] = 5, 9, 30  # the third: 30, but it ends after the budget
+    unlocks[0][table], unlocks[3][wood] = 12, 4
+    steps = _unlock_steps(unlocks, ends=[100, 200, 900, 300], budget=500)
+    assert steps["collect_wood"] == 5.0  # median of 5, 9 and 4
+    assert steps["place_table"] == 12.0 and steps["collect_diamond"] is None
+    assert _unlock_steps(unlocks, ends=[600] * 4, budget=500) is None
+
+
 def test_night_agent_is_an_interrupt_on_the_daylight_for_align_rudder_only():
     from rudder.envs.crafter_tasks import daylight_feature
 
@@ -100,6 +112,8 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     runs[1]["mean_episode_length"] = 123.4
     runs[1]["training_deaths"] = {"asleep": 12.5, "daylight": 0.375}
     runs[1]["training_death_subtasks"] = {"collect_wood": 75.0, "night": 25.0}
+    runs[0]["unlock_steps"] = dict.fromkeys(ACHIEVEMENTS, None) | {"collect_wood": 4.0, "place_table": 30.0}
+    runs[1]["unlock_steps"] = dict.fromkeys(ACHIEVEMENTS, None) | {"collect_wood": 7.0}
     source = tmp_path / "runs.json"
     write_results(source, ResultFile(benchmark="crafter", command="test", settings={"budget": 1000}, runs=runs))
     out = tmp_path / "all.json"
@@ -115,6 +129,9 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     assert "| mean length | 123 | - |" in text
     assert "| deaths asleep (% of deaths) | 12.5 | - |" in text and "| daylight at death (0 night, 1 day) | 0.38 | - |" in text
     assert "| deaths under collect_wood (% of deaths) | 75.0 | - |" in text and "| deaths under night (% of deaths) | 25.0 | - |" in text
+    assert "| ending | Align-RUDDER, 20 demos (1 runs) | BC, 20 demos (0 runs) |" in text
+    assert "| collect_wood | 6 | - |" in text.split("How soon")[1]  # mean of the runs' medians 4 and 7 (5.5)
+    assert "| place_table | 30 | - |" in text.split("How soon")[1] and "| collect_diamond | - | - |" in text
     assert "Human experts 50.5" in text and (tmp_path / "bars.png").stat().st_size > 10_000
     assert read_results(out).rows[0]["score"]["values"] == pytest.approx([9.0, 3.0])
 
@@ -141,6 +158,10 @@ def test_tiny_sweep_counts_training_episodes_the_way_crafter_does(tmp_path):
         assert sorted(run["training_endings"]) == sorted(ENDINGS)
         assert sum(run["training_endings"].values()) == pytest.approx(100.0)
         assert 1 <= run["mean_episode_length"] <= 60
+        # a step within the episode, and set where the achievement was unlocked at least once
+        unlocked = {name for name in ACHIEVEMENTS if run["training_rates"][name] > 0}
+        assert {name for name, step in run["unlock_steps"].items() if step is not None} == unlocked
+        assert all(1 <= run["unlock_steps"][name] <= 60 for name in unlocked)
         deaths = run["training_deaths"]
         assert deaths is None or (0 <= deaths["asleep"] <= 100 and 0 <= deaths["daylight"] <= 1)
     assert results.runs[0]["subtasks"][0] == "collect_wood"
@@ -159,9 +180,23 @@ def test_expert_runs_once_per_seed_and_plays_episodes_that_end_like_its_demonstr
     assert run["final_score"] == pytest.approx(crafter_score(rates))
     assert np.allclose(np.array(rates) * 3 / 100, np.round(np.array(rates) * 3 / 100))  # shares of 3 episodes
     assert run["final_rates"]["collect_wood"] == 100.0  # the expert's first sub-goal, within 120 steps
+    assert 1 <= run["unlock_steps"]["collect_wood"] < run["unlock_steps"]["place_table"] <= 120
+    assert run["unlock_steps"]["collect_diamond"] is None  # not within 120 steps
     assert sum(run["training_endings"].values()) == pytest.approx(100.0)
     assert run["mean_episode_length"] == pytest.approx(run["env_steps"] / 3)
     again = run_expert(Job({"method": "expert", "n_demos": 0, "seed": 1}, CrafterSweep(final_episodes=3, length=120), budget=0), lambda steps: None)
     assert {**again, "seconds": 0} == {**run, "seconds": 0}  # the same seed, the same episodes
     with pytest.raises(ValueError, match="--final-episodes"):
         run_expert(Job({"method": "expert", "n_demos": 0, "seed": 1}, CrafterSweep(final_episodes=0), budget=0), lambda steps: None)
+
+
+@pytest.mark.slow
+def test_scripts_are_thin_entry_points():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    for name in ("bench_crafter.py", "train_crafter.py"):
+        path = Path(__file__).resolve().parents[3] / "scripts" / name
+        result = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0 and "--resume" in result.stdout and "--expert-night-shelter" in result.stdout
