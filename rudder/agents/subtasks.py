@@ -54,48 +54,77 @@ __all__ = [
 
 @dataclasses.dataclass(frozen=True)
 class SubtaskInterrupt:
-    """One more sub-task agent, in charge whenever ``observation[feature] < below``.
+    """One more sub-task agent, in charge whenever ``observation[feature] < below`` (or
+    ``> above``; with several features, whenever any of them is).
 
     The consensus orders the sub-goals that the demonstrations reach in the same order;
-    what they do whenever a state comes round (shelter at nightfall, whatever the
-    progress) is no sub-goal of it, and each sub-task agent would see only the nights
-    that fell within its own sub-task. An interrupt gives that behaviour an agent of its
-    own: behaviour cloning trains it on every demonstration step where the condition
-    holds, and PPO on every step where it holds online. The sub-goals keep counting
-    while it is in charge, and the next sub-task agent takes over when the condition
-    ends (as at a sub-goal, the return bootstraps across the hand-over).
+    what they do whenever a state comes round (shelter at nightfall, a fight when a
+    monster is next to the player, whatever the progress) is no sub-goal of it, and each
+    sub-task agent would see only the few such steps that fell within its own sub-task.
+    An interrupt gives that behaviour an agent of its own: behaviour cloning trains it on
+    every demonstration step where the condition holds, and PPO on every step where it
+    holds online. The sub-goals keep counting while it is in charge, and the next
+    sub-task agent takes over when the condition ends (as at a sub-goal, the return
+    bootstraps across the hand-over).
 
     Args:
         name: the agent's name (not one of the consensus items).
-        feature: index into the flat observation (before the sub-task one-hot).
+        feature: index into the flat observation (before the sub-task one-hot), or a
+            tuple of indices (the condition holds when it holds for any of them).
         below: the agent is in charge while ``observation[feature] < below``.
+        above: instead of ``below``: in charge while ``observation[feature] > above``.
     """
 
     name: str
-    feature: int
-    below: float
+    feature: int | tuple[int, ...]
+    below: float | None = None
+    above: float | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("a SubtaskInterrupt needs a `name`")
-        if isinstance(self.feature, bool) or not isinstance(self.feature, (int, np.integer)) or self.feature < 0:
-            raise ValueError(f"`feature` must be an observation index >= 0, got {self.feature!r}")
-        if not np.isfinite(self.below):
-            raise ValueError(f"`below` must be a finite number, got {self.below!r}")
+        features = self.feature if isinstance(self.feature, (tuple, list)) else (self.feature,)
+        for index in features:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+                raise ValueError(f"`feature` must be an observation index >= 0 or a tuple of them, got {self.feature!r}")
+        if not features:
+            raise ValueError("`feature` must name at least one observation index")
+        if isinstance(self.feature, list):  # from a checkpoint's JSON
+            object.__setattr__(self, "feature", tuple(int(index) for index in features))
+        if (self.below is None) == (self.above is None):
+            raise ValueError(f"give a SubtaskInterrupt exactly one of `below` and `above`, got {self.below!r} and {self.above!r}")
+        level = self.below if self.below is not None else self.above
+        if level is None or not np.isfinite(level):
+            raise ValueError(f"`{'below' if self.below is not None else 'above'}` must be a finite number, got {level!r}")
+
+    @property
+    def features(self) -> tuple[int, ...]:
+        """The observation indices the condition reads."""
+        return tuple(self.feature) if isinstance(self.feature, tuple) else (int(self.feature),)
 
     def holds(self, observation: np.ndarray) -> bool:
         """Whether the interrupt agent is in charge at ``observation``, shape (n,)."""
         observation = np.asarray(observation)
-        if observation.ndim != 1 or self.feature >= observation.shape[0]:
+        features = self.features
+        if observation.ndim != 1 or max(features) >= observation.shape[0]:
             raise ValueError(
-                f"interrupt {self.name!r} reads feature {self.feature} of a flat observation, "
+                f"interrupt {self.name!r} reads feature {max(features)} of a flat observation, "
                 f"got shape {observation.shape}"
             )
-        return bool(observation[self.feature] < self.below)
+        values = observation[list(features)]
+        if self.below is not None:
+            return bool(np.any(values < self.below))
+        return bool(np.any(values > self.above))
 
     def to_dict(self) -> dict[str, Any]:
         """The fields, for a checkpoint's metadata (JSON)."""
-        return {"name": self.name, "feature": int(self.feature), "below": float(self.below)}
+        feature: int | list[int] = list(self.features) if isinstance(self.feature, tuple) else int(self.feature)
+        fields: dict[str, Any] = {"name": self.name, "feature": feature}
+        if self.below is not None:
+            fields["below"] = float(self.below)
+        else:
+            fields["above"] = float(self.above)  # type: ignore[arg-type]
+        return fields
 
 
 class SubtaskController:

@@ -3,6 +3,7 @@ standardisation, and the MineRL segments."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -93,8 +94,31 @@ def test_interrupt_refuses_bad_settings():
         SubtaskInterrupt("night", feature=0, below=float("nan"))
     with pytest.raises(ValueError, match="name"):
         SubtaskInterrupt("", feature=0, below=0.5)
+    with pytest.raises(ValueError, match="exactly one of `below` and `above`"):
+        SubtaskInterrupt("fight", feature=0)
+    with pytest.raises(ValueError, match="exactly one of `below` and `above`"):
+        SubtaskInterrupt("fight", feature=0, below=0.5, above=0.5)
+    with pytest.raises(ValueError, match="feature"):
+        SubtaskInterrupt("fight", feature=(2, -1), above=0.5)
+    with pytest.raises(ValueError, match="at least one"):
+        SubtaskInterrupt("fight", feature=(), above=0.5)
+    with pytest.raises(ValueError, match="above"):
+        SubtaskInterrupt("fight", feature=0, above=float("inf"))
     interrupt = SubtaskInterrupt("night", feature=3, below=0.25)
     assert SubtaskInterrupt(**interrupt.to_dict()) == interrupt
+    several = SubtaskInterrupt("fight", feature=(4, 1), above=0.5)
+    assert SubtaskInterrupt(**json.loads(json.dumps(several.to_dict()))) == several  # through a checkpoint's JSON
+
+
+def test_an_interrupt_on_several_features_holds_when_any_of_them_does():
+    fight = SubtaskInterrupt("fight", feature=(1, 3), above=0.5)
+    assert fight.features == (1, 3)
+    assert not fight.holds(np.array([1.0, 0.0, 1.0, 0.0]))  # features 0 and 2 are not read
+    assert fight.holds(np.array([0.0, 1.0, 0.0, 0.0])) and fight.holds(np.array([0.0, 0.0, 0.0, 1.0]))
+    night = SubtaskInterrupt("night", feature=(0, 2), below=0.5)
+    assert night.holds(np.array([1.0, 1.0, 0.2, 1.0])) and not night.holds(np.array([0.5, 0.0, 0.9, 0.0]))
+    with pytest.raises(ValueError, match="reads feature 3"):
+        fight.holds(np.zeros(3))
 
 
 def test_standardize_by_subtask_by_hand():

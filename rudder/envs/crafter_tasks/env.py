@@ -117,6 +117,22 @@ def daylight_feature(view: tuple[int, int] = (9, 7)) -> int:
     return view[0] * view[1] * len(SEMANTIC_NAMES) + len(ITEMS)
 
 
+def adjacent_features(name: str, view: tuple[int, int] = (9, 7)) -> tuple[int, ...]:
+    """Indices of the symbolic observation that are 1 where ``name`` (a material or an
+    object of :data:`SEMANTIC_NAMES`) is in one of the four cells next to the player
+    (left, right, up, down), for a local view of ``view`` cells.
+
+    Raises:
+        ValueError: if ``name`` is not one of :data:`SEMANTIC_NAMES`.
+    """
+    if name not in SEMANTIC_NAMES:
+        raise ValueError(f"{name!r} is not a Crafter material or object; choose from {', '.join(SEMANTIC_NAMES)}")
+    width, height = view
+    channel = SEMANTIC_NAMES.index(name)
+    cells = [(width // 2 + dx, height // 2 + dy) for dx, dy in _FACINGS]
+    return tuple((x * height + y) * len(SEMANTIC_NAMES) + channel for x, y in cells)
+
+
 def local_semantic_ids(world: Any, center: Any, view: tuple[int, int]) -> np.ndarray:
     """Shape (width, height), int64: the semantic ids of the cells around ``center``.
 

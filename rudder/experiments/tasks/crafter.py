@@ -102,6 +102,11 @@ class CrafterSettings(SB3TaskSettings):
     expert_night_shelter: bool = True
     """The expert seals itself in for every night (its ``night_shelter``); --no-expert-night-shelter:
     it works on through the dark and shelters only when tired or hurt."""
+    fight_agent: bool = False
+    """Give Align-RUDDER's sub-task agents one more agent, in charge whenever a zombie is
+    next to the player (``rudder.agents.subtasks.SubtaskInterrupt`` on the four cells'
+    zombie entries), cloned on every demonstrated step with a zombie next to the player
+    (off: the library's default, for the ablation; not with ``night_agent``)."""
     night_agent: bool = False
     """Give Align-RUDDER's sub-task agents one more agent, in charge whenever the daylight is
     below 0.5 (``rudder.agents.subtasks.SubtaskInterrupt``), cloned on every demonstrated
@@ -119,6 +124,8 @@ class CrafterSettings(SB3TaskSettings):
         ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{flag} must be in [0, 1], got {value}")
+        if self.fight_agent and self.night_agent:
+            raise ValueError("--fight-agent and --night-agent: the sub-task agents take one interrupt; choose one")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +190,11 @@ def _run_settings(settings: CrafterSettings, method: str) -> Any:
         from rudder.envs.crafter_tasks.env import daylight_feature
 
         fields["subtask_interrupt"] = SubtaskInterrupt("night", feature=daylight_feature(), below=NIGHT_LEVEL)
+    if settings.fight_agent and method == "align-rudder":
+        from rudder.agents.subtasks import SubtaskInterrupt
+        from rudder.envs.crafter_tasks.env import adjacent_features
+
+        fields["subtask_interrupt"] = SubtaskInterrupt("fight", feature=adjacent_features("zombie"), above=0.5)
     return task_run_settings(
         settings, method, target_success=None, subtask_change_key=_CHANGE_KEYS[settings.events], **fields
     )

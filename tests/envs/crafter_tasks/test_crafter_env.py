@@ -19,6 +19,7 @@ from rudder.envs.crafter_tasks import (  # noqa: E402
     ITEMS,
     SEMANTIC_NAMES,
     CrafterEnv,
+    adjacent_features,
     daylight_feature,
     death_cause,
     require_crafter,
@@ -301,3 +302,19 @@ def test_bad_arguments_and_missing_crafter(monkeypatch):
     monkeypatch.setitem(sys.modules, "crafter", None)
     with pytest.raises(DependencyNotInstalled, match=r"pip install \"align-rudder\[crafter\]\""):
         require_crafter()
+
+
+@pytest.mark.parametrize(("offset", "side"), [((-1, 0), 0), ((1, 0), 1), ((0, -1), 2), ((0, 1), 3)])
+def test_adjacent_features_show_a_zombie_next_to_the_player_only(offset, side):
+    crafter = require_crafter()
+    env = _alone()
+    features = list(adjacent_features("zombie"))
+    env.world.add(crafter.objects.Zombie(env.world, env.player.pos + 2 * np.array(offset), env.player))
+    assert not np.any(env._symbolic_without_rendering()[features])  # two cells away: not next to it
+    env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array(offset), env.player))
+    assert env._symbolic_without_rendering()[features].tolist() == [float(index == side) for index in range(4)]
+
+
+def test_adjacent_features_refuse_an_unknown_name():
+    with pytest.raises(ValueError, match="not a Crafter material or object"):
+        adjacent_features("dragon")

@@ -93,6 +93,17 @@ def test_night_agent_is_an_interrupt_on_the_daylight_for_align_rudder_only():
     assert _run_settings(CrafterSweep(), "align-rudder").subtask_interrupt is None
 
 
+def test_fight_agent_is_an_interrupt_on_a_zombie_next_to_the_player_for_align_rudder_only():
+    from rudder.envs.crafter_tasks import adjacent_features
+
+    interrupt = _run_settings(CrafterSweep(fight_agent=True), "align-rudder").subtask_interrupt
+    assert interrupt is not None and interrupt.name == "fight"
+    assert interrupt.features == adjacent_features("zombie") and interrupt.above == 0.5 and interrupt.below is None
+    assert _run_settings(CrafterSweep(fight_agent=True), "bc").subtask_interrupt is None
+    with pytest.raises(ValueError, match="choose one"):
+        CrafterSweep(fight_agent=True, night_agent=True)
+
+
 def test_cloning_fits_the_mirror_images_unless_told_not_to():
     from rudder.envs.crafter_tasks import mirror_images
 
