@@ -25,6 +25,7 @@ from rudder.envs.crafter_tasks.env import (
     MATERIALS,
     OBJECTS,
     SEMANTIC_NAMES,
+    ZOMBIE_RESPONSES,
     CrafterEnv,
     adjacent_features,
     daylight_feature,
@@ -32,6 +33,7 @@ from rudder.envs.crafter_tasks.env import (
     require_crafter,
     symbolic_observation,
     symbolic_size,
+    zombie_response,
 )
 from rudder.envs.crafter_tasks.expert import CrafterExpert, record_crafter_demonstrations
 from rudder.envs.crafter_tasks.mirror import mirror_episode, mirror_images
@@ -45,6 +47,7 @@ __all__ = [
     "MATERIALS",
     "OBJECTS",
     "SEMANTIC_NAMES",
+    "ZOMBIE_RESPONSES",
     "CrafterEnv",
     "CrafterExpert",
     "crafter_score",
@@ -59,6 +62,7 @@ __all__ = [
     "success_rates",
     "symbolic_observation",
     "symbolic_size",
+    "zombie_response",
 ]
 
 

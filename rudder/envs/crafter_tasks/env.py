@@ -133,6 +133,37 @@ def adjacent_features(name: str, view: tuple[int, int] = (9, 7)) -> tuple[int, .
     return tuple((x * height + y) * len(SEMANTIC_NAMES) + channel for x, y in cells)
 
 
+ZOMBIE_RESPONSES = ("attack", "turn", "other")
+"""What :func:`zombie_response` names: a blow at the zombie faced, a turn toward a zombie
+(a move into its cell only turns the player), anything else."""
+
+
+def zombie_response(observation: np.ndarray, action: int, view: tuple[int, int] = (9, 7)) -> str | None:
+    """How the player answers a zombie next to it: one of :data:`ZOMBIE_RESPONSES`, or
+    None when no zombie is next to it.
+
+    Args:
+        observation: shape (n,), n >= ``symbolic_size(view)``: the symbolic observation
+            the action was chosen on (extra entries after it, such as a sub-task one-hot,
+            are ignored).
+        action: the action taken (an index of :data:`ACTIONS`).
+        view: the local view's width and height in cells.
+    """
+    observation = np.asarray(observation)
+    near = observation[list(adjacent_features("zombie", view))] > 0.5
+    if not near.any():
+        return None
+    start = daylight_feature(view) + 2
+    facing = int(np.argmax(observation[start : start + len(_FACINGS)]))
+    name = ACTIONS[int(action)]
+    if name == "do" and near[facing]:
+        return "attack"
+    moves = ("move_left", "move_right", "move_up", "move_down")  # the order of _FACINGS
+    if name in moves and near[moves.index(name)]:
+        return "turn"
+    return "other"
+
+
 def local_semantic_ids(world: Any, center: Any, view: tuple[int, int]) -> np.ndarray:
     """Shape (width, height), int64: the semantic ids of the cells around ``center``.
 

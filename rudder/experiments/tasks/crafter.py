@@ -32,7 +32,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rudder.envs.crafter_tasks.env import ACHIEVEMENTS, DEATH_CAUSES
+from rudder.envs.crafter_tasks.env import (
+    ACHIEVEMENTS,
+    DEATH_CAUSES,
+    ZOMBIE_RESPONSES,
+    zombie_response,
+)
 from rudder.envs.crafter_tasks.scoring import crafter_score, success_rates
 from rudder.experiments.harness import Benchmark
 from rudder.experiments.report import Metric
@@ -247,13 +252,15 @@ ENDINGS = (*DEATH_CAUSES, "time limit", "finished")
 scripted expert's only) finished: the diamond mined and the extras done."""
 
 
-def _training_episodes(progress: Progress) -> Any:
+def _training_episodes(progress: Progress, budget: int) -> Any:
     """An SB3 callback that reports env steps to ``progress`` and keeps, for every training
     episode that ends, its end step, its unlocked achievements (``info["obtained"]``), how
     it ended (``info["death_cause"]``, or ``"time limit"``), whether a death came asleep
     and its daylight (``info["death_asleep"]``, ``info["death_daylight"]``), the sub-task
     in charge at a death (``info["subtask"]``, with sub-task agents) and its length (the
-    Monitor's ``info["episode"]["l"]``, where there is one)."""
+    Monitor's ``info["episode"]["l"]``, where there is one); and, over the steps within
+    ``budget``, how the agent answered a zombie next to the player
+    (:func:`~rudder.envs.crafter_tasks.env.zombie_response`)."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     class TrainingEpisodes(BaseCallback):
@@ -270,10 +277,17 @@ def _training_episodes(progress: Progress) -> Any:
             self.unlock_steps: list[np.ndarray] = []  # per episode, shape (22,): first unlock's step, 0 never
             self._steps = np.zeros(0, dtype=np.int64)  # per env: steps of its episode so far
             self._first = np.zeros((0, len(ACHIEVEMENTS)), dtype=np.int64)
+            self.zombie_responses = dict.fromkeys(ZOMBIE_RESPONSES, 0)  # steps within the budget
 
         def _on_step(self) -> bool:
             progress(self.num_timesteps)
             infos = self.locals["infos"]
+            if self.num_timesteps <= budget and "obs_tensor" in self.locals:
+                observations = self.locals["obs_tensor"].cpu().numpy()
+                for observation, action in zip(observations, np.asarray(self.locals["actions"]).reshape(-1), strict=True):
+                    response = zombie_response(observation, int(action))
+                    if response is not None:
+                        self.zombie_responses[response] += 1
             if self._steps.size != len(infos):
                 self._steps = np.zeros(len(infos), dtype=np.int64)
                 self._first = np.zeros((len(infos), len(ACHIEVEMENTS)), dtype=np.int64)
@@ -319,6 +333,15 @@ def _unlock_steps(unlocks: Sequence[np.ndarray], ends: Sequence[int], budget: in
         name: float(np.median(column[column > 0])) if np.any(column > 0) else None
         for name, column in zip(ACHIEVEMENTS, counted.T, strict=True)
     }
+
+
+def _zombie_shares(counts: dict[str, int]) -> dict[str, float] | None:
+    """The steps with a zombie next to the player and the percent of them answered each
+    way (:data:`~rudder.envs.crafter_tasks.env.ZOMBIE_RESPONSES`); None without such steps."""
+    steps = sum(counts.values())
+    if steps == 0:
+        return None
+    return {"steps": float(steps), **{name: 100.0 * counts[name] / steps for name in ZOMBIE_RESPONSES}}
 
 
 def _rates(percents: np.ndarray | None) -> dict[str, float] | None:
@@ -379,13 +402,18 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
     deaths: list[tuple[int, bool, float]] = []
     diamond = ACHIEVEMENTS.index("collect_diamond")
     steps, started = 0, time.perf_counter()
+    responses = dict.fromkeys(ZOMBIE_RESPONSES, 0)
     for episode in range(episodes):
-        env.reset(seed=seed + 50_000 + episode)
+        observation, _ = env.reset(seed=seed + 50_000 + episode)
         length = 0
         info: dict[str, Any] = {}
         first = np.zeros(len(ACHIEVEMENTS), dtype=np.int64)
         while True:
-            _, _, terminated, truncated, info = env.step(expert(None, rng))
+            action = expert(None, rng)
+            response = zombie_response(observation, action)
+            if response is not None:
+                responses[response] += 1
+            observation, _, terminated, truncated, info = env.step(action)
             length += 1
             increments = np.asarray(info["achievement_increments"]) > 0
             first[increments & (first == 0)] = length
@@ -412,6 +440,7 @@ def run_expert(job: Job, progress: Progress) -> dict[str, Any]:
         "mean_episode_length": float(np.mean(lengths)),
         "median_diamond_step": float(np.median(diamond_steps)) if diamond_steps else None,
         "unlock_steps": _unlock_steps(unlocks, [0] * len(unlocks), 0),
+        "zombie_responses": _zombie_shares(responses),
         "env_steps": steps,
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -423,9 +452,9 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
     sub-tasks, the diamond-rate curve (for ``method="expert"``, :func:`run_expert`)."""
     if job.key["method"] == "expert":
         return run_expert(job, progress)
-    recorder = _training_episodes(progress)
-    outcome, record = run_sb3_job(CRAFTER_TASK, job, progress, callback=recorder)
     budget = int(job.settings.budget)
+    recorder = _training_episodes(progress, budget)
+    outcome, record = run_sb3_job(CRAFTER_TASK, job, progress, callback=recorder)
     training = success_rates(np.array(recorder.obtained).reshape(-1, len(ACHIEVEMENTS)), recorder.ends, budget=budget)
     final = None if outcome.final is None else 100.0 * np.array([outcome.final[name] for name in ACHIEVEMENTS])
     diamond = ACHIEVEMENTS.index("collect_diamond")
@@ -441,6 +470,7 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         ),
         "mean_episode_length": float(np.mean(recorder.lengths)) if recorder.lengths else None,
         "unlock_steps": _unlock_steps(recorder.unlock_steps, recorder.ends, budget),
+        "zombie_responses": _zombie_shares(recorder.zombie_responses),
         "final_score": None if final is None else crafter_score(final),
         "final_diamond": None if final is None else float(final[diamond]),
         "final_rates": _rates(final),
@@ -564,6 +594,11 @@ def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
         values = [[run["training_deaths"][key] for run in runs if run.get("training_deaths")] for runs in columns]
         if any(values):
             lines.append(f"| {label} | " + " | ".join("-" if not v else f"{np.mean(v):{form}}" for v in values) + " |")
+    for name in ZOMBIE_RESPONSES:
+        values = [[run["zombie_responses"][name] for run in runs if run.get("zombie_responses")] for runs in columns]
+        if any(values):
+            label = f"zombie next to the player: {name} (% of the steps with one)"
+            lines.append(f"| {label} | " + " | ".join("-" if not v else f"{np.mean(v):.1f}" for v in values) + " |")
     subtasks = [[run["training_death_subtasks"] for run in runs if run.get("training_death_subtasks")] for runs in columns]
     for name in dict.fromkeys(name for shares in subtasks for share in shares for name in share):
         cells = ["-" if not shares else f"{np.mean([share.get(name, 0.0) for share in shares]):.1f}" for shares in subtasks]

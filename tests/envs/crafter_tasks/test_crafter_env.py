@@ -25,6 +25,7 @@ from rudder.envs.crafter_tasks import (  # noqa: E402
     require_crafter,
     symbolic_observation,
     symbolic_size,
+    zombie_response,
 )
 from rudder.errors import DependencyNotInstalled  # noqa: E402
 
@@ -318,3 +319,19 @@ def test_adjacent_features_show_a_zombie_next_to_the_player_only(offset, side):
 def test_adjacent_features_refuse_an_unknown_name():
     with pytest.raises(ValueError, match="not a Crafter material or object"):
         adjacent_features("dragon")
+
+
+def test_zombie_response_names_a_blow_a_turn_and_anything_else():
+    crafter = require_crafter()
+    env = _alone()
+    do, left, right = (ACTIONS.index(name) for name in ("do", "move_left", "move_right"))
+    assert zombie_response(env._symbolic_without_rendering(), do) is None  # no zombie next to the player
+    env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array([1, 0]), env.player))
+    env.player.facing = (0, 1)  # down, away from the zombie on the right
+    observation = env._symbolic_without_rendering()
+    assert zombie_response(observation, do) == "other"
+    assert zombie_response(observation, right) == "turn" and zombie_response(observation, left) == "other"
+    env.player.facing = (1, 0)
+    observation = env._symbolic_without_rendering()
+    assert zombie_response(observation, do) == "attack"
+    assert zombie_response(np.concatenate([observation, np.ones(3)]), do) == "attack"  # a sub-task one-hot after it

@@ -125,6 +125,7 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     runs[1]["training_death_subtasks"] = {"collect_wood": 75.0, "night": 25.0}
     runs[0]["unlock_steps"] = dict.fromkeys(ACHIEVEMENTS, None) | {"collect_wood": 4.0, "place_table": 30.0}
     runs[1]["unlock_steps"] = dict.fromkeys(ACHIEVEMENTS, None) | {"collect_wood": 7.0}
+    runs[1]["zombie_responses"] = {"steps": 40.0, "attack": 50.0, "turn": 12.5, "other": 37.5}
     source = tmp_path / "runs.json"
     write_results(source, ResultFile(benchmark="crafter", command="test", settings={"budget": 1000}, runs=runs))
     out = tmp_path / "all.json"
@@ -143,6 +144,7 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     assert "| ending | Align-RUDDER, 20 demos (1 runs) | BC, 20 demos (0 runs) |" in text
     assert "| collect_wood | 6 | - |" in text.split("How soon")[1]  # mean of the runs' medians 4 and 7 (5.5)
     assert "| place_table | 30 | - |" in text.split("How soon")[1] and "| collect_diamond | - | - |" in text
+    assert "| zombie next to the player: other (% of the steps with one) | 37.5 | - |" in text
     assert "Human experts 50.5" in text and (tmp_path / "bars.png").stat().st_size > 10_000
     assert read_results(out).rows[0]["score"]["values"] == pytest.approx([9.0, 3.0])
 
@@ -173,6 +175,9 @@ def test_tiny_sweep_counts_training_episodes_the_way_crafter_does(tmp_path):
         unlocked = {name for name in ACHIEVEMENTS if run["training_rates"][name] > 0}
         assert {name for name, step in run["unlock_steps"].items() if step is not None} == unlocked
         assert all(1 <= run["unlock_steps"][name] <= 60 for name in unlocked)
+        responses = run["zombie_responses"]
+        if responses is not None:  # shares of the steps with a zombie next to the player
+            assert responses["steps"] >= 1 and sum(responses[name] for name in ("attack", "turn", "other")) == pytest.approx(100.0)
         deaths = run["training_deaths"]
         assert deaths is None or (0 <= deaths["asleep"] <= 100 and 0 <= deaths["daylight"] <= 1)
     assert results.runs[0]["subtasks"][0] == "collect_wood"
@@ -192,6 +197,8 @@ def test_expert_runs_once_per_seed_and_plays_episodes_that_end_like_its_demonstr
     assert np.allclose(np.array(rates) * 3 / 100, np.round(np.array(rates) * 3 / 100))  # shares of 3 episodes
     assert run["final_rates"]["collect_wood"] == 100.0  # the expert's first sub-goal, within 120 steps
     assert 1 <= run["unlock_steps"]["collect_wood"] < run["unlock_steps"]["place_table"] <= 120
+    responses = run["zombie_responses"]
+    assert responses is None or responses["other"] == 0.0  # the expert fights a zombie next to it
     assert run["unlock_steps"]["collect_diamond"] is None  # not within 120 steps
     assert sum(run["training_endings"].values()) == pytest.approx(100.0)
     assert run["mean_episode_length"] == pytest.approx(run["env_steps"] / 3)
