@@ -20,6 +20,7 @@ noise): the same world as Crafter's cell-by-cell generator, about five times fas
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any, Literal
@@ -117,6 +118,7 @@ def daylight_feature(view: tuple[int, int] = (9, 7)) -> int:
     return view[0] * view[1] * len(SEMANTIC_NAMES) + len(ITEMS)
 
 
+@functools.cache
 def adjacent_features(name: str, view: tuple[int, int] = (9, 7)) -> tuple[int, ...]:
     """Indices of the symbolic observation that are 1 where ``name`` (a material or an
     object of :data:`SEMANTIC_NAMES`) is in one of the four cells next to the player

@@ -543,21 +543,26 @@ def _notes(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + _unlock_table(results, rows) + _endings_table(results, rows)
 
 
+def _table_head(caption: str, first: str, rows: list[dict[str, Any]], columns: list[list[dict[str, Any]]]) -> list[str]:
+    """The lines that open a table of the notes: a blank line, ``caption``, and the header
+    (``first``, then each row's label with how many runs recorded the column)."""
+    labels = [f"{_label(row)} ({len(runs)} runs)" for row, runs in zip(rows, columns, strict=True)]
+    return ["", "", caption, "", f"| {first} | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(rows)]
+
+
 def _unlock_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     """The median step of each achievement's first unlock (mean over the runs that
     recorded it), or ""."""
     columns = [_row_runs(results, row, "unlock_steps") for row in rows]
     if not any(columns):
         return ""
-    lines = [
-        "",
-        "",
+    lines = _table_head(
         "How soon: the median step of each achievement's first unlock in the training episodes that unlocked it "
         "(the scripted expert: in its own episodes), mean over the runs that recorded it:",
-        "",
-        "| achievement | " + " | ".join(f"{_label(row)} ({len(runs)} runs)" for row, runs in zip(rows, columns, strict=True)) + " |",
-        "|---|" + "---:|" * len(rows),
-    ]
+        "achievement",
+        rows,
+        columns,
+    )
     for name in ACHIEVEMENTS:
         cells = []
         for runs in columns:
@@ -572,15 +577,13 @@ def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     columns = [_row_runs(results, row, "training_endings") for row in rows]
     if not any(columns):
         return ""
-    lines = [
-        "",
-        "",
+    lines = _table_head(
         "How the training episodes ended, in percent (mean over the runs that recorded it; the cause of "
         "death inferred by `rudder.envs.crafter_tasks.death_cause`), and their mean length in steps:",
-        "",
-        "| ending | " + " | ".join(f"{_label(row)} ({len(runs)} runs)" for row, runs in zip(rows, columns, strict=True)) + " |",
-        "|---|" + "---:|" * len(rows),
-    ]
+        "ending",
+        rows,
+        columns,
+    )
     for ending in ENDINGS:
         if ending == "finished" and not any(run["training_endings"].get(ending) for runs in columns for run in runs):
             continue  # only the scripted expert finishes
