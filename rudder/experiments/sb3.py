@@ -101,6 +101,10 @@ class SB3TaskSettings:
     net_arch: tuple[int, ...] | None = None
     """Hidden layer sizes of every method's policy and value networks (none: the library's
     default, 64 64), for ablations."""
+    reflex_agent: bool = False
+    """Give Align-RUDDER's sub-task agents one more agent for the reflexes found in the
+    demonstrations (``rudder.agents.reflexes``: rare binary observation features the
+    demonstrator answers alike in every sub-task; nothing changes where none is found)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,6 +234,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
             "subtask_env_reward": settings.subtask_env_reward,
             **({} if settings.subtask_bootstrap is None else {"subtask_bootstrap": settings.subtask_bootstrap}),
             **({} if settings.keep_cloning is None else {"keep_cloning": settings.keep_cloning}),
+            **({"reflex_agent": True} if settings.reflex_agent and method == "align-rudder" else {}),
             **fields,
         },
     )

@@ -43,6 +43,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
+from rudder.agents.reflexes import demonstration_reflexes, reflex_interrupt
 from rudder.agents.sb3.callbacks import (
     ClonedSuccessProbe,
     KeepCloning,
@@ -308,10 +309,11 @@ def _prepare_align_rudder(
     if subtasks is None:
         chosen = choose_subtask_agents(redistributor, items)
         probe, subtasks = chosen is None, bool(chosen)
-    if settings.subtask_interrupt is not None and not subtasks and not probe:
+    interrupt = settings.subtask_interrupt
+    if (interrupt is not None or settings.reflex_agent) and not subtasks and not probe:
+        what = "the reflex agent" if interrupt is None else f"the sub-task interrupt {interrupt.name!r}"
         warnings.warn(
-            f"one network was chosen, so the sub-task interrupt {settings.subtask_interrupt.name!r} is not used "
-            "(set subtask_agents=True to have it)",
+            f"one network was chosen, so {what} is not used (set subtask_agents=True to have it)",
             stacklevel=2,
         )
     # The form and its discount shape the payments only, not the fit (profile and scale):
@@ -353,8 +355,12 @@ def _prepare_subtasks(
             "`subtask_agents` needs the names of the entries of "
             f"info[{key!r}]: set SB3RunSettings.subtask_items (the encoder has no `items`)"
         )
-    controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=settings.subtask_interrupt)
+    interrupt = settings.subtask_interrupt
     training_demos = prepared.demonstrations
+    if settings.reflex_agent:
+        plain = SubtaskController.from_redistributor(redistributor, items=items)
+        interrupt = reflex_interrupt(demonstration_reflexes(plain, training_demos, change_key=key))
+    controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=interrupt)
     value_rewards = prepared.value_rewards
     return_ends = None
     shares = None

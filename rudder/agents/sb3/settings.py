@@ -288,6 +288,12 @@ class SB3RunSettings:
         subtask_interrupt: with ``subtask_agents``, one more agent in charge whenever a
             feature of the observation is below a level
             (:class:`~rudder.agents.subtasks.SubtaskInterrupt`; None, the default: none).
+        reflex_agent: with ``subtask_agents`` and no ``subtask_interrupt``, look for
+            reflexes in the demonstrations (:func:`~rudder.agents.reflexes.find_reflexes`:
+            rare binary observation features the demonstrator answers alike in every
+            sub-task) and give them an interrupt agent of their own
+            (:func:`~rudder.agents.reflexes.reflex_interrupt`); nothing changes where none
+            is found. Off by default.
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -335,6 +341,7 @@ class SB3RunSettings:
     settle_terminated: bool = False
     subtask_env_reward: float | None = None
     subtask_interrupt: SubtaskInterrupt | None = None
+    reflex_agent: bool = False
     keep_cloning: float = 1.0
     value_warmup: int = 4
     gate: bool = True
@@ -361,6 +368,16 @@ class SB3RunSettings:
             raise ValueError(f"`subtask_interrupt` must be a SubtaskInterrupt or None, got {self.subtask_interrupt!r}")
         if self.subtask_interrupt is not None and self.subtask_agents is False:
             raise ValueError("`subtask_interrupt` is one more sub-task agent: it needs `subtask_agents` (True or None)")
+        if self.reflex_agent and self.subtask_interrupt is not None:
+            raise ValueError(
+                "`reflex_agent` finds an interrupt in the demonstrations and `subtask_interrupt` "
+                "names one; the sub-task agents take one interrupt: choose one"
+            )
+        if self.reflex_agent and (self.subtask_agents is False or self.method != "align-rudder"):
+            raise ValueError(
+                "`reflex_agent` is one more sub-task agent: it needs method 'align-rudder' and "
+                "`subtask_agents` (True or None)"
+            )
         if self.value_warmup < 0:
             raise ValueError(f"`value_warmup` must be >= 0, got {self.value_warmup}")
         if self.cloning_trials < 0:

@@ -41,6 +41,7 @@ __all__ = [
     "DEATH_CAUSES",
     "CrafterEnv",
     "death_cause",
+    "feature_name",
     "require_crafter",
     "symbolic_observation",
     "symbolic_size",
@@ -133,6 +134,36 @@ def adjacent_features(name: str, view: tuple[int, int] = (9, 7)) -> tuple[int, .
     channel = SEMANTIC_NAMES.index(name)
     cells = [(width // 2 + dx, height // 2 + dy) for dx, dy in _FACINGS]
     return tuple((x * height + y) * len(SEMANTIC_NAMES) + channel for x, y in cells)
+
+
+def feature_name(index: int, view: tuple[int, int] = (9, 7)) -> str:
+    """What entry ``index`` of the symbolic observation for a local view of ``view`` cells
+    holds (see :func:`symbolic_size`): ``"zombie at (+1, +0)"`` (x to the right, y down
+    from the player), ``"inventory wood"``, ``"daylight"``, ``"sleeping"``,
+    ``"facing left"``; entries after the observation (a sub-task one-hot, say) are
+    ``"extra 0"``, ``"extra 1"``, ....
+
+    Raises:
+        ValueError: if ``index`` is negative.
+    """
+    if index < 0:
+        raise ValueError(f"`index` must be >= 0, got {index}")
+    width, height = view
+    cells = width * height * len(SEMANTIC_NAMES)
+    if index < cells:
+        cell, channel = divmod(index, len(SEMANTIC_NAMES))
+        x, y = divmod(cell, height)
+        return f"{SEMANTIC_NAMES[channel]} at ({x - width // 2:+d}, {y - height // 2:+d})"
+    index -= cells
+    if index < len(ITEMS):
+        return f"inventory {ITEMS[index]}"
+    index -= len(ITEMS)
+    if index < 2:
+        return ("daylight", "sleeping")[index]
+    index -= 2
+    if index < len(_FACINGS):
+        return f"facing {('left', 'right', 'up', 'down')[index]}"
+    return f"extra {index - len(_FACINGS)}"
 
 
 ZOMBIE_RESPONSES = ("attack", "turn", "other")

@@ -129,8 +129,10 @@ class CrafterSettings(SB3TaskSettings):
         ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{flag} must be in [0, 1], got {value}")
-        if self.fight_agent and self.night_agent:
-            raise ValueError("--fight-agent and --night-agent: the sub-task agents take one interrupt; choose one")
+        if self.fight_agent + self.night_agent + self.reflex_agent > 1:
+            raise ValueError(
+                "--fight-agent, --night-agent and --reflex-agent: the sub-task agents take one interrupt; choose one"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -475,8 +477,18 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "final_diamond": None if final is None else float(final[diamond]),
         "final_rates": _rates(final),
         "subtasks": list(outcome.controller.subtasks) if outcome.controller else None,
+        "interrupt": _interrupt_record(outcome.controller.interrupt if outcome.controller else None),
         **record,
     }
+
+
+def _interrupt_record(interrupt: Any) -> dict[str, Any] | None:
+    """The sub-task interrupt of a run, with the names of the features it reads."""
+    if interrupt is None:
+        return None
+    from rudder.envs.crafter_tasks.env import feature_name
+
+    return {**interrupt.to_dict(), "names": [feature_name(index) for index in interrupt.features]}
 
 
 def _caption(sources: list[dict[str, Any]]) -> str:
