@@ -210,6 +210,43 @@ def test_subtask_interrupt_is_trained_and_kept_in_the_checkpoint(tmp_path, demon
         dataclasses.replace(settings, subtask_agents=False)
 
 
+def test_reflex_agent_is_the_interrupt_the_demonstrations_show(tmp_path, demonstrations, monkeypatch):
+    """reflex_agent: the run's interrupt is the one find_reflexes gives on the cloned
+    demonstrations under the sub-tasks of the consensus (an oracle built here); where it
+    finds none, the run is the run without reflex_agent; what it finds is kept in the
+    checkpoint; the settings refuse it with a named interrupt or without sub-task agents."""
+    from rudder.agents import reflexes
+    from rudder.agents.sb3 import run
+    from rudder.agents.subtasks import SubtaskController, SubtaskInterrupt
+
+    settings = dataclasses.replace(TINY_SUBTASK_RUN, reflex_agent=True)
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    outcome = train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, checkpoint=tmp_path / "run")
+    assert outcome.controller is not None and outcome.redistributor is not None
+    plain = SubtaskController.from_redistributor(outcome.redistributor, items=ITEMS)
+    expected = reflexes.reflex_interrupt(reflexes.demonstration_reflexes(plain, demonstrations))
+    assert outcome.controller.interrupt == expected
+    if expected is None:  # four crafting-world demonstrations show no reflex
+        without = train_sb3(make_env, demonstrations, settings=TINY_SUBTASK_RUN, encoder=encoder, seed=0)
+        for name, tensor in outcome.model.policy.state_dict().items():
+            assert torch.equal(tensor, without.model.policy.state_dict()[name])
+    # with thresholds that let everything through, a reflex agent is trained and kept
+    lenient = {"min_score": 0.0, "max_share": 1.0, "min_steps": 1, "min_subtasks": 1, "min_subtask_steps": 1}
+    monkeypatch.setattr(
+        run, "demonstration_reflexes", lambda *args, **kwargs: reflexes.demonstration_reflexes(*args, **kwargs, **lenient)
+    )
+    found = train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, checkpoint=tmp_path / "found")
+    assert found.controller is not None and found.controller.interrupt is not None
+    assert found.controller.subtasks[-1] == "reflex"
+    saved = read_checkpoint_record(tmp_path / "found")["metadata"]["subtasks"]["interrupt"]
+    assert SubtaskInterrupt(**saved) == found.controller.interrupt
+    with pytest.raises(ValueError, match="choose one"):
+        dataclasses.replace(settings, subtask_interrupt=SubtaskInterrupt("x", feature=0, above=0.5))
+    with pytest.raises(ValueError, match="needs method 'align-rudder'"):
+        dataclasses.replace(settings, subtask_agents=False)
+
+
 def test_delayed_rewards_are_not_passed_on(demos, demonstrations):
     """Minigrid's reward and the crafting world's diamond come at the last step: the rule
     of ``subtask_env_reward=None`` passes nothing on there (the generality suite and the

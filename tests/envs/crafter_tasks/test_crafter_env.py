@@ -22,6 +22,7 @@ from rudder.envs.crafter_tasks import (  # noqa: E402
     adjacent_features,
     daylight_feature,
     death_cause,
+    feature_name,
     require_crafter,
     symbolic_observation,
     symbolic_size,
@@ -319,6 +320,28 @@ def test_adjacent_features_show_a_zombie_next_to_the_player_only(offset, side):
 def test_adjacent_features_refuse_an_unknown_name():
     with pytest.raises(ValueError, match="not a Crafter material or object"):
         adjacent_features("dragon")
+
+
+def test_feature_names_follow_the_symbolic_observation():
+    """A zombie placed one cell to the right and the player's own entries are named where
+    the observation has them."""
+    crafter = require_crafter()
+    env = _alone()
+    env.world.add(crafter.objects.Zombie(env.world, env.player.pos + np.array((1, 0)), env.player))
+    observation = env._symbolic_without_rendering()
+    names = [feature_name(index) for index in np.flatnonzero(observation[: 63 * 19])]
+    assert "zombie at (+1, +0)" in names and "player at (+0, +0)" in names
+    assert [feature_name(index) for index in adjacent_features("zombie")] == [
+        "zombie at (-1, +0)", "zombie at (+1, +0)", "zombie at (+0, -1)", "zombie at (+0, +1)"
+    ]
+    start = daylight_feature()
+    assert feature_name(start - len(ITEMS)) == "inventory health" and feature_name(start - 1) == "inventory iron_sword"
+    assert [feature_name(start + offset) for offset in range(7)] == [
+        "daylight", "sleeping", "facing left", "facing right", "facing up", "facing down", "extra 0"
+    ]
+    assert feature_name(2, view=(3, 3)) == "grass at (-1, -1)"  # the first cell of a 3x3 view, channel 2
+    with pytest.raises(ValueError, match=">= 0"):
+        feature_name(-1)
 
 
 def test_zombie_response_names_a_blow_a_turn_and_anything_else():

@@ -104,6 +104,14 @@ def test_fight_agent_is_an_interrupt_on_a_zombie_next_to_the_player_for_align_ru
         CrafterSweep(fight_agent=True, night_agent=True)
 
 
+def test_reflex_agent_is_asked_of_align_rudder_only_and_takes_the_place_of_the_named_agents():
+    assert _run_settings(CrafterSweep(reflex_agent=True), "align-rudder").reflex_agent
+    assert not _run_settings(CrafterSweep(reflex_agent=True), "ppo").reflex_agent
+    assert not _run_settings(CrafterSweep(), "align-rudder").reflex_agent
+    with pytest.raises(ValueError, match="choose one"):
+        CrafterSweep(fight_agent=True, reflex_agent=True)
+
+
 def test_cloning_fits_the_mirror_images_unless_told_not_to():
     from rudder.envs.crafter_tasks import mirror_images
 
