@@ -265,8 +265,13 @@ class BatchRedistribution:
 
         Args:
             rows: the envs that stepped (the others' entries are ignored).
-            observations, actions, next_observations, infos: indexed by env.
-            rewards, terminated, truncated: shape (count,): the env rewards and flags.
+            observations: indexed by env.
+            actions: indexed by env.
+            next_observations: indexed by env.
+            rewards: shape (count,): the env rewards.
+            terminated: shape (count,): the env's terminated flags.
+            truncated: shape (count,): the env's truncated flags.
+            infos: indexed by env.
 
         Returns:
             shape (count,), float64: the redistributed reward (0 for envs not in ``rows``).

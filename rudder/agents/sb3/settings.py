@@ -78,8 +78,17 @@ class PPOSettings:
     Attributes:
         policy: "MlpPolicy" (Box observations), "MultiInputPolicy" (Dict) or
             "SubtaskPolicy" (one network per sub-task, :class:`~rudder.agents.sb3.policies.SubtaskPolicy`).
-        learning_rate, n_steps, batch_size, n_epochs, gamma, gae_lambda, clip_range,
-        ent_coef, vf_coef, max_grad_norm, target_kl: as in ``stable_baselines3.PPO``.
+        learning_rate: as in ``stable_baselines3.PPO``.
+        n_steps: as in ``stable_baselines3.PPO``.
+        batch_size: as in ``stable_baselines3.PPO``.
+        n_epochs: as in ``stable_baselines3.PPO``.
+        gamma: as in ``stable_baselines3.PPO``.
+        gae_lambda: as in ``stable_baselines3.PPO``.
+        clip_range: as in ``stable_baselines3.PPO``.
+        ent_coef: as in ``stable_baselines3.PPO``.
+        vf_coef: as in ``stable_baselines3.PPO``.
+        max_grad_norm: as in ``stable_baselines3.PPO``.
+        target_kl: as in ``stable_baselines3.PPO``.
         net_arch: hidden layer sizes of the policy and value networks. Two layers of
             256 units instead of 64 lift Crafter and the crafting world but cost the
             minigrid tasks or LunarLander, depending on the cloning epochs (their clones
