@@ -101,10 +101,12 @@ class SB3TaskSettings:
     net_arch: tuple[int, ...] | None = None
     """Hidden layer sizes of every method's policy and value networks (none: the library's
     default, 64 64), for ablations."""
-    reflex_agent: bool = False
-    """Give Align-RUDDER's sub-task agents one more agent for the reflexes found in the
-    demonstrations (``rudder.agents.reflexes``: rare binary observation features the
-    demonstrator answers alike in every sub-task; nothing changes where none is found)."""
+    reflex_agent: bool | None = None
+    """Whether Align-RUDDER's sub-task agents get one more agent for the reflexes found in
+    the demonstrations (``rudder.agents.reflexes``: rare binary observation features the
+    demonstrator answers alike in every sub-task; nothing changes where none is found).
+    None: the library's default, they do wherever no other interrupt is given;
+    --no-reflex-agent: never, for ablations."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,7 +236,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
             "subtask_env_reward": settings.subtask_env_reward,
             **({} if settings.subtask_bootstrap is None else {"subtask_bootstrap": settings.subtask_bootstrap}),
             **({} if settings.keep_cloning is None else {"keep_cloning": settings.keep_cloning}),
-            **({"reflex_agent": True} if settings.reflex_agent and method == "align-rudder" else {}),
+            **({"reflex_agent": settings.reflex_agent} if settings.reflex_agent is not None and method == "align-rudder" else {}),
             **fields,
         },
     )

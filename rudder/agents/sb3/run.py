@@ -310,7 +310,7 @@ def _prepare_align_rudder(
         chosen = choose_subtask_agents(redistributor, items)
         probe, subtasks = chosen is None, bool(chosen)
     interrupt = settings.subtask_interrupt
-    if (interrupt is not None or settings.reflex_agent) and not subtasks and not probe:
+    if (interrupt is not None or settings.reflex_agent is True) and not subtasks and not probe:
         what = "the reflex agent" if interrupt is None else f"the sub-task interrupt {interrupt.name!r}"
         warnings.warn(
             f"one network was chosen, so {what} is not used (set subtask_agents=True to have it)",
@@ -357,7 +357,7 @@ def _prepare_subtasks(
         )
     interrupt = settings.subtask_interrupt
     training_demos = prepared.demonstrations
-    if settings.reflex_agent:
+    if interrupt is None and settings.reflex_agent is not False:
         plain = SubtaskController.from_redistributor(redistributor, items=items)
         interrupt = reflex_interrupt(demonstration_reflexes(plain, training_demos, change_key=key))
     controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=interrupt)

@@ -297,12 +297,17 @@ class SB3RunSettings:
         subtask_interrupt: with ``subtask_agents``, one more agent in charge whenever a
             feature of the observation is below a level
             (:class:`~rudder.agents.subtasks.SubtaskInterrupt`; None, the default: none).
-        reflex_agent: with ``subtask_agents`` and no ``subtask_interrupt``, look for
-            reflexes in the demonstrations (:func:`~rudder.agents.reflexes.find_reflexes`:
-            rare binary observation features the demonstrator answers alike in every
-            sub-task) and give them an interrupt agent of their own
-            (:func:`~rudder.agents.reflexes.reflex_interrupt`); nothing changes where none
-            is found. Off by default.
+        reflex_agent: look for reflexes in the demonstrations
+            (:func:`~rudder.agents.reflexes.find_reflexes`: rare binary observation
+            features the demonstrator answers alike in every sub-task) and give them an
+            interrupt agent of their own (:func:`~rudder.agents.reflexes.reflex_interrupt`);
+            nothing changes where none is found. None (the default): wherever sub-task
+            agents are used and no ``subtask_interrupt`` is given. True: the same, and an
+            error or a warning where it cannot be used. False: never. On by default: on
+            Crafter with 20 demonstrations it finds the zombie next to the player and
+            scores 19.6 against 18.4 (five seeds, higher on each); on the crafting world,
+            KeyCorridorS3R3 and the generality suite's minigrid tasks it finds nothing in
+            their benchmarks' draws, so those runs are the runs without it.
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -350,7 +355,7 @@ class SB3RunSettings:
     settle_terminated: bool = False
     subtask_env_reward: float | None = None
     subtask_interrupt: SubtaskInterrupt | None = None
-    reflex_agent: bool = False
+    reflex_agent: bool | None = None
     keep_cloning: float = 1.0
     value_warmup: int = 4
     gate: bool = True
@@ -380,12 +385,14 @@ class SB3RunSettings:
         if self.reflex_agent and self.subtask_interrupt is not None:
             raise ValueError(
                 "`reflex_agent` finds an interrupt in the demonstrations and `subtask_interrupt` "
-                "names one; the sub-task agents take one interrupt: choose one"
+                "names one; the sub-task agents take one interrupt: choose one (reflex_agent=None, "
+                "the default, looks for reflexes only where no interrupt is given)"
             )
         if self.reflex_agent and (self.subtask_agents is False or self.method != "align-rudder"):
             raise ValueError(
                 "`reflex_agent` is one more sub-task agent: it needs method 'align-rudder' and "
-                "`subtask_agents` (True or None)"
+                "`subtask_agents` (True or None); reflex_agent=None, the default, looks for "
+                "reflexes only where sub-task agents are used"
             )
         if self.value_warmup < 0:
             raise ValueError(f"`value_warmup` must be >= 0, got {self.value_warmup}")

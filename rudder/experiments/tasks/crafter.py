@@ -129,9 +129,10 @@ class CrafterSettings(SB3TaskSettings):
         ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{flag} must be in [0, 1], got {value}")
-        if self.fight_agent + self.night_agent + self.reflex_agent > 1:
+        if self.fight_agent + self.night_agent + (self.reflex_agent is True) > 1:
             raise ValueError(
-                "--fight-agent, --night-agent and --reflex-agent: the sub-task agents take one interrupt; choose one"
+                "--fight-agent, --night-agent and --reflex-agent: the sub-task agents take one interrupt; choose one "
+                "(without --reflex-agent, reflexes are looked for only where no other interrupt is given)"
             )
 
 

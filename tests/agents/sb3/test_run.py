@@ -228,7 +228,8 @@ def test_reflex_agent_is_the_interrupt_the_demonstrations_show(tmp_path, demonst
     expected = reflexes.reflex_interrupt(reflexes.demonstration_reflexes(plain, demonstrations))
     assert outcome.controller.interrupt == expected
     if expected is None:  # four crafting-world demonstrations show no reflex
-        without = train_sb3(make_env, demonstrations, settings=TINY_SUBTASK_RUN, encoder=encoder, seed=0)
+        off = dataclasses.replace(TINY_SUBTASK_RUN, reflex_agent=False)
+        without = train_sb3(make_env, demonstrations, settings=off, encoder=encoder, seed=0)
         for name, tensor in outcome.model.policy.state_dict().items():
             assert torch.equal(tensor, without.model.policy.state_dict()[name])
     # with thresholds that let everything through, a reflex agent is trained and kept
@@ -245,6 +246,39 @@ def test_reflex_agent_is_the_interrupt_the_demonstrations_show(tmp_path, demonst
         dataclasses.replace(settings, subtask_interrupt=SubtaskInterrupt("x", feature=0, above=0.5))
     with pytest.raises(ValueError, match="needs method 'align-rudder'"):
         dataclasses.replace(settings, subtask_agents=False)
+
+
+def test_reflexes_are_looked_for_by_default_where_they_can_be_used(tmp_path, demonstrations, monkeypatch):
+    """reflex_agent=None (the default) is True wherever sub-task agents are used and no
+    interrupt is named: with thresholds that let everything through, the default run's
+    interrupt is the one reflex_agent=True finds, False finds none, a named interrupt is
+    used as named, and methods without sub-task agents take the default without error."""
+    from rudder.agents import reflexes
+    from rudder.agents.sb3 import run
+    from rudder.agents.subtasks import SubtaskInterrupt
+
+    assert SB3RunSettings().reflex_agent is None and TINY_SUBTASK_RUN.reflex_agent is None
+    lenient = {"min_score": 0.0, "max_share": 1.0, "min_steps": 1, "min_subtasks": 1, "min_subtask_steps": 1}
+    monkeypatch.setattr(
+        run, "demonstration_reflexes", lambda *args, **kwargs: reflexes.demonstration_reflexes(*args, **kwargs, **lenient)
+    )
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=16)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    tiny = dataclasses.replace(TINY_SUBTASK_RUN, total_timesteps=0)
+    interrupts = {
+        flag: train_sb3(
+            make_env, demonstrations, settings=dataclasses.replace(tiny, reflex_agent=flag), encoder=encoder, seed=0
+        ).controller.interrupt
+        for flag in (None, True, False)
+    }
+    assert interrupts[None] is not None and interrupts[None] == interrupts[True] and interrupts[False] is None
+    named = SubtaskInterrupt("surface", feature=vector_size() - 1, above=0.5)
+    outcome = train_sb3(
+        make_env, demonstrations, settings=dataclasses.replace(tiny, subtask_interrupt=named), encoder=encoder, seed=0
+    )
+    assert outcome.controller.interrupt == named
+    for method in ("bc", "bc-ppo", "ppo"):
+        assert SB3RunSettings(method=method).reflex_agent is None
 
 
 def test_delayed_rewards_are_not_passed_on(demos, demonstrations):

@@ -104,10 +104,17 @@ def test_fight_agent_is_an_interrupt_on_a_zombie_next_to_the_player_for_align_ru
         CrafterSweep(fight_agent=True, night_agent=True)
 
 
-def test_reflex_agent_is_asked_of_align_rudder_only_and_takes_the_place_of_the_named_agents():
-    assert _run_settings(CrafterSweep(reflex_agent=True), "align-rudder").reflex_agent
-    assert not _run_settings(CrafterSweep(reflex_agent=True), "ppo").reflex_agent
-    assert not _run_settings(CrafterSweep(), "align-rudder").reflex_agent
+def test_reflex_agent_is_asked_of_align_rudder_only_and_gives_way_to_the_named_agents():
+    """By default the library decides (None: reflexes wherever no other interrupt is
+    named); --reflex-agent and --no-reflex-agent reach Align-RUDDER only; the fight agent
+    takes the default's place and refuses --reflex-agent."""
+    assert _run_settings(CrafterSweep(), "align-rudder").reflex_agent is None
+    assert _run_settings(CrafterSweep(reflex_agent=True), "align-rudder").reflex_agent is True
+    assert _run_settings(CrafterSweep(reflex_agent=False), "align-rudder").reflex_agent is False
+    assert _run_settings(CrafterSweep(reflex_agent=True), "ppo").reflex_agent is None
+    fight = _run_settings(CrafterSweep(fight_agent=True), "align-rudder")
+    assert fight.subtask_interrupt is not None and fight.reflex_agent is None
+    assert _run_settings(CrafterSweep(fight_agent=True, reflex_agent=False), "align-rudder").subtask_interrupt is not None
     with pytest.raises(ValueError, match="choose one"):
         CrafterSweep(fight_agent=True, reflex_agent=True)
 
