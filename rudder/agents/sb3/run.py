@@ -216,11 +216,12 @@ def _prepare(
     *,
     make_env: Callable[[], gym.Env],
     seed: int,
+    augmentation: Augmentation | None = None,
 ) -> Prepared:
     """The demonstrations and settings of a method; align-rudder fits its redistributor,
     rudder-lstm builds its LSTM and lessons buffer."""
     if settings.method == "align-rudder":
-        return _prepare_align_rudder(demonstrations, settings, encoder)
+        return _prepare_align_rudder(demonstrations, settings, encoder, augmentation=augmentation)
     if settings.method == "rudder-lstm":
         return _prepare_rudder_lstm(demonstrations, settings, make_env=make_env, seed=seed)
     return Prepared(demonstrations=list(demonstrations), ppo=settings.ppo)
@@ -293,6 +294,7 @@ def _prepare_align_rudder(
     encoder: EventEncoder | None,
     *,
     redistributor: AlignmentRedistributor | None = None,
+    augmentation: Augmentation | None = None,
 ) -> Prepared:
     """Fits the redistributor (unless given one already fitted on ``demonstrations``) and
     chooses one network or sub-task agents; the value targets are the redistributed
@@ -335,7 +337,7 @@ def _prepare_align_rudder(
         probe=probe,
     )
     if subtasks:
-        return _prepare_subtasks(prepared, redistributor, settings, items, progress=progress)
+        return _prepare_subtasks(prepared, redistributor, settings, items, progress=progress, augmentation=augmentation)
     return prepared
 
 
@@ -346,9 +348,12 @@ def _prepare_subtasks(
     items: Sequence[str] | None,
     *,
     progress: Literal["box"] | None,
+    augmentation: Augmentation | None = None,
 ) -> Prepared:
     """One agent per consensus sub-goal: the controller, the sub-goal payments, the
-    sub-task one-hot, and the wrapper rebuilt from what the checkpoint keeps."""
+    sub-task one-hot, and the wrapper rebuilt from what the checkpoint keeps. With
+    ``settings.reflex_augmentation`` the search for reflexes also sees the images
+    ``augmentation`` makes of the demonstrations (the reflex agent is cloned on them)."""
     key = settings.subtask_change_key
     if items is None:
         raise ValueError(
@@ -359,7 +364,10 @@ def _prepare_subtasks(
     training_demos = prepared.demonstrations
     if interrupt is None and settings.reflex_agent is not False:
         plain = SubtaskController.from_redistributor(redistributor, items=items)
-        interrupt = reflex_interrupt(demonstration_reflexes(plain, training_demos, change_key=key))
+        seen = list(training_demos)
+        if augmentation is not None and settings.reflex_augmentation:
+            seen += augment_demonstrations(seen, augmentation)[0]
+        interrupt = reflex_interrupt(demonstration_reflexes(plain, seen, change_key=key))
     controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=interrupt)
     value_rewards = prepared.value_rewards
     return_ends = None
@@ -604,14 +612,15 @@ def train_sb3(
             behaviour cloning also fits, with the same value targets: for example
             :func:`rudder.envs.craft.mirror_episode` or
             :func:`rudder.envs.crafter_tasks.mirror_images`. The alignment sees the
-            originals only.
+            originals only; the search for reflexes sees the images too with
+            ``settings.reflex_augmentation``.
         callback: one more SB3 callback for PPO (for example progress reporting).
         logger: an SB3 logger to record to instead of the default one (for example
             :func:`rudder.experiments.loggers.make_logger`'s, for wandb or MLflow).
     """
     settings = settings or SB3RunSettings()
     started = time.perf_counter()
-    prepared = _prepare(demonstrations, settings, encoder, make_env=make_env, seed=seed)
+    prepared = _prepare(demonstrations, settings, encoder, make_env=make_env, seed=seed, augmentation=cloning_augmentation)
     train = functools.partial(
         _train,
         make_env,
@@ -642,7 +651,7 @@ def train_sb3(
         # the profile is the one already fitted: only the agents and their payments change
         assert isinstance(prepared.redistributor, AlignmentRedistributor)
         prepared = _prepare_align_rudder(
-            demonstrations, subtask_settings, encoder, redistributor=prepared.redistributor
+            demonstrations, subtask_settings, encoder, redistributor=prepared.redistributor, augmentation=cloning_augmentation
         )
         outcome = train(prepared, start=first.timesteps)
         outcome.curve = first.curve + outcome.curve

@@ -487,3 +487,34 @@ def test_a_short_chain_that_cloning_cannot_walk_gets_subtask_agents(demos, tmp_p
     forced = train_sb3(make_env, demos, settings=dataclasses.replace(settings, subtask_agents=False, total_timesteps=256),
                        encoder=interaction_encoder(), seed=0)
     assert forced.probe_success is None and forced.controller is None
+
+
+def test_reflex_augmentation_lets_the_search_see_the_images_cloning_fits(demonstrations, monkeypatch):
+    """With reflex_augmentation the search for reflexes gets the demonstrations and the
+    augmentation's images of them (in that order); without it, or without an
+    augmentation, the demonstrations only; it refuses reflex_agent=False."""
+    from rudder.agents import reflexes
+    from rudder.agents.sb3 import run
+
+    seen: list[list] = []
+
+    def spy(controller, episodes, **kwargs):
+        seen.append(list(episodes))
+        return reflexes.demonstration_reflexes(controller, episodes, **kwargs)
+
+    monkeypatch.setattr(run, "demonstration_reflexes", spy)
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=16)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    tiny = dataclasses.replace(TINY_SUBTASK_RUN, total_timesteps=0)
+    for widen, augmentation in ((True, mirror_episode), (False, mirror_episode), (True, None)):
+        settings = dataclasses.replace(tiny, reflex_augmentation=widen)
+        train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, cloning_augmentation=augmentation)
+    widened, plain, unaugmented = seen
+    count = len(demonstrations)
+    assert len(widened) == 2 * count and len(plain) == count and len(unaugmented) == count
+    for original, image in zip(widened[:count], widened[count:]):
+        expected = mirror_episode(original)
+        assert np.array_equal(image.observations, expected.observations)
+        assert np.array_equal(image.actions, expected.actions)
+    with pytest.raises(ValueError, match="needs `reflex_agent`"):
+        dataclasses.replace(tiny, reflex_agent=False, reflex_augmentation=True)
