@@ -107,9 +107,10 @@ class SB3TaskSettings:
     demonstrator answers alike in every sub-task; nothing changes where none is found).
     None: the library's default, they do wherever no other interrupt is given;
     --no-reflex-agent: never, for ablations."""
-    reflex_augmentation: bool = False
-    """The search for Align-RUDDER's reflexes also sees the images that cloning fits (the
-    task's augmentation, say Crafter's mirror images); off: the demonstrations only."""
+    reflex_augmentation: bool | None = None
+    """Whether the search for Align-RUDDER's reflexes also sees the images that cloning
+    fits (the task's augmentation, say Crafter's mirror images; none: the library's
+    default, it does; --no-reflex-augmentation: the demonstrations only, for ablations)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,7 +241,11 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
             **({} if settings.subtask_bootstrap is None else {"subtask_bootstrap": settings.subtask_bootstrap}),
             **({} if settings.keep_cloning is None else {"keep_cloning": settings.keep_cloning}),
             **({"reflex_agent": settings.reflex_agent} if settings.reflex_agent is not None and method == "align-rudder" else {}),
-            **({"reflex_augmentation": True} if settings.reflex_augmentation and method == "align-rudder" else {}),
+            **(
+                {"reflex_augmentation": settings.reflex_augmentation}
+                if settings.reflex_augmentation is not None and method == "align-rudder"
+                else {}
+            ),
             **fields,
         },
     )

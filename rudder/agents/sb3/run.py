@@ -352,8 +352,8 @@ def _prepare_subtasks(
 ) -> Prepared:
     """One agent per consensus sub-goal: the controller, the sub-goal payments, the
     sub-task one-hot, and the wrapper rebuilt from what the checkpoint keeps. With
-    ``settings.reflex_augmentation`` the search for reflexes also sees the images
-    ``augmentation`` makes of the demonstrations (the reflex agent is cloned on them)."""
+    ``settings.reflex_augmentation`` (the default) the search for reflexes also sees the
+    images ``augmentation`` makes of the demonstrations (the reflex agent is cloned on them)."""
     key = settings.subtask_change_key
     if items is None:
         raise ValueError(
@@ -612,8 +612,8 @@ def train_sb3(
             behaviour cloning also fits, with the same value targets: for example
             :func:`rudder.envs.craft.mirror_episode` or
             :func:`rudder.envs.crafter_tasks.mirror_images`. The alignment sees the
-            originals only; the search for reflexes sees the images too with
-            ``settings.reflex_augmentation``.
+            originals only; the search for reflexes sees the images too (unless
+            ``settings.reflex_augmentation`` is False).
         callback: one more SB3 callback for PPO (for example progress reporting).
         logger: an SB3 logger to record to instead of the default one (for example
             :func:`rudder.experiments.loggers.make_logger`'s, for wandb or MLflow).

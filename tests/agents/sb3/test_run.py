@@ -490,9 +490,9 @@ def test_a_short_chain_that_cloning_cannot_walk_gets_subtask_agents(demos, tmp_p
 
 
 def test_reflex_augmentation_lets_the_search_see_the_images_cloning_fits(demonstrations, monkeypatch):
-    """With reflex_augmentation the search for reflexes gets the demonstrations and the
-    augmentation's images of them (in that order); without it, or without an
-    augmentation, the demonstrations only; it refuses reflex_agent=False."""
+    """With reflex_augmentation (the default) the search for reflexes gets the
+    demonstrations and the augmentation's images of them (in that order); without it, or
+    without an augmentation, the demonstrations only."""
     from rudder.agents import reflexes
     from rudder.agents.sb3 import run
 
@@ -516,5 +516,4 @@ def test_reflex_augmentation_lets_the_search_see_the_images_cloning_fits(demonst
         expected = mirror_episode(original)
         assert np.array_equal(image.observations, expected.observations)
         assert np.array_equal(image.actions, expected.actions)
-    with pytest.raises(ValueError, match="needs `reflex_agent`"):
-        dataclasses.replace(tiny, reflex_agent=False, reflex_augmentation=True)
+    assert SB3RunSettings().reflex_augmentation and TINY_SUBTASK_RUN.reflex_augmentation

@@ -117,9 +117,9 @@ def test_reflex_agent_is_asked_of_align_rudder_only_and_gives_way_to_the_named_a
     assert _run_settings(CrafterSweep(fight_agent=True, reflex_agent=False), "align-rudder").subtask_interrupt is not None
     with pytest.raises(ValueError, match="choose one"):
         CrafterSweep(fight_agent=True, reflex_agent=True)
-    assert _run_settings(CrafterSweep(reflex_augmentation=True), "align-rudder").reflex_augmentation
-    assert not _run_settings(CrafterSweep(reflex_augmentation=True), "bc-ppo").reflex_augmentation
-    assert not _run_settings(CrafterSweep(), "align-rudder").reflex_augmentation
+    assert _run_settings(CrafterSweep(), "align-rudder").reflex_augmentation  # the library's default
+    assert not _run_settings(CrafterSweep(reflex_augmentation=False), "align-rudder").reflex_augmentation
+    assert _run_settings(CrafterSweep(reflex_augmentation=False), "bc-ppo").reflex_augmentation  # not passed on
 
 
 def test_cloning_fits_the_mirror_images_unless_told_not_to():
