@@ -8,7 +8,9 @@ the demonstrations: binary observation features that are rare, that change the
 demonstrator's choice of action within a sub-task when they appear, and after which it
 chooses alike in every sub-task. :func:`reflex_interrupt` turns the ones it finds into a
 :class:`~rudder.agents.subtasks.SubtaskInterrupt`: an agent of their own, in charge
-whenever one of them holds.
+whenever one of them holds. ``train_sb3`` does all of this by default wherever it trains
+sub-task agents, on the demonstrations and the images its cloning augmentation makes of
+them (``SB3RunSettings.reflex_agent`` and ``reflex_augmentation``).
 """
 
 from __future__ import annotations
