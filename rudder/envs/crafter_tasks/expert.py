@@ -22,6 +22,11 @@ is still on the early sub-tasks. With ``nap_chance`` it naps once in daylight af
 wooden tools (Crafter's ``wake_up``). Both are off by default: neither lifted the score of
 the agents trained on the demonstrations.
 
+With ``sight="view"`` it knows only what a player sees: the cells of its 9x7 view,
+remembered as a map of the cells seen so far, and the creatures in view. It plans through
+unseen cells as if they were open ground and scouts for what it has not seen, so that its
+choices depend only on what an agent that sees the local view could have seen.
+
 :func:`record_crafter_demonstrations` records its episodes as
 :class:`~rudder.data.Episode` objects, ending each one when the expert has mined the
 diamond and done its extras (or after ``max_steps``).
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -48,6 +53,8 @@ _DIRECTIONS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 _MOVE = {(-1, 0): "move_left", (1, 0): "move_right", (0, -1): "move_up", (0, 1): "move_down"}
 _WALKABLE = ("grass", "sand", "path")
 _SOLID = ("stone", "coal", "iron", "diamond", "tree", "table", "furnace")
+SIGHTS = ("world", "view")
+"""What :class:`CrafterExpert` may know of the world (its ``sight``)."""
 _TOOL_OF = {"stone": "wood_pickaxe", "coal": "wood_pickaxe", "iron": "stone_pickaxe", "diamond": "iron_pickaxe", "tree": None}
 
 
@@ -90,6 +97,14 @@ class CrafterExpert:
         night_shelter: seal itself in for every night (the default). False: it works on
             through the dark and seals itself in only when tired (energy 2 or less) or
             hurt (health 5 or less), to measure what the shelter is worth.
+        sight: what it knows of the world. ``"world"`` (the default): the whole map and
+            every creature. ``"view"``: only what a player sees, the 9x7 cells of the
+            env's local view, remembered from step to step as a map of the cells seen so
+            far; creatures only while in view. It plans through cells it has not seen as
+            if they were open ground (a little dearer than known ground), and where it
+            knows no target it scouts: it walks toward unseen cells, mostly keeping its
+            heading. Its choices are then ones an agent that sees the local view can
+            learn from.
 
     Attributes:
         finished: True once the diamond is mined and the extras are done.
@@ -106,6 +121,7 @@ class CrafterExpert:
         nap_chance: float = 0.0,
         sapling_chance: float = 0.5,
         night_shelter: bool = True,
+        sight: Literal["world", "view"] = "world",
     ) -> None:
         unwrapped = env.unwrapped
         if not isinstance(unwrapped, CrafterEnv):
@@ -119,6 +135,9 @@ class CrafterExpert:
         for name, chance in (("nap_chance", nap_chance), ("sapling_chance", sapling_chance)):
             if not 0.0 <= chance <= 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1], got {chance}")
+        if sight not in SIGHTS:
+            raise ValueError(f"`sight` must be one of {SIGHTS}, got {sight!r}")
+        self.sight = sight
         self.nap_chance = float(nap_chance)
         self.sapling_chance = float(sapling_chance)
         self.night_shelter = bool(night_shelter)
@@ -147,6 +166,11 @@ class CrafterExpert:
         self._shelter: dict[str, Any] | None = None
         self._refill: str | None = None
         self._explore_goal: tuple[int, int] | None = None
+        self._memory: np.ndarray | None = None  # sight="view": material ids of the cells seen, 0 unseen
+        self._map_version = 0  # counts the steps on which the remembered map changed
+        self._path_version = 0
+        self._scout_goal: tuple[int, int] | None = None
+        self._heading: tuple[int, int] | None = None
         self._stuck = 0
         chance = lambda p: bool(rng.random() < p * variety)  # noqa: E731
         self._wood_target = 5 + int(rng.integers(0, 4)) * (variety > 0)
@@ -173,11 +197,29 @@ class CrafterExpert:
     # -- world reading -----------------------------------------------------------------
     def _grids(self) -> None:
         world = self.env.world
-        self._mat = world._mat_map
-        self._objects = world._obj_map > 0
-        self._area = self._mat.shape
         self._pos = (int(self._player.pos[0]), int(self._player.pos[1]))
         self._inv = self._player.inventory
+        if self.sight == "world":
+            self._mat = world._mat_map
+            self._objects = world._obj_map > 0
+            self._area = self._mat.shape
+            return
+        self._area = world._mat_map.shape
+        if self._memory is None:
+            self._memory = np.zeros(self._area, dtype=world._mat_map.dtype)
+        width, height = self.env.view
+        x0, y0 = self._pos[0] - width // 2, self._pos[1] - height // 2
+        window = (
+            slice(max(0, x0), min(self._area[0], x0 + width)),
+            slice(max(0, y0), min(self._area[1], y0 + height)),
+        )
+        if not np.array_equal(self._memory[window], world._mat_map[window]):
+            self._memory[window] = world._mat_map[window]
+            self._map_version += 1
+        self._mat = self._memory
+        self._in_view = np.zeros(self._area, dtype=bool)
+        self._in_view[window] = True
+        self._objects = (world._obj_map > 0) & self._in_view
 
     def _material(self, cell: tuple[int, int]) -> str | None:
         if not (0 <= cell[0] < self._area[0] and 0 <= cell[1] < self._area[1]):
@@ -187,6 +229,8 @@ class CrafterExpert:
 
     def _object(self, cell: tuple[int, int]) -> Any:
         if not (0 <= cell[0] < self._area[0] and 0 <= cell[1] < self._area[1]):
+            return None
+        if self.sight == "view" and not self._in_view[cell]:
             return None
         return self.env.world._objects[self.env.world._obj_map[cell]]
 
@@ -210,6 +254,8 @@ class CrafterExpert:
         cost[np.isin(self._mat, _ids(mineable))] = 2.0
         if self._inv["stone"] > 0 and self._inv["wood_pickaxe"] > 0:
             cost[self._mat == _ID["water"]] = 3.0  # bridged with a stone; lava never (a step into it kills)
+        if self.sight == "view":
+            cost[self._mat == 0] = 1.5  # unseen: hoped to be open ground
         cost[self._objects] = np.inf
         if self.variety > 0:
             cost = cost + self._rng.uniform(0.0, 0.3 * self.variety, self._area)
@@ -265,11 +311,11 @@ class CrafterExpert:
         if goal[self._pos]:
             self._path = []
             return None
-        if key != self._goal_key or not self._path or not goal[self._path[-1]]:
+        if key != self._goal_key or not self._path or not goal[self._path[-1]] or self._path_version != self._map_version:
             path = self._search(goal)
             if path is None:
                 return -1
-            self._path, self._goal_key = path, key
+            self._path, self._goal_key, self._path_version = path, key, self._map_version
         nxt = self._path[0]
         if abs(nxt[0] - self._pos[0]) + abs(nxt[1] - self._pos[1]) != 1:
             path = self._search(goal)
@@ -350,7 +396,7 @@ class CrafterExpert:
         for obj in self.env.world.objects:
             if type(obj).__name__ in kinds:
                 mask[int(obj.pos[0]), int(obj.pos[1])] = True
-        return mask
+        return mask & self._in_view if self.sight == "view" else mask
 
     def _fight(self) -> int | None:
         for dx, dy in _DIRECTIONS:
@@ -420,12 +466,17 @@ class CrafterExpert:
             elif inv["food"] <= hunger_level:
                 self._refill = "food"
         if self._refill == "drink":
-            return self._act_on(self._mask("water"), "do", "drink")
+            action = self._act_on(self._mask("water"), "do", "drink")
+            if action == -1 and self.sight == "view" and inv["drink"] <= 2:
+                return self._scout()  # no water known and little left: look for some
+            return action
         if self._refill == "food":
             cows = self._creatures("Cow")
             if cows.any():
                 return self._act_on(cows, "do", ("cow", int(cows.sum())))
             self._refill = None
+            if self.sight == "view" and inv["food"] <= 2:
+                return self._scout()
         return None
 
     def _wants_sleep(self) -> bool:
@@ -693,6 +744,47 @@ class CrafterExpert:
             self._explore_goal = None  # there already, or out of reach: another goal
         return None
 
+    def _scout(self) -> int:
+        """``sight="view"``: the next step toward cells not seen yet (noop when all are seen)."""
+        assert self._memory is not None
+        unseen = self._memory == 0
+        for _ in range(4):
+            goal = self._scout_goal
+            if goal is None or not unseen[goal]:
+                goal = self._scout_goal = self._scout_target(unseen)
+                if goal is None:
+                    return _ACTION["noop"]
+            mask = np.zeros(self._area, dtype=bool)
+            mask[goal] = True
+            action = self._walk(mask, ("scout", *goal))
+            if action is not None and action != -1:
+                return action
+            self._scout_goal = self._heading = None  # out of reach: another way
+        return _ACTION["noop"]
+
+    def _scout_target(self, unseen: np.ndarray) -> tuple[int, int] | None:
+        """An unseen cell: on along the heading most of the time, else one drawn within 16
+        cells (anywhere when none is that near), which sets the heading."""
+        x0, y0 = self._pos
+        width, height = self._area
+        if self._heading is not None and self._rng.random() < 1.0 - 0.2 * self.variety:
+            dx, dy = self._heading
+            for reach in (12, 8, 5):
+                cell = (min(max(x0 + dx * reach, 0), width - 1), min(max(y0 + dy * reach, 0), height - 1))
+                if unseen[cell]:
+                    return cell
+        xs, ys = np.nonzero(unseen)
+        if len(xs) == 0:
+            return None
+        near = np.maximum(np.abs(xs - x0), np.abs(ys - y0)) <= 16
+        if near.any():
+            xs, ys = xs[near], ys[near]
+        pick = int(self._rng.integers(len(xs)))
+        goal = (int(xs[pick]), int(ys[pick]))
+        dx, dy = goal[0] - x0, goal[1] - y0
+        self._heading = (int(np.sign(dx)), 0) if abs(dx) >= abs(dy) else (0, int(np.sign(dy)))
+        return goal
+
     def _plant_a_sapling(self) -> int | None:
         """Plant the sapling in hand, or look for one in the grass (one ``do`` in ten
         finds one), walking on where the grass goes on; None where it does not."""
@@ -725,6 +817,8 @@ class CrafterExpert:
                 if action == -1:
                     continue
                 return self._safe(int(action))
+        if self.sight == "view":
+            return self._safe(self._scout())  # nothing to do that it knows of: look around
         return _ACTION["noop"]
 
     def _safe(self, action: int) -> int:
@@ -781,6 +875,7 @@ def record_crafter_demonstrations(
     nap_chance: float = 0.0,
     sapling_chance: float = 0.5,
     night_shelter: bool = True,
+    sight: Literal["world", "view"] = "world",
     on_episode: Callable[[Episode, CrafterExpert], None] | None = None,
 ) -> list[Episode]:
     """Records the expert's Crafter episodes as :class:`~rudder.data.Episode` objects.
@@ -803,6 +898,7 @@ def record_crafter_demonstrations(
         nap_chance: the chance of a daytime nap (see :class:`CrafterExpert`).
         sapling_chance: the chance of a sapling planted (see :class:`CrafterExpert`).
         night_shelter: whether it seals itself in for every night (see :class:`CrafterExpert`).
+        sight: what it knows of the world, ``"world"`` or ``"view"`` (see :class:`CrafterExpert`).
         on_episode: called with each recorded attempt and the expert (for reports).
 
     Raises:
@@ -817,6 +913,7 @@ def record_crafter_demonstrations(
         nap_chance=nap_chance,
         sapling_chance=sapling_chance,
         night_shelter=night_shelter,
+        sight=sight,
     )
     wrapped = _EndWhenFinished(env, expert)
     diamond = ACHIEVEMENTS.index("collect_diamond")

@@ -27,7 +27,7 @@ import dataclasses
 import functools
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -107,6 +107,10 @@ class CrafterSettings(SB3TaskSettings):
     expert_night_shelter: bool = True
     """The expert seals itself in for every night (its ``night_shelter``); --no-expert-night-shelter:
     it works on through the dark and shelters only when tired or hurt."""
+    expert_sight: Literal["world", "view"] = "world"
+    """What the expert knows of the world (its ``sight``): world (the whole map) or view (only
+    the cells it has seen in its 9x7 view, as a player does; it scouts for what it has not
+    seen, and is retried up to 40 times per demonstration that must reach the diamond)."""
     fight_agent: bool = False
     """Give Align-RUDDER's sub-task agents one more agent, in charge whenever a zombie is
     next to the player (``rudder.agents.subtasks.SubtaskInterrupt`` on the four cells'
@@ -129,6 +133,8 @@ class CrafterSettings(SB3TaskSettings):
         ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{flag} must be in [0, 1], got {value}")
+        if self.expert_sight not in ("world", "view"):
+            raise ValueError(f"--expert-sight {self.expert_sight!r}: choose world or view")
         if self.fight_agent + self.night_agent + (self.reflex_agent is True) > 1:
             raise ValueError(
                 "--fight-agent, --night-agent and --reflex-agent: the sub-task agents take one interrupt; choose one "
@@ -168,7 +174,8 @@ def _make_env(settings: CrafterSettings) -> Callable[[], gym.Env]:
 def _record(settings: CrafterSettings, count: int, seed: int) -> list:
     from rudder.envs.crafter_tasks import record_crafter_demonstrations
 
-    return record_crafter_demonstrations(max(count, 1), seed=seed, **_expert_choices(settings))
+    attempts = 40 if settings.expert_sight == "view" else 5  # view: about a quarter reach the diamond
+    return record_crafter_demonstrations(max(count, 1), seed=seed, max_attempts=attempts, **_expert_choices(settings))
 
 
 def _expert_choices(settings: CrafterSettings) -> dict[str, Any]:
@@ -177,6 +184,7 @@ def _expert_choices(settings: CrafterSettings) -> dict[str, Any]:
         "nap_chance": settings.expert_nap_chance,
         "sapling_chance": settings.expert_sapling_chance,
         "night_shelter": settings.expert_night_shelter,
+        "sight": settings.expert_sight,
     }
 
 

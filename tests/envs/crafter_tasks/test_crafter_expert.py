@@ -255,3 +255,87 @@ def test_without_its_night_shelter_the_expert_seals_in_only_when_tired_or_hurt()
     without = _shelter_starts(False, 1, 400)
     assert without, "hurt at night on this seed, it should still seal itself in"
     assert not any(rested(energy, health) for _, energy, health in without), without
+
+
+def _view_window(env: CrafterEnv) -> tuple[slice, slice]:
+    width, height = env.view
+    x0, y0 = int(env.player.pos[0]) - width // 2, int(env.player.pos[1]) - height // 2
+    area = env.world._mat_map.shape
+    return slice(max(0, x0), min(area[0], x0 + width)), slice(max(0, y0), min(area[1], y0 + height))
+
+
+def test_the_expert_that_sees_its_view_remembers_exactly_the_cells_it_has_seen():
+    env = CrafterEnv()
+    expert = CrafterExpert(env, sight="view")
+    rng = np.random.default_rng(4)
+    env.reset(seed=4)
+    seen = np.zeros(env.world._mat_map.shape, dtype=bool)
+    for _ in range(150):
+        action = expert(None, rng)
+        window = _view_window(env)
+        seen[window] = True  # the oracle: every window the player has stood in
+        assert expert._memory is not None
+        # the cells in view are remembered as they are now; no cell outside every view is known
+        np.testing.assert_array_equal(expert._memory[window], env.world._mat_map[window])
+        assert not expert._memory[~seen].any()
+        env.step(action)
+    assert 0.05 < seen.mean() < 0.5  # it walked about, and most of the world stays unseen
+
+
+def _actions_with_unseen_rock_as_diamond(sight: str, *, seed: int, steps: int, change: bool) -> list[int]:
+    """The expert's first ``steps`` actions; with ``change``, every stone cell that a first
+    play never saw is diamond (grass, sand and paths, where creatures spawn, stay as they are)."""
+    env = CrafterEnv()
+    rng = np.random.default_rng(seed)
+    env.reset(seed=seed)
+    if change:
+        probe = CrafterExpert(env, sight="view")
+        for _ in range(steps):
+            env.step(probe(None, rng))
+        unseen = probe._memory == 0
+        env.reset(seed=seed)
+        rng = np.random.default_rng(seed)
+        stone = env.world._mat_map == env.world._mat_ids["stone"]
+        env.world._mat_map[unseen & stone] = env.world._mat_ids["diamond"]
+    expert = CrafterExpert(env, sight=sight)
+    actions = []
+    for _ in range(steps):
+        actions.append(expert(None, rng))
+        env.step(actions[-1])
+    return actions
+
+
+def test_the_expert_that_sees_its_view_does_not_read_the_cells_it_has_not_seen():
+    seed, steps = 2, 200
+    view = _actions_with_unseen_rock_as_diamond("view", seed=seed, steps=steps, change=False)
+    assert _actions_with_unseen_rock_as_diamond("view", seed=seed, steps=steps, change=True) == view
+    # the control: the expert that reads the whole world notices the change
+    world = _actions_with_unseen_rock_as_diamond("world", seed=seed, steps=steps, change=False)
+    assert _actions_with_unseen_rock_as_diamond("world", seed=seed, steps=steps, change=True) != world
+
+
+def test_the_expert_that_sees_its_view_scouts_when_it_knows_of_no_target():
+    env = CrafterEnv()
+    env.reset(seed=0)
+    trees = env.world._mat_map == env.world._mat_ids["tree"]
+    env.world._mat_map[trees] = env.world._mat_ids["grass"]  # nothing to start the tech tree with
+    start = env.player.pos.copy()
+    expert = CrafterExpert(env, sight="view")
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        env.step(expert(None, rng))
+    width, height = env.view
+    assert expert._memory is not None and (expert._memory > 0).sum() > 3 * width * height  # it looked about
+    assert np.abs(env.player.pos - start).max() > 10  # and walked off, not to and fro
+    # the expert that reads the whole world knows there is no tree anywhere, and waits
+    env.reset(seed=0)
+    env.world._mat_map[trees] = env.world._mat_ids["grass"]
+    expert = CrafterExpert(env)
+    for _ in range(60):
+        env.step(expert(None, rng))
+    assert (env.player.pos == start).all()
+
+
+def test_sight_is_checked():
+    with pytest.raises(ValueError, match="sight"):
+        CrafterExpert(CrafterEnv(), sight="map")  # type: ignore[arg-type]
