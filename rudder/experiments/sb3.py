@@ -80,6 +80,9 @@ class SB3TaskSettings:
     """PPO learning rate."""
     gamma: float = 0.99
     """PPO discount (also the discount of the cloned value targets)."""
+    ent_coef: float | None = None
+    """Weight of PPO's entropy bonus (none: the library's default, 0.01; see
+    ``rudder.agents.sb3.PPOSettings``), for ablations."""
     gate: bool = True
     """Weigh Align-RUDDER's redistributed reward by the redistribution gate (the library's
     default; --no-gate pays it in full throughout, for ablations)."""
@@ -231,6 +234,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
                 "gamma": settings.gamma,
                 "learning_rate": settings.learning_rate,
                 "shared_layers": settings.shared_layers,
+                **({} if settings.ent_coef is None else {"ent_coef": settings.ent_coef}),
                 **({} if settings.net_arch is None else {"net_arch": settings.net_arch}),
                 **(ppo or {}),
             }

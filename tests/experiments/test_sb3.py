@@ -16,6 +16,8 @@ def test_unset_task_settings_take_the_librarys_defaults():
     assert default.ppo.shared_layers is None and default.subtask_env_reward is None
     ablation = task_run_settings(dataclasses.replace(SB3TaskSettings(), subtask_bootstrap=False), "align-rudder")
     assert ablation.subtask_bootstrap is False
+    assert default.ppo.ent_coef == SB3RunSettings().ppo.ent_coef == 0.01
+    assert task_run_settings(dataclasses.replace(SB3TaskSettings(), ent_coef=0.0), "bc-ppo").ppo.ent_coef == 0.0
 
 
 def test_every_task_clones_as_the_library_does():
