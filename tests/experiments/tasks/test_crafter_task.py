@@ -39,6 +39,20 @@ def test_settings_refuse_unknown_events_and_methods():
         CrafterSweep(events="pixels")
     with pytest.raises(ValueError, match="unknown methods"):
         CrafterSweep(methods=("dreamer",))
+    with pytest.raises(ValueError, match="--expert-sight"):
+        CrafterSweep(expert_sight="map")  # type: ignore[arg-type]
+
+
+def test_the_expert_sight_reaches_the_demonstrator(monkeypatch):
+    import rudder.envs.crafter_tasks as crafter_tasks
+    from rudder.experiments.tasks.crafter import _record
+
+    calls = []
+    monkeypatch.setattr(crafter_tasks, "record_crafter_demonstrations", lambda count, **kwargs: calls.append(kwargs))
+    _record(CrafterSweep(), 3, 7)
+    _record(CrafterSweep(expert_sight="view"), 3, 7)
+    assert [(call["sight"], call["seed"]) for call in calls] == [("world", 7), ("view", 7)]
+    assert calls[1]["max_attempts"] > calls[0]["max_attempts"]  # a view expert reaches the diamond less often
 
 
 def _run(method: str, seed: int, training: list[float] | None, final: list[float]) -> dict:
