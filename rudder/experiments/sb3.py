@@ -103,7 +103,8 @@ class SB3TaskSettings:
     (none: the library's default, 1; 0: none, for ablations)."""
     net_arch: tuple[int, ...] | None = None
     """Hidden layer sizes of every method's policy and value networks (none: the library's
-    default, 64 64), for ablations."""
+    default, 256 256 for a run that clones 1,000 demonstration steps or more and 64 64
+    otherwise), for ablations."""
     reflex_agent: bool | None = None
     """Whether Align-RUDDER's sub-task agents get one more agent for the reflexes found in
     the demonstrations (``rudder.agents.reflexes``: rare binary observation features the
@@ -279,6 +280,8 @@ def run_sb3_job(task: SB3Task, job: Job, progress: Progress, *, callback: Any = 
         "seconds": round(outcome.seconds, 1),
         "curve": [list(point) for point in outcome.curve],
     }
+    if outcome.net_arch:
+        record["net_arch"] = list(outcome.net_arch)  # the hidden layers, as the width rule chose them
     if outcome.cloning_epochs is not None:
         # the epochs the clone was fitted for (fewer than asked under --bc-max-updates)
         record["cloning_epochs"] = outcome.cloning_epochs

@@ -61,21 +61,28 @@ from rudder.agents.sb3.run import SB3RunResult, choose_subtask_agents, resume_sb
 from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup, actor_only_parameters
 from rudder.agents.sb3.settings import (
     CLONING_TRIAL_FRACTIONS,
+    NARROW_NET_ARCH,
     SB3_METHODS,
     SUBTASK_AGENTS_MAX_CLONED_SUCCESS,
     SUBTASK_AGENTS_MIN_GOALS,
     SUBTASK_AGENTS_PROBE_SIGNIFICANCE,
+    WIDE_NET_ARCH,
+    WIDE_NET_MIN_STEPS,
     BehaviorCloningSettings,
     PPOSettings,
     SB3RunSettings,
+    default_net_arch,
 )
 
 __all__ = [
     "CLONING_TRIAL_FRACTIONS",
+    "NARROW_NET_ARCH",
     "SB3_METHODS",
     "SUBTASK_AGENTS_MAX_CLONED_SUCCESS",
     "SUBTASK_AGENTS_MIN_GOALS",
     "SUBTASK_AGENTS_PROBE_SIGNIFICANCE",
+    "WIDE_NET_ARCH",
+    "WIDE_NET_MIN_STEPS",
     "BehaviorCloningSettings",
     "ClonedSuccessProbe",
     "CloningRegularizer",
@@ -95,6 +102,7 @@ __all__ = [
     "augment_demonstrations",
     "behavior_cloning",
     "choose_subtask_agents",
+    "default_net_arch",
     "discounted_returns_to_go",
     "episode_succeeded",
     "evaluate_items",

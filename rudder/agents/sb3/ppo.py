@@ -36,7 +36,9 @@ def make_ppo(
     Args:
         env: the vectorised training env.
         settings: the hyperparameters; ``settings.policy`` is looked up in
-            :data:`policy_aliases` first, then passed to SB3 as a name.
+            :data:`policy_aliases` first, then passed to SB3 as a name. ``net_arch=None``
+            builds :data:`~rudder.agents.sb3.settings.NARROW_NET_ARCH`
+            (:func:`~rudder.agents.sb3.train_sb3` chooses it by the demonstrations first).
         seed: PPO's seed.
         device: torch device ("cpu" by default: these small networks run faster there;
             "auto" is SB3's default).
@@ -44,7 +46,7 @@ def make_ppo(
     """
     settings = settings or PPOSettings()
     policy: str | type[ActorCriticPolicy] = policy_aliases.get(settings.policy, settings.policy)
-    policy_kwargs: dict[str, Any] = {"net_arch": list(settings.net_arch), "activation_fn": _ACTIVATIONS[settings.activation]}
+    policy_kwargs: dict[str, Any] = {"net_arch": list(settings.layers), "activation_fn": _ACTIVATIONS[settings.activation]}
     for name in _ALIAS_KWARGS.get(settings.policy, ()):
         policy_kwargs[name] = getattr(settings, name)
     return PPO(

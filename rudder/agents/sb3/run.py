@@ -128,6 +128,8 @@ class SB3RunResult:
             cloning, where the rule of ``subtask_agents=None`` cloned twice); else empty.
         cloning_epochs: the number of cloning epochs the run went on with, or None for
             ``ppo``.
+        net_arch: the hidden layer sizes of the networks trained (as chosen where
+            ``settings.ppo.net_arch`` is None).
     """
 
     reached_at: int | None
@@ -144,6 +146,7 @@ class SB3RunResult:
     subtask_env_reward: float | None = None
     cloning_trials: list[tuple[int, float, float, int]] = dataclasses.field(default_factory=list)
     cloning_epochs: int | None = None
+    net_arch: tuple[int, ...] = ()
 
 
 def _gate_history(callbacks: Sequence[BaseCallback]) -> list[tuple[int, float, float | None]]:
@@ -597,7 +600,10 @@ def train_sb3(
     Args:
         make_env: builds one env (picklable, e.g. ``functools.partial``, for subprocesses).
         demonstrations: recorded through ``make_env()`` (unused by ``ppo``).
-        settings: see :class:`~rudder.agents.sb3.settings.SB3RunSettings`.
+        settings: see :class:`~rudder.agents.sb3.settings.SB3RunSettings`. Where
+            ``settings.ppo.net_arch`` is None (the default), the network's width is chosen
+            by the demonstration steps that the method clones
+            (:func:`~rudder.agents.sb3.settings.default_net_arch`; ``ppo`` clones none).
         encoder: the unfitted event encoder (align-rudder).
         seed: seeds PPO, the envs (training ``seed``, evaluation ``seed + 10_000``),
             behaviour cloning and the evaluation episodes (``seed + 20_000``).
@@ -619,6 +625,8 @@ def train_sb3(
             :func:`rudder.experiments.loggers.make_logger`'s, for wandb or MLflow).
     """
     settings = settings or SB3RunSettings()
+    cloned_steps = 0 if settings.method == "ppo" else sum(len(episode) for episode in demonstrations)
+    settings = dataclasses.replace(settings, ppo=settings.ppo.for_demonstrations(cloned_steps))
     started = time.perf_counter()
     prepared = _prepare(demonstrations, settings, encoder, make_env=make_env, seed=seed, augmentation=cloning_augmentation)
     train = functools.partial(
@@ -768,6 +776,7 @@ def _train(
             gate=_gate_history(callbacks),
             cloning_trials=trials,
             cloning_epochs=cloning_epochs,
+            net_arch=prepared.ppo.layers,
         )
     finally:
         venv.close()
@@ -870,6 +879,7 @@ def resume_sb3(
             controller=controller,
             final=final_evaluation(model, eval_env) if final_evaluation is not None else None,
             gate=_gate_history(callbacks),
+            net_arch=ppo_settings.layers,
         )
     finally:
         venv.close()

@@ -15,13 +15,17 @@ from rudder.errors import DataFormatError
 __all__ = [
     "ACTIVATIONS",
     "CLONING_TRIAL_FRACTIONS",
+    "NARROW_NET_ARCH",
     "SB3_METHODS",
     "SUBTASK_AGENTS_MAX_CLONED_SUCCESS",
     "SUBTASK_AGENTS_MIN_GOALS",
     "SUBTASK_AGENTS_PROBE_SIGNIFICANCE",
+    "WIDE_NET_ARCH",
+    "WIDE_NET_MIN_STEPS",
     "BehaviorCloningSettings",
     "PPOSettings",
     "SB3RunSettings",
+    "default_net_arch",
 ]
 
 #: The methods of :func:`~rudder.agents.sb3.train_sb3`.
@@ -69,6 +73,40 @@ SUBTASK_AGENTS_PROBE_SIGNIFICANCE = 0.2
 #: The activation names of :attr:`PPOSettings.activation`.
 ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "elu")
 
+#: The hidden layers of ``PPOSettings(net_arch=None)`` without demonstrations, or with
+#: fewer than :data:`WIDE_NET_MIN_STEPS` demonstration steps (:func:`default_net_arch`).
+NARROW_NET_ARCH: tuple[int, ...] = (64, 64)
+
+#: The hidden layers of ``PPOSettings(net_arch=None)`` from :data:`WIDE_NET_MIN_STEPS`
+#: demonstration steps on (:func:`default_net_arch`).
+WIDE_NET_ARCH: tuple[int, ...] = (256, 256)
+
+#: The rule of ``PPOSettings(net_arch=None)``: a run that clones at least this many
+#: demonstration steps (the recorded ones, before any cloning augmentation) gets
+#: :data:`WIDE_NET_ARCH`, fewer get :data:`NARROW_NET_ARCH`: a network as wide as its
+#: demonstrations can fit. Measured with 256 units against 64, by demonstration steps:
+#: UnlockPickup (198-203 steps) and DoorKey-16x16 (381-417) clone worse (0.54 and 0.58
+#: of episodes against 0.69 and 0.81) and reach 80% later (``generality_wide_networks.md``);
+#: KeyCorridorS3R3 (230-259) is as fast or faster; MountainCar (1,169-1,329) about the same
+#: (final success 0.95 against 0.93 over five seeds); LunarLander (2,280-2,887) reaches
+#: 80% at the same median over fifteen seeds (0 env steps, upper quartile 26,624 against
+#: 51,200) with final success 0.875 against 0.825, but fails on seed 1 (0.50 against
+#: 0.825; ``generality_width_rule.md``); the crafting world (20 demonstrations,
+#: 2,919-3,146) mines more diamonds (0.86 and 0.95 against 0.81 and 0.88); Crafter (20
+#: demonstrations, about 8,600) scores 20.6 ± 0.7 against 19.8 ± 0.8 over five seeds,
+#: higher on each (``crafter_width_rule.md``). Anywhere from about 420 to 1,160 steps
+#: would split these benchmarks the same way.
+WIDE_NET_MIN_STEPS = 1_000
+
+
+def default_net_arch(demonstration_steps: int) -> tuple[int, ...]:
+    """The hidden layers of ``PPOSettings(net_arch=None)`` for a run that clones
+    ``demonstration_steps`` steps (0: no cloning): :data:`WIDE_NET_ARCH` from
+    :data:`WIDE_NET_MIN_STEPS` on, :data:`NARROW_NET_ARCH` below."""
+    if demonstration_steps < 0:
+        raise ValueError(f"`demonstration_steps` must be >= 0, got {demonstration_steps}")
+    return WIDE_NET_ARCH if demonstration_steps >= WIDE_NET_MIN_STEPS else NARROW_NET_ARCH
+
 
 @dataclasses.dataclass(frozen=True)
 class PPOSettings:
@@ -89,10 +127,12 @@ class PPOSettings:
         vf_coef: as in ``stable_baselines3.PPO``.
         max_grad_norm: as in ``stable_baselines3.PPO``.
         target_kl: as in ``stable_baselines3.PPO``.
-        net_arch: hidden layer sizes of the policy and value networks. Two layers of
-            256 units instead of 64 lift Crafter and the crafting world but cost the
-            minigrid tasks or LunarLander, depending on the cloning epochs (their clones
-            fit differently), so 64 stays the default.
+        net_arch: hidden layer sizes of the policy and value networks. None (the
+            default): chosen by the amount of demonstrations
+            (:func:`default_net_arch`): :func:`~rudder.agents.sb3.train_sb3` gives two
+            layers of 256 units to a run that clones at least
+            :data:`WIDE_NET_MIN_STEPS` demonstration steps and two of 64 otherwise;
+            :func:`~rudder.agents.sb3.make_ppo` alone builds 64 (:attr:`layers`).
         activation: "tanh", "relu" or "elu".
         num_subtasks: number of sub-tasks of a "SubtaskPolicy".
         shared_layers: how many of the hidden layers the sub-tasks of a "SubtaskPolicy"
@@ -114,7 +154,7 @@ class PPOSettings:
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
     target_kl: float | None = None
-    net_arch: tuple[int, ...] = (64, 64)
+    net_arch: tuple[int, ...] | None = None
     activation: str = "tanh"
     num_subtasks: int = 0
     shared_layers: int | None = None
@@ -126,18 +166,34 @@ class PPOSettings:
             )
         if self.policy == "SubtaskPolicy" and self.num_subtasks < 1:
             raise ValueError("a 'SubtaskPolicy' needs `num_subtasks` >= 1")
-        if self.shared_layers is not None and not 0 <= self.shared_layers <= len(tuple(self.net_arch)) + 1:
+        if self.net_arch is not None:
+            object.__setattr__(self, "net_arch", tuple(int(size) for size in self.net_arch))
+            if not self.net_arch or min(self.net_arch) < 1:
+                raise ValueError(f"`net_arch` must be None or one or more layer sizes >= 1, got {self.net_arch}")
+        if self.shared_layers is not None and not 0 <= self.shared_layers <= len(self.layers) + 1:
             raise ValueError(
-                f"`shared_layers` must be in [0, {len(tuple(self.net_arch)) + 1}] (the hidden layers of `net_arch`, "
+                f"`shared_layers` must be in [0, {len(self.layers) + 1}] (the hidden layers of `net_arch`, "
                 f"or one more for the output layer too), got {self.shared_layers}"
             )
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"`activation` must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        object.__setattr__(self, "net_arch", tuple(int(size) for size in self.net_arch))
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The hidden layer sizes built: ``net_arch``, or :data:`NARROW_NET_ARCH` where it is None."""
+        return NARROW_NET_ARCH if self.net_arch is None else self.net_arch
+
+    def for_demonstrations(self, demonstration_steps: int) -> PPOSettings:
+        """These settings for a run that clones ``demonstration_steps`` steps: ``net_arch``
+        chosen by :func:`default_net_arch` where it is None, unchanged otherwise."""
+        if self.net_arch is not None:
+            return self
+        return dataclasses.replace(self, net_arch=default_net_arch(demonstration_steps))
 
     def to_json(self) -> dict[str, Any]:
+        """The settings as JSON, with the layers built (:attr:`layers`) as ``net_arch``."""
         data = dataclasses.asdict(self)
-        data["net_arch"] = list(self.net_arch)
+        data["net_arch"] = list(self.layers)
         return data
 
     @classmethod

@@ -2,8 +2,9 @@
 
 Each run records ``--demos`` demonstrations of a task with its own demonstrator (the run's
 seed), splits them into ``--folds`` folds of consecutive episodes and, for each fold,
-clones a fresh policy of the library's default network on the other folds (the library's
-cloning defaults) and scores it on the held-out one: the share of held-out steps whose
+clones a fresh policy of the library's default network on the other folds (its width
+chosen by their recorded steps, :func:`~rudder.agents.sb3.settings.default_net_arch`; the
+library's cloning defaults) and scores it on the held-out one: the share of held-out steps whose
 demonstrated action is the clone's most likely one, and the mean negative log-likelihood
 of the demonstrated actions (nats per step). With ``augmentation`` ``mirror`` the clone
 also fits the training folds' mirror images (the task's ``cloning_augmentation``:
@@ -99,11 +100,13 @@ def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
     for index, held_out in enumerate(folds):
         held = set(held_out.tolist())
         training = [episode for i, episode in enumerate(demos) if i not in held]
+        # the library's width for these demonstrations (default_net_arch: the recorded steps)
+        ppo_settings = PPOSettings().for_demonstrations(sum(len(episode) for episode in training))
         if job.key["augmentation"] == "mirror":
             training += augment_demonstrations(training, augmentation)[0]
         venv = make_vec_env(task.make_env(task_settings), n_envs=1, seed=seed)
         try:
-            model = make_ppo(venv, PPOSettings(), seed=seed + index)
+            model = make_ppo(venv, ppo_settings, seed=seed + index)
             behavior_cloning(model.policy, training, settings=BehaviorCloningSettings(), seed=seed + index)
         finally:
             venv.close()

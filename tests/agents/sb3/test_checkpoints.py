@@ -1,5 +1,6 @@
 """Pickle-free checkpoints: model, redistributor, normalisation, refusals."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -39,7 +40,8 @@ def test_checkpoint_resume_continues_with_the_same_redistributor(redistributor, 
     np.testing.assert_array_equal(loaded_redistributor.profile.scores, redistributor.profile.scores)
 
     resumed, settings, _ = load_checkpoint(path, make_venv(loaded_redistributor))
-    assert settings == SMALL and resumed.num_timesteps == 128
+    # the checkpoint keeps the layers built: net_arch=None built the narrow network
+    assert settings == dataclasses.replace(SMALL, net_arch=(64, 64)) and resumed.num_timesteps == 128
     for a, b in zip(model.policy.state_dict().values(), resumed.policy.state_dict().values()):
         assert np.array_equal(a.numpy(), b.numpy())
     observation = venv.reset()

@@ -98,6 +98,41 @@ def test_cloning_trials_keep_the_clone_of_the_highest_mean_return_and_count_thei
         assert torch.equal(a, b)
 
 
+def test_the_network_width_follows_the_demonstration_steps_cloned(demos, tmp_path):
+    pytest.importorskip("minigrid")
+    from rudder.agents.sb3.settings import WIDE_NET_MIN_STEPS
+    from rudder.envs.minigrid_tasks import make_minigrid_env
+
+    make_env = functools.partial(make_minigrid_env, ENV_ID)
+    steps = sum(len(episode) for episode in demos)
+    assert steps < WIDE_NET_MIN_STEPS
+    many = demos * (WIDE_NET_MIN_STEPS // steps + 1)  # the same episodes again: more steps to clone
+
+    def hidden_sizes(model) -> list[int]:
+        linears = [module for module in model.policy.mlp_extractor.policy_net if isinstance(module, torch.nn.Linear)]
+        return [layer.out_features for layer in linears]
+
+    cloned = SB3RunSettings(method="bc", n_envs=1, eval_episodes=1, behavior_cloning=BehaviorCloningSettings(epochs=1))
+    few = train_sb3(make_env, demos, settings=cloned, seed=0)
+    assert few.net_arch == (64, 64) and hidden_sizes(few.model) == [64, 64]
+    wide = train_sb3(make_env, many, settings=cloned, seed=0, checkpoint=tmp_path / "bc")
+    assert wide.net_arch == (256, 256) and hidden_sizes(wide.model) == [256, 256]
+    # the checkpoint keeps the layers built, and rebuilds them
+    assert read_checkpoint_record(tmp_path / "bc")["settings"]["net_arch"] == [256, 256]
+    venv = make_vec_env(make_env, n_envs=1, seed=0)
+    try:
+        loaded, loaded_settings, _ = load_checkpoint(tmp_path / "bc", venv)
+    finally:
+        venv.close()
+    assert loaded_settings.net_arch == (256, 256) and hidden_sizes(loaded) == [256, 256]
+    # a width the settings name is kept whatever the demonstrations
+    named = train_sb3(make_env, many, settings=dataclasses.replace(cloned, ppo=PPOSettings(net_arch=(32,))), seed=0)
+    assert named.net_arch == (32,) and hidden_sizes(named.model) == [32]
+    # PPO clones nothing: the narrow network
+    alone = dataclasses.replace(cloned, method="ppo", n_envs=2, total_timesteps=64, eval_every=64, ppo=SMALL)
+    assert train_sb3(make_env, many, settings=alone, seed=0).net_arch == (64, 64)
+
+
 def test_trial_epochs_are_fractions_of_the_cloning_epochs():
     from rudder.agents.sb3.run import trial_epochs
 

@@ -5,10 +5,14 @@ import pytest
 pytest.importorskip("stable_baselines3")
 
 from rudder.agents.sb3.settings import (  # noqa: E402
+    NARROW_NET_ARCH,
     SB3_METHODS,
+    WIDE_NET_ARCH,
+    WIDE_NET_MIN_STEPS,
     BehaviorCloningSettings,
     PPOSettings,
     SB3RunSettings,
+    default_net_arch,
 )
 from rudder.errors import DataFormatError  # noqa: E402
 
@@ -42,3 +46,25 @@ def test_ppo_settings_round_trip_through_json():
         PPOSettings(activation="gelu")
     with pytest.raises(ValueError, match="gamma"):
         BehaviorCloningSettings(gamma=1.5)
+
+
+def test_the_width_rule_splits_at_a_thousand_demonstration_steps():
+    assert (NARROW_NET_ARCH, WIDE_NET_ARCH, WIDE_NET_MIN_STEPS) == ((64, 64), (256, 256), 1000)
+    assert default_net_arch(0) == default_net_arch(999) == (64, 64)
+    assert default_net_arch(1000) == default_net_arch(50_000) == (256, 256)
+    with pytest.raises(ValueError, match="demonstration_steps"):
+        default_net_arch(-1)
+    chosen = PPOSettings()
+    assert chosen.net_arch is None and chosen.layers == (64, 64)  # unchosen: make_ppo builds the narrow one
+    assert chosen.for_demonstrations(1000).net_arch == (256, 256)
+    assert chosen.for_demonstrations(200).net_arch == (64, 64)
+    assert PPOSettings(net_arch=(32,)).for_demonstrations(5000).net_arch == (32,)  # a named width stays
+    # JSON keeps the layers built
+    assert chosen.to_json()["net_arch"] == [64, 64]
+    assert PPOSettings.from_json(chosen.for_demonstrations(1000).to_json()).net_arch == (256, 256)
+    with pytest.raises(ValueError, match="net_arch"):
+        PPOSettings(net_arch=())
+    with pytest.raises(ValueError, match="net_arch"):
+        PPOSettings(net_arch=(64, 0))
+    with pytest.raises(ValueError, match="shared_layers"):
+        PPOSettings(policy="SubtaskPolicy", num_subtasks=2, shared_layers=4)  # 2 default layers + the output
