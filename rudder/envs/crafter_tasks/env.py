@@ -315,6 +315,19 @@ def _in_position_order(balance: Any) -> Any:
     return balance_in_order
 
 
+def _without_spawning(balance: Any, creature: type) -> Any:
+    """Crafter's ``_balance_object`` that spawns no ``creature`` (despawning them as
+    Crafter does): its target count's lower end is 0, so no chunk ever lacks one."""
+
+    def balance_without_spawning(chunk: Any, objects: Any, kind: type, *args: Any) -> Any:
+        if kind is creature:
+            *fields, target = args
+            args = (*fields, lambda count, space: (0, target(count, space)[1]))
+        return balance(chunk, objects, kind, *args)
+
+    return balance_without_spawning
+
+
 class CrafterEnv(gym.Env):
     """Crafter with gymnasium's API and a symbolic observation.
 
@@ -350,6 +363,11 @@ class CrafterEnv(gym.Env):
             :mod:`rudder.envs.crafter_tasks.worldgen`, where numba is installed; Crafter's
             own generator otherwise) or ``"crafter"`` (Crafter's cell-by-cell generator).
             Both give the same world.
+        zombie_spawning: whether zombies spawn as the game goes on, most of them at night,
+            as in Crafter (True, the default). False keeps the zombies the world was
+            generated with and spawns none after: a diagnostic of what the nights cost
+            the agents (``bench_crafter.py --no-zombie-spawning``), not Crafter's
+            benchmark.
 
     Raises:
         DependencyNotInstalled: if ``crafter`` is not installed.
@@ -367,6 +385,7 @@ class CrafterEnv(gym.Env):
         area: tuple[int, int] = (64, 64),
         render_mode: str | None = None,
         world_generation: Literal["grid", "crafter"] = "grid",
+        zombie_spawning: bool = True,
     ) -> None:
         if observation not in ("symbolic", "image"):
             raise ValueError(f"`observation` must be 'symbolic' or 'image', got {observation!r}")
@@ -395,6 +414,9 @@ class CrafterEnv(gym.Env):
         else:
             self.observation_space = gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)
         self._env._balance_object = _in_position_order(self._env._balance_object)
+        self.zombie_spawning = bool(zombie_spawning)
+        if not self.zombie_spawning:
+            self._env._balance_object = _without_spawning(self._env._balance_object, crafter.objects.Zombie)
         self.world_generation = world_generation
         self._grid_worldgen = world_generation == "grid" and compiled_noise()
         self._world_seed: int | None = None

@@ -358,3 +358,28 @@ def test_zombie_response_names_a_blow_a_turn_and_anything_else():
     observation = env._symbolic_without_rendering()
     assert zombie_response(observation, do) == "attack"
     assert zombie_response(np.concatenate([observation, np.ones(3)]), do) == "attack"  # a sub-task one-hot after it
+
+
+def _zombie_counts(env: CrafterEnv, seed: int, steps: int) -> list[int]:
+    """Zombies in the world before each of up to ``steps`` noop steps (until the episode ends)."""
+    crafter = require_crafter()
+    env.reset(seed=seed)
+    counts = []
+    for _ in range(steps):
+        counts.append(sum(isinstance(obj, crafter.objects.Zombie) for obj in env.world.objects))
+        _, _, terminated, truncated, _ = env.step(ACTIONS.index("noop"))
+        if terminated or truncated:
+            break
+    return counts
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_without_zombie_spawning_the_night_brings_no_zombies(seed):
+    # Standing still through the first night (darkest at step 210): Crafter spawns zombies
+    # and they kill the player; without spawning only the world's own zombies are there.
+    spawning = _zombie_counts(CrafterEnv(), seed, 300)
+    calm = _zombie_counts(CrafterEnv(zombie_spawning=False), seed, 300)
+    assert spawning[0] == calm[0]  # the same world
+    assert max(spawning) > spawning[0] and len(spawning) < 200
+    assert max(calm) <= calm[0] and len(calm) > len(spawning)
+    assert CrafterEnv().zombie_spawning and not CrafterEnv(zombie_spawning=False).zombie_spawning

@@ -143,6 +143,16 @@ def test_cloning_fits_the_mirror_images_unless_told_not_to():
     assert CRAFTER_TASK.cloning_augmentation(CrafterSweep(mirror=False)) is None
 
 
+def test_no_zombie_spawning_reaches_the_envs_and_the_caption_warns():
+    from rudder.experiments.tasks.crafter import _caption
+
+    assert CRAFTER_TASK.make_env(CrafterSweep())().zombie_spawning
+    assert not CRAFTER_TASK.make_env(CrafterSweep(zombie_spawning=False))().zombie_spawning
+    assert "spawn" not in _caption([{}, {"zombie_spawning": True}])
+    assert "Some runs (--no-zombie-spawning)" in _caption([{}, {"zombie_spawning": False}])
+    assert "All runs (--no-zombie-spawning)" in _caption([{"zombie_spawning": False}])
+
+
 def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     half = [99.0] * 11 + [0.0] * 11  # score 9
     runs = [
