@@ -8,9 +8,10 @@ one of the first sub-goal not yet reached.
 - :class:`SubtaskController` reads the consensus and tells, from the item gains so far,
   which sub-task is current: consensus sub-goal j (the k-th ``log``, say) is reached once
   ``log`` was gained k times in the episode; the current sub-task is the item of the
-  first sub-goal not reached (the last one once all are). With a
-  :class:`SubtaskInterrupt`, one more agent takes charge whenever a feature of the
-  observation is below a level (Crafter's night), whatever the sub-goals reached.
+  first sub-goal not reached (the last one once all are). With interrupts
+  (:class:`SubtaskInterrupt`), more agents take charge whenever a feature of the
+  observation is below or above a level (Crafter's night, a zombie next to the player,
+  low water), whatever the sub-goals reached.
 - :func:`goal_rewards` and :func:`pay_for_goals`: what each sub-goal is worth and what
   the agents are paid along a recorded episode (online:
   :class:`~rudder.wrappers.subtasks.SubtaskReward`).
@@ -73,12 +74,18 @@ class SubtaskInterrupt:
             tuple of indices (the condition holds when it holds for any of them).
         below: the agent is in charge while ``observation[feature] < below``.
         above: instead of ``below``: in charge while ``observation[feature] > above``.
+        until: once in charge, the agent stays in charge until the feature reaches
+            ``until`` (``observation[feature] >= until`` with ``below``, ``<= until`` with
+            ``above``; with several features, until all of them have): a need topped up
+            from a low level to a high one (water drunk from 3 to 8). ``None`` (the
+            default): in charge exactly while the condition holds.
     """
 
     name: str
     feature: int | tuple[int, ...]
     below: float | None = None
     above: float | None = None
+    until: float | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -96,14 +103,21 @@ class SubtaskInterrupt:
         level = self.below if self.below is not None else self.above
         if level is None or not np.isfinite(level):
             raise ValueError(f"`{'below' if self.below is not None else 'above'}` must be a finite number, got {level!r}")
+        if self.until is not None:
+            if not np.isfinite(self.until):
+                raise ValueError(f"`until` must be a finite number or None, got {self.until!r}")
+            if (self.below is not None and self.until < self.below) or (self.above is not None and self.until > self.above):
+                side = f"at least `below` ({self.below})" if self.below is not None else f"at most `above` ({self.above})"
+                raise ValueError(f"`until` must be {side}: the agent stays in charge past its condition, got {self.until}")
 
     @property
     def features(self) -> tuple[int, ...]:
         """The observation indices the condition reads."""
         return tuple(self.feature) if isinstance(self.feature, tuple) else (int(self.feature),)
 
-    def holds(self, observation: np.ndarray) -> bool:
-        """Whether the interrupt agent is in charge at ``observation``, shape (n,)."""
+    def holds(self, observation: np.ndarray, *, engaged: bool = False) -> bool:
+        """Whether the interrupt agent is in charge at ``observation``, shape (n,); with
+        ``engaged`` (it was in charge at the step before), until :attr:`until` is reached."""
         observation = np.asarray(observation)
         features = self.features
         if observation.ndim != 1 or max(features) >= observation.shape[0]:
@@ -112,6 +126,8 @@ class SubtaskInterrupt:
                 f"got shape {observation.shape}"
             )
         values = observation[list(features)]
+        if engaged and self.until is not None:
+            return bool(np.any(values < self.until) if self.below is not None else np.any(values > self.until))
         if self.below is not None:
             return bool(np.any(values < self.below))
         return bool(np.any(values > self.above))
@@ -124,6 +140,8 @@ class SubtaskInterrupt:
             fields["below"] = float(self.below)
         else:
             fields["above"] = float(self.above)  # type: ignore[arg-type]
+        if self.until is not None:
+            fields["until"] = float(self.until)
         return fields
 
 
@@ -136,15 +154,21 @@ class SubtaskController:
             ``["log", "log", "planks", ...]``).
         items: names of the entries of an inventory change vector, in order.
         interrupt: an agent in charge whenever its condition on the observation holds
-            (:class:`SubtaskInterrupt`); it is the last of :attr:`subtasks`.
+            (:class:`SubtaskInterrupt`), or several, first first: where two hold, the
+            earlier one is in charge. They are the last of :attr:`subtasks`.
 
     Attributes:
         subtasks: the distinct sub-goal items in order of first appearance: one agent
-            each; then the interrupt's name, if any.
+            each; then the interrupts' names, if any.
+        interrupts: the interrupts, in order.
     """
 
     def __init__(
-        self, consensus: Sequence[str], *, items: Sequence[str], interrupt: SubtaskInterrupt | None = None
+        self,
+        consensus: Sequence[str],
+        *,
+        items: Sequence[str],
+        interrupt: SubtaskInterrupt | Sequence[SubtaskInterrupt] | None = None,
     ) -> None:
         consensus = [str(name) for name in consensus if name != OTHER]
         if not consensus:
@@ -157,12 +181,23 @@ class SubtaskController:
         if unknown:
             raise ValueError(f"consensus items {unknown} are not among the inventory items {list(self.items)}")
         self.consensus = tuple(consensus)
-        self.interrupt = interrupt
+        if interrupt is None:
+            interrupts: tuple[SubtaskInterrupt, ...] = ()
+        elif isinstance(interrupt, SubtaskInterrupt):
+            interrupts = (interrupt,)
+        else:
+            interrupts = tuple(interrupt)
+        for each in interrupts:
+            if not isinstance(each, SubtaskInterrupt):
+                raise ValueError(f"`interrupt` must be SubtaskInterrupts, got {each!r}")
+        self.interrupts = interrupts
         self.subtasks = tuple(dict.fromkeys(consensus))
-        if interrupt is not None:
-            if interrupt.name in self.subtasks:
-                raise ValueError(f"the interrupt's name {interrupt.name!r} is a consensus sub-goal; give it another")
-            self.subtasks = (*self.subtasks, interrupt.name)
+        for each in interrupts:
+            if each.name in self.subtasks:
+                raise ValueError(
+                    f"the interrupt's name {each.name!r} is a consensus sub-goal or another interrupt's; give it another"
+                )
+            self.subtasks = (*self.subtasks, each.name)
         index = {item: position for position, item in enumerate(self.items)}
         seen: dict[str, int] = {}
         needed = []
@@ -175,7 +210,11 @@ class SubtaskController:
 
     @classmethod
     def from_redistributor(
-        cls, redistributor: AlignmentRedistributor, *, items: Sequence[str], interrupt: SubtaskInterrupt | None = None
+        cls,
+        redistributor: AlignmentRedistributor,
+        *,
+        items: Sequence[str],
+        interrupt: SubtaskInterrupt | Sequence[SubtaskInterrupt] | None = None,
     ) -> SubtaskController:
         """The controller of a fitted :class:`~rudder.redistribution.AlignmentRedistributor`
         whose event names are among ``items``."""
@@ -184,6 +223,11 @@ class SubtaskController:
             raise ValueError("the redistributor is not fitted: it has no profile to read the consensus from")
         alphabet = redistributor.encoder.alphabet
         return cls([alphabet.name(goal.event) for goal in profile.consensus], items=items, interrupt=interrupt)
+
+    @property
+    def interrupt(self) -> SubtaskInterrupt | None:
+        """The first interrupt (``None`` without any)."""
+        return self.interrupts[0] if self.interrupts else None
 
     @property
     def num_subtasks(self) -> int:
@@ -196,14 +240,21 @@ class SubtaskController:
         missing = np.flatnonzero(~reached)
         return int(missing[0]) if missing.size else len(self.consensus)
 
-    def current(self, gains: np.ndarray, observation: np.ndarray | None = None) -> int:
+    def current(
+        self, gains: np.ndarray, observation: np.ndarray | None = None, previous: int | None = None
+    ) -> int:
         """Index into :attr:`subtasks` of the sub-task in charge, given ``gains`` (see
-        :meth:`goals_reached`) and, with an interrupt, the flat ``observation``, shape (n,)."""
-        if self.interrupt is not None:
+        :meth:`goals_reached`) and, with interrupts, the flat ``observation``, shape (n,),
+        and the sub-task in charge at the step before (``previous``; ``None`` at the first
+        step): an interrupt with :attr:`SubtaskInterrupt.until` that was in charge stays
+        until its level is reached."""
+        if self.interrupts:
             if observation is None:
-                raise ValueError(f"this controller has an interrupt ({self.interrupt.name!r}): pass the observation")
-            if self.interrupt.holds(observation):
-                return len(self.subtasks) - 1
+                raise ValueError(f"this controller has an interrupt ({self.interrupts[0].name!r}): pass the observation")
+            first = len(self.subtasks) - len(self.interrupts)
+            for offset, interrupt in enumerate(self.interrupts):
+                if interrupt.holds(observation, engaged=previous == first + offset):
+                    return first + offset
         goal = min(self.goals_reached(gains), len(self.consensus) - 1)
         return int(self._subtask_of_goal[goal])
 
@@ -212,11 +263,12 @@ class SubtaskController:
         inventory changes are ``changes``, shape (T, len(items)) (and, with an interrupt,
         whose flat observations are ``observations``, shape (T+1, n))."""
         changes = np.asarray(changes)
-        if self.interrupt is not None:
+        if self.interrupts:
+            name = self.interrupts[0].name
             if observations is None:
-                raise ValueError(f"this controller has an interrupt ({self.interrupt.name!r}): pass the observations")
+                raise ValueError(f"this controller has an interrupt ({name!r}): pass the observations")
             if isinstance(observations, Mapping):
-                raise ValueError(f"the interrupt {self.interrupt.name!r} reads flat observations, got a dict of arrays")
+                raise ValueError(f"the interrupt {name!r} reads flat observations, got a dict of arrays")
             observations = np.asarray(observations)
             if observations.ndim != 2 or observations.shape[0] != changes.shape[0] + 1:
                 raise ValueError(
@@ -228,7 +280,7 @@ class SubtaskController:
         trace = [self.current(gains, None if observations is None else observations[0])]
         for step, change in enumerate(changes):
             gains += change > 0
-            trace.append(self.current(gains, None if observations is None else observations[step + 1]))
+            trace.append(self.current(gains, None if observations is None else observations[step + 1], trace[-1]))
         return np.array(trace, dtype=np.int64)
 
     def describe(self) -> str:
@@ -332,7 +384,7 @@ def add_subtasks(
 
 def subtask_segments(episode: Episode, controller: SubtaskController, *, change_key: str = "inventory_change") -> dict[str, int]:
     """Number of steps of ``episode`` each sub-task was in charge of (``{item: steps}``)."""
-    observations = episode.observations if controller.interrupt is not None else None
+    observations = episode.observations if controller.interrupts else None
     trace = controller.trace(episode.infos[change_key], observations)[:-1]
     return {name: int(np.sum(trace == index)) for index, name in enumerate(controller.subtasks)}
 

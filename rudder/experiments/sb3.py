@@ -115,6 +115,11 @@ class SB3TaskSettings:
     """Whether the search for Align-RUDDER's reflexes also sees the images that cloning
     fits (the task's augmentation, say Crafter's mirror images; none: the library's
     default, it does; --no-reflex-augmentation: the demonstrations only, for ablations)."""
+    need_agents: bool | None = None
+    """Whether Align-RUDDER's sub-task agents get one more agent for each need found in the
+    demonstrations (``rudder.agents.needs``: levels that fall by themselves and that the
+    demonstrator tops up, as Crafter's water and food; nothing changes where none is
+    found). None: the library's default, they do not; --need-agents: they do."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,6 +251,7 @@ def task_run_settings(settings: SB3TaskSettings, method: str, *, ppo: Mapping[st
             **({} if settings.subtask_bootstrap is None else {"subtask_bootstrap": settings.subtask_bootstrap}),
             **({} if settings.keep_cloning is None else {"keep_cloning": settings.keep_cloning}),
             **({"reflex_agent": settings.reflex_agent} if settings.reflex_agent is not None and method == "align-rudder" else {}),
+            **({"need_agents": settings.need_agents} if settings.need_agents is not None and method == "align-rudder" else {}),
             **(
                 {"reflex_augmentation": settings.reflex_augmentation}
                 if settings.reflex_augmentation is not None and method == "align-rudder"

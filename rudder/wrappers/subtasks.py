@@ -25,8 +25,8 @@ class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
     """Appends the current sub-task, one-hot, to a flat ``Box`` observation.
 
     Reads this step's inventory change from ``info[change_key]`` (the crafting world's
-    ``"inventory_change"``), and gives the controller the observation (for its
-    :class:`~rudder.agents.subtasks.SubtaskInterrupt`, if any). The one-hot is last, where :class:`~rudder.agents.sb3.SubtaskPolicy` reads it.
+    ``"inventory_change"``), and gives the controller the observation and the sub-task
+    in charge at the step before (for its interrupts, if any). The one-hot is last, where :class:`~rudder.agents.sb3.SubtaskPolicy` reads it.
     ``info["subtask"]`` names the sub-task in charge.
     """
 
@@ -46,15 +46,18 @@ class SubtaskObservation(gym.Wrapper, gym.utils.RecordConstructorArgs):
         )
         self._eye = np.eye(count, dtype=space.dtype)
         self._gains = np.zeros(len(controller.items), dtype=np.int64)
+        self._subtask: int | None = None
 
     def _observe(self, observation: np.ndarray, info: dict[str, Any]) -> np.ndarray:
-        subtask = self.controller.current(self._gains, observation)
+        subtask = self.controller.current(self._gains, observation, self._subtask)
+        self._subtask = subtask
         info["subtask"] = self.controller.subtasks[subtask]
         return np.concatenate([observation, self._eye[subtask]])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         observation, info = self.env.reset(seed=seed, options=options)
         self._gains[:] = 0
+        self._subtask = None
         return self._observe(observation, info), info
 
     def step(self, action):

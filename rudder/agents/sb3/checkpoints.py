@@ -362,12 +362,17 @@ def subtask_wrapper_from_checkpoint(
         raise DataFormatError(
             f"{str(path)!r} holds sub-task agents but no alignment redistributor; the checkpoint is incomplete"
         )
-    interrupt = saved.get("interrupt")
-    try:
-        interrupt = None if interrupt is None else SubtaskInterrupt(**interrupt)
-    except (TypeError, ValueError) as error:
-        raise DataFormatError(f"{str(path)!r}: its sub-task interrupt {interrupt!r} is not valid ({error})") from None
-    controller = SubtaskController.from_redistributor(redistributor, items=saved["items"], interrupt=interrupt)
+    # "interrupts" (a list, first first); checkpoints before it held one "interrupt" or None
+    records = saved["interrupts"] if "interrupts" in saved else [saved.get("interrupt")]
+    interrupts = []
+    for record in records:
+        if record is None:
+            continue
+        try:
+            interrupts.append(SubtaskInterrupt(**record))
+        except (TypeError, ValueError) as error:
+            raise DataFormatError(f"{str(path)!r}: its sub-task interrupt {record!r} is not valid ({error})") from None
+    controller = SubtaskController.from_redistributor(redistributor, items=saved["items"], interrupt=interrupts)
     return subtask_wrapper_from_metadata(saved, redistributor, controller), controller, bool(saved["subtask_returns"])
 
 

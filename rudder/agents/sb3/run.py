@@ -43,6 +43,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
+from rudder.agents.needs import demonstration_needs, need_interrupts
 from rudder.agents.reflexes import demonstration_reflexes, reflex_interrupt
 from rudder.agents.sb3.callbacks import (
     ClonedSuccessProbe,
@@ -315,8 +316,12 @@ def _prepare_align_rudder(
         chosen = choose_subtask_agents(redistributor, items)
         probe, subtasks = chosen is None, bool(chosen)
     interrupt = settings.subtask_interrupt
-    if (interrupt is not None or settings.reflex_agent is True) and not subtasks and not probe:
-        what = "the reflex agent" if interrupt is None else f"the sub-task interrupt {interrupt.name!r}"
+    if (interrupt is not None or settings.reflex_agent is True or settings.need_agents) and not subtasks and not probe:
+        what = (
+            f"the sub-task interrupt {interrupt.name!r}"
+            if interrupt is not None
+            else "the reflex agent" if settings.reflex_agent is True else "the need agents"
+        )
         warnings.warn(
             f"one network was chosen, so {what} is not used (set subtask_agents=True to have it)",
             stacklevel=2,
@@ -371,7 +376,11 @@ def _prepare_subtasks(
         if augmentation is not None and settings.reflex_augmentation:
             seen += augment_demonstrations(seen, augmentation)[0]
         interrupt = reflex_interrupt(demonstration_reflexes(plain, seen, change_key=key))
-    controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=interrupt)
+    interrupts = [] if interrupt is None else [interrupt]
+    if settings.need_agents:
+        plain = SubtaskController.from_redistributor(redistributor, items=items)
+        interrupts += need_interrupts(demonstration_needs(plain, training_demos, change_key=key))
+    controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=interrupts)
     value_rewards = prepared.value_rewards
     return_ends = None
     shares = None
@@ -400,7 +409,7 @@ def _prepare_subtasks(
         "subtask_returns": settings.subtask_returns,
         "subtask_bootstrap": settings.subtask_bootstrap,
         "progress": progress,
-        "interrupt": None if controller.interrupt is None else controller.interrupt.to_dict(),
+        "interrupts": [interrupt.to_dict() for interrupt in controller.interrupts],
     }
     return Prepared(
         demonstrations=add_subtasks(training_demos, controller, change_key=key),

@@ -372,6 +372,13 @@ class SB3RunSettings:
             it finds zombies next to the player in 14 of 15 draws of 5, 10 and 20
             demonstrations (all four cells in 10) and no longer the scenes seen while the
             demonstrator sleeps.
+        need_agents: look for needs in the demonstrations
+            (:func:`~rudder.agents.needs.find_needs`: levels that fall by themselves and
+            that the demonstrator tops up from low levels in several sub-tasks, as water
+            and food in Crafter) and give each an interrupt agent of its own, after the
+            reflex agent or ``subtask_interrupt`` (:func:`~rudder.agents.needs.need_interrupts`);
+            nothing changes where none is found. Off by default (False); True: wherever
+            sub-task agents are used.
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
@@ -421,6 +428,7 @@ class SB3RunSettings:
     subtask_interrupt: SubtaskInterrupt | None = None
     reflex_agent: bool | None = None
     reflex_augmentation: bool = True
+    need_agents: bool = False
     keep_cloning: float = 1.0
     value_warmup: int = 4
     gate: bool = True
@@ -458,6 +466,11 @@ class SB3RunSettings:
                 "`reflex_agent` is one more sub-task agent: it needs method 'align-rudder' and "
                 "`subtask_agents` (True or None); reflex_agent=None, the default, looks for "
                 "reflexes only where sub-task agents are used"
+            )
+        if self.need_agents and (self.subtask_agents is False or self.method != "align-rudder"):
+            raise ValueError(
+                "`need_agents` are more sub-task agents: they need method 'align-rudder' and "
+                "`subtask_agents` (True or None)"
             )
         if self.value_warmup < 0:
             raise ValueError(f"`value_warmup` must be >= 0, got {self.value_warmup}")

@@ -492,6 +492,7 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "final_rates": _rates(final),
         "subtasks": list(outcome.controller.subtasks) if outcome.controller else None,
         "interrupt": _interrupt_record(outcome.controller.interrupt if outcome.controller else None),
+        "interrupts": [_interrupt_record(each) for each in (outcome.controller.interrupts if outcome.controller else ())],
         **record,
     }
 

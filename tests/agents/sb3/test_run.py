@@ -233,7 +233,7 @@ def test_subtask_interrupt_is_trained_and_kept_in_the_checkpoint(tmp_path, demon
     outcome = train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, checkpoint=tmp_path / "run")
     controller = outcome.controller
     assert controller is not None and controller.interrupt == interrupt and controller.subtasks[-1] == "surface"
-    assert read_checkpoint_record(tmp_path / "run")["metadata"]["subtasks"]["interrupt"] == interrupt.to_dict()
+    assert read_checkpoint_record(tmp_path / "run")["metadata"]["subtasks"]["interrupts"] == [interrupt.to_dict()]
     redistributor = load_redistributor_from_checkpoint(tmp_path / "run")
     rebuilt = subtask_wrapper_from_checkpoint(tmp_path / "run", redistributor)
     assert rebuilt is not None and rebuilt[1].interrupt == interrupt and rebuilt[1].subtasks == controller.subtasks
@@ -275,7 +275,7 @@ def test_reflex_agent_is_the_interrupt_the_demonstrations_show(tmp_path, demonst
     found = train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, checkpoint=tmp_path / "found")
     assert found.controller is not None and found.controller.interrupt is not None
     assert found.controller.subtasks[-1] == "reflex"
-    saved = read_checkpoint_record(tmp_path / "found")["metadata"]["subtasks"]["interrupt"]
+    (saved,) = read_checkpoint_record(tmp_path / "found")["metadata"]["subtasks"]["interrupts"]
     assert SubtaskInterrupt(**saved) == found.controller.interrupt
     with pytest.raises(ValueError, match="choose one"):
         dataclasses.replace(settings, subtask_interrupt=SubtaskInterrupt("x", feature=0, above=0.5))
