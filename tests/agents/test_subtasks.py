@@ -121,6 +121,48 @@ def test_an_interrupt_on_several_features_holds_when_any_of_them_does():
         fight.holds(np.zeros(3))
 
 
+def test_an_interrupt_with_until_stays_in_charge_until_its_level_is_reached():
+    """Water drunk from 3 to 8: in charge from below 4, then until 8, by hand."""
+    drink = SubtaskInterrupt("drink", feature=0, below=4.0, until=8.0)
+    assert not drink.holds(np.array([5.0])) and drink.holds(np.array([3.0]))
+    assert drink.holds(np.array([6.0]), engaged=True) and not drink.holds(np.array([8.0]), engaged=True)
+    assert not drink.holds(np.array([6.0]))  # not in charge before: the level to take charge is 4
+    controller = SubtaskController(CONSENSUS, items=ITEMS, interrupt=drink)
+    levels = [5.0, 4.0, 3.0, 4.0, 7.0, 8.0, 5.0, 3.0]
+    changes = np.array([gains()] * (len(levels) - 1))
+    assert controller.trace(changes, np.array(levels)[:, None]).tolist() == [0, 0, 4, 4, 4, 0, 0, 4]
+    above = SubtaskInterrupt("cool", feature=0, above=5.0, until=2.0)
+    assert above.holds(np.array([6.0])) and above.holds(np.array([3.0]), engaged=True)
+    assert not above.holds(np.array([2.0]), engaged=True) and not above.holds(np.array([3.0]))
+    assert SubtaskInterrupt(**json.loads(json.dumps(drink.to_dict()))) == drink
+    with pytest.raises(ValueError, match="at least `below`"):
+        SubtaskInterrupt("drink", feature=0, below=4.0, until=3.0)
+    with pytest.raises(ValueError, match="at most `above`"):
+        SubtaskInterrupt("cool", feature=0, above=5.0, until=6.0)
+    with pytest.raises(ValueError, match="until"):
+        SubtaskInterrupt("drink", feature=0, below=4.0, until=float("nan"))
+
+
+def test_several_interrupts_the_first_that_holds_is_in_charge():
+    """A fight (feature 1 above 0.5) goes before a drink (feature 0 from below 4 until 8);
+    a drink cut short by a fight takes charge again only from below 4."""
+    fight = SubtaskInterrupt("fight", feature=1, above=0.5)
+    drink = SubtaskInterrupt("drink", feature=0, below=4.0, until=8.0)
+    controller = SubtaskController(CONSENSUS, items=ITEMS, interrupt=[fight, drink])
+    assert controller.subtasks[-2:] == ("fight", "drink") and controller.interrupts == (fight, drink)
+    assert controller.interrupt == fight and controller.num_subtasks == 6
+    observations = np.array([[3.0, 0.0], [3.0, 1.0], [5.0, 1.0], [5.0, 0.0], [3.0, 0.0], [6.0, 0.0], [9.0, 0.0]])
+    changes = np.array([gains(log=1)] * (len(observations) - 1))
+    assert controller.trace(changes, observations).tolist() == [5, 4, 4, 1, 5, 5, 1]  # logs: planks is next
+    assert controller.current(gains(), np.array([6.0, 0.0]), previous=5) == 5
+    assert controller.current(gains(), np.array([6.0, 0.0]), previous=4) == 0
+    with pytest.raises(ValueError, match="another interrupt's"):
+        SubtaskController(CONSENSUS, items=ITEMS, interrupt=[fight, fight])
+    with pytest.raises(ValueError, match="must be SubtaskInterrupts"):
+        SubtaskController(CONSENSUS, items=ITEMS, interrupt=[fight, "drink"])  # type: ignore[list-item]
+    assert SubtaskController(CONSENSUS, items=ITEMS, interrupt=[]).interrupt is None
+
+
 def test_standardize_by_subtask_by_hand():
     advantages = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 7.0]])
     subtask = np.array([[0, 1], [0, 2], [0, 2]])

@@ -71,6 +71,24 @@ def test_online_observation_equals_offline_annotation_with_an_interrupt():
     assert sum(segments.values()) == replay.length and segments["surface"] == surface[:-1].sum()
 
 
+def test_online_observation_equals_offline_annotation_with_interrupts_that_hold_until_a_level():
+    """Two interrupts on the depth: one from near the surface until deep down (it holds on
+    past where it took charge), one deeper still; online as offline, and the first holds
+    on for steps where its condition alone would not."""
+    depth = vector_size() - len(BLOCKS) - 1
+    surface = SubtaskInterrupt("surface", feature=depth, below=0.2, until=0.5)
+    deep = SubtaskInterrupt("deep", feature=depth, above=0.8)
+    controller = SubtaskController(CONSENSUS, items=ITEMS, interrupt=[surface, deep])
+    episode, replay, annotated = online_and_offline(controller)
+    assert np.array_equal(annotated.observations, episode.observations)
+    trace = annotated.observations[:, -controller.num_subtasks :].argmax(axis=1)
+    values = replay.observations[:, depth]
+    first = controller.num_subtasks - 2
+    assert np.all(trace[values < 0.2] == first)
+    assert np.any((trace == first) & (values >= 0.2))  # held on until 0.5
+    assert np.all(values[trace == first] < 0.5)
+
+
 class ScriptedInventory(gym.Env):
     """Emits a fixed list of inventory changes (and env reward 0 then ``final``)."""
 

@@ -645,8 +645,19 @@ def _endings_table(results: ResultFile, rows: list[dict[str, Any]]) -> str:
     subtasks = [[run["training_death_subtasks"] for run in runs if run.get("training_death_subtasks")] for runs in columns]
     for name in dict.fromkeys(name for shares in subtasks for share in shares for name in share):
         cells = ["-" if not shares else f"{np.mean([share.get(name, 0.0) for share in shares]):.1f}" for shares in subtasks]
-        lines.append(f"| deaths under {name} (% of deaths) | " + " | ".join(cells) + " |")
+        lines.append(f"| deaths under {_subtask_label(name)} (% of deaths) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _subtask_label(name: str) -> str:
+    """A sub-task's name for a table: a need agent's (``"need 1199"``, after the feature it
+    reads) as ``"need: inventory drink"``; others as they are."""
+    prefix, _, feature = name.partition(" ")
+    if prefix != "need" or not feature.isdigit():
+        return name
+    from rudder.envs.crafter_tasks.env import feature_name
+
+    return f"need: {feature_name(int(feature))}"
 
 
 def _draw(results: ResultFile, rows: list[dict[str, Any]], path: str) -> None:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import functools
+import json
 
 import numpy as np
 import pytest
@@ -243,6 +244,53 @@ def test_subtask_interrupt_is_trained_and_kept_in_the_checkpoint(tmp_path, demon
     assert np.any(trace == controller.num_subtasks - 1) and not np.all(trace == controller.num_subtasks - 1)
     with pytest.raises(ValueError, match="needs `subtask_agents`"):
         dataclasses.replace(settings, subtask_agents=False)
+    # a checkpoint from before several interrupts held one "interrupt": read alike
+    file = tmp_path / "run" / "checkpoint.json"
+    record = json.loads(file.read_text())
+    saved = record["metadata"]["subtasks"]
+    saved["interrupt"] = saved.pop("interrupts")[0]
+    file.write_text(json.dumps(record))
+    older = subtask_wrapper_from_checkpoint(tmp_path / "run", redistributor)
+    assert older is not None and older[1].interrupts == (interrupt,) and older[1].subtasks == controller.subtasks
+    saved["interrupt"] = None
+    file.write_text(json.dumps(record))
+    none = subtask_wrapper_from_checkpoint(tmp_path / "run", redistributor)
+    assert none is not None and none[1].interrupts == () and none[1].subtasks == controller.subtasks[:-1]
+
+
+def test_need_agents_come_after_the_reflex_agent_and_are_kept_in_the_checkpoint(tmp_path, demonstrations, monkeypatch):
+    """need_agents: each need found gets an interrupt agent after the named interrupt (a
+    stand-in finder gives one on the crafting world's depth); the checkpoint keeps both,
+    in order, with the need's level to hold until; off by default, and refused without
+    sub-task agents."""
+    from rudder.agents.needs import Need
+    from rudder.agents.sb3 import (
+        load_redistributor_from_checkpoint,
+        run,
+        subtask_wrapper_from_checkpoint,
+    )
+    from rudder.agents.subtasks import SubtaskInterrupt
+    from rudder.envs.craft import BLOCKS
+
+    assert SB3RunSettings().need_agents is False
+    depth = vector_size() - len(BLOCKS) - 1
+    need = Need(feature=depth, below=0.2, until=0.5, start=0.1, end=0.6, fall=0.0, rise=1.0, top_ups=20, subtasks=3, action=0)
+    seen = []
+    monkeypatch.setattr(run, "demonstration_needs", lambda controller, demos, **kwargs: seen.append(controller) or [need])
+    first = SubtaskInterrupt("first", feature=0, above=2.0)
+    settings = dataclasses.replace(TINY_SUBTASK_RUN, subtask_interrupt=first, need_agents=True)
+    make_env = functools.partial(make_craft_env, "rudder/CraftDiamond-v0", max_steps=64)
+    encoder = InventoryEncoder(items=ITEMS, source="info", key="inventory_change")
+    outcome = train_sb3(make_env, demonstrations, settings=settings, encoder=encoder, seed=0, checkpoint=tmp_path / "run")
+    assert len(seen) == 1 and seen[0].interrupts == ()  # the finder sees the sub-tasks without interrupts
+    held = SubtaskInterrupt(f"need {depth}", feature=depth, below=0.2, until=0.5)
+    assert outcome.controller is not None and outcome.controller.interrupts == (first, held)
+    assert outcome.controller.subtasks[-2:] == ("first", f"need {depth}")
+    redistributor = load_redistributor_from_checkpoint(tmp_path / "run")
+    rebuilt = subtask_wrapper_from_checkpoint(tmp_path / "run", redistributor)
+    assert rebuilt is not None and rebuilt[1].interrupts == (first, held)
+    with pytest.raises(ValueError, match="need method 'align-rudder'"):
+        dataclasses.replace(settings, subtask_interrupt=None, subtask_agents=False)
 
 
 def test_reflex_agent_is_the_interrupt_the_demonstrations_show(tmp_path, demonstrations, monkeypatch):

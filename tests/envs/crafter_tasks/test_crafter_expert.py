@@ -92,6 +92,24 @@ def test_consensus_of_twenty_demonstrations_recovers_the_tech_tree():
     assert follows_tech_tree(names)
 
 
+@pytest.mark.slow
+def test_the_needs_of_twenty_demonstrations_are_water_and_food():
+    """find_needs in the expert's demonstrations: food and drink, which fall by themselves
+    and which it tops up in several sub-tasks; not health (it rises by itself), energy
+    (topped up at night, not when low) nor wood or stone (they fall when it crafts)."""
+    from rudder.agents.needs import demonstration_needs
+    from rudder.agents.subtasks import SubtaskController
+    from rudder.envs.crafter_tasks.env import feature_name
+
+    demos = record_crafter_demonstrations(20, seed=0)
+    encoder = crafter_event_encoder()
+    controller = SubtaskController.from_redistributor(AlignmentRedistributor(encoder).fit(demos), items=encoder.items)
+    needs = demonstration_needs(controller, demos, change_key="achievement_increments")
+    print([(feature_name(need.feature), need) for need in needs])
+    assert [feature_name(need.feature) for need in needs] == ["inventory food", "inventory drink"]
+    assert all(need.below <= 0.6 and need.until >= 0.8 and need.subtasks >= 3 for need in needs)
+
+
 def _open_field(seed: int = 3) -> tuple[CrafterEnv, CrafterExpert, tuple[int, int]]:
     """An env whose player stands in a field of grass (41x41 cells, no creatures), holding a
     wood pickaxe and no stone; the expert has read it."""

@@ -164,7 +164,7 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     runs[1]["training_endings"] = {ending: 0.0 for ending in ENDINGS} | {"zombie": 60.0, "lava": 30.0, "time limit": 10.0}
     runs[1]["mean_episode_length"] = 123.4
     runs[1]["training_deaths"] = {"asleep": 12.5, "daylight": 0.375}
-    runs[1]["training_death_subtasks"] = {"collect_wood": 75.0, "night": 25.0}
+    runs[1]["training_death_subtasks"] = {"collect_wood": 75.0, "night": 20.0, "need 1199": 5.0}
     runs[0]["unlock_steps"] = dict.fromkeys(ACHIEVEMENTS, None) | {"collect_wood": 4.0, "place_table": 30.0}
     runs[1]["unlock_steps"] = dict.fromkeys(ACHIEVEMENTS, None) | {"collect_wood": 7.0}
     runs[1]["zombie_responses"] = {"steps": 40.0, "attack": 50.0, "turn": 12.5, "other": 37.5}
@@ -182,7 +182,8 @@ def test_tables_give_crafter_scores_per_row_and_every_achievement(tmp_path):
     assert "| zombie | 60.0 | - |" in text and "| arrow | 0.0 | - |" in text and "| time limit | 10.0 | - |" in text
     assert "| mean length | 123 | - |" in text
     assert "| deaths asleep (% of deaths) | 12.5 | - |" in text and "| daylight at death (0 night, 1 day) | 0.38 | - |" in text
-    assert "| deaths under collect_wood (% of deaths) | 75.0 | - |" in text and "| deaths under night (% of deaths) | 25.0 | - |" in text
+    assert "| deaths under collect_wood (% of deaths) | 75.0 | - |" in text and "| deaths under night (% of deaths) | 20.0 | - |" in text
+    assert "| deaths under need: inventory drink (% of deaths) | 5.0 | - |" in text  # a need agent, by its feature
     assert "| ending | Align-RUDDER, 20 demos (1 runs) | BC, 20 demos (0 runs) |" in text
     assert "| collect_wood | 6 | - |" in text.split("How soon")[1]  # mean of the runs' medians 4 and 7 (5.5)
     assert "| place_table | 30 | - |" in text.split("How soon")[1] and "| collect_diamond | - | - |" in text
