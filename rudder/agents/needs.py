@@ -33,7 +33,8 @@ class Need:
     Attributes:
         feature: the index into the flat observation.
         below: the need's agent takes charge while the feature is below this level: half a
-            level step above the upper quartile of the levels at which top-ups start.
+            level step above the lower quartile of the levels at which top-ups start (as
+            low as the demonstrator lets it fall in a quarter of its top-ups).
         until: and stays in charge until the feature reaches this level: half a level step
             below the median level that top-ups end at.
         start: the median level at which top-ups start.
@@ -144,7 +145,7 @@ def find_needs(
         if start > np.percentile(every_observation[:, feature], 25) or end <= start:
             continue
         step = float(np.min(np.diff(levels)))
-        below = start + step / 2
+        below = float(np.percentile(starts, 25)) + step / 2
         needs.append(
             Need(
                 feature=feature,

@@ -70,7 +70,8 @@ def test_a_level_that_falls_by_itself_and_is_topped_up_from_low_is_a_need():
     # the thresholds are 3, 4 and 5; the first drink comes after a walk of two steps, so
     # top-ups start at about the threshold and end at 8
     assert 2 / 9 <= water.start <= 5 / 9 and water.end == pytest.approx(8 / 9)
-    assert water.below == pytest.approx(water.start + 0.5 / 9) and water.until == pytest.approx(7.5 / 9)
+    # in charge from the lower quartile of the starts (at least 2 of 9), until 8
+    assert 2.5 / 9 <= water.below <= water.start + 0.5 / 9 and water.until == pytest.approx(7.5 / 9)
     assert water.action == DRINK and water.rise > 0.5 and water.fall < 0.25
     assert water.subtasks == 4 and water.top_ups >= 20
     (interrupt,) = need_interrupts(needs)
