@@ -378,7 +378,11 @@ class SB3RunSettings:
             and food in Crafter) and give each an interrupt agent of its own, after the
             reflex agent or ``subtask_interrupt`` (:func:`~rudder.agents.needs.need_interrupts`);
             nothing changes where none is found. Off by default (False); True: wherever
-            sub-task agents are used.
+            sub-task agents are used. On Crafter with 20 demonstrations it finds food and
+            drink; the agents drink, eat and sleep more but live no longer, and the time
+            spent on needs holds up the chain: 19.7 and 21.7 against 20.2 and 21.6 (seeds 0
+            and 1). It finds nothing in the crafting world's 30 draws nor on the minigrid
+            tasks' 65.
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
             bootstrapping (:class:`~rudder.wrappers.TimeLimitAsTermination`, all methods).
