@@ -380,8 +380,8 @@ class SB3RunSettings:
             nothing changes where none is found. Off by default (False); True: wherever
             sub-task agents are used. On Crafter with 20 demonstrations it finds food and
             drink; the agents drink, eat and sleep more but live no longer, and the time
-            spent on needs holds up the chain: 19.7 and 21.7 against 20.2 and 21.6 (seeds 0
-            and 1). It finds nothing in the crafting world's 30 draws nor on the minigrid
+            spent on needs holds up the chain: 20.3 ± 0.8 against 20.9 ± 0.5 (seeds 0-3).
+            It finds nothing in the crafting world's 30 draws nor on the minigrid
             tasks' 65.
         env_reward_weight: mix of env reward into the redistributed reward (align-rudder).
         time_limit_as_termination: end episodes at the env's step limit without
