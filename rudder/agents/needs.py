@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rudder.agents.subtasks import SubtaskController, SubtaskInterrupt
+from rudder.agents.subtasks import SubtaskController, SubtaskInterrupt, demonstration_steps
 from rudder.data.episode import Episode
 
 __all__ = ["Need", "demonstration_needs", "find_needs", "need_interrupts"]
@@ -230,20 +230,12 @@ def demonstration_needs(
         The needs; none where the observations are not flat arrays or the actions not
         discrete (integers).
     """
-    if controller.interrupts:
-        raise ValueError(f"the controller has an interrupt already ({controller.interrupts[0].name!r}); pass one without")
-    observations, actions, subtasks = [], [], []
-    for index, episode in enumerate(demonstrations):
-        episode_actions = np.asarray(episode.actions)
-        if not isinstance(episode.observations, np.ndarray) or episode.observations.ndim != 2:
-            return []
-        if not np.issubdtype(episode_actions.dtype, np.integer) or episode_actions.ndim != 1:
-            return []
-        if change_key not in episode.infos:
-            raise KeyError(
-                f"demonstration {index} has no infos[{change_key!r}]; record it with info_keys=({change_key!r},)"
-            )
-        observations.append(episode.observations)
-        actions.append(episode_actions)
-        subtasks.append(controller.trace(episode.infos[change_key]))
-    return find_needs(observations, actions, subtasks, **thresholds)
+    steps = demonstration_steps(controller, demonstrations, change_key=change_key)
+    if steps is None:
+        return []
+    return find_needs(
+        [observations for observations, _, _ in steps],
+        [actions for _, actions, _ in steps],
+        [subtasks for _, _, subtasks in steps],
+        **thresholds,
+    )

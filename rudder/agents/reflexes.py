@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rudder.agents.subtasks import SubtaskController, SubtaskInterrupt
+from rudder.agents.subtasks import SubtaskController, SubtaskInterrupt, demonstration_steps
 from rudder.data.episode import Episode
 
 __all__ = ["Reflex", "demonstration_reflexes", "find_reflexes", "reflex_interrupt"]
@@ -197,30 +197,12 @@ def demonstration_reflexes(
         The reflexes, best first; none where the observations are not flat arrays or the
         actions not discrete (integers).
     """
-    if controller.interrupt is not None:
-        raise ValueError(
-            f"the controller has an interrupt already ({controller.interrupt.name!r}); pass one without"
-        )
-    observations, actions, subtasks = [], [], []
-    for index, episode in enumerate(demonstrations):
-        episode_observations = episode.observations
-        episode_actions = np.asarray(episode.actions)
-        if not isinstance(episode_observations, np.ndarray) or episode_observations.ndim != 2:
-            return []
-        if not np.issubdtype(episode_actions.dtype, np.integer) or episode_actions.ndim != 1:
-            return []
-        if change_key not in episode.infos:
-            raise KeyError(
-                f"demonstration {index} has no infos[{change_key!r}]; record it with info_keys=({change_key!r},)"
-            )
-        observations.append(episode_observations[:-1])
-        actions.append(episode_actions)
-        subtasks.append(controller.trace(episode.infos[change_key])[:-1])
-    if not observations:
+    steps = demonstration_steps(controller, demonstrations, change_key=change_key)
+    if not steps:
         return []
     return find_reflexes(
-        np.concatenate(observations),
-        np.concatenate(actions),
-        np.concatenate(subtasks),
+        np.concatenate([observations[:-1] for observations, _, _ in steps]),
+        np.concatenate([actions for _, actions, _ in steps]),
+        np.concatenate([subtasks[:-1] for _, _, subtasks in steps]),
         **thresholds,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "SubtaskController",
     "SubtaskInterrupt",
     "add_subtasks",
+    "demonstration_steps",
     "goal_rewards",
     "inventory_changes",
     "pay_for_goals",
@@ -380,6 +381,28 @@ def add_subtasks(
         observations = np.concatenate([observations, eye[trace].astype(observations.dtype)], axis=1)
         result.append(dataclasses.replace(episode, observations=observations))
     return result
+
+
+def demonstration_steps(
+    controller: SubtaskController, demonstrations: Sequence[Episode], *, change_key: str = "inventory_change"
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    """Per demonstration: its flat observations, shape (T+1, n), discrete actions, shape
+    (T,), and the sub-task of ``controller`` (one without interrupts) at s_0 .. s_T, shape
+    (T+1,); what the searches for reflexes and needs read. None where the observations are
+    not flat arrays or the actions not discrete (integers)."""
+    if controller.interrupts:
+        raise ValueError(f"the controller has an interrupt already ({controller.interrupts[0].name!r}); pass one without")
+    steps = []
+    for index, episode in enumerate(demonstrations):
+        actions = np.asarray(episode.actions)
+        if not isinstance(episode.observations, np.ndarray) or episode.observations.ndim != 2:
+            return None
+        if not np.issubdtype(actions.dtype, np.integer) or actions.ndim != 1:
+            return None
+        if change_key not in episode.infos:
+            raise KeyError(f"demonstration {index} has no infos[{change_key!r}]; record it with info_keys=({change_key!r},)")
+        steps.append((episode.observations, actions, controller.trace(episode.infos[change_key])))
+    return steps
 
 
 def subtask_segments(episode: Episode, controller: SubtaskController, *, change_key: str = "inventory_change") -> dict[str, int]:

@@ -370,15 +370,14 @@ def _prepare_subtasks(
         )
     interrupt = settings.subtask_interrupt
     training_demos = prepared.demonstrations
+    plain = SubtaskController.from_redistributor(redistributor, items=items)
     if interrupt is None and settings.reflex_agent is not False:
-        plain = SubtaskController.from_redistributor(redistributor, items=items)
         seen = list(training_demos)
         if augmentation is not None and settings.reflex_augmentation:
             seen += augment_demonstrations(seen, augmentation)[0]
         interrupt = reflex_interrupt(demonstration_reflexes(plain, seen, change_key=key))
     interrupts = [] if interrupt is None else [interrupt]
     if settings.need_agents:
-        plain = SubtaskController.from_redistributor(redistributor, items=items)
         interrupts += need_interrupts(demonstration_needs(plain, training_demos, change_key=key))
     controller = SubtaskController.from_redistributor(redistributor, items=items, interrupt=interrupts)
     value_rewards = prepared.value_rewards

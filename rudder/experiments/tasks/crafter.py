@@ -491,16 +491,13 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "final_diamond": None if final is None else float(final[diamond]),
         "final_rates": _rates(final),
         "subtasks": list(outcome.controller.subtasks) if outcome.controller else None,
-        "interrupt": _interrupt_record(outcome.controller.interrupt if outcome.controller else None),
         "interrupts": [_interrupt_record(each) for each in (outcome.controller.interrupts if outcome.controller else ())],
         **record,
     }
 
 
-def _interrupt_record(interrupt: Any) -> dict[str, Any] | None:
-    """The sub-task interrupt of a run, with the names of the features it reads."""
-    if interrupt is None:
-        return None
+def _interrupt_record(interrupt: Any) -> dict[str, Any]:
+    """A sub-task interrupt of a run, with the names of the features it reads."""
     from rudder.envs.crafter_tasks.env import feature_name
 
     return {**interrupt.to_dict(), "names": [feature_name(index) for index in interrupt.features]}
