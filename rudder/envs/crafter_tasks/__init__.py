@@ -6,6 +6,8 @@
 - :class:`CrafterExpert` and :func:`record_crafter_demonstrations`: a scripted player that
   reads the whole world and follows the tech tree down to the diamond.
 - :func:`mirror_images`: a demonstration's mirror images, which behaviour cloning fits too.
+- ``CrafterEnv(compass=True)`` (:mod:`rudder.envs.crafter_tasks.compass`): a compass to the
+  nearest water, tree, stone, coal, iron, diamond, table, furnace, lava and cow seen so far.
 - :func:`crafter_score` and :func:`success_rates`: Crafter's own metric.
 
 Nothing here imports ``crafter`` until an env is made, so the library imports without it.
@@ -20,6 +22,9 @@ import gymnasium as gym
 from rudder.envs.crafter_tasks.env import (
     ACHIEVEMENTS,
     ACTIONS,
+    COMPASS_ENTRIES,
+    COMPASS_RANGE,
+    COMPASS_TARGETS,
     DEATH_CAUSES,
     ITEMS,
     MATERIALS,
@@ -43,6 +48,9 @@ from rudder.envs.crafter_tasks.scoring import crafter_score, success_rates
 __all__ = [
     "ACHIEVEMENTS",
     "ACTIONS",
+    "COMPASS_ENTRIES",
+    "COMPASS_RANGE",
+    "COMPASS_TARGETS",
     "DEATH_CAUSES",
     "ITEMS",
     "MATERIALS",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -31,9 +31,15 @@ import numpy as np
 from rudder.envs.crafter_tasks.worldgen import compiled_noise, reset_crafter
 from rudder.errors import DependencyNotInstalled
 
+if TYPE_CHECKING:
+    from rudder.envs.crafter_tasks.compass import SeenMap
+
 __all__ = [
     "ACHIEVEMENTS",
     "ACTIONS",
+    "COMPASS_ENTRIES",
+    "COMPASS_RANGE",
+    "COMPASS_TARGETS",
     "ITEMS",
     "MATERIALS",
     "OBJECTS",
@@ -83,6 +89,17 @@ ACHIEVEMENTS = (
 )  # fmt: skip
 """Crafter's 22 achievements, in its order."""
 
+COMPASS_TARGETS = ("water", "tree", "stone", "coal", "iron", "diamond", "table", "furnace", "lava", "cow")
+"""What the compass (``CrafterEnv(compass=True)``, :mod:`rudder.envs.crafter_tasks.compass`)
+points to: the nearest of each seen so far in the episode."""
+
+COMPASS_ENTRIES = ("seen", "left", "right", "up", "down", "distance")
+"""The compass's entries for each target: seen (1 or 0), whether the nearest lies to the
+left, right, up or down (1 or 0 each) and its distance / :data:`COMPASS_RANGE` (at most 1)."""
+
+COMPASS_RANGE = 32
+"""Cells at which the compass's distance entry reaches 1."""
+
 _FACINGS = ((-1, 0), (1, 0), (0, -1), (0, 1))
 _DIAMOND = ACHIEVEMENTS.index("collect_diamond")
 _ITEM_MAX = 9.0
@@ -103,14 +120,16 @@ def require_crafter() -> ModuleType:
     return crafter
 
 
-def symbolic_size(view: tuple[int, int] = (9, 7)) -> int:
+def symbolic_size(view: tuple[int, int] = (9, 7), *, compass: bool = False) -> int:
     """Length of the symbolic observation for a local view of ``view`` cells.
 
     The vector is the one-hot view (width * height * 19, cell-major, x then y), the 16
     inventory counts divided by 9, the daylight, whether the player sleeps, and the
-    one-hot facing (left, right, up, down).
+    one-hot facing (left, right, up, down); with ``compass``, then the compass's six
+    entries (:data:`COMPASS_ENTRIES`) for each of :data:`COMPASS_TARGETS`.
     """
-    return view[0] * view[1] * len(SEMANTIC_NAMES) + len(ITEMS) + 2 + len(_FACINGS)
+    size = view[0] * view[1] * len(SEMANTIC_NAMES) + len(ITEMS) + 2 + len(_FACINGS)
+    return size + (len(COMPASS_TARGETS) * len(COMPASS_ENTRIES) if compass else 0)
 
 
 def daylight_feature(view: tuple[int, int] = (9, 7)) -> int:
@@ -136,12 +155,12 @@ def adjacent_features(name: str, view: tuple[int, int] = (9, 7)) -> tuple[int, .
     return tuple((x * height + y) * len(SEMANTIC_NAMES) + channel for x, y in cells)
 
 
-def feature_name(index: int, view: tuple[int, int] = (9, 7)) -> str:
+def feature_name(index: int, view: tuple[int, int] = (9, 7), *, compass: bool = False) -> str:
     """What entry ``index`` of the symbolic observation for a local view of ``view`` cells
-    holds (see :func:`symbolic_size`): ``"zombie at (+1, +0)"`` (x to the right, y down
-    from the player), ``"inventory wood"``, ``"daylight"``, ``"sleeping"``,
-    ``"facing left"``; entries after the observation (a sub-task one-hot, say) are
-    ``"extra 0"``, ``"extra 1"``, ....
+    (with the compass or without) holds (see :func:`symbolic_size`): ``"zombie at (+1, +0)"``
+    (x to the right, y down from the player), ``"inventory wood"``, ``"daylight"``,
+    ``"sleeping"``, ``"facing left"``, ``"compass water left"``; entries after the
+    observation (a sub-task one-hot, say) are ``"extra 0"``, ``"extra 1"``, ....
 
     Raises:
         ValueError: if ``index`` is negative.
@@ -163,7 +182,11 @@ def feature_name(index: int, view: tuple[int, int] = (9, 7)) -> str:
     index -= 2
     if index < len(_FACINGS):
         return f"facing {('left', 'right', 'up', 'down')[index]}"
-    return f"extra {index - len(_FACINGS)}"
+    index -= len(_FACINGS)
+    if compass and index < len(COMPASS_TARGETS) * len(COMPASS_ENTRIES):
+        target, entry = divmod(index, len(COMPASS_ENTRIES))
+        return f"compass {COMPASS_TARGETS[target]} {COMPASS_ENTRIES[entry]}"
+    return f"extra {index - (len(COMPASS_TARGETS) * len(COMPASS_ENTRIES) if compass else 0)}"
 
 
 ZOMBIE_RESPONSES = ("attack", "turn", "other")
@@ -368,10 +391,15 @@ class CrafterEnv(gym.Env):
             generated with and spawns none after: a diagnostic of what the nights cost
             the agents (``bench_crafter.py --no-zombie-spawning``), not Crafter's
             benchmark.
+        compass: append the compass to the symbolic observation: for each of
+            :data:`COMPASS_TARGETS`, where the nearest one the player has seen this
+            episode is (:mod:`rudder.envs.crafter_tasks.compass`; off, the default, is
+            Crafter's observation). Symbolic observation only.
 
     Raises:
         DependencyNotInstalled: if ``crafter`` is not installed.
-        ValueError: for an unknown observation mode or a bad view or length.
+        ValueError: for an unknown observation mode, a bad view or length, or the compass
+            with the image observation.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
@@ -386,9 +414,12 @@ class CrafterEnv(gym.Env):
         render_mode: str | None = None,
         world_generation: Literal["grid", "crafter"] = "grid",
         zombie_spawning: bool = True,
+        compass: bool = False,
     ) -> None:
         if observation not in ("symbolic", "image"):
             raise ValueError(f"`observation` must be 'symbolic' or 'image', got {observation!r}")
+        if compass and observation != "symbolic":
+            raise ValueError("`compass` needs the symbolic observation; use observation='symbolic' or compass=False")
         view = (int(view[0]), int(view[1]))
         if min(view) < 1:
             raise ValueError(f"`view` must be two positive cell counts, got {view}")
@@ -406,9 +437,15 @@ class CrafterEnv(gym.Env):
         self.length = int(length)
         self.render_mode = render_mode
         self.action_space = gym.spaces.Discrete(len(ACTIONS))
+        self.compass = bool(compass)
+        self._seen_map: SeenMap | None = None
+        if self.compass:
+            from rudder.envs.crafter_tasks.compass import SeenMap
+
+            self._seen_map = SeenMap((int(area[0]), int(area[1])), view)
         if observation == "symbolic":
             self.observation_space: gym.spaces.Box = gym.spaces.Box(
-                0.0, 1.0, (symbolic_size(view),), np.float32
+                0.0, 1.0, (symbolic_size(view, compass=self.compass),), np.float32
             )
             self._env._obs = self._symbolic_without_rendering
         else:
@@ -462,7 +499,11 @@ class CrafterEnv(gym.Env):
             unit = self._env._size // self._env._view
             shape = tuple(self._env._local_view._grid * unit)
             self._env._world.random.uniform(32, 127, shape)
-        return symbolic_observation(self._env._world, self._env._player, self.view)
+        observation = symbolic_observation(self._env._world, self._env._player, self.view)
+        if self._seen_map is None:
+            return observation
+        self._seen_map.see(self._env._world, self._env._player.pos)
+        return np.concatenate([observation, self._seen_map.features(self._env._player.pos)])
 
     def _vectors(self) -> tuple[np.ndarray, np.ndarray]:
         player = self._env._player
@@ -480,6 +521,8 @@ class CrafterEnv(gym.Env):
             self._world_seed = int(seed) if seed is not None else int(self.np_random.integers(2**31 - 1))
             self._env._seed = self._world_seed
             self._env._episode = 0
+        if self._seen_map is not None:
+            self._seen_map.clear()
         # Crafter's reset, with its world generated on whole grids where that is faster
         # (the same world: rudder.envs.crafter_tasks.worldgen)
         observation = reset_crafter(self._env) if self._grid_worldgen else self._env.reset()

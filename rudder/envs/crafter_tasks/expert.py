@@ -876,6 +876,7 @@ def record_crafter_demonstrations(
     sapling_chance: float = 0.5,
     night_shelter: bool = True,
     sight: Literal["world", "view"] = "world",
+    compass: bool = False,
     on_episode: Callable[[Episode, CrafterExpert], None] | None = None,
 ) -> list[Episode]:
     """Records the expert's Crafter episodes as :class:`~rudder.data.Episode` objects.
@@ -899,13 +900,14 @@ def record_crafter_demonstrations(
         sapling_chance: the chance of a sapling planted (see :class:`CrafterExpert`).
         night_shelter: whether it seals itself in for every night (see :class:`CrafterExpert`).
         sight: what it knows of the world, ``"world"`` or ``"view"`` (see :class:`CrafterExpert`).
+        compass: the env's compass (see :class:`CrafterEnv`); the expert does not read it.
         on_episode: called with each recorded attempt and the expert (for reports).
 
     Raises:
         ValueError: if ``num_demonstrations`` < 1.
         RuntimeError: if ``max_attempts`` tries of one episode all fail to mine a diamond.
     """
-    env = CrafterEnv(observation=observation, length=max_steps)  # type: ignore[arg-type]
+    env = CrafterEnv(observation=observation, length=max_steps, compass=compass)  # type: ignore[arg-type]
     expert = CrafterExpert(
         env,
         variety=variety,

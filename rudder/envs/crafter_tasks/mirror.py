@@ -16,24 +16,41 @@ import dataclasses
 import numpy as np
 
 from rudder.data.episode import Episode
-from rudder.envs.crafter_tasks.env import _FACINGS, ACTIONS, SEMANTIC_NAMES, symbolic_size
+from rudder.envs.crafter_tasks.env import (
+    _FACINGS,
+    ACTIONS,
+    COMPASS_ENTRIES,
+    COMPASS_TARGETS,
+    SEMANTIC_NAMES,
+    symbolic_size,
+)
 
 __all__ = ["mirror_episode", "mirror_images"]
 
 
-def _flip_index(view: tuple[int, int], *, left_right: bool, up_down: bool) -> np.ndarray:
-    """Shape (symbolic_size(view),): feature ``i`` of the image is feature ``index[i]`` of
-    the original observation."""
+def _flip_index(view: tuple[int, int], *, left_right: bool, up_down: bool, compass: bool = False) -> np.ndarray:
+    """Shape (symbolic_size(view, compass=compass),): feature ``i`` of the image is feature
+    ``index[i]`` of the original observation."""
     width, height = view
     names = len(SEMANTIC_NAMES)
     xs = np.arange(width)[::-1] if left_right else np.arange(width)
     ys = np.arange(height)[::-1] if up_down else np.arange(height)
     cells = (xs[:, None] * height + ys[None, :]).reshape(-1)  # cell-major, x then y
-    index = np.arange(symbolic_size(view))
+    index = np.arange(symbolic_size(view, compass=compass))
     index[: width * height * names] = (cells[:, None] * names + np.arange(names)[None, :]).reshape(-1)
     facing = symbolic_size(view) - len(_FACINGS)
     flipped = [(-dx if left_right else dx, -dy if up_down else dy) for dx, dy in _FACINGS]
-    index[facing:] = facing + np.array([_FACINGS.index(direction) for direction in flipped])
+    index[facing : facing + len(_FACINGS)] = facing + np.array([_FACINGS.index(direction) for direction in flipped])
+    if compass:
+        swaps = [("left", "right")] * left_right + [("up", "down")] * up_down
+        entries = np.arange(len(COMPASS_ENTRIES))
+        for one, other in swaps:
+            entries[[COMPASS_ENTRIES.index(one), COMPASS_ENTRIES.index(other)]] = [
+                COMPASS_ENTRIES.index(other), COMPASS_ENTRIES.index(one)
+            ]  # fmt: skip
+        start = symbolic_size(view)
+        targets = np.arange(len(COMPASS_TARGETS))[:, None] * len(COMPASS_ENTRIES)
+        index[start:] = start + (targets + entries[None, :]).reshape(-1)
     return index
 
 
@@ -47,13 +64,19 @@ def _flip_actions(*, left_right: bool, up_down: bool) -> np.ndarray:
 
 
 def mirror_episode(
-    episode: Episode, *, left_right: bool = True, up_down: bool = False, view: tuple[int, int] = (9, 7)
+    episode: Episode,
+    *,
+    left_right: bool = True,
+    up_down: bool = False,
+    view: tuple[int, int] = (9, 7),
+    compass: bool = False,
 ) -> Episode:
     """The mirror image of a Crafter episode recorded with the symbolic observation.
 
-    The local view is flipped, the facing and the moves swapped; the inventory, the
-    daylight, the sleep flag, the rewards and the infos stay (the mirror changes no event).
-    Features after Crafter's own (profile progress, the sub-task one-hot) stay as they are.
+    The local view is flipped, the facing, the moves and the compass's directions swapped;
+    the inventory, the daylight, the sleep flag, the rewards and the infos stay (the mirror
+    changes no event). Features after Crafter's own (profile progress, the sub-task
+    one-hot) stay as they are.
 
     Args:
         episode: observations of shape (T+1, n), n >= ``symbolic_size(view)``; integer
@@ -61,6 +84,7 @@ def mirror_episode(
         left_right: flip west to east.
         up_down: flip north to south.
         view: the env's local view (width, height).
+        compass: whether the observations hold the compass (``CrafterEnv(compass=True)``).
 
     Returns:
         A new episode; ``episode`` is left as it is.
@@ -70,7 +94,7 @@ def mirror_episode(
             Crafter's integer actions.
     """
     observations = episode.observations
-    own = symbolic_size(view)
+    own = symbolic_size(view, compass=compass)
     if not isinstance(observations, np.ndarray) or observations.ndim != 2 or observations.shape[1] < own:
         shape = getattr(observations, "shape", type(observations).__name__)
         raise ValueError(
@@ -83,16 +107,17 @@ def mirror_episode(
     ):
         raise ValueError(f"mirror_episode needs Crafter's actions, integers in [0, {len(ACTIONS)}) of shape (T,)")
     mirrored = observations.copy()
-    mirrored[:, :own] = observations[:, _flip_index(view, left_right=left_right, up_down=up_down)]
+    mirrored[:, :own] = observations[:, _flip_index(view, left_right=left_right, up_down=up_down, compass=compass)]
     table = _flip_actions(left_right=left_right, up_down=up_down)
     return dataclasses.replace(episode, observations=mirrored, actions=table[actions].astype(actions.dtype))
 
 
-def mirror_images(episode: Episode, *, view: tuple[int, int] = (9, 7)) -> list[Episode]:
+def mirror_images(episode: Episode, *, view: tuple[int, int] = (9, 7), compass: bool = False) -> list[Episode]:
     """The three mirror images of a Crafter episode: left-right, up-down and both (the
     half turn). ``train_sb3(cloning_augmentation=mirror_images)`` clones them beside the
-    original. See :func:`mirror_episode` for the arguments."""
+    original (with the compass: ``functools.partial(mirror_images, compass=True)``). See
+    :func:`mirror_episode` for the arguments."""
     return [
-        mirror_episode(episode, left_right=left_right, up_down=up_down, view=view)
+        mirror_episode(episode, left_right=left_right, up_down=up_down, view=view, compass=compass)
         for left_right, up_down in ((True, False), (False, True), (True, True))
     ]

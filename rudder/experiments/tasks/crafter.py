@@ -126,6 +126,12 @@ class CrafterSettings(SB3TaskSettings):
     generated with and spawn none after (the demonstrations are still recorded in Crafter's
     worlds). A diagnostic of what the nights cost the agents, not Crafter's benchmark."""
 
+    compass: bool = False
+    """--compass: the symbolic observation also holds a compass to the nearest water, tree,
+    stone, coal, iron, diamond, table, furnace, lava and cow the player has seen this episode
+    (``CrafterEnv(compass=True)``, :mod:`rudder.envs.crafter_tasks.compass`), for every
+    method and the demonstrations; off: Crafter's observation (the default)."""
+
     def __post_init__(self) -> None:
         if self.events not in _CHANGE_KEYS:
             raise ValueError(f"--events {self.events!r}: choose from {', '.join(_CHANGE_KEYS)}")
@@ -173,14 +179,18 @@ class CrafterSweep(CrafterSettings):
 def _make_env(settings: CrafterSettings) -> Callable[[], gym.Env]:
     from rudder.envs.crafter_tasks import CrafterEnv
 
-    return functools.partial(CrafterEnv, length=settings.length, zombie_spawning=settings.zombie_spawning)
+    return functools.partial(
+        CrafterEnv, length=settings.length, zombie_spawning=settings.zombie_spawning, compass=settings.compass
+    )
 
 
 def _record(settings: CrafterSettings, count: int, seed: int) -> list:
     from rudder.envs.crafter_tasks import record_crafter_demonstrations
 
     attempts = 40 if settings.expert_sight == "view" else 5  # view: about a quarter reach the diamond
-    return record_crafter_demonstrations(max(count, 1), seed=seed, max_attempts=attempts, **_expert_choices(settings))
+    return record_crafter_demonstrations(
+        max(count, 1), seed=seed, max_attempts=attempts, compass=settings.compass, **_expert_choices(settings)
+    )
 
 
 def _expert_choices(settings: CrafterSettings) -> dict[str, Any]:
@@ -235,7 +245,9 @@ def _final_evaluation(settings: CrafterSettings, seed: int) -> Any:
 def _augmentation(settings: CrafterSettings) -> Any:
     from rudder.envs.crafter_tasks import mirror_images
 
-    return mirror_images if settings.mirror else None
+    if not settings.mirror:
+        return None
+    return functools.partial(mirror_images, compass=True) if settings.compass else mirror_images
 
 
 CRAFTER_TASK = SB3Task(
@@ -491,16 +503,19 @@ def run_crafter(job: Job, progress: Progress) -> dict[str, Any]:
         "final_diamond": None if final is None else float(final[diamond]),
         "final_rates": _rates(final),
         "subtasks": list(outcome.controller.subtasks) if outcome.controller else None,
-        "interrupts": [_interrupt_record(each) for each in (outcome.controller.interrupts if outcome.controller else ())],
+        "interrupts": [
+            _interrupt_record(each, compass=job.settings.compass)
+            for each in (outcome.controller.interrupts if outcome.controller else ())
+        ],
         **record,
     }
 
 
-def _interrupt_record(interrupt: Any) -> dict[str, Any]:
+def _interrupt_record(interrupt: Any, *, compass: bool = False) -> dict[str, Any]:
     """A sub-task interrupt of a run, with the names of the features it reads."""
     from rudder.envs.crafter_tasks.env import feature_name
 
-    return {**interrupt.to_dict(), "names": [feature_name(index) for index in interrupt.features]}
+    return {**interrupt.to_dict(), "names": [feature_name(index, compass=compass) for index in interrupt.features]}
 
 
 def _caption(sources: list[dict[str, Any]]) -> str:
@@ -518,15 +533,24 @@ def _caption(sources: list[dict[str, Any]]) -> str:
 
 
 def _world_note(sources: list[dict[str, Any]]) -> str:
-    """The caption's warning where some runs played worlds without zombie spawning."""
+    """The caption's warnings where some runs played worlds without zombie spawning or
+    saw the compass."""
+    note = ""
     calm = [source for source in sources if not source.get("zombie_spawning", True)]
-    if not calm:
-        return ""
-    which = "All runs" if len(calm) == len(sources) else "Some runs"
-    return (
-        f" {which} (--no-zombie-spawning) trained and were evaluated in worlds where no zombie spawns after the "
-        "world is made: a diagnostic of what the nights cost, not Crafter's benchmark."
-    )
+    if calm:
+        which = "All runs" if len(calm) == len(sources) else "Some runs"
+        note += (
+            f" {which} (--no-zombie-spawning) trained and were evaluated in worlds where no zombie spawns after the "
+            "world is made: a diagnostic of what the nights cost, not Crafter's benchmark."
+        )
+    compass = [source for source in sources if source.get("compass", False)]
+    if compass:
+        which = "All runs" if len(compass) == len(sources) else "Some runs"
+        note += (
+            f" {which} (--compass) also observed a compass to the nearest water, tree, stone, coal, iron, diamond, "
+            "table, furnace, lava and cow seen so far in the episode: a memory that Crafter's observation does not give."
+        )
+    return note
 
 
 def _label(row: dict[str, Any]) -> str:

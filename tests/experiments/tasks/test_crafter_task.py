@@ -141,6 +141,26 @@ def test_cloning_fits_the_mirror_images_unless_told_not_to():
 
     assert CRAFTER_TASK.cloning_augmentation(CrafterSweep()) is mirror_images
     assert CRAFTER_TASK.cloning_augmentation(CrafterSweep(mirror=False)) is None
+    assert CRAFTER_TASK.cloning_augmentation(CrafterSweep(compass=True, mirror=False)) is None
+    with_compass = CRAFTER_TASK.cloning_augmentation(CrafterSweep(compass=True))
+    assert with_compass.func is mirror_images and with_compass.keywords == {"compass": True}
+
+
+def test_the_compass_reaches_the_envs_and_the_caption_says_so():
+    from rudder.envs.crafter_tasks import symbolic_size
+    from rudder.experiments.tasks.crafter import _caption, _interrupt_record
+
+    assert not CRAFTER_TASK.make_env(CrafterSweep())().compass
+    env = CRAFTER_TASK.make_env(CrafterSweep(compass=True))()
+    assert env.compass and env.observation_space.shape == (symbolic_size(compass=True),)
+    assert "compass" not in _caption([{}])
+    assert "All runs (--compass)" in _caption([{"compass": True}])
+    assert "Some runs (--compass)" in _caption([{"compass": True}, {}])
+    from rudder.agents.subtasks import SubtaskInterrupt
+
+    interrupt = SubtaskInterrupt("reflex", feature=symbolic_size() + 1, above=0.5)
+    assert _interrupt_record(interrupt, compass=True)["names"] == ["compass water left"]
+    assert _interrupt_record(interrupt)["names"] == ["extra 1"]
 
 
 def test_no_zombie_spawning_reaches_the_envs_and_the_caption_warns():
