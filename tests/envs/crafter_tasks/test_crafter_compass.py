@@ -141,3 +141,14 @@ def test_mirroring_swaps_the_compass_directions_and_twice_gives_it_back():
     np.testing.assert_array_equal(back.observations, observations)
     with pytest.raises(ValueError, match="symbolic observations"):
         mirror_episode(dataclasses.replace(episode, observations=observations[:, : size - 1]), compass=True)
+
+
+def test_recorded_demonstrations_hold_the_compass():
+    from rudder.envs.crafter_tasks import record_crafter_demonstrations
+
+    (episode,) = record_crafter_demonstrations(1, seed=0, compass=True, require_diamond=False, max_steps=60)
+    (plain,) = record_crafter_demonstrations(1, seed=0, require_diamond=False, max_steps=60)
+    assert episode.observations.shape == (61, symbolic_size(compass=True))
+    np.testing.assert_array_equal(episode.observations[:, : symbolic_size()], plain.observations)  # the same play
+    np.testing.assert_array_equal(episode.actions, plain.actions)
+    assert episode.observations[:, symbolic_size() :: ENTRIES].any()  # it has seen something
