@@ -12,7 +12,7 @@ them raises :class:`~rudder.errors.DependencyNotInstalled` with the pip command.
 - :mod:`~rudder.agents.sb3.checkpoints`: pickle-free :func:`save_checkpoint` / :func:`load_checkpoint`.
 - :mod:`~rudder.agents.sb3.evaluation`: :func:`evaluate_success`, :func:`evaluate_items`.
 - :mod:`~rudder.agents.sb3.callbacks`: the SB3 callbacks.
-- :mod:`~rudder.agents.sb3.policies`: :class:`SubtaskPolicy`.
+- :mod:`~rudder.agents.sb3.policies`: :class:`SubtaskPolicy`, :class:`GridFeatures`.
 - :mod:`~rudder.agents.sb3.run`: :func:`train_sb3`, :func:`resume_sb3`, :class:`SB3RunResult`.
 
 Example:
@@ -55,7 +55,7 @@ from rudder.agents.sb3.cloning import (
     discounted_returns_to_go,
 )
 from rudder.agents.sb3.evaluation import episode_succeeded, evaluate_items, evaluate_success
-from rudder.agents.sb3.policies import SubtaskNetworks, SubtaskPolicy
+from rudder.agents.sb3.policies import GridFeatures, SubtaskNetworks, SubtaskPolicy
 from rudder.agents.sb3.ppo import make_ppo, policy_aliases
 from rudder.agents.sb3.run import SB3RunResult, choose_subtask_agents, resume_sb3, train_sb3
 from rudder.agents.sb3.safeguards import GateRedistribution, ValueWarmup, actor_only_parameters
@@ -87,6 +87,7 @@ __all__ = [
     "ClonedSuccessProbe",
     "CloningRegularizer",
     "GateRedistribution",
+    "GridFeatures",
     "KeepCloning",
     "PPOSettings",
     "RedistributionLogger",

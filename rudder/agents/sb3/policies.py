@@ -12,6 +12,12 @@ demonstration steps of that sub-task only, and PPO each on the steps it was in c
 ``shared_layers=len(net_arch) + 1`` shares the output layer too: one network that reads
 the sub-task one-hot as an input (a goal-conditioned policy).
 Build it through :func:`~rudder.agents.sb3.make_ppo` with ``PPOSettings(policy="SubtaskPolicy")``.
+
+:class:`GridFeatures` is a features extractor for flat observations that start with a
+one-hot grid (a local view of cells, say Crafter's 9x7): convolutions read the grid, so
+that what is learned at one cell holds at every cell, and the rest of the observation
+passes through unchanged. ``PPOSettings(grid=(width, height, classes))`` puts it under
+either policy.
 """
 
 from __future__ import annotations
@@ -22,10 +28,15 @@ from typing import Any
 import gymnasium as gym
 import torch
 from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.type_aliases import Schedule
 from torch import nn
 
-__all__ = ["SubtaskNetworks", "SubtaskPolicy"]
+__all__ = ["GRID_CHANNELS", "GridFeatures", "SubtaskNetworks", "SubtaskPolicy"]
+
+GRID_CHANNELS: tuple[int, ...] = (16, 16)
+"""Channels of :class:`GridFeatures`' convolutions (3x3, padded, so every layer keeps the
+grid's size)."""
 
 
 def _network(sizes: Sequence[int], activation: type[nn.Module]) -> nn.Sequential:
@@ -162,3 +173,54 @@ class SubtaskPolicy(ActorCriticPolicy):
         self.action_net = nn.Identity()
         self.value_net = nn.Identity()  # type: ignore[assignment]
         self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)  # type: ignore[call-arg]
+
+
+class GridFeatures(BaseFeaturesExtractor):
+    """Convolutions over the one-hot grid at the start of a flat observation.
+
+    The first ``width * height * classes`` entries of the observation are read as a grid
+    of ``width`` x ``height`` cells with ``classes`` entries each, cell-major (x, then y,
+    then the class: index ``(x * height + y) * classes + c``, the layout of
+    :class:`~rudder.envs.crafter_tasks.CrafterEnv`'s symbolic view). 3x3 convolutions
+    with :data:`GRID_CHANNELS` channels and ReLUs, padded to keep the grid's size, read
+    it; the features are their output, flattened, followed by the rest of the observation
+    unchanged (so a sub-task one-hot at its end stays at the end, as
+    :class:`SubtaskNetworks` needs).
+
+    Args:
+        observation_space: a flat ``Box`` of at least ``width * height * classes`` entries.
+        grid: ``(width, height, classes)``.
+        channels: the convolutions' output channels, one layer each.
+    """
+
+    def __init__(
+        self, observation_space: gym.spaces.Box, *, grid: Sequence[int], channels: Sequence[int] = GRID_CHANNELS
+    ) -> None:
+        if len(observation_space.shape) != 1:
+            raise ValueError(f"GridFeatures needs a flat Box observation, got shape {observation_space.shape}")
+        if len(grid) != 3 or min(grid) < 1:
+            raise ValueError(f"`grid` must be (width, height, classes), each >= 1, got {tuple(grid)}")
+        if not channels or min(channels) < 1:
+            raise ValueError(f"`channels` must be one or more channel counts >= 1, got {tuple(channels)}")
+        width, height, classes = (int(size) for size in grid)
+        cells = width * height * classes
+        size = int(observation_space.shape[0])
+        if size < cells:
+            raise ValueError(
+                f"the observation has {size} entries, fewer than the grid's {width} x {height} x {classes} = {cells}; "
+                "check `grid` against the env's observation"
+            )
+        super().__init__(observation_space, features_dim=int(channels[-1]) * width * height + size - cells)
+        self.grid = (width, height, classes)
+        layers: list[nn.Module] = []
+        previous = classes
+        for count in channels:
+            layers += [nn.Conv2d(previous, int(count), kernel_size=3, padding=1), nn.ReLU()]
+            previous = int(count)
+        self.convolutions = nn.Sequential(*layers, nn.Flatten())
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        width, height, classes = self.grid
+        cells = width * height * classes
+        grid = observations[:, :cells].reshape(-1, width, height, classes).permute(0, 3, 1, 2)
+        return torch.cat([self.convolutions(grid), observations[:, cells:]], dim=1)

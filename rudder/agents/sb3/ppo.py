@@ -14,7 +14,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import VecEnv
 
-from rudder.agents.sb3.policies import SubtaskPolicy
+from rudder.agents.sb3.policies import GridFeatures, SubtaskPolicy
 from rudder.agents.sb3.settings import PPOSettings
 
 __all__ = ["make_ppo", "policy_aliases"]
@@ -49,6 +49,9 @@ def make_ppo(
     policy_kwargs: dict[str, Any] = {"net_arch": list(settings.layers), "activation_fn": _ACTIVATIONS[settings.activation]}
     for name in _ALIAS_KWARGS.get(settings.policy, ()):
         policy_kwargs[name] = getattr(settings, name)
+    if settings.grid is not None:
+        policy_kwargs["features_extractor_class"] = GridFeatures
+        policy_kwargs["features_extractor_kwargs"] = {"grid": settings.grid}
     return PPO(
         policy,
         env,

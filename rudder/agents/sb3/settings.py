@@ -140,6 +140,10 @@ class PPOSettings:
             layer; 0: every sub-task has its own networks; ``len(net_arch) + 1``: the
             output layer too, one network reading the sub-task one-hot; see
             :class:`~rudder.agents.sb3.policies.SubtaskNetworks`).
+        grid: ``(width, height, classes)`` where the observation starts with a one-hot grid
+            of cells (cell-major, as Crafter's symbolic view): convolutions read it before
+            the hidden layers (:class:`~rudder.agents.sb3.policies.GridFeatures`). None (the
+            default): the hidden layers read the observation as it is.
     """
 
     policy: str = "MlpPolicy"
@@ -158,8 +162,15 @@ class PPOSettings:
     activation: str = "tanh"
     num_subtasks: int = 0
     shared_layers: int | None = None
+    grid: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
+        if self.grid is not None:
+            object.__setattr__(self, "grid", tuple(int(size) for size in self.grid))
+            if len(self.grid) != 3 or min(self.grid) < 1:
+                raise ValueError(f"`grid` must be None or (width, height, classes), each >= 1, got {self.grid}")
+            if self.policy == "MultiInputPolicy":
+                raise ValueError("`grid` reads a flat observation; a 'MultiInputPolicy' (Dict observation) takes none")
         if self.policy not in ("MlpPolicy", "MultiInputPolicy", "SubtaskPolicy"):
             raise ValueError(
                 f"`policy` must be 'MlpPolicy', 'MultiInputPolicy' or 'SubtaskPolicy', got {self.policy!r}"
@@ -194,6 +205,8 @@ class PPOSettings:
         """The settings as JSON, with the layers built (:attr:`layers`) as ``net_arch``."""
         data = dataclasses.asdict(self)
         data["net_arch"] = list(self.layers)
+        if self.grid is not None:
+            data["grid"] = list(self.grid)
         return data
 
     @classmethod

@@ -10,7 +10,10 @@ of the demonstrated actions (nats per step). With ``augmentation`` ``mirror`` th
 also fits the training folds' mirror images (the task's ``cloning_augmentation``:
 :func:`~rudder.envs.crafter_tasks.mirror_images` on Crafter,
 :func:`~rudder.envs.craft.mirror_episode` on the crafting world); the held-out folds are
-always the originals. No env step is taken.
+always the originals. With ``network`` ``convolutions`` the clone reads Crafter's view with
+convolutions (``--convolutions`` of the Crafter benchmark,
+:class:`~rudder.agents.sb3.policies.GridFeatures`); ``dense`` is the library's default. No
+env step is taken.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = ["CLONING", "CloningSettings", "cloning_jobs", "run_cloning"]
 
 TASKS = ("crafter", "craft")
 AUGMENTATIONS = ("none", "mirror")
+NETWORKS = ("dense", "convolutions")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +43,9 @@ class CloningSettings:
     """Tasks: crafter (Crafter, the symbolic observation), craft (the crafting world)."""
     augmentations: tuple[str, ...] = AUGMENTATIONS
     """none (the demonstrations only) and mirror (with their mirror images)."""
+    networks: tuple[str, ...] = ("dense",)
+    """dense (the library's default network) and convolutions (Crafter's view read with
+    convolutions first; crafter only)."""
     demos: int = 20
     """Demonstrations per run."""
     folds: int = 5
@@ -47,19 +54,30 @@ class CloningSettings:
     """Runs (each with its own demonstrations) per (task, augmentation)."""
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.tasks) - set(TASKS)) + sorted(set(self.augmentations) - set(AUGMENTATIONS))
+        unknown = (
+            sorted(set(self.tasks) - set(TASKS))
+            + sorted(set(self.augmentations) - set(AUGMENTATIONS))
+            + sorted(set(self.networks) - set(NETWORKS))
+        )
         if unknown:
-            raise ValueError(f"unknown {unknown}: --tasks from {list(TASKS)}, --augmentations from {list(AUGMENTATIONS)}")
+            raise ValueError(
+                f"unknown {unknown}: --tasks from {list(TASKS)}, --augmentations from {list(AUGMENTATIONS)}, "
+                f"--networks from {list(NETWORKS)}"
+            )
+        if "convolutions" in self.networks and set(self.tasks) != {"crafter"}:
+            raise ValueError("--networks convolutions reads Crafter's view: use it with --tasks crafter only")
         if self.folds < 2 or self.demos < self.folds or self.seeds < 1:
             raise ValueError("--folds must be >= 2, --demos >= --folds and --seeds >= 1")
 
 
 def cloning_jobs(settings: CloningSettings) -> list[Job]:
-    """One job per (task, augmentation, seed); the same seed records the same demonstrations."""
+    """One job per (task, augmentation, network, seed); the same seed records the same
+    demonstrations."""
     return [
-        Job({"task": task, "augmentation": augmentation, "seed": seed}, settings, budget=settings.folds)
+        Job({"task": task, "augmentation": augmentation, "network": network, "seed": seed}, settings, budget=settings.folds)
         for task in settings.tasks
         for augmentation in settings.augmentations
+        for network in settings.networks
         for seed in range(settings.seeds)
     ]
 
@@ -73,6 +91,15 @@ def _task(name: str) -> tuple[Any, Any]:
     from rudder.experiments.tasks.craft import CRAFT_TASK, CraftSettings
 
     return CRAFT_TASK, CraftSettings()
+
+
+def _grid(job: Job) -> tuple[int, int, int] | None:
+    """The grid the clone's convolutions read (Crafter's view), or None for the dense network."""
+    if job.key.get("network", "dense") == "dense":
+        return None
+    from rudder.experiments.tasks.crafter import CrafterSettings, _network_settings
+
+    return _network_settings(CrafterSettings(convolutions=True))["grid"]
 
 
 def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
@@ -101,7 +128,7 @@ def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
         held = set(held_out.tolist())
         training = [episode for i, episode in enumerate(demos) if i not in held]
         # the library's width for these demonstrations (default_net_arch: the recorded steps)
-        ppo_settings = PPOSettings().for_demonstrations(sum(len(episode) for episode in training))
+        ppo_settings = PPOSettings(grid=_grid(job)).for_demonstrations(sum(len(episode) for episode in training))
         if job.key["augmentation"] == "mirror":
             training += augment_demonstrations(training, augmentation)[0]
         venv = make_vec_env(task.make_env(task_settings), n_envs=1, seed=seed)
@@ -140,15 +167,15 @@ CLONING = Benchmark(
     settings=CloningSettings,
     jobs=cloning_jobs,
     run=run_cloning,
-    group_by=("task", "augmentation"),
+    group_by=("task", "augmentation", "network"),
     metrics=(
         Metric("held-out accuracy", lambda run: run["accuracy"], decimals=3),
         Metric("held-out NLL (nats per step)", lambda run: run["nll"], decimals=3),
     ),
     caption=lambda sources: (
         f"Behaviour cloning held out one fold of {sources[0]['folds']} at a time ({sources[0]['demos']} demonstrations "
-        "per run; the library's default network and cloning settings): the share of held-out steps whose demonstrated "
+        "per run; the library's cloning settings and its default network, or its view read with convolutions first): the share of held-out steps whose demonstrated "
         "action is the clone's most likely one, and the mean negative log-likelihood of the demonstrated actions."
     ),
-    axes=("tasks", "augmentations", "seeds"),
+    axes=("tasks", "augmentations", "networks", "seeds"),
 )

@@ -132,6 +132,12 @@ class CrafterSettings(SB3TaskSettings):
     (``CrafterEnv(compass=True)``, :mod:`rudder.envs.crafter_tasks.compass`), for every
     method and the demonstrations; off: Crafter's observation (the default)."""
 
+    convolutions: bool = False
+    """--convolutions: every method's networks read the symbolic view with convolutions
+    (``PPOSettings(grid=(9, 7, 19))``, :class:`~rudder.agents.sb3.policies.GridFeatures`),
+    so that what is learned at one cell of the view holds at every cell; off: the hidden
+    layers read the one-hot view directly (the default)."""
+
     def __post_init__(self) -> None:
         if self.events not in _CHANGE_KEYS:
             raise ValueError(f"--events {self.events!r}: choose from {', '.join(_CHANGE_KEYS)}")
@@ -227,8 +233,20 @@ def _run_settings(settings: CrafterSettings, method: str) -> Any:
 
         fields["subtask_interrupt"] = SubtaskInterrupt("fight", feature=adjacent_features("zombie"), above=0.5)
     return task_run_settings(
-        settings, method, target_success=None, subtask_change_key=_CHANGE_KEYS[settings.events], **fields
+        settings,
+        method,
+        ppo=_network_settings(settings),
+        target_success=None,
+        subtask_change_key=_CHANGE_KEYS[settings.events],
+        **fields,
     )
+
+
+def _network_settings(settings: CrafterSettings) -> dict[str, Any]:
+    """PPO settings of the networks' input: the view's grid where ``--convolutions``."""
+    from rudder.envs.crafter_tasks.env import SEMANTIC_NAMES
+
+    return {"grid": (9, 7, len(SEMANTIC_NAMES))} if settings.convolutions else {}
 
 
 def _final_evaluation(settings: CrafterSettings, seed: int) -> Any:
@@ -543,6 +561,10 @@ def _world_note(sources: list[dict[str, Any]]) -> str:
             f" {which} (--no-zombie-spawning) trained and were evaluated in worlds where no zombie spawns after the "
             "world is made: a diagnostic of what the nights cost, not Crafter's benchmark."
         )
+    convolutions = [source for source in sources if source.get("convolutions", False)]
+    if convolutions:
+        which = "All runs" if len(convolutions) == len(sources) else "Some runs"
+        note += f" {which} (--convolutions) read the 9x7 view with convolutions before the hidden layers."
     compass = [source for source in sources if source.get("compass", False)]
     if compass:
         which = "All runs" if len(compass) == len(sources) else "Some runs"

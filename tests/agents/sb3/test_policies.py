@@ -1,5 +1,6 @@
 """The routed sub-task policy: an output per sub-task after shared or separate hidden layers."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -11,6 +12,7 @@ from stable_baselines3.common.env_util import make_vec_env  # noqa: E402
 import rudder.envs  # noqa: E402,F401 - registers the ids
 from rudder.agents.sb3 import (  # noqa: E402
     BehaviorCloningSettings,
+    GridFeatures,
     PPOSettings,
     SubtaskPolicy,
     behavior_cloning,
@@ -126,3 +128,85 @@ def test_sharing_the_output_layer_too_makes_one_network_that_reads_the_one_hot()
     assert all(not torch.allclose(moved[row], logits[row]) for row in range(3))
     venv.close()
 
+
+
+class _GridEnv(gym.Env):
+    """A flat observation: a 4x3 grid of 2 classes, then 5 more entries."""
+
+    observation_space = gym.spaces.Box(0.0, 1.0, (4 * 3 * 2 + 5,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(3)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        return self.observation_space.sample(), 0.0, True, False, {}
+
+
+def test_grid_features_convolve_the_grid_cell_by_cell_and_pass_the_rest_through():
+    extractor = GridFeatures(_GridEnv.observation_space, grid=(4, 3, 2), channels=(5, 6))
+    assert extractor.features_dim == 6 * 4 * 3 + 5
+    observations = torch.rand((7, 29))
+    grid = torch.zeros((7, 2, 4, 3))  # (batch, class, x, y), filled entry by entry
+    for x in range(4):
+        for y in range(3):
+            for c in range(2):
+                grid[:, c, x, y] = observations[:, (x * 3 + y) * 2 + c]
+    expected = torch.cat([extractor.convolutions(grid), observations[:, 24:]], dim=1)
+    torch.testing.assert_close(extractor(observations), expected)
+
+
+def test_grid_features_see_a_thing_alike_wherever_it_is():
+    space = gym.spaces.Box(0.0, 1.0, (9 * 9 * 3 + 2,), dtype=np.float32)
+    extractor = GridFeatures(space, grid=(9, 9, 3), channels=(4, 4))
+
+    def maps(x: int, y: int) -> torch.Tensor:
+        observation = torch.zeros((1, space.shape[0]))
+        observation[0, (x * 9 + y) * 3 + 1] = 1.0  # class 1 at (x, y), nothing elsewhere
+        return extractor(observation)[0, : 4 * 81].reshape(4, 9, 9)
+
+    here, right, below = maps(3, 4), maps(4, 4), maps(3, 5)
+    # away from the border (two cells: two 3x3 layers), a shifted thing gives shifted features
+    torch.testing.assert_close(here[:, 2:6, 2:7], right[:, 3:7, 2:7])
+    torch.testing.assert_close(here[:, 2:7, 2:6], below[:, 2:7, 3:7])
+    assert not torch.allclose(here, right)
+
+
+def test_grid_settings_put_the_convolutions_under_either_policy_and_keep_the_routing():
+    venv = make_vec_env(_GridEnv, n_envs=1, seed=0)
+    plain = make_ppo(venv, PPOSettings(grid=(4, 3, 2)), seed=0).policy
+    assert isinstance(plain.features_extractor, GridFeatures)
+    routed = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3, grid=(4, 3, 2)), seed=0).policy
+    assert isinstance(routed.features_extractor, GridFeatures)
+    observations = _one_row_per_subtask(29)
+    features = routed.extract_features(observations, routed.features_extractor)
+    torch.testing.assert_close(features[:, -3:], torch.eye(3))  # the one-hot is still at the end
+    settings = PPOSettings(policy="SubtaskPolicy", num_subtasks=3, net_arch=(64, 64), grid=[4, 3, 2])
+    assert settings.grid == (4, 3, 2) and PPOSettings.from_json(settings.to_json()) == settings
+
+
+def test_grid_settings_are_checked():
+    with pytest.raises(ValueError, match="fewer than the grid"):
+        make_ppo(make_vec_env(_GridEnv, n_envs=1, seed=0), PPOSettings(grid=(5, 3, 2)), seed=0)
+    with pytest.raises(ValueError, match="grid"):
+        PPOSettings(grid=(4, 3))
+    with pytest.raises(ValueError, match="MultiInputPolicy"):
+        PPOSettings(policy="MultiInputPolicy", grid=(4, 3, 2))
+    with pytest.raises(ValueError, match="channels"):
+        GridFeatures(_GridEnv.observation_space, grid=(4, 3, 2), channels=())
+
+
+def test_a_checkpoint_brings_the_convolutions_back(tmp_path):
+    from rudder.agents.sb3 import load_checkpoint, save_checkpoint
+
+    venv = make_vec_env(_GridEnv, n_envs=1, seed=0)
+    settings = PPOSettings(policy="SubtaskPolicy", num_subtasks=3, grid=(4, 3, 2))
+    model = make_ppo(venv, settings, seed=0)
+    save_checkpoint(tmp_path / "run", model, settings)
+    loaded, loaded_settings, _ = load_checkpoint(tmp_path / "run", venv)
+    assert loaded_settings.grid == (4, 3, 2) and isinstance(loaded.policy.features_extractor, GridFeatures)
+    observations = _one_row_per_subtask(29)
+    with torch.no_grad():
+        expected = model.policy.get_distribution(observations).distribution.probs
+        torch.testing.assert_close(loaded.policy.get_distribution(observations).distribution.probs, expected)

@@ -45,3 +45,12 @@ def test_a_run_scores_every_fold_on_held_out_originals(monkeypatch):
     assert fitted == [2, 2, 4, 4]
     assert steps == [1, 2, 1, 2]
     assert held_out[0] == held_out[1] and all(count > 0 for count in held_out[0])  # the same originals held out
+
+
+def test_the_convolutions_network_reads_crafter_only():
+    keys = [job.key for job in cloning_jobs(CloningSettings(networks=("dense", "convolutions")))]
+    assert {key["network"] for key in keys} == {"dense", "convolutions"} and len(keys) == 4
+    with pytest.raises(ValueError, match="crafter only"):
+        CloningSettings(tasks=("craft",), networks=("convolutions",))
+    with pytest.raises(ValueError, match="--networks"):
+        CloningSettings(networks=("resnet",))

@@ -281,3 +281,20 @@ def test_scripts_are_thin_entry_points():
         path = Path(__file__).resolve().parents[3] / "scripts" / name
         result = subprocess.run([sys.executable, str(path), "--help"], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0 and "--resume" in result.stdout and "--expert-night-shelter" in result.stdout
+
+
+def test_convolutions_read_the_view_of_every_method_and_the_caption_says_so():
+    from rudder.envs.crafter_tasks import SEMANTIC_NAMES, CrafterEnv
+    from rudder.experiments.tasks.crafter import _caption, _run_settings
+
+    for method in ("ppo", "bc", "bc-ppo", "align-rudder"):
+        assert _run_settings(CrafterSweep(), method).ppo.grid is None
+        assert _run_settings(CrafterSweep(convolutions=True), method).ppo.grid == (9, 7, len(SEMANTIC_NAMES))
+    # the grid is the first 9 * 7 * 19 entries of the observation, cell by cell
+    env = CrafterEnv()
+    observation, _ = env.reset(seed=0)
+    cells = observation[: 9 * 7 * len(SEMANTIC_NAMES)].reshape(9, 7, len(SEMANTIC_NAMES))
+    assert np.all(cells.sum(axis=2) == 1.0)
+    assert "convolutions" not in _caption([{}])
+    assert "All runs (--convolutions)" in _caption([{"convolutions": True}])
+    assert "Some runs (--convolutions)" in _caption([{"convolutions": True}, {}])
