@@ -52,6 +52,9 @@ def make_ppo(
     if settings.grid is not None:
         policy_kwargs["features_extractor_class"] = GridFeatures
         policy_kwargs["features_extractor_kwargs"] = {"grid": settings.grid}
+        # actor and critic each their own convolutions, as their hidden layers: the critic's
+        # updates (the value warm-up's first) then leave the cloned actor's features alone
+        policy_kwargs["share_features_extractor"] = False
     return PPO(
         policy,
         env,

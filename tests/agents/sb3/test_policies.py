@@ -18,6 +18,7 @@ from rudder.agents.sb3 import (  # noqa: E402
     behavior_cloning,
     make_ppo,
 )
+from rudder.agents.sb3.safeguards import actor_only_parameters  # noqa: E402
 from rudder.agents.subtasks import SubtaskController, add_subtasks  # noqa: E402
 from rudder.data.episode import Episode  # noqa: E402
 from rudder.envs.craft import ITEMS, make_craft_env  # noqa: E402
@@ -179,9 +180,15 @@ def test_grid_settings_put_the_convolutions_under_either_policy_and_keep_the_rou
     assert isinstance(plain.features_extractor, GridFeatures)
     routed = make_ppo(venv, PPOSettings(policy="SubtaskPolicy", num_subtasks=3, grid=(4, 3, 2)), seed=0).policy
     assert isinstance(routed.features_extractor, GridFeatures)
+    # the actor and the critic have convolutions of their own; the value warm-up freezes the actor's
+    assert routed.pi_features_extractor is not routed.vf_features_extractor
+    assert isinstance(routed.vf_features_extractor, GridFeatures)
+    frozen = {id(parameter) for parameter in actor_only_parameters(routed)}
+    assert all(id(parameter) in frozen for parameter in routed.pi_features_extractor.parameters())
+    assert not any(id(parameter) in frozen for parameter in routed.vf_features_extractor.parameters())
     observations = _one_row_per_subtask(29)
-    features = routed.extract_features(observations, routed.features_extractor)
-    torch.testing.assert_close(features[:, -3:], torch.eye(3))  # the one-hot is still at the end
+    for extractor in (routed.pi_features_extractor, routed.vf_features_extractor):
+        torch.testing.assert_close(extractor(observations)[:, -3:], torch.eye(3))  # the one-hot is still at the end
     settings = PPOSettings(policy="SubtaskPolicy", num_subtasks=3, net_arch=(64, 64), grid=[4, 3, 2])
     assert settings.grid == (4, 3, 2) and PPOSettings.from_json(settings.to_json()) == settings
 
