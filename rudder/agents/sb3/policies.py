@@ -212,6 +212,7 @@ class GridFeatures(BaseFeaturesExtractor):
             )
         super().__init__(observation_space, features_dim=int(channels[-1]) * width * height + size - cells)
         self.grid = (width, height, classes)
+        self._cells = cells
         layers: list[nn.Module] = []
         previous = classes
         for count in channels:
@@ -220,7 +221,5 @@ class GridFeatures(BaseFeaturesExtractor):
         self.convolutions = nn.Sequential(*layers, nn.Flatten())
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
-        width, height, classes = self.grid
-        cells = width * height * classes
-        grid = observations[:, :cells].reshape(-1, width, height, classes).permute(0, 3, 1, 2)
-        return torch.cat([self.convolutions(grid), observations[:, cells:]], dim=1)
+        grid = observations[:, : self._cells].reshape(-1, *self.grid).permute(0, 3, 1, 2)
+        return torch.cat([self.convolutions(grid), observations[:, self._cells :]], dim=1)

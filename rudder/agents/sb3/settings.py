@@ -205,8 +205,6 @@ class PPOSettings:
         """The settings as JSON, with the layers built (:attr:`layers`) as ``net_arch``."""
         data = dataclasses.asdict(self)
         data["net_arch"] = list(self.layers)
-        if self.grid is not None:
-            data["grid"] = list(self.grid)
         return data
 
     @classmethod

@@ -39,6 +39,7 @@ from rudder.envs.crafter_tasks.env import (
     require_crafter,
     symbolic_observation,
     symbolic_size,
+    view_grid,
     zombie_response,
 )
 from rudder.envs.crafter_tasks.expert import CrafterExpert, record_crafter_demonstrations
@@ -72,6 +73,7 @@ __all__ = [
     "success_rates",
     "symbolic_observation",
     "symbolic_size",
+    "view_grid",
     "zombie_response",
 ]
 

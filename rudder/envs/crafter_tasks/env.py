@@ -132,6 +132,12 @@ def symbolic_size(view: tuple[int, int] = (9, 7), *, compass: bool = False) -> i
     return size + (len(COMPASS_TARGETS) * len(COMPASS_ENTRIES) if compass else 0)
 
 
+def view_grid(view: tuple[int, int] = (9, 7)) -> tuple[int, int, int]:
+    """``(width, height, classes)`` of the one-hot view that opens the symbolic observation
+    (see :func:`symbolic_size`): the ``grid`` of ``rudder.agents.sb3.PPOSettings``."""
+    return (view[0], view[1], len(SEMANTIC_NAMES))
+
+
 def daylight_feature(view: tuple[int, int] = (9, 7)) -> int:
     """Index of the daylight (1 at noon, 0 at midnight) in the symbolic observation for a
     local view of ``view`` cells (see :func:`symbolic_size`)."""

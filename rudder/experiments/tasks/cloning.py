@@ -97,9 +97,9 @@ def _grid(job: Job) -> tuple[int, int, int] | None:
     """The grid the clone's convolutions read (Crafter's view), or None for the dense network."""
     if job.key.get("network", "dense") == "dense":
         return None
-    from rudder.experiments.tasks.crafter import CrafterSettings, _network_settings
+    from rudder.envs.crafter_tasks import view_grid
 
-    return _network_settings(CrafterSettings(convolutions=True))["grid"]
+    return view_grid()
 
 
 def run_cloning(job: Job, progress: Progress) -> dict[str, Any]:
@@ -174,8 +174,9 @@ CLONING = Benchmark(
     ),
     caption=lambda sources: (
         f"Behaviour cloning held out one fold of {sources[0]['folds']} at a time ({sources[0]['demos']} demonstrations "
-        "per run; the library's cloning settings and its default network, or its view read with convolutions first): the share of held-out steps whose demonstrated "
-        "action is the clone's most likely one, and the mean negative log-likelihood of the demonstrated actions."
+        "per run; the library's cloning settings and its default network, or its view read with convolutions first): "
+        "the share of held-out steps whose demonstrated action is the clone's most likely one, and the mean negative "
+        "log-likelihood of the demonstrated actions."
     ),
     axes=("tasks", "augmentations", "networks", "seeds"),
 )

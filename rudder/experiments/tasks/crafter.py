@@ -244,9 +244,9 @@ def _run_settings(settings: CrafterSettings, method: str) -> Any:
 
 def _network_settings(settings: CrafterSettings) -> dict[str, Any]:
     """PPO settings of the networks' input: the view's grid where ``--convolutions``."""
-    from rudder.envs.crafter_tasks.env import SEMANTIC_NAMES
+    from rudder.envs.crafter_tasks.env import view_grid
 
-    return {"grid": (9, 7, len(SEMANTIC_NAMES))} if settings.convolutions else {}
+    return {"grid": view_grid()} if settings.convolutions else {}
 
 
 def _final_evaluation(settings: CrafterSettings, seed: int) -> Any:
@@ -550,28 +550,37 @@ def _caption(sources: list[dict[str, Any]]) -> str:
     )
 
 
+_OPTION_NOTES = (
+    (
+        "--no-zombie-spawning",
+        lambda source: not source.get("zombie_spawning", True),
+        "trained and were evaluated in worlds where no zombie spawns after the world is made: a diagnostic of what "
+        "the nights cost, not Crafter's benchmark.",
+    ),
+    (
+        "--convolutions",
+        lambda source: source.get("convolutions", False),
+        "read the 9x7 view with convolutions before the hidden layers.",
+    ),
+    (
+        "--compass",
+        lambda source: source.get("compass", False),
+        "also observed a compass to the nearest water, tree, stone, coal, iron, diamond, table, furnace, lava and cow "
+        "seen so far in the episode: a memory that Crafter's observation does not give.",
+    ),
+)
+"""The caption's notes on options that set runs apart: the flag, whether a run's settings
+had it, and what it did."""
+
+
 def _world_note(sources: list[dict[str, Any]]) -> str:
-    """The caption's warnings where some runs played worlds without zombie spawning or
-    saw the compass."""
+    """The caption's notes where some or all runs had an option of :data:`_OPTION_NOTES`
+    (worlds without zombie spawning, convolutions, the compass)."""
     note = ""
-    calm = [source for source in sources if not source.get("zombie_spawning", True)]
-    if calm:
-        which = "All runs" if len(calm) == len(sources) else "Some runs"
-        note += (
-            f" {which} (--no-zombie-spawning) trained and were evaluated in worlds where no zombie spawns after the "
-            "world is made: a diagnostic of what the nights cost, not Crafter's benchmark."
-        )
-    convolutions = [source for source in sources if source.get("convolutions", False)]
-    if convolutions:
-        which = "All runs" if len(convolutions) == len(sources) else "Some runs"
-        note += f" {which} (--convolutions) read the 9x7 view with convolutions before the hidden layers."
-    compass = [source for source in sources if source.get("compass", False)]
-    if compass:
-        which = "All runs" if len(compass) == len(sources) else "Some runs"
-        note += (
-            f" {which} (--compass) also observed a compass to the nearest water, tree, stone, coal, iron, diamond, "
-            "table, furnace, lava and cow seen so far in the episode: a memory that Crafter's observation does not give."
-        )
+    for flag, had, text in _OPTION_NOTES:
+        count = sum(1 for source in sources if had(source))
+        if count:
+            note += f" {'All' if count == len(sources) else 'Some'} runs ({flag}) {text}"
     return note
 
 
